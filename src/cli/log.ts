@@ -1,0 +1,9 @@
+/** loom's console output: consola, plain `[warn] ...` lines when not on a terminal. */
+import { createConsola } from "consola";
+
+// `fancy` is accepted by consola's createConsola though not every copy of its types says so.
+const options = {
+  fancy: Boolean(process.stderr.isTTY) && !process.env.CI,
+  formatOptions: { compact: true, date: false },
+};
+export const log = createConsola(options as Parameters<typeof createConsola>[0]);

@@ -1,0 +1,22 @@
+/** The root `loom` command. Sub-commands load lazily so `loom --version` stays fast. */
+import { defineCommand, type CommandDef } from "citty";
+import { LOOM_VERSION } from "../version";
+import { verboseArg } from "./shared-args";
+
+type Loader = () => Promise<CommandDef<any>>;
+const lazy = (load: () => Promise<{ default: CommandDef<any> }>): Loader => () => load().then((m) => m.default);
+
+export const COMMANDS: Record<string, Loader> = {
+  init: lazy(() => import("./commands/init")),
+  config: lazy(() => import("./commands/config")),
+};
+
+export const main = defineCommand({
+  meta: {
+    name: "loom",
+    version: LOOM_VERSION,
+    description: "Run Loom projects: the Loom runtime and your agents",
+  },
+  args: { ...verboseArg },
+  subCommands: COMMANDS,
+});

@@ -1,0 +1,115 @@
+/**
+ * The one place where errors become messages and exit codes. Also: --help with examples,
+ * --version, and refusing flags a command does not know (citty alone would ignore them).
+ */
+import { renderUsage, runCommand, type ArgsDef, type CommandDef } from "citty";
+import { colors } from "consola/utils";
+import { EXIT, LoomError, exitCodeOf, isLoomError } from "../errors";
+import { LOOM_VERSION } from "../version";
+import { main } from "./main";
+
+export interface CommandMetaWithExamples {
+  examples?: string[];
+}
+
+async function resolve<T>(value: T | Promise<T> | (() => T | Promise<T>)): Promise<T> {
+  return typeof value === "function" ? await (value as () => T | Promise<T>)() : await value;
+}
+
+/** The chain of commands the arguments name, and where the sub-command's own arguments begin. */
+async function resolveChain(rawArgs: string[]): Promise<{ chain: CommandDef<any>[]; rest: string[] }> {
+  const chain: CommandDef<any>[] = [main];
+  let rest = rawArgs;
+  for (;;) {
+    const cmd = chain[chain.length - 1]!;
+    const subs = cmd.subCommands ? await resolve(cmd.subCommands) : undefined;
+    const index = rest.findIndex((a) => !a.startsWith("-"));
+    if (!subs || index < 0) break;
+    const name = rest[index]!;
+    if (!(name in subs)) {
+      if (cmd === main) throw new LoomError("USAGE", `unknown command \`${name}\``, { hint: `run \`loom --help\` to see the commands (${Object.keys(subs).join(", ")})` });
+      break;
+    }
+    chain.push(await resolve(subs[name]!));
+    rest = rest.slice(index + 1);
+  }
+  return { chain, rest };
+}
+
+function camel(name: string): string {
+  return name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+}
+
+async function checkFlags(cmd: CommandDef<any>, args: string[], global: ArgsDef): Promise<void> {
+  const defs: ArgsDef = { ...global, ...(cmd.args ? await resolve(cmd.args) : {}) };
+  const known = new Set<string>(["help", "h"]);
+  for (const [name, def] of Object.entries(defs)) {
+    if (def.type === "positional") continue;
+    known.add(name).add(camel(name));
+    if (def.type === "boolean" || def.type === undefined) known.add(`no-${name}`);
+    for (const alias of [("alias" in def ? def.alias : undefined) ?? []].flat()) known.add(alias);
+  }
+  for (const arg of args) {
+    if (arg === "--") break;
+    if (!arg.startsWith("-") || arg === "-") continue;
+    const name = arg.replace(/^--?/, "").split("=")[0]!;
+    const names = arg.startsWith("--") ? [name] : [...name]; // -abc is -a -b -c
+    for (const n of names)
+      if (!known.has(n)) throw new LoomError("USAGE", `unknown option \`${arg.startsWith("--") ? "--" : "-"}${n}\``, { hint: `run \`loom ${cmd.meta ? ((await resolve(cmd.meta))?.name ?? "") : ""} --help\` to see the options`.replace("  ", " ") });
+  }
+}
+
+async function usage(chain: CommandDef<any>[]): Promise<string> {
+  const cmd = chain[chain.length - 1]!;
+  const parent = chain.length > 1 ? chain[chain.length - 2] : undefined;
+  let text = await renderUsage(cmd, parent);
+  const meta = (cmd.meta ? await resolve(cmd.meta) : {}) as CommandMetaWithExamples;
+  if (meta.examples?.length) text += `\n\n${colors.bold(colors.underline("EXAMPLES"))}\n\n${meta.examples.map((e) => `  ${e}`).join("\n")}`;
+  // citty colours its usage even into a pipe; only a terminal gets colours.
+  return (process.stdout.isTTY ? text : stripAnsi(text)) + "\n";
+}
+
+export function formatError(error: unknown, verbose: boolean): string {
+  const lines: string[] = [];
+  if (isLoomError(error)) {
+    lines.push(`${colors.red("error:")} ${error.message}`);
+    for (const d of error.details) lines.push(`  ${d}`);
+    if (error.hint) lines.push(`${colors.cyan("hint:")} ${error.hint}`);
+  } else {
+    lines.push(`${colors.red("error:")} ${error instanceof Error ? error.message : String(error)}`);
+    if (!verbose) lines.push(`${colors.cyan("hint:")} this is a bug in loom; run again with --verbose and report the stack trace`);
+  }
+  if (verbose && error instanceof Error && error.stack) lines.push(colors.dim(error.stack));
+  return lines.join("\n") + "\n";
+}
+
+/** Runs loom with `rawArgs` and returns the exit code (never calls process.exit itself). */
+export async function runCli(rawArgs: string[]): Promise<number> {
+  const verbose = rawArgs.includes("--verbose");
+  try {
+    if (rawArgs.length === 1 && (rawArgs[0] === "--version" || rawArgs[0] === "-v" || rawArgs[0] === "-V")) {
+      process.stdout.write(`loom ${LOOM_VERSION}\n`);
+      return EXIT.ok;
+    }
+    const { chain, rest } = await resolveChain(rawArgs);
+    const cmd = chain[chain.length - 1]!;
+    const dashDash = rawArgs.indexOf("--");
+    const flags = dashDash < 0 ? rawArgs : rawArgs.slice(0, dashDash);
+    if (flags.includes("--help") || flags.includes("-h") || (cmd.subCommands && !cmd.run && rest.length === 0)) {
+      process.stdout.write(await usage(chain));
+      return EXIT.ok;
+    }
+    await checkFlags(cmd, rest, main.args as ArgsDef);
+    await runCommand(main, { rawArgs });
+    return EXIT.ok;
+  } catch (error) {
+    // citty's own argument errors (missing positional, bad enum value) are usage errors.
+    const e = error instanceof Error && error.name === "CLIError" ? new LoomError("USAGE", stripAnsi(error.message), { hint: "run the command with --help to see its usage" }) : error;
+    process.stderr.write(formatError(e, verbose));
+    return exitCodeOf(e);
+  }
+}
+
+function stripAnsi(text: string): string {
+  return text.replace(/\x1b\[[0-9;]*m/g, "");
+}

@@ -1,0 +1,19 @@
+/** Flags that several commands share, typed once. */
+import type { ArgsDef } from "citty";
+
+export const projectArg = {
+  project: {
+    type: "string",
+    alias: "p",
+    description: "Project directory (default: the current directory; loom.toml is looked up from there)",
+    valueHint: "DIR",
+  },
+} as const satisfies ArgsDef;
+
+export const verboseArg = {
+  verbose: { type: "boolean", description: "Show stack traces and debug output" },
+} as const satisfies ArgsDef;
+
+export const jsonArg = {
+  json: { type: "boolean", description: "Print JSON instead of text" },
+} as const satisfies ArgsDef;

@@ -1,0 +1,99 @@
+/** Finding and loading a project's loom.toml: .env, parsing, `${VAR}` expansion, checks, defaults. */
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { dirname, join, resolve } from "pathe";
+import { LoomError } from "../errors";
+import { CONFIG_FILE } from "./defaults";
+import { findDotenv, mergeDotenv, parseDotenv } from "./dotenv";
+import { ExpandError, expandValues, type ExpandWarning } from "./expand";
+import { locateKey } from "./locate";
+import { checkConfig, type ConfigIssue } from "./schema";
+import { parseTomlFile } from "./toml";
+import type { ProjectConfig } from "./types";
+
+export interface LoadOptions {
+  /** The real environment; defaults to process.env. It always wins over .env values. */
+  env?: Record<string, string | undefined>;
+}
+
+/** loom.toml in `dir` or the nearest parent that has one. */
+export function findConfigFile(dir: string): string | undefined {
+  let current = resolve(dir);
+  for (;;) {
+    const candidate = join(current, CONFIG_FILE);
+    if (existsSync(candidate)) return candidate;
+    const parent = dirname(current);
+    if (parent === current) return undefined;
+    current = parent;
+  }
+}
+
+function readText(file: string, what: string): string {
+  try {
+    if (statSync(file).isDirectory()) throw Object.assign(new Error("is a directory"), { code: "EISDIR" });
+    return readFileSync(file, "utf8");
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    throw new LoomError("CONFIG", `cannot read ${what} ${file} (${reason})`, {
+      hint: "check that the file exists and that you may read it",
+      cause: error,
+    });
+  }
+}
+
+function where(file: string, source: string, path: string[], atKey = false): string {
+  const at = locateKey(source, path);
+  return at ? `${file}:${at.line}:${atKey ? at.keyColumn : at.column}` : file;
+}
+
+/** "mcp.x.args[1]" -> ["mcp", "x", "args"]: array items are located by their key's line. */
+function keyPathToPath(keyPath: string): string[] {
+  return keyPath.replace(/\[\d+\]/g, "").split(".");
+}
+
+function formatIssue(file: string, source: string, issue: ConfigIssue): string {
+  return `${where(file, source, issue.path, issue.atKey)}: ${issue.message}`;
+}
+
+/** Loads the project configuration for `dir` (the directory itself or a parent holding loom.toml). */
+export async function loadProjectConfig(dir: string = process.cwd(), options: LoadOptions = {}): Promise<ProjectConfig> {
+  const realEnv = options.env ?? process.env;
+  const file = findConfigFile(dir);
+  const root = file ? dirname(file) : resolve(dir);
+  const envFile = findDotenv(root);
+  const env = mergeDotenv(realEnv, envFile ? parseDotenv(readText(envFile, ".env file")) : {});
+
+  let source = "";
+  let raw: Record<string, unknown> = {};
+  if (file) {
+    source = readText(file, "configuration file");
+    raw = await parseTomlFile(file, source);
+  }
+
+  const expandWarnings: ExpandWarning[] = [];
+  let expanded: Record<string, unknown>;
+  try {
+    expanded = expandValues(raw, env, expandWarnings);
+  } catch (error) {
+    if (error instanceof ExpandError && file)
+      throw new LoomError("CONFIG", `${where(file, source, keyPathToPath(error.keyPath))}: ${error.message}`, { hint: error.hint, cause: error });
+    throw error;
+  }
+
+  const { config, issues, warnings } = checkConfig(expanded);
+  if (issues.length > 0) {
+    const line = (i: ConfigIssue) => locateKey(source, i.path)?.line ?? 0;
+    const sorted = [...issues].sort((a, b) => line(a) - line(b));
+    const [first, ...rest] = sorted.map((i) => formatIssue(file ?? CONFIG_FILE, source, i));
+    throw new LoomError("CONFIG", first!, {
+      details: rest,
+      hint: issues.length > 1 ? `fix these ${issues.length} problems in ${file}` : `fix the value in ${file}`,
+    });
+  }
+  if (realEnv.LOOM_BRIDGE_ADDR) config.bridge.address = realEnv.LOOM_BRIDGE_ADDR;
+
+  const messages = [
+    ...expandWarnings.map((w) => `${where(file ?? CONFIG_FILE, source, keyPathToPath(w.keyPath))}: variable ${w.variable} is not set; \`${w.keyPath}\` uses an empty string`),
+    ...warnings.map((w) => formatIssue(file ?? CONFIG_FILE, source, w)),
+  ];
+  return { config, root, file, envFile, env, warnings: messages };
+}

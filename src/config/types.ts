@@ -1,0 +1,69 @@
+/** The shape of loom.toml after defaults are filled in. Keys are the loom.toml key names. */
+
+export type BridgeMode = "full" | "bridge-only";
+export const BRIDGE_MODES: readonly BridgeMode[] = ["full", "bridge-only"];
+
+export interface BridgeConfig {
+  address: string;
+  mode: BridgeMode;
+  /** Runtime version: "latest", "0.1.0" or "v0.1.0". */
+  version: string;
+  timeout_sec: number;
+  [key: string]: unknown;
+}
+
+export interface DashboardConfig {
+  enabled: boolean;
+  host: string;
+  port: number;
+  [key: string]: unknown;
+}
+
+export interface LlmProviderConfig {
+  type: string;
+  /** Also read from the older key `api_base`. */
+  base_url?: string;
+  api_key?: string;
+  model?: string;
+  max_tokens: number;
+  temperature: number;
+  timeout_sec: number;
+  extra: Record<string, unknown>;
+  [key: string]: unknown;
+}
+
+export interface McpServerConfig {
+  command: string;
+  args: string[];
+  env: Record<string, string>;
+  [key: string]: unknown;
+}
+
+/** Free-form settings that agents read; loom also reads its own run settings from here. */
+export type AgentConfig = Record<string, unknown>;
+
+export interface LoomConfig {
+  name?: string;
+  version: string;
+  description?: string;
+  bridge: BridgeConfig;
+  dashboard: DashboardConfig;
+  llm: Record<string, LlmProviderConfig>;
+  mcp: Record<string, McpServerConfig>;
+  agents: Record<string, AgentConfig>;
+  /** Other top-level tables ([workspace], ...) kept as they are. */
+  [table: string]: unknown;
+}
+
+export interface ProjectConfig {
+  config: LoomConfig;
+  /** The project directory: where loom.toml is, or the directory asked for when there is none. */
+  root: string;
+  /** Absolute path of the loom.toml read, if any. */
+  file?: string;
+  /** Absolute path of the .env read, if any. */
+  envFile?: string;
+  /** The environment the config was expanded with: the real environment over the .env values. */
+  env: Record<string, string>;
+  warnings: string[];
+}

@@ -1,0 +1,67 @@
+/**
+ * One error type for everything loom reports to a user. The CLI runner (src/cli/runner.ts) is the
+ * only place that turns it into a message and an exit code.
+ */
+
+/** Documented exit codes (README "Exit codes"). */
+export const EXIT = {
+  ok: 0,
+  unexpected: 1,
+  usage: 2,
+  download: 3,
+  process: 4,
+  interrupted: 130,
+} as const;
+
+export type ErrorCode =
+  | "USAGE" // bad flags or arguments
+  | "CONFIG" // loom.toml / .env problems
+  | "DOWNLOAD" // network, release or cache problems
+  | "VERIFY" // checksum or archive problems
+  | "PROCESS" // a process failed to start, stop or become healthy
+  | "INTERRUPTED"
+  | "UNEXPECTED";
+
+const EXIT_OF: Record<ErrorCode, number> = {
+  USAGE: EXIT.usage,
+  CONFIG: EXIT.usage,
+  DOWNLOAD: EXIT.download,
+  VERIFY: EXIT.download,
+  PROCESS: EXIT.process,
+  INTERRUPTED: EXIT.interrupted,
+  UNEXPECTED: EXIT.unexpected,
+};
+
+export interface LoomErrorOptions {
+  /** What the user can do next. */
+  hint?: string;
+  cause?: unknown;
+  /** Extra lines shown under the message (a source line, log tail, ...). */
+  details?: string[];
+}
+
+export class LoomError extends Error {
+  readonly code: ErrorCode;
+  readonly hint?: string;
+  readonly details: string[];
+
+  constructor(code: ErrorCode, message: string, options: LoomErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = "LoomError";
+    this.code = code;
+    this.hint = options.hint;
+    this.details = options.details ?? [];
+  }
+
+  get exitCode(): number {
+    return EXIT_OF[this.code];
+  }
+}
+
+export function isLoomError(error: unknown): error is LoomError {
+  return error instanceof LoomError;
+}
+
+export function exitCodeOf(error: unknown): number {
+  return isLoomError(error) ? error.exitCode : EXIT.unexpected;
+}

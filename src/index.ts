@@ -1,0 +1,5 @@
+/** loom as a library: the same modules the CLI uses. */
+export * from "./config/index";
+export { LoomError, EXIT, exitCodeOf, type ErrorCode } from "./errors";
+export { initProject, type InitResult } from "./project/init";
+export { LOOM_VERSION } from "./version";

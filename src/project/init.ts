@@ -1,0 +1,43 @@
+/** Creating a new project without ever overwriting a file. */
+import { existsSync, mkdirSync, readFileSync, writeFileSync, appendFileSync } from "node:fs";
+import { basename, join, resolve } from "pathe";
+import { CONFIG_FILE } from "../config/defaults";
+import { EXAMPLE_AGENT_FILE, GITIGNORE_ENTRIES, exampleAgent, loomTomlTemplate } from "./templates";
+
+export interface InitResult {
+  dir: string;
+  created: string[];
+  skipped: string[];
+  /** .gitignore entries appended to an existing file. */
+  appended: string[];
+}
+
+function writeNew(path: string, content: string, result: InitResult, label: string): void {
+  if (existsSync(path)) result.skipped.push(label);
+  else {
+    writeFileSync(path, content, { flag: "wx" }); // wx: never replace a file that appears meanwhile
+    result.created.push(label);
+  }
+}
+
+export function initProject(target: string): InitResult {
+  const dir = resolve(target);
+  mkdirSync(join(dir, "agents"), { recursive: true });
+  const result: InitResult = { dir, created: [], skipped: [], appended: [] };
+  const name = basename(dir).replace(/[^A-Za-z0-9_.-]/g, "-") || "loom-project";
+  writeNew(join(dir, CONFIG_FILE), loomTomlTemplate(name), result, CONFIG_FILE);
+  writeNew(join(dir, EXAMPLE_AGENT_FILE), exampleAgent, result, EXAMPLE_AGENT_FILE);
+
+  const gitignore = join(dir, ".gitignore");
+  if (!existsSync(gitignore)) writeNew(gitignore, GITIGNORE_ENTRIES.join("\n") + "\n", result, ".gitignore");
+  else {
+    const text = readFileSync(gitignore, "utf8");
+    const lines = new Set(text.split(/\r?\n/).map((l) => l.trim()));
+    const missing = GITIGNORE_ENTRIES.filter((e) => !lines.has(e) && !lines.has(e.replace(/\/$/, "")));
+    if (missing.length) {
+      appendFileSync(gitignore, (text.endsWith("\n") || text === "" ? "" : "\n") + missing.join("\n") + "\n");
+      result.appended.push(...missing);
+    }
+  }
+  return result;
+}

@@ -1,0 +1,137 @@
+/** End to end through dist/loom: the shell, exit codes, config and init. */
+import { describe, expect, test } from "bun:test";
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "pathe";
+import pkg from "../../package.json" with { type: "json" };
+import { exampleFiles } from "../helpers/examples";
+import { runLoom } from "../helpers/loom";
+import { tempDir, writeTree } from "../helpers/tmp";
+
+describe("the loom shell", () => {
+  test("--version prints the package.json version", async () => {
+    const r = await runLoom(["--version"]);
+    expect(r).toMatchObject({ code: 0, stdout: `loom ${pkg.version}\n` });
+  });
+
+  test("--help lists commands; a command's --help has examples", async () => {
+    const root = await runLoom(["--help"]);
+    expect(root.code).toBe(0);
+    expect(root.stdout).toContain("config");
+    expect(root.stdout).not.toContain("\x1b["); // NO_COLOR / not a terminal
+    const sub = await runLoom(["config", "--help"]);
+    expect(sub.code).toBe(0);
+    expect(sub.stdout).toContain("EXAMPLES");
+    expect(sub.stdout).toContain("loom config --json");
+  });
+
+  test("an unknown command or option is a usage error (exit 2)", async () => {
+    const cmd = await runLoom(["frobnicate"]);
+    expect(cmd.code).toBe(2);
+    expect(cmd.stderr).toContain("unknown command `frobnicate`");
+    const opt = await runLoom(["config", "--jsn"]);
+    expect(opt.code).toBe(2);
+    expect(opt.stderr).toContain("unknown option `--jsn`");
+  });
+
+  test("the executable ignores .env.local and bunfig.toml in the directory it starts in", async () => {
+    const dir = writeTree(tempDir(), {
+      "loom.toml": 'name = "${PROJECT_NAME:-safe}"\n',
+      ".env.local": "PROJECT_NAME=leaked\n",
+      "bunfig.toml": 'preload = ["./evil.ts"]\n',
+      "evil.ts": 'require("fs").writeFileSync("pwned", "1");\n',
+    });
+    const r = await runLoom(["config", "--json"], { cwd: dir });
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).name).toBe("safe");
+    expect(existsSync(join(dir, "pwned"))).toBe(false);
+  });
+});
+
+describe("loom config", () => {
+  for (const [name, file] of Object.entries(exampleFiles()))
+    test(`--json on the ${name} example gives values, defaults and hidden secrets`, async () => {
+      const dir = tempDir();
+      copyFileSync(file, join(dir, "loom.toml"));
+      writeFileSync(join(dir, ".env"), "DEEPSEEK_API_KEY=sk-from-dotenv\nBRAVE_API_KEY=brave-secret\n");
+      const r = await runLoom(["config", "--json"], { cwd: dir });
+      expect(r.code).toBe(0);
+      const config = JSON.parse(r.stdout);
+      expect(Object.keys(config).slice(0, 8)).toEqual(["name", "version", "description", "bridge", "dashboard", "llm", "mcp", "agents"]);
+      expect(config.name).toBe(name === "chat-assistant" ? "chat-agent" : name);
+      expect(config.bridge).toMatchObject({ address: "127.0.0.1:50051", mode: "full", version: "latest", timeout_sec: 30 });
+      expect(config.dashboard).toMatchObject({ host: "127.0.0.1", port: 3030 });
+      expect(config.llm.deepseek).toMatchObject({ type: "http", base_url: "https://api.deepseek.com/v1", api_key: "***", model: "deepseek-chat", max_tokens: 4096 });
+      expect(config.llm.local).toMatchObject({ base_url: "http://localhost:8000/v1", max_tokens: 2048, timeout_sec: 30, extra: {} });
+      expect(r.stdout).not.toContain("sk-from-dotenv");
+      expect(r.stdout).not.toContain("brave-secret");
+      if (config.mcp["web-search"]) expect(config.mcp["web-search"].env).toEqual({ BRAVE_API_KEY: "***" });
+      if (name === "deep-research") expect(config.workspace.root).toBe("./workspace");
+      expect(Object.keys(config.agents).length).toBeGreaterThan(0);
+    });
+
+  test("--show-secrets shows them; the text summary names the file and hides them", async () => {
+    const dir = writeTree(tempDir(), { "loom.toml": '[llm.a]\napi_key = "${KEY}"\nmodel = "m"\n', ".env": "KEY=sk-123\n" });
+    const shown = await runLoom(["config", "--json", "--show-secrets"], { cwd: dir });
+    expect(JSON.parse(shown.stdout).llm.a.api_key).toBe("sk-123");
+    const text = await runLoom(["config", "--project", dir]);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toContain(join(dir, "loom.toml"));
+    expect(text.stdout).toContain("api_key ***");
+    expect(text.stdout).not.toContain("sk-123");
+  });
+
+  const bad: [string, string, string][] = [
+    ["syntax", 'name = "open\n', "loom.toml:1:"],
+    ["port type", '[dashboard]\nport = "abc"\n', "loom.toml:2:8: `dashboard.port` must be a whole number"],
+    ["mode", '[bridge]\nmode = "fast"\n', "loom.toml:2:8: `bridge.mode` must be one of"],
+    ["args", '[mcp.x]\ncommand = "c"\nargs = "x"\n', "loom.toml:3:8: `mcp.x.args` must be an array"],
+    ["port range", "[dashboard]\nport = 70000\n", "loom.toml:2:8:"],
+    ["required variable", '[llm.a]\napi_key = "${NEED_ME:?set it}"\n', "loom.toml:2:11: required variable NEED_ME is missing: set it"],
+  ];
+  for (const [name, toml, message] of bad)
+    test(`bad input (${name}) exits 2 with its location, printing no config`, async () => {
+      const dir = writeTree(tempDir(), { "loom.toml": toml });
+      const r = await runLoom(["config", "--json"], { cwd: dir });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(message);
+      expect(r.stderr).toContain("hint:");
+      expect(r.stdout).toBe("");
+    });
+
+  test("a TOML syntax error shows the line and a caret", async () => {
+    const dir = writeTree(tempDir(), { "loom.toml": 'a = 1\nb = [1,\n' });
+    const r = await runLoom(["config"], { cwd: dir });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/loom\.toml:\d+:\d+: TOML syntax error/);
+    expect(r.stderr).toContain("^");
+  });
+
+  test("--verbose adds a stack trace", async () => {
+    const dir = writeTree(tempDir(), { "loom.toml": "[dashboard]\nport = -1\n" });
+    const r = await runLoom(["config", "--verbose"], { cwd: dir });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("LoomError");
+  });
+});
+
+describe("loom init", () => {
+  test("creates loom.toml, an example agent and .gitignore; the config it writes is valid", async () => {
+    const dir = join(tempDir(), "my-app");
+    const r = await runLoom(["init", dir]);
+    expect(r.code).toBe(0);
+    for (const f of ["loom.toml", "agents/hello.ts", ".gitignore"]) expect(existsSync(join(dir, f))).toBe(true);
+    expect(readFileSync(join(dir, ".gitignore"), "utf8")).toContain(".loom/");
+    const config = await runLoom(["config", "--json"], { cwd: dir });
+    expect(config.code).toBe(0);
+    expect(JSON.parse(config.stdout).name).toBe("my-app");
+  });
+
+  test("never overwrites an existing file, and adds only missing .gitignore entries", async () => {
+    const dir = writeTree(tempDir(), { "loom.toml": 'name = "mine"\n', ".gitignore": "node_modules\n.env\n" });
+    const r = await runLoom(["init", dir]);
+    expect(r.code).toBe(0);
+    expect(readFileSync(join(dir, "loom.toml"), "utf8")).toBe('name = "mine"\n');
+    expect(readFileSync(join(dir, ".gitignore"), "utf8")).toBe("node_modules\n.env\n.loom/\n");
+    expect(existsSync(join(dir, "agents/hello.ts"))).toBe(true);
+  });
+});
