@@ -1,5 +1,6 @@
 /** loom as a library: the same modules the CLI uses. */
 export * from "./config/index";
+export * from "./binaries/index";
 export { LoomError, EXIT, exitCodeOf, type ErrorCode } from "./errors";
 export { initProject, type InitResult } from "./project/init";
 export { LOOM_VERSION } from "./version";

@@ -2,7 +2,9 @@
 import { createConsola } from "consola";
 
 // `fancy` is accepted by consola's createConsola though not every copy of its types says so.
+// An explicit level: consola would otherwise go quiet when it guesses it runs under a test runner.
 const options = {
+  level: process.argv.includes("--verbose") ? 4 : 3,
   fancy: Boolean(process.stderr.isTTY) && !process.env.CI,
   formatOptions: { compact: true, date: false },
 };

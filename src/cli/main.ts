@@ -9,6 +9,8 @@ const lazy = (load: () => Promise<{ default: CommandDef<any> }>): Loader => () =
 export const COMMANDS: Record<string, Loader> = {
   init: lazy(() => import("./commands/init")),
   config: lazy(() => import("./commands/config")),
+  install: lazy(() => import("./commands/install")),
+  cache: lazy(() => import("./commands/cache")),
 };
 
 export const main = defineCommand({

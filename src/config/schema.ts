@@ -97,6 +97,9 @@ function checkBridge(c: Checker, raw: unknown): LoomConfig["bridge"] {
     c.bad([...path, "mode"], `one of ${BRIDGE_MODES.map((m) => `"${m}"`).join(", ")}`, t.mode);
   c.string(t, "version", path);
   c.number(t, "timeout_sec", path, { min: 1 });
+  c.string(t, "binary", path);
+  if (typeof t.binary === "string" && !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(t.binary))
+    c.issues.push({ path: [...path, "binary"], message: `\`bridge.binary\` must be a plain file name (like "loom-bridge-server"), not ${JSON.stringify(t.binary)}` });
   return { ...BRIDGE_DEFAULTS, ...t } as LoomConfig["bridge"];
 }
 

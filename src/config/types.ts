@@ -9,6 +9,8 @@ export interface BridgeConfig {
   /** Runtime version: "latest", "0.1.0" or "v0.1.0". */
   version: string;
   timeout_sec: number;
+  /** Runtime binary name, when not the mode's (loom-core / loom-bridge), e.g. "loom-bridge-server". */
+  binary?: string;
   [key: string]: unknown;
 }
 

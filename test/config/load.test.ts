@@ -150,13 +150,13 @@ describe("bad input: exit code 2 with file:line:column", () => {
     if (process.getuid?.() === 0) {
       const dir = projectWith({});
       writeTree(dir, { "loom.toml/inner": "" }); // a directory where the file should be
-      const error = await loadProjectConfig(dir, { env: {} }).catch((e) => e as LoomError);
+      const error = (await loadProjectConfig(dir, { env: {} }).catch((e) => e)) as LoomError;
       expect(error.message).toMatch(/cannot read configuration file .*loom\.toml \(EISDIR\)/);
       expect(error.exitCode).toBe(2);
     } else {
       const dir = projectWith({ "loom.toml": "a = 1\n" });
       chmodSync(join(dir, "loom.toml"), 0o000);
-      const error = await loadProjectConfig(dir, { env: {} }).catch((e) => e as LoomError);
+      const error = (await loadProjectConfig(dir, { env: {} }).catch((e) => e)) as LoomError;
       expect(error.message).toMatch(/cannot read configuration file .*loom\.toml \(EACCES\)/);
     }
   });

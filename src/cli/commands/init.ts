@@ -16,6 +16,6 @@ export default defineCommand({
     for (const f of result.created) consola.success(`created ${f}`);
     for (const f of result.skipped) consola.info(`kept existing ${f}`);
     if (result.appended.length) consola.success(`added ${result.appended.join(", ")} to .gitignore`);
-    consola.log(`\nProject in ${result.dir}. Next: \`loom config\` to check it, \`loom run\` to start it.`);
+    process.stdout.write(`\nProject in ${result.dir}. Next: \`loom config\` to check it, \`loom run\` to start it.`);
   },
 });

@@ -1,0 +1,101 @@
+/**
+ * getBinary: the runtime binary to run, from (in order) an explicit path override, a local build,
+ * the shared cache, or a verified download. Planning which source answers is kept apart from the
+ * download itself (install.ts).
+ */
+import { existsSync } from "node:fs";
+import { LoomError } from "../errors";
+import { binaryPath, cacheDir, readChecksums, removeCached, cachedFileName, type Env } from "./cache";
+import { defaultHttpDeps, type HttpDeps } from "./http";
+import { installRelease, type InstallHooks } from "./install";
+import { isLatest, normalizeVersion } from "./versions";
+import { resolveLatest } from "./latest";
+import { findLocalBuild } from "./local";
+import { PATH_OVERRIDE_ENV } from "./names";
+import { platformTag, type PlatformTag } from "./platform";
+import { isExecutable, probeVersion, sha256File } from "./probe";
+
+export interface GetBinaryOptions {
+  name: string;
+  /** "latest", "0.1.0" or "v0.1.0". */
+  version: string;
+  projectDir?: string;
+  forceDownload?: boolean;
+  preferDebug?: boolean;
+  env?: Env;
+  platform?: PlatformTag;
+  http?: Partial<HttpDeps>;
+  /** What loom tells the user: which source was used, why a cached file was dropped, progress. */
+  hooks?: InstallHooks;
+}
+
+export type BinarySource = "override" | "local" | "cache" | "download";
+
+export interface BinaryResult {
+  path: string;
+  source: BinarySource;
+  /** The version the binary reports (or was downloaded as). */
+  version?: string;
+}
+
+function overrideFor(name: string, env: Env): BinaryResult | undefined {
+  const variable = PATH_OVERRIDE_ENV[name];
+  const path = variable ? env[variable] : undefined;
+  if (!variable || !path) return undefined;
+  if (!existsSync(path)) throw new LoomError("CONFIG", `${variable} points to ${path}, which does not exist`, { hint: `fix or unset ${variable}` });
+  if (!isExecutable(path)) throw new LoomError("CONFIG", `${variable} points to ${path}, which is not executable`, { hint: `chmod +x ${path}, or unset ${variable}` });
+  return { path, source: "override", version: probeVersion(path).version };
+}
+
+/** Why a cached binary cannot be used, or undefined when it is good. */
+export async function cachedProblem(path: string, expectedVersion: string, env: Env): Promise<string | undefined> {
+  if (!isExecutable(path)) return "it is not executable";
+  const file = path.slice(cacheDir(env).length + 1);
+  const recorded = readChecksums(cacheDir(env)).get(file);
+  if (!recorded) return "it has no entry in checksums.txt";
+  const actual = await sha256File(path);
+  if (actual !== recorded) return `its SHA-256 ${actual} does not match checksums.txt (${recorded})`;
+  const probe = probeVersion(path);
+  if (!probe.ok) return `\`--version\` failed (${probe.output.split("\n")[0] || "no output"})`;
+  if (probe.version !== expectedVersion) return `it reports version ${probe.version ?? "(none)"}, not ${expectedVersion}`;
+  return undefined;
+}
+
+export async function getBinary(options: GetBinaryOptions): Promise<BinaryResult> {
+  const env = options.env ?? process.env;
+  const hooks = options.hooks ?? {};
+  const tag = options.platform ?? platformTag();
+  const http: HttpDeps = { ...defaultHttpDeps(env), ...options.http, env, onRetry: hooks.onRetry ?? options.http?.onRetry };
+
+  const override = overrideFor(options.name, env);
+  if (override) return override;
+
+  const preferDebug = options.preferDebug ?? env.LOOM_PREFER_DEBUG === "1";
+  if (!options.forceDownload) {
+    const local = findLocalBuild(options.name, options.projectDir ?? process.cwd(), tag, preferDebug);
+    if (local) return { path: local.path, source: "local", version: probeVersion(local.path).version };
+  }
+
+  let version: string;
+  if (isLatest(options.version)) {
+    const latest = await resolveLatest(options.name, tag, http);
+    if (latest.how === "offline-cache") hooks.onWarn?.(`cannot resolve "latest" without the network; using the newest cached ${options.name} ${latest.version}`);
+    version = latest.version;
+  } else version = normalizeVersion(options.version);
+
+  const path = binaryPath(options.name, version, tag, env);
+  if (!options.forceDownload && existsSync(path)) {
+    const problem = await cachedProblem(path, version, env);
+    if (!problem) return { path, source: "cache", version };
+    hooks.onWarn?.(`removing cached ${cachedFileName(options.name, version, tag)}: ${problem}; fetching it again`);
+    removeCached(cacheDir(env), cachedFileName(options.name, version, tag));
+  }
+
+  if (env.LOOM_OFFLINE === "1")
+    throw new LoomError("DOWNLOAD", `LOOM_OFFLINE=1 and ${options.name} ${version} for ${tag} is not in the cache (${cacheDir(env)})`, {
+      hint: `run \`loom install --version ${version}\` with network access first, or unset LOOM_OFFLINE`,
+    });
+  await installRelease({ name: options.name, version, tag, http, hooks, force: options.forceDownload ?? false });
+  return { path, source: "download", version };
+}
+

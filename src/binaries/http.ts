@@ -1,0 +1,149 @@
+/**
+ * HTTP for release downloads: which URLs may be fetched, which get a GitHub token, retries with
+ * backoff, redirects followed by hand (so the token never follows a redirect to another host),
+ * and network failures turned into messages that say what to do.
+ */
+import { LoomError } from "../errors";
+import type { Env } from "./cache";
+
+export const DEFAULT_RELEASE_BASE = "https://github.com/loom-os/loom/releases/download";
+export const GITHUB_API_LATEST = "https://api.github.com/repos/loom-os/loom/releases/latest";
+const GITHUB_HOSTS = new Set(["github.com", "api.github.com"]);
+const MAX_REDIRECTS = 5;
+const MAX_RETRY_AFTER_MS = 60_000;
+
+export interface HttpDeps {
+  fetch: typeof fetch;
+  sleep: (ms: number) => Promise<void>;
+  env: Env;
+  /** Called before each retry, for the user. */
+  onRetry?: (message: string) => void;
+}
+
+export function defaultHttpDeps(env: Env = process.env): HttpDeps {
+  return { fetch: globalThis.fetch, sleep: (ms) => Bun.sleep(ms), env };
+}
+
+export function releaseBase(env: Env): string {
+  return (env.LOOM_DOWNLOAD_BASE_URL || DEFAULT_RELEASE_BASE).replace(/\/+$/, "");
+}
+
+export function isMirror(env: Env): boolean {
+  return Boolean(env.LOOM_DOWNLOAD_BASE_URL);
+}
+
+function isLoopback(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, "");
+  return h === "localhost" || h === "::1" || /^127\.\d+\.\d+\.\d+$/.test(h);
+}
+
+/** https anywhere; plain http only to loopback or with LOOM_ALLOW_HTTP=1. */
+export function assertUrlAllowed(url: string, env: Env): URL {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new LoomError("USAGE", `"${url}" is not a valid URL`, { hint: "LOOM_DOWNLOAD_BASE_URL must be an https:// URL" });
+  }
+  if (parsed.protocol === "https:") return parsed;
+  if (parsed.protocol === "http:" && (isLoopback(parsed.hostname) || env.LOOM_ALLOW_HTTP === "1")) return parsed;
+  throw new LoomError("DOWNLOAD", `refusing to download over ${parsed.protocol} from ${parsed.host}: ${url}`, {
+    hint: parsed.protocol === "http:" ? "use an https:// mirror, or set LOOM_ALLOW_HTTP=1 if this network is trusted" : "use an https:// URL",
+  });
+}
+
+/** A GitHub token goes to GitHub's own hosts only, never to a mirror or a redirect target. */
+export function authHeaders(url: URL, env: Env): Record<string, string> {
+  const token = env.LOOM_GITHUB_TOKEN || env.GITHUB_TOKEN;
+  return token && url.protocol === "https:" && GITHUB_HOSTS.has(url.hostname) ? { authorization: `Bearer ${token}` } : {};
+}
+
+export function retryAfterMs(header: string | null, now = Date.now()): number | undefined {
+  if (!header) return undefined;
+  const seconds = Number(header);
+  const ms = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(header) - now;
+  return Number.isFinite(ms) ? Math.min(Math.max(ms, 0), MAX_RETRY_AFTER_MS) : undefined;
+}
+
+export function backoffMs(attempt: number, base: number): number {
+  return Math.min(base * 2 ** attempt, 10_000) * (0.75 + Math.random() * 0.5);
+}
+
+/** What a failed connection means, and what to try. */
+export function networkError(url: string, error: unknown): LoomError {
+  const code = (error as { code?: string }).code ?? "";
+  const reason: Record<string, string> = {
+    ECONNREFUSED: "the connection was refused",
+    ENOTFOUND: "the host name could not be resolved",
+    ETIMEDOUT: "the connection timed out",
+    ECONNRESET: "the connection was reset",
+    CERT_HAS_EXPIRED: "the server's TLS certificate has expired",
+    UNABLE_TO_VERIFY_LEAF_SIGNATURE: "the server's TLS certificate could not be verified",
+    DEPTH_ZERO_SELF_SIGNED_CERT: "the server's TLS certificate is self-signed",
+  };
+  const why = reason[code] ?? (error instanceof Error ? error.message : String(error));
+  return new LoomError("DOWNLOAD", `cannot reach ${url}: ${why}`, {
+    hint: "check your network or proxy (HTTPS_PROXY, NO_PROXY); set LOOM_DOWNLOAD_BASE_URL to a mirror, or run with LOOM_OFFLINE=1 using binaries cached by `loom install`",
+    cause: error,
+  });
+}
+
+function retriable(status: number): boolean {
+  return status === 429 || status >= 500;
+}
+
+export interface FetchOptions {
+  /** Retries after the first attempt (default LOOM_DOWNLOAD_RETRIES or 3). */
+  retries?: number;
+  signal?: AbortSignal;
+  headers?: Record<string, string>;
+}
+
+/**
+ * GET with retries on connection errors, 5xx and 429 (honouring Retry-After), none on other
+ * statuses. Returns the final response, ok or not; throws a LoomError when the server cannot be
+ * reached at all.
+ */
+export async function fetchWithRetry(url: string, deps: HttpDeps, options: FetchOptions = {}): Promise<Response> {
+  const retries = options.retries ?? Number(deps.env.LOOM_DOWNLOAD_RETRIES ?? 3);
+  const base = Number(deps.env.LOOM_RETRY_BASE_MS ?? 500);
+  for (let attempt = 0; ; attempt++) {
+    let response: Response | undefined;
+    let failure: unknown;
+    try {
+      response = await fetchFollowingRedirects(url, deps, options);
+    } catch (error) {
+      if (error instanceof LoomError || options.signal?.aborted) throw error;
+      failure = error;
+    }
+    const again = failure !== undefined || retriable(response!.status);
+    if (!again || attempt >= retries) {
+      if (failure !== undefined) throw networkError(url, failure);
+      return response!;
+    }
+    const wait = (response && retryAfterMs(response.headers.get("retry-after"))) ?? backoffMs(attempt, base);
+    await response?.body?.cancel().catch(() => {});
+    deps.onRetry?.(`${failure !== undefined ? networkError(url, failure).message : `${url} answered ${response!.status}`}; retrying in ${(wait / 1000).toFixed(1)}s (${attempt + 1}/${retries})`);
+    await deps.sleep(wait);
+  }
+}
+
+async function fetchFollowingRedirects(url: string, deps: HttpDeps, options: FetchOptions): Promise<Response> {
+  let current = url;
+  for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
+    const parsed = assertUrlAllowed(current, deps.env);
+    const response = await deps.fetch(parsed.href, {
+      redirect: "manual",
+      signal: options.signal,
+      headers: { "user-agent": "loom-cli", ...options.headers, ...authHeaders(parsed, deps.env) },
+    });
+    const location = response.headers.get("location");
+    if (response.status >= 300 && response.status < 400 && location) {
+      await response.body?.cancel().catch(() => {});
+      current = new URL(location, parsed).href;
+      continue;
+    }
+    return response;
+  }
+  throw new LoomError("DOWNLOAD", `too many redirects from ${url}`, { hint: "check LOOM_DOWNLOAD_BASE_URL" });
+}

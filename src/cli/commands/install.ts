@@ -1,0 +1,47 @@
+import { defineCommand } from "citty";
+import { getBinary } from "../../binaries/get-binary";
+import { binaryNameFor } from "../../binaries/names";
+import type { BridgeMode } from "../../config/types";
+import { loadProjectConfig } from "../../config/load";
+import { log } from "../log";
+import { installHooks } from "../progress";
+import { projectArg } from "../shared-args";
+
+export const binaryArgs = {
+  "force-download": { type: "boolean", description: "Skip local builds and the cache; download and verify again" },
+  "use-debug": { type: "boolean", description: "Prefer target/debug over target/release (as LOOM_PREFER_DEBUG=1)" },
+} as const;
+
+export default defineCommand({
+  meta: {
+    name: "install",
+    description: "Fetch the runtime binaries without starting them (CI warm-up, container images)",
+    examples: ["loom install", "loom install --mode all --version 0.1.0", "LOOM_DOWNLOAD_BASE_URL=https://mirror.example/loom loom install --force-download"],
+  } as never,
+  args: {
+    ...projectArg,
+    mode: { type: "enum", options: ["full", "bridge-only", "all"], description: "Which runtime: full (loom-core), bridge-only (loom-bridge) or all (default: loom.toml's bridge.mode)" },
+    version: { type: "string", description: "Runtime version (default: loom.toml's bridge.version, else latest)", valueHint: "V" },
+    ...binaryArgs,
+  },
+  async run({ args }) {
+    const project = await loadProjectConfig(args.project ?? process.cwd());
+    for (const w of project.warnings) log.warn(w);
+    const { bridge } = project.config;
+    const modes: BridgeMode[] = args.mode === "all" ? ["full", "bridge-only"] : [(args.mode as BridgeMode | undefined) ?? bridge.mode];
+    const names = [...new Set(modes.map((m) => binaryNameFor(m, bridge.binary)))];
+    for (const name of names) {
+      const result = await getBinary({
+        name,
+        version: args.version ?? bridge.version,
+        projectDir: project.root,
+        forceDownload: args["force-download"],
+        preferDebug: args["use-debug"] || undefined,
+        env: { ...process.env },
+        hooks: installHooks(),
+      });
+      const how = { override: "path override", local: "local build", cache: "cache", download: "verified download" }[result.source];
+      log.success(`${name} ${result.version ?? "(version unknown)"} from ${how}: ${result.path}`);
+    }
+  },
+});
