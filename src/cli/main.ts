@@ -11,6 +11,11 @@ export const COMMANDS: Record<string, Loader> = {
   config: lazy(() => import("./commands/config")),
   install: lazy(() => import("./commands/install")),
   cache: lazy(() => import("./commands/cache")),
+  up: lazy(() => import("./commands/up")),
+  run: lazy(() => import("./commands/run")),
+  down: lazy(() => import("./commands/down")),
+  status: lazy(() => import("./commands/status")),
+  logs: lazy(() => import("./commands/logs")),
 };
 
 export const main = defineCommand({

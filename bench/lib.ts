@@ -1,0 +1,39 @@
+/** Small helpers for benchmarks: timing commands, peak RSS via GNU time, tables. */
+import { rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "pathe";
+
+export interface Measured {
+  ms: number;
+  rssMb?: number;
+}
+
+/** Runs `argv` (through /usr/bin/time -v when present) and returns wall time and peak RSS. */
+// Async on purpose: a benchmark's own loopback server must keep answering while the command runs.
+// GNU time writes to a file (-o): on Bun's non-blocking pipes its report can fail with EAGAIN.
+export async function measure(argv: string[], env: Record<string, string | undefined> = process.env, cwd?: string): Promise<Measured> {
+  const gnuTime = Bun.file("/usr/bin/time").size > 0;
+  const report = join(tmpdir(), `loom-bench-time-${process.pid}-${Math.random().toString(36).slice(2)}`);
+  const cmd = gnuTime ? ["/usr/bin/time", "-v", "-o", report, ...argv] : argv;
+  const started = performance.now();
+  const proc = Bun.spawn(cmd, { env, cwd, stdout: "pipe", stderr: "pipe" });
+  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  const ms = performance.now() - started;
+  if (code !== 0) throw new Error(`${argv.join(" ")} failed (${code}): ${stdout.slice(-300)} ${stderr.slice(0, 3000)}`);
+  const text = gnuTime ? await Bun.file(report).text() : "";
+  rmSync(report, { force: true });
+  const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(text);
+  return { ms, rssMb: rss ? Number(rss[1]) / 1024 : undefined };
+}
+
+export function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+export function table(rows: (string | number)[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => String(r[i]).length)));
+  return rows.map((r) => r.map((c, i) => String(c).padEnd(widths[i]!)).join("  ")).join("\n");
+}
+
+export const fmt = (n: number | undefined, digits = 0) => (n === undefined ? "-" : n.toFixed(digits));

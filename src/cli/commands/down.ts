@@ -1,0 +1,43 @@
+import { defineCommand } from "citty";
+import { findConfigFile } from "../../config/load";
+import { EXIT, LoomError } from "../../errors";
+import { downAll, downProject, type DownResult } from "../../orchestrator/down";
+import { dirname, resolve } from "pathe";
+import { log } from "../log";
+import { projectArg } from "../shared-args";
+
+function report(r: DownResult): void {
+  if (r.nothing) return log.info(`nothing is running in ${r.root}`);
+  if (r.supervisor === "stopped") log.success(`stopped loom in ${r.root}`);
+  else if (r.stopped.length) log.warn(`the supervisor in ${r.root} was gone; stopped what it left: ${r.stopped.join(", ")}`);
+  else log.success(`cleaned up ${r.root} (nothing was left running)`);
+}
+
+export default defineCommand({
+  meta: {
+    name: "down",
+    description: "Stop everything loom started in this project (or, with --all, in every project)",
+    examples: ["loom down", "loom down --all", "loom down --grace 15"],
+  } as never,
+  args: {
+    ...projectArg,
+    all: { type: "boolean", description: "Stop every project this user started with loom" },
+    grace: { type: "string", description: "Seconds between SIGTERM and SIGKILL (default 5)", valueHint: "S" },
+  },
+  async run({ args }) {
+    const graceMs = args.grace !== undefined ? Number(args.grace) * 1000 : undefined;
+    if (graceMs !== undefined && !(graceMs >= 0)) throw new LoomError("USAGE", `--grace must be a number of seconds, not "${args.grace}"`);
+    let results: DownResult[];
+    if (args.all) results = await downAll({ graceMs });
+    else {
+      const dir = resolve(args.project ?? process.cwd());
+      const file = findConfigFile(dir);
+      results = [await downProject(file ? dirname(file) : dir, { graceMs })];
+    }
+    for (const r of results) report(r);
+    const failed = results.flatMap((r) => r.failed.map((f) => `${f} in ${r.root}`));
+    if (failed.length) throw new LoomError("PROCESS", `could not stop: ${failed.join(", ")}`, { hint: "they may belong to another user; stop them by hand" });
+    if (args.all && results.length === 0) log.info("no project is running");
+    process.exitCode = EXIT.ok;
+  },
+});

@@ -1,0 +1,18 @@
+import { defineCommand } from "citty";
+import { runtimeArgs, startCommand } from "./up";
+
+export default defineCommand({
+  meta: {
+    name: "run",
+    description: "Start the runtime, then the project's agents; restart what crashes; Ctrl+C stops all",
+    examples: ["loom run", "loom run agents/researcher.py agents/writer.ts", "loom run --detach && loom status"],
+  } as never,
+  args: {
+    ...runtimeArgs,
+    agents: { type: "positional", required: false, description: "Agent scripts to run (default: agents/*.py|ts|js|mjs and main.py/run.py/app.py)", valueHint: "PATH..." },
+  },
+  async run({ args }) {
+    const paths = args._;
+    await startCommand(args, true, paths.length ? paths : undefined);
+  },
+});

@@ -1,0 +1,33 @@
+import { defineCommand } from "citty";
+import { dirname, resolve } from "pathe";
+import { findConfigFile } from "../../config/load";
+import { projectStatus } from "../../orchestrator/status";
+import { jsonArg, projectArg } from "../shared-args";
+
+function uptime(sec?: number): string {
+  if (sec === undefined) return "-";
+  if (sec < 60) return `${sec}s`;
+  if (sec < 3600) return `${Math.floor(sec / 60)}m${sec % 60}s`;
+  return `${Math.floor(sec / 3600)}h${Math.floor((sec % 3600) / 60)}m`;
+}
+
+export default defineCommand({
+  meta: { name: "status", description: "Show each process: state, pid, uptime, restarts, last exit, health", examples: ["loom status", "loom status --json"] } as never,
+  args: { ...projectArg, ...jsonArg },
+  run({ args }) {
+    const dir = resolve(args.project ?? process.cwd());
+    const file = findConfigFile(dir);
+    const status = projectStatus(file ? dirname(file) : dir);
+    if (args.json) return void process.stdout.write(JSON.stringify(status, null, 2) + "\n");
+    if (!status.phase) return void process.stdout.write(`loom is not running in ${status.root}\n`);
+    const head = status.running
+      ? `loom ${status.phase} in ${status.root} (supervisor pid ${status.supervisorPid}); bridge ${status.bridge}${status.dashboard ? `, dashboard ${status.dashboard}` : ""}`
+      : `loom is not running in ${status.root}: its supervisor (pid ${status.supervisorPid}) is gone${status.processes.some((p) => p.state === "orphaned") ? "; run `loom down` to stop what it left" : ""}`;
+    const rows = [["NAME", "STATE", "PID", "UPTIME", "RESTARTS", "LAST EXIT", "HEALTH"]];
+    for (const p of status.processes) rows.push([p.name, p.state, p.pid ? String(p.pid) : "-", uptime(p.uptimeSec), String(p.restarts), p.lastExit ?? "-", p.health ?? "-"]);
+    const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+    const lines = rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd());
+    const notes = status.processes.filter((p) => p.reason).map((p) => `${p.name}: ${p.reason}`);
+    process.stdout.write([head, ...(status.error ? [`error: ${status.error}`] : []), "", ...lines, ...notes].join("\n") + "\n");
+  },
+});

@@ -1,0 +1,82 @@
+import { defineCommand, type ArgsDef } from "citty";
+import { LoomError } from "../../errors";
+import type { UpOptions } from "../../orchestrator/prepare";
+import { log } from "../log";
+import { installHooks } from "../progress";
+import { projectArg } from "../shared-args";
+import { binaryArgs } from "./install";
+
+export const runtimeArgs = {
+  ...projectArg,
+  detach: { type: "boolean", alias: "d", description: "Return once everything is ready; a background supervisor keeps it running (stop with `loom down`)" },
+  "bridge-port": { type: "string", description: "Bridge port (0 picks a free one); overrides [bridge] address's port", valueHint: "N" },
+  "dashboard-port": { type: "string", description: "Dashboard port (0 picks a free one)", valueHint: "N" },
+  grace: { type: "string", description: "Seconds between SIGTERM and SIGKILL when stopping (default 5)", valueHint: "S" },
+  "logs-dir": { type: "string", description: "Where process logs go (default .loom/logs)", valueHint: "DIR" },
+  ...binaryArgs,
+} as const satisfies ArgsDef;
+
+function port(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new LoomError("USAGE", `--${flag} must be a port number from 0 to 65535, not "${value}"`, { hint: `--${flag} 0 picks a free port` });
+  return n;
+}
+
+function grace(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new LoomError("USAGE", `--grace must be a number of seconds, not "${value}"`, { hint: "--grace 10" });
+  return n * 1000;
+}
+
+type RuntimeArgs = { [K in keyof typeof runtimeArgs]?: string | boolean };
+
+/** Shared by `loom up` and `loom run`. */
+export async function startCommand(args: RuntimeArgs, withAgents: boolean, agentPaths?: string[]): Promise<void> {
+  const { prepare } = await import("../../orchestrator/prepare");
+  const { runSupervised, startDetached } = await import("../../orchestrator/run");
+  const up: UpOptions = {
+    projectDir: (args.project as string | undefined) ?? process.cwd(),
+    withAgents,
+    agentPaths,
+    bridgePort: port(args["bridge-port"] as string | undefined, "bridge-port"),
+    dashboardPort: port(args["dashboard-port"] as string | undefined, "dashboard-port"),
+    logsDir: args["logs-dir"] as string | undefined,
+    forceDownload: Boolean(args["force-download"]),
+    preferDebug: args["use-debug"] ? true : undefined,
+    hooks: installHooks(),
+  };
+  const graceMs = grace(args.grace as string | undefined);
+  const prepared = await prepare(up);
+  for (const w of prepared.warnings) log.warn(w);
+  log.info(`runtime: ${prepared.binary.path} (${prepared.binary.source}${prepared.binary.version ? `, ${prepared.binary.version}` : ""})`);
+  if (args.detach) {
+    const ledger = await startDetached(prepared, up, graceMs);
+    const agents = Object.values(ledger.children).filter((c) => c.kind === "agent").map((c) => c.name);
+    process.stdout.write(
+      [
+        `loom is running in the background (supervisor pid ${ledger.supervisor.pid})`,
+        `bridge     ${ledger.bridge.address}`,
+        ...(ledger.dashboard ? [`dashboard  ${ledger.dashboard}`] : []),
+        ...(agents.length ? [`agents     ${agents.join(", ")}`] : []),
+        `logs       ${ledger.logsDir}`,
+        "stop with  loom down",
+      ].join("\n") + "\n",
+    );
+    return;
+  }
+  process.exitCode = await runSupervised(prepared, { graceMs, printOutput: true });
+}
+
+export default defineCommand({
+  meta: {
+    name: "up",
+    description: "Start the Loom runtime (Bridge, and Dashboard in full mode) and keep it running",
+    examples: ["loom up", "loom up --detach", "loom up --bridge-port 0 --detach", "loom up --use-debug"],
+  } as never,
+  args: runtimeArgs,
+  async run({ args }) {
+    await startCommand(args, false);
+  },
+});

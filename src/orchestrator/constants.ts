@@ -1,0 +1,33 @@
+/** Timings and limits of the orchestrator, in one place. */
+
+/** SIGTERM (or the forwarded Ctrl+C), then this long, then SIGKILL. `--grace` overrides it. */
+export const STOP_GRACE_MS = 5_000;
+/** How often readiness is polled while the runtime starts. */
+export const READY_POLL_MS = 50;
+/** One health probe may take this long. */
+export const PROBE_TIMEOUT_MS = 2_000;
+/** The running runtime's liveness check (gRPC Heartbeat). */
+export const LIVENESS_INTERVAL_MS = 5_000;
+/** Consecutive failed liveness checks before the runtime is restarted. */
+export const LIVENESS_FAILURES = 3;
+
+/** Restart backoff: first restart after RESTART_BASE_MS, doubling to RESTART_MAX_MS. */
+export const RESTART_BASE_MS = 100;
+export const RESTART_MAX_MS = 30_000;
+/** A process that ran this long before failing was healthy: its backoff starts over. */
+export const HEALTHY_STRETCH_MS = 10_000;
+/** This many failures in a row, each before HEALTHY_STRETCH_MS, is a crash loop: give up. */
+export const CRASH_LOOP_LIMIT = 5;
+
+/** Per log file, before it is rotated; and how many rotated files are kept. */
+export const LOG_MAX_BYTES = 10 * 1024 * 1024;
+export const LOG_KEEP = 3;
+/** Bytes of a process's recent stderr kept in memory for crash reports. */
+export const STDERR_TAIL_BYTES = 8 * 1024;
+/** Lines of stderr shown when a process fails. */
+export const FAILURE_TAIL_LINES = 12;
+
+/** Where loom keeps a project's state and logs. */
+export const STATE_DIR = ".loom";
+export const STATE_FILE = "state.json";
+export const LOGS_DIR = "logs";

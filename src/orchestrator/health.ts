@@ -1,0 +1,90 @@
+/**
+ * Readiness and liveness, measured rather than slept: the Bridge's gRPC Heartbeat over h2c
+ * (RUNTIME-CONTRACT.md "Health"; a few lines of node:http2, no gRPC library) and the dashboard's
+ * GET /api/metrics.
+ */
+import http from "node:http";
+import http2 from "node:http2";
+import { PROBE_TIMEOUT_MS } from "./constants";
+import { splitAddress } from "./ports";
+
+export interface ProbeResult {
+  ok: boolean;
+  /** What went wrong, for messages ("connection refused", "grpc-status 14: not ready", ...). */
+  detail?: string;
+}
+
+/** HeartbeatRequest { int64 timestamp_ms = 1; } in one uncompressed gRPC frame. */
+export function heartbeatFrame(now = Date.now()): Buffer {
+  const varint: number[] = [];
+  let n = BigInt(now);
+  do {
+    let byte = Number(n & 0x7fn);
+    n >>= 7n;
+    if (n > 0n) byte |= 0x80;
+    varint.push(byte);
+  } while (n > 0n);
+  const message = Buffer.from([0x08, ...varint]);
+  const frame = Buffer.alloc(5 + message.length);
+  frame.writeUInt32BE(message.length, 1);
+  message.copy(frame, 5);
+  return frame;
+}
+
+export function grpcHeartbeat(address: string, timeoutMs = PROBE_TIMEOUT_MS): Promise<ProbeResult> {
+  const { host, port } = splitAddress(address);
+  const connectHost = host === "0.0.0.0" ? "127.0.0.1" : host === "::" ? "::1" : host;
+  return new Promise((resolve) => {
+    let settled = false;
+    const client = http2.connect(`http://${connectHost.includes(":") ? `[${connectHost}]` : connectHost}:${port}`);
+    const done = (result: ProbeResult) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      client.destroy();
+      resolve(result);
+    };
+    const timer = setTimeout(() => done({ ok: false, detail: `no answer within ${timeoutMs} ms` }), timeoutMs);
+    client.on("error", (e: NodeJS.ErrnoException) => done({ ok: false, detail: e.code === "ECONNREFUSED" ? "connection refused" : e.message }));
+    const req = client.request({ ":method": "POST", ":path": "/loom.v1.Bridge/Heartbeat", "content-type": "application/grpc", te: "trailers" });
+    let status: string | undefined;
+    let message: string | undefined;
+    const take = (h: http2.IncomingHttpHeaders) => {
+      if (h["grpc-status"] !== undefined) status = String(h["grpc-status"]);
+      if (h["grpc-message"] !== undefined) message = decodeURIComponent(String(h["grpc-message"]));
+    };
+    req.on("response", take); // a trailers-only answer puts grpc-status in the headers
+    req.on("trailers", take);
+    req.on("data", () => {});
+    req.on("error", (e) => done({ ok: false, detail: e.message }));
+    req.on("end", () => {
+      if (status === "0") done({ ok: true });
+      else done({ ok: false, detail: status === undefined ? "answer without grpc-status" : `grpc-status ${status}${message ? `: ${message}` : ""}` });
+    });
+    req.end(heartbeatFrame());
+  });
+}
+
+/** GET /api/metrics answers 200 with JSON. node:http, not fetch: fetch would route loopback through HTTP_PROXY. */
+export function dashboardHealthy(host: string, port: number, timeoutMs = PROBE_TIMEOUT_MS): Promise<ProbeResult> {
+  const h = host === "0.0.0.0" ? "127.0.0.1" : host === "::" ? "::1" : host;
+  const url = `http://${h.includes(":") ? `[${h}]` : h}:${port}/api/metrics`;
+  return new Promise((resolve) => {
+    const req = http.get(url, { timeout: timeoutMs }, (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (c: string) => (body += c));
+      res.on("end", () => {
+        if (res.statusCode !== 200) return resolve({ ok: false, detail: `${url} answered ${res.statusCode}` });
+        try {
+          JSON.parse(body);
+          resolve({ ok: true });
+        } catch {
+          resolve({ ok: false, detail: `${url} did not answer JSON` });
+        }
+      });
+    });
+    req.on("timeout", () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+    req.on("error", (e: NodeJS.ErrnoException) => resolve({ ok: false, detail: `${url}: ${e.code === "ECONNREFUSED" ? "connection refused" : e.message}` }));
+  });
+}

@@ -1,0 +1,157 @@
+/**
+ * Planning, kept pure: the project's configuration in, the list of processes to start out
+ * (argv, cwd, environment, restart policy). Nothing here starts anything, so `loom run --dry-run`
+ * and the tests can see exactly what would run.
+ */
+import { existsSync, readdirSync, statSync } from "node:fs";
+import { basename, extname, isAbsolute, join, relative, resolve } from "pathe";
+import { agentEnvVars, toEnvVars } from "../config/env-vars";
+import { isTable } from "../config/schema";
+import type { ProjectConfig } from "../config/types";
+import { LoomError } from "../errors";
+import { isExecutable } from "../binaries/probe";
+import { RESTART_MODES, type RestartMode } from "./restart-policy";
+
+export type ProcessKind = "runtime" | "agent";
+
+export interface ProcessSpec {
+  name: string;
+  kind: ProcessKind;
+  argv: string[];
+  cwd: string;
+  env: Record<string, string>;
+  restart: RestartMode;
+}
+
+export const AGENT_EXTENSIONS = [".py", ".ts", ".js", ".mjs"];
+export const ENTRY_SCRIPTS = ["main.py", "run.py", "app.py"];
+/** Dropped from an agent's own environment by this preload, so its children never get Bun instead of loom. */
+export const PRELOAD_SOURCE = "delete process.env.BUN_BE_BUN;\n";
+
+export function runtimeEnv(project: ProjectConfig): Record<string, string> {
+  return toEnvVars(project.config, project.env);
+}
+
+export function planRuntime(project: ProjectConfig, binary: string): ProcessSpec {
+  return {
+    name: project.config.bridge.mode === "full" ? "core" : "bridge",
+    kind: "runtime",
+    argv: [binary],
+    cwd: project.root,
+    env: { ...project.env, ...runtimeEnv(project) },
+    restart: "always",
+  };
+}
+
+/** `agents/*.py|ts|js|mjs`, then the first of main.py, run.py, app.py. */
+export function discoverAgents(root: string): string[] {
+  const found: string[] = [];
+  const dir = join(root, "agents");
+  if (existsSync(dir))
+    for (const f of readdirSync(dir).sort())
+      if (AGENT_EXTENSIONS.includes(extname(f)) && !f.startsWith("_") && !f.startsWith(".") && statSync(join(dir, f)).isFile()) found.push(join(dir, f));
+  const entry = ENTRY_SCRIPTS.map((f) => join(root, f)).find((p) => existsSync(p));
+  if (entry) found.push(entry);
+  return found;
+}
+
+export interface Interpreters {
+  /** The Python to run .py agents with. */
+  python: string;
+  /** What runs .ts/.js agents: the loom executable itself (or bun in development). */
+  bun: string;
+  /** A file holding PRELOAD_SOURCE. */
+  preload: string;
+}
+
+/** LOOM_PYTHON, else $VIRTUAL_ENV's python, else the project's .venv, else python3. */
+export function pythonFor(root: string, env: Record<string, string | undefined>): string {
+  if (env.LOOM_PYTHON) return env.LOOM_PYTHON;
+  const bin = process.platform === "win32" ? ["Scripts", "python.exe"] : ["bin", "python"];
+  if (env.VIRTUAL_ENV) return join(env.VIRTUAL_ENV, ...bin);
+  const venv = join(root, ".venv", ...bin);
+  return existsSync(venv) ? venv : "python3";
+}
+
+function commandFor(script: string, tools: Interpreters): { argv: string[]; env: Record<string, string> } {
+  const ext = extname(script);
+  if (ext === ".py") return { argv: [tools.python, script], env: { PYTHONUNBUFFERED: "1" } };
+  if (ext === ".ts" || ext === ".js" || ext === ".mjs") return { argv: [tools.bun, "run", "--preload", tools.preload, script], env: { BUN_BE_BUN: "1" } };
+  if (isExecutable(script)) return { argv: [script], env: {} };
+  throw new LoomError("USAGE", `do not know how to run ${script}`, { hint: "agents are .py, .ts, .js or .mjs files, or executables (chmod +x)" });
+}
+
+const key = (name: string) => name.replace(/_/g, "-");
+
+function settingsFor(project: ProjectConfig, name: string): Record<string, unknown> {
+  const agents = project.config.agents;
+  const match = Object.keys(agents).find((k) => key(k) === key(name));
+  const value = match ? agents[match] : undefined;
+  return isTable(value) ? value : {};
+}
+
+function restartOf(name: string, settings: Record<string, unknown>): RestartMode {
+  const r = settings.restart ?? "on-failure";
+  if (typeof r === "string" && (RESTART_MODES as readonly string[]).includes(r)) return r as RestartMode;
+  throw new LoomError("CONFIG", `\`agents.${name}.restart\` must be one of ${RESTART_MODES.map((m) => `"${m}"`).join(", ")}, not ${JSON.stringify(r)}`, { hint: "fix it in loom.toml" });
+}
+
+function stringEnv(name: string, value: unknown): Record<string, string> {
+  if (value === undefined) return {};
+  if (!isTable(value)) throw new LoomError("CONFIG", `\`agents.${name}.env\` must be a table`, { hint: "[agents.NAME.env] KEY = \"value\"" });
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, String(v)]));
+}
+
+/**
+ * The agents to run: `paths` when given, else the discovered scripts, plus every `[agents.<name>]`
+ * that says itself how to run (`script` or `command`).
+ */
+export function planAgents(project: ProjectConfig, runtime: Record<string, string>, tools: Interpreters, paths?: string[]): ProcessSpec[] {
+  const root = project.root;
+  const scripts = paths?.length ? paths.map((p) => (isAbsolute(p) ? p : resolve(process.cwd(), p))) : discoverAgents(root);
+  for (const s of scripts) if (!existsSync(s)) throw new LoomError("USAGE", `agent script ${s} does not exist`, { hint: "give paths of existing .py, .ts or .js files, or none to run agents/*" });
+
+  const specs: ProcessSpec[] = [];
+  const taken = new Set<string>();
+  const add = (name: string, argv: string[], extraEnv: Record<string, string>, settings: Record<string, unknown>) => {
+    let unique = name;
+    for (let i = 2; taken.has(unique); i++) unique = `${name}-${i}`;
+    taken.add(unique);
+    specs.push({
+      name: unique,
+      kind: "agent",
+      argv,
+      cwd: root,
+      env: { ...project.env, ...agentEnvVars(runtime, unique), ...extraEnv, ...stringEnv(name, settings.env) },
+      restart: restartOf(name, settings),
+    });
+  };
+
+  const configured = new Set<string>();
+  if (!paths?.length)
+    for (const [name, raw] of Object.entries(project.config.agents)) {
+      if (!isTable(raw) || (raw.script === undefined && raw.command === undefined) || raw.enabled === false) continue;
+      configured.add(key(name));
+      if (raw.command !== undefined) {
+        if (!Array.isArray(raw.command) || raw.command.length === 0 || raw.command.some((c) => typeof c !== "string"))
+          throw new LoomError("CONFIG", `\`agents.${name}.command\` must be a non-empty array of strings`, { hint: 'command = ["python", "-m", "my_agent"]' });
+        add(name, raw.command as string[], {}, raw);
+      } else {
+        const script = resolve(root, String(raw.script));
+        if (!existsSync(script)) throw new LoomError("CONFIG", `\`agents.${name}.script\` is ${relative(root, script)}, which does not exist`, { hint: "fix the path (relative to loom.toml)" });
+        const cmd = commandFor(script, tools);
+        add(name, cmd.argv, cmd.env, raw);
+      }
+    }
+
+  for (const script of scripts) {
+    const file = basename(script);
+    const name = ENTRY_SCRIPTS.includes(file) && !script.includes(`${join(root, "agents")}/`) ? basename(root) : file.slice(0, file.length - extname(file).length);
+    if (configured.has(key(name))) continue; // its [agents.<name>] already says how to run it
+    const settings = settingsFor(project, name);
+    if (settings.enabled === false) continue;
+    const cmd = commandFor(script, tools);
+    add(name, cmd.argv, cmd.env, settings);
+  }
+  return specs;
+}

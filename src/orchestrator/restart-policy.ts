@@ -1,0 +1,71 @@
+/**
+ * When a process that exited is started again: pure, with the clock passed in, so its tests are
+ * fast. Exponential backoff from a fast first restart, reset after a healthy stretch; a crash loop
+ * (several fast failures in a row) gives up.
+ */
+import { CRASH_LOOP_LIMIT, HEALTHY_STRETCH_MS, RESTART_BASE_MS, RESTART_MAX_MS } from "./constants";
+
+export type RestartMode = "on-failure" | "always" | "never";
+export const RESTART_MODES: readonly RestartMode[] = ["on-failure", "always", "never"];
+
+export interface RestartSettings {
+  baseMs: number;
+  maxMs: number;
+  healthyMs: number;
+  crashLoopLimit: number;
+}
+
+export const DEFAULT_RESTART: RestartSettings = {
+  baseMs: RESTART_BASE_MS,
+  maxMs: RESTART_MAX_MS,
+  healthyMs: HEALTHY_STRETCH_MS,
+  crashLoopLimit: CRASH_LOOP_LIMIT,
+};
+
+export interface ExitInfo {
+  code: number | null;
+  signal: string | null;
+  /** How long the process ran, ms. */
+  livedMs: number;
+}
+
+/** What the policy remembers about one process between its runs. */
+export interface RestartMemory {
+  /** Failures in a row, each before the healthy stretch. */
+  fastFailures: number;
+  /** Restarts since the last healthy stretch (drives the backoff). */
+  attempt: number;
+}
+
+export const freshMemory = (): RestartMemory => ({ fastFailures: 0, attempt: 0 });
+
+export type Decision = { action: "restart"; delayMs: number; memory: RestartMemory } | { action: "stop"; reason: "clean-exit" | "never" | "crash-loop"; memory: RestartMemory };
+
+export function isFailure(exit: ExitInfo): boolean {
+  return exit.signal !== null || exit.code !== 0;
+}
+
+export function decide(mode: RestartMode, exit: ExitInfo, memory: RestartMemory, settings: RestartSettings = DEFAULT_RESTART): Decision {
+  const failed = isFailure(exit);
+  const healthy = exit.livedMs >= settings.healthyMs;
+  const next: RestartMemory = healthy ? freshMemory() : { ...memory };
+  if (failed && !healthy) next.fastFailures++;
+  if (!failed) next.fastFailures = 0;
+  if (mode === "never") return { action: "stop", reason: "never", memory: next };
+  if (!failed && mode === "on-failure") return { action: "stop", reason: "clean-exit", memory: next };
+  if (next.fastFailures >= settings.crashLoopLimit) return { action: "stop", reason: "crash-loop", memory: next };
+  const delayMs = Math.min(settings.baseMs * 2 ** next.attempt, settings.maxMs);
+  next.attempt++;
+  return { action: "restart", delayMs, memory: next };
+}
+
+/** Settings from the environment, for people who need other numbers (and for tests). */
+export function restartSettingsFromEnv(env: Record<string, string | undefined>): RestartSettings {
+  const num = (k: string, d: number) => (env[k] !== undefined && Number.isFinite(Number(env[k])) ? Number(env[k]) : d);
+  return {
+    baseMs: num("LOOM_RESTART_BASE_MS", RESTART_BASE_MS),
+    maxMs: num("LOOM_RESTART_MAX_MS", RESTART_MAX_MS),
+    healthyMs: num("LOOM_HEALTHY_STRETCH_MS", HEALTHY_STRETCH_MS),
+    crashLoopLimit: num("LOOM_CRASH_LOOP_LIMIT", CRASH_LOOP_LIMIT),
+  };
+}

@@ -1,0 +1,128 @@
+/**
+ * Running a prepared project: in the foreground (this process supervises, output on the
+ * terminal, Ctrl+C handled), or detached (a background `loom __supervise` does, and this process
+ * returns once everything is ready or has failed).
+ */
+import { closeSync, openSync } from "node:fs";
+import { join } from "pathe";
+import { EXIT, LoomError } from "../errors";
+import { STOP_GRACE_MS } from "./constants";
+import { tailLines } from "./log-tail";
+import { prepare, type Prepared, type UpOptions } from "./prepare";
+import { Printer } from "./printer";
+import { restartSettingsFromEnv } from "./restart-policy";
+import { selfArgv } from "./self";
+import { readLedger, type Ledger } from "./state";
+import { Supervisor, type EventLevel } from "./supervisor";
+import { startWatchdog } from "./watchdog";
+
+export interface RunOptions {
+  graceMs?: number;
+  /** Print processes' output (foreground); otherwise only loom's own events go to stdout. */
+  printOutput: boolean;
+  detached?: boolean;
+  onEvent?: (level: EventLevel, message: string) => void;
+}
+
+function supervisorFor(prepared: Prepared, o: RunOptions, printer?: Printer): Supervisor {
+  const env = prepared.project.env;
+  return new Supervisor({
+    project: prepared.project,
+    runtime: prepared.runtime,
+    agents: prepared.agents,
+    logsDir: prepared.logsDir,
+    graceMs: o.graceMs ?? STOP_GRACE_MS,
+    detached: o.detached ?? false,
+    restart: restartSettingsFromEnv(env),
+    livenessMs: env.LOOM_LIVENESS_INTERVAL_MS ? Number(env.LOOM_LIVENESS_INTERVAL_MS) : undefined,
+    logMaxBytes: env.LOOM_LOG_MAX_BYTES ? Number(env.LOOM_LOG_MAX_BYTES) : undefined,
+    sink: printer?.sink,
+    onEvent: o.onEvent ?? ((level, message) => printer?.line("loom", level === "info" ? message : `${level}: ${message}`)),
+    watchdog: startWatchdog(),
+  });
+}
+
+/** Supervises in this process until stopped; returns loom's exit code. */
+export async function runSupervised(prepared: Prepared, o: RunOptions): Promise<number> {
+  const printer = o.printOutput ? new Printer(["loom", prepared.runtime.name, ...prepared.agents.map((a) => a.name)]) : undefined;
+  const sup = supervisorFor(prepared, o, printer);
+  let interrupts = 0;
+  const onInt = () => {
+    interrupts++;
+    if (interrupts === 1) {
+      printer?.line("loom", "stopping (press Ctrl+C again to kill at once)");
+      void sup.stop("SIGINT", EXIT.interrupted);
+    } else sup.kill(EXIT.interrupted);
+  };
+  const onTerm = () => void sup.stop("SIGTERM", EXIT.ok);
+  process.on("SIGINT", onInt);
+  process.on("SIGTERM", onTerm);
+  process.on("SIGHUP", onTerm);
+  try {
+    await sup.start();
+    return await sup.done;
+  } finally {
+    process.off("SIGINT", onInt);
+    process.off("SIGTERM", onTerm);
+    process.off("SIGHUP", onTerm);
+  }
+}
+
+/** What the background supervisor is started with: the options, already resolved by the parent. */
+export interface DetachedSpec {
+  up: UpOptions;
+  graceMs?: number;
+}
+
+/** `loom __supervise <json>`: the background supervisor. */
+export async function superviseMain(json: string): Promise<number> {
+  const spec = JSON.parse(json) as DetachedSpec;
+  const stamp = () => new Date().toISOString();
+  const prepared = await prepare({ ...spec.up, env: process.env });
+  return runSupervised(prepared, {
+    graceMs: spec.graceMs,
+    printOutput: false,
+    detached: true,
+    onEvent: (level, message) => console.log(`${stamp()} ${level} ${message}`),
+  });
+}
+
+/**
+ * Starts the background supervisor and waits until the ledger says everything is ready (or the
+ * start failed, or the supervisor died). The parent has already prepared once, so configuration,
+ * port and download errors were reported here with their own exit codes.
+ */
+export async function startDetached(prepared: Prepared, up: UpOptions, graceMs?: number): Promise<Ledger> {
+  const root = prepared.project.root;
+  const logFile = join(prepared.logsDir, "supervisor.log");
+  const fd = openSync(logFile, "a", 0o600);
+  const spec: DetachedSpec = {
+    up: { ...up, env: undefined, hooks: undefined, bridgePort: Number(prepared.project.config.bridge.address.split(":").pop()), dashboardPort: prepared.project.config.dashboard.port, logsDir: prepared.logsDir, projectDir: root },
+    graceMs,
+  };
+  const { BUN_BE_BUN: _, ...env } = process.env;
+  const proc = Bun.spawn([...selfArgv(), "__supervise", JSON.stringify(spec)], { cwd: root, env, stdin: "ignore", stdout: fd, stderr: fd, detached: true });
+  closeSync(fd);
+  proc.unref();
+  let exited: number | undefined;
+  void proc.exited.then((c) => (exited = c));
+  const deadline = Date.now() + (prepared.project.config.bridge.timeout_sec + 30) * 1000;
+  while (Date.now() < deadline) {
+    const ledger = readLedger(root);
+    if (ledger?.supervisor.pid === proc.pid) {
+      if (ledger.phase === "running") return ledger;
+      if (ledger.phase === "failed") break;
+    }
+    if (exited !== undefined) break;
+    await Bun.sleep(25);
+  }
+  const ledger = readLedger(root);
+  const lines = tailLines(logFile, 15);
+  if (exited === undefined && ledger?.phase !== "failed") {
+    process.kill(proc.pid, "SIGTERM");
+  }
+  throw new LoomError("PROCESS", ledger?.supervisor.pid === proc.pid && ledger.error ? ledger.error : `the background supervisor did not get ready${exited !== undefined ? ` (it exited with code ${exited})` : ""}`, {
+    details: lines.length ? [`${logFile}:`, ...lines.map((l) => `  ${l}`)] : [],
+    hint: "`loom logs` shows each process's output",
+  });
+}

@@ -1,0 +1,61 @@
+/** What `loom status` shows: the ledger, checked against the live processes. */
+import { groupIsOurs, isSameProcess } from "./identity";
+import { readLedger, type ChildRecord, type Ledger } from "./state";
+
+export interface ProcessStatus {
+  name: string;
+  kind: string;
+  state: string;
+  pid?: number;
+  uptimeSec?: number;
+  restarts: number;
+  lastExit?: string;
+  health?: string;
+  reason?: string;
+}
+
+export interface ProjectStatus {
+  root: string;
+  running: boolean;
+  phase?: Ledger["phase"] | "dead";
+  error?: string;
+  supervisorPid?: number;
+  bridge?: string;
+  dashboard?: string;
+  processes: ProcessStatus[];
+}
+
+function describe(c: ChildRecord, supervisorAlive: boolean, now: number): ProcessStatus {
+  const alive = c.pid !== undefined && groupIsOurs({ pid: c.pid, startTime: c.startTime });
+  const exit = c.lastExit ? (c.lastExit.signal ? `killed by ${c.lastExit.signal}` : `exit ${c.lastExit.code}`) : undefined;
+  let state: string = c.state;
+  if (!supervisorAlive) state = alive ? "orphaned" : c.state === "crash-loop" ? c.state : "stopped";
+  else if ((c.state === "running" || c.state === "starting") && !alive) state = "exited";
+  return {
+    name: c.name,
+    kind: c.kind,
+    state,
+    pid: alive ? c.pid : undefined,
+    uptimeSec: alive && c.startedAt ? Math.round((now - c.startedAt) / 1000) : undefined,
+    restarts: c.restarts,
+    lastExit: exit,
+    health: c.kind === "runtime" && alive ? c.health : undefined,
+    reason: c.reason,
+  };
+}
+
+export function projectStatus(root: string, now = Date.now()): ProjectStatus {
+  const ledger = readLedger(root);
+  if (!ledger) return { root, running: false, processes: [] };
+  const alive = isSameProcess(ledger.supervisor);
+  return {
+    root,
+    running: alive,
+    phase: alive ? ledger.phase : "dead",
+    error: ledger.error,
+    supervisorPid: ledger.supervisor.pid,
+    bridge: ledger.bridge.address,
+    dashboard: ledger.dashboard,
+    processes: Object.values(ledger.children).map((c) => describe(c, alive, now)),
+  };
+}

@@ -1,0 +1,284 @@
+/**
+ * The supervisor: starts the runtime, waits until it is really ready, starts the agents, restarts
+ * what crashes (restart-policy.ts), checks the runtime's liveness, records everything in the
+ * ledger, and stops every process group, agents first and the runtime last.
+ */
+import { join } from "pathe";
+import { LoomError } from "../errors";
+import type { ProjectConfig } from "../config/types";
+import { spawnChild, type Child, type ConsoleSink } from "./child";
+import { FAILURE_TAIL_LINES, LIVENESS_FAILURES, LIVENESS_INTERVAL_MS, READY_POLL_MS } from "./constants";
+import { dashboardHealthy, grpcHeartbeat } from "./health";
+import { describeExit, hintFor } from "./hints";
+import { processStartTime, signalGroup } from "./identity";
+import { tailLines } from "./log-tail";
+import type { ProcessSpec } from "./plan";
+import { DEFAULT_RESTART, decide, freshMemory, type ExitInfo, type RestartMemory, type RestartSettings } from "./restart-policy";
+import { register, removeLedger, unregister, writeLedger, type ChildRecord, type Ledger } from "./state";
+import { stopGroup } from "./terminate";
+import type { WatchdogClient } from "./watchdog";
+
+export type EventLevel = "info" | "warn" | "error";
+
+export interface SupervisorOptions {
+  project: ProjectConfig;
+  runtime: ProcessSpec;
+  agents: ProcessSpec[];
+  logsDir: string;
+  graceMs: number;
+  detached: boolean;
+  restart?: RestartSettings;
+  livenessMs?: number;
+  sink?: ConsoleSink;
+  onEvent?: (level: EventLevel, message: string) => void;
+  watchdog?: WatchdogClient;
+  logMaxBytes?: number;
+}
+
+interface Slot {
+  spec: ProcessSpec;
+  record: ChildRecord;
+  child?: Child;
+  memory: RestartMemory;
+  timer?: ReturnType<typeof setTimeout>;
+}
+
+export class Supervisor {
+  private readonly slots = new Map<string, Slot>();
+  private readonly ledger: Ledger;
+  private stopping = false;
+  private livenessTimer?: ReturnType<typeof setInterval>;
+  private livenessFailures = 0;
+  private resolveDone!: (code: number) => void;
+  /** Resolves with loom's exit code once everything is stopped. */
+  readonly done = new Promise<number>((r) => (this.resolveDone = r));
+
+  constructor(private readonly o: SupervisorOptions) {
+    const { config, root } = o.project;
+    const dashboardOn = config.bridge.mode === "full" && config.dashboard.enabled;
+    this.ledger = {
+      version: 1,
+      root,
+      phase: "starting",
+      supervisor: { pid: process.pid, startTime: processStartTime(process.pid), startedAt: Date.now(), detached: o.detached },
+      watchdog: o.watchdog ? { pid: o.watchdog.pid, startTime: processStartTime(o.watchdog.pid) } : undefined,
+      bridge: { address: config.bridge.address, mode: config.bridge.mode },
+      dashboard: dashboardOn ? `http://${config.dashboard.host}:${config.dashboard.port}` : undefined,
+      logsDir: o.logsDir,
+      children: {},
+    };
+    for (const spec of [o.runtime, ...o.agents]) {
+      const record: ChildRecord = {
+        name: spec.name,
+        kind: spec.kind,
+        state: "starting",
+        restarts: 0,
+        logs: { out: join(o.logsDir, `${spec.name}.log`), err: join(o.logsDir, `${spec.name}.err`) },
+      };
+      this.slots.set(spec.name, { spec, record, memory: freshMemory() });
+      this.ledger.children[spec.name] = record;
+    }
+  }
+
+  private event(level: EventLevel, message: string): void {
+    this.o.onEvent?.(level, message);
+  }
+
+  private save(): void {
+    writeLedger(this.ledger);
+  }
+
+  private get runtimeSlot(): Slot {
+    return this.slots.get(this.o.runtime.name)!;
+  }
+
+  /** Starts the runtime, waits for it, then the agents. Throws (exit 4) when the runtime never gets ready. */
+  async start(): Promise<void> {
+    this.save();
+    register(this.o.project.root);
+    try {
+      this.launch(this.runtimeSlot);
+      await this.waitReady(this.runtimeSlot, Date.now() + this.o.project.config.bridge.timeout_sec * 1000);
+    } catch (error) {
+      this.ledger.phase = "failed";
+      this.ledger.error = error instanceof Error ? error.message : String(error);
+      await this.stopAll("SIGTERM");
+      this.save();
+      throw error;
+    }
+    this.event("info", `runtime ready: bridge ${this.ledger.bridge.address}${this.ledger.dashboard ? `, dashboard ${this.ledger.dashboard}` : ""}`);
+    for (const spec of this.o.agents) this.launch(this.slots.get(spec.name)!);
+    this.ledger.phase = "running";
+    this.save();
+    this.livenessTimer = setInterval(() => void this.checkLiveness(), this.o.livenessMs ?? LIVENESS_INTERVAL_MS);
+  }
+
+  private launch(slot: Slot): void {
+    const child = spawnChild(slot.spec, { logsDir: this.o.logsDir, sink: this.o.sink, logMaxBytes: this.o.logMaxBytes });
+    slot.child = child;
+    Object.assign(slot.record, { state: "running", pid: child.pid, pgid: child.pgid, startTime: child.startTime, startedAt: child.startedAt, reason: undefined });
+    if (slot.spec.kind === "runtime") slot.record.health = "unknown";
+    if (child.pgid) this.o.watchdog?.add(child.pgid);
+    this.save();
+    void child.exited.then((exit) => this.onExit(slot, child, exit));
+  }
+
+  private failureReport(slot: Slot, child: Child, exit: ExitInfo): { details: string[]; hint?: string } {
+    const tail = child.stderrTail();
+    const lines = tail.trim() ? tail.trimEnd().split("\n").slice(-FAILURE_TAIL_LINES) : tailLines(slot.record.logs.out, FAILURE_TAIL_LINES);
+    return {
+      details: [`it ${describeExit(exit.code, exit.signal)} after ${(exit.livedMs / 1000).toFixed(1)}s`, ...(lines.length ? ["last output:", ...lines.map((l) => `  ${l}`)] : [])],
+      hint: hintFor(tail),
+    };
+  }
+
+  private onExit(slot: Slot, child: Child, exit: ExitInfo): void {
+    if (child.pgid) {
+      signalGroup(child.pgid, "SIGKILL"); // whatever it left running in its group goes with it
+      this.o.watchdog?.remove(child.pgid);
+    }
+    if (slot.child !== child) return;
+    slot.child = undefined;
+    slot.record.lastExit = { code: exit.code, signal: exit.signal, at: Date.now(), livedMs: exit.livedMs };
+    slot.record.pid = slot.record.pgid = slot.record.startTime = undefined;
+    if (this.stopping) {
+      slot.record.state = "stopped";
+      this.save();
+      return;
+    }
+    const decision = decide(slot.spec.restart, exit, slot.memory, this.o.restart ?? DEFAULT_RESTART);
+    slot.memory = decision.memory;
+    if (decision.action === "restart") {
+      slot.record.state = "backoff";
+      this.event(exit.code === 0 && !exit.signal ? "info" : "warn", `${slot.spec.name} ${describeExit(exit.code, exit.signal)} after ${(exit.livedMs / 1000).toFixed(1)}s; restarting in ${decision.delayMs} ms`);
+      slot.timer = setTimeout(() => {
+        slot.timer = undefined;
+        if (this.stopping) return;
+        slot.record.restarts++;
+        this.launch(slot);
+        if (slot.spec.kind === "runtime") void this.waitReady(slot, Date.now() + this.o.project.config.bridge.timeout_sec * 1000).then(
+          () => this.event("info", "runtime ready again"),
+          (e: Error) => this.event("error", e.message),
+        );
+      }, decision.delayMs);
+      this.save();
+      return;
+    }
+    if (decision.reason === "crash-loop") {
+      const report = this.failureReport(slot, child, exit);
+      slot.record.state = "crash-loop";
+      slot.record.reason = `crash loop: failed ${decision.memory.fastFailures} times in a row, each within ${((this.o.restart ?? DEFAULT_RESTART).healthyMs / 1000).toFixed(0)}s; gave up`;
+      this.event("error", [`${slot.spec.name}: ${slot.record.reason}`, ...report.details.map((d) => `  ${d}`), ...(report.hint ? [`  hint: ${report.hint}`] : [])].join("\n"));
+      if (slot.spec.kind === "runtime") {
+        this.ledger.phase = "failed";
+        this.ledger.error = `the runtime is in a ${slot.record.reason}`;
+        void this.stop("SIGTERM", 4);
+      }
+    } else {
+      slot.record.state = "exited";
+      this.event("info", `${slot.spec.name} ${describeExit(exit.code, exit.signal)}${decision.reason === "clean-exit" ? " (not restarted: it exited cleanly)" : ""}`);
+    }
+    this.save();
+  }
+
+  private async waitReady(slot: Slot, deadline: number): Promise<void> {
+    const { config } = this.o.project;
+    const full = config.bridge.mode === "full" && config.dashboard.enabled;
+    let last = "not probed yet";
+    const child = slot.child;
+    let exited: ExitInfo | undefined;
+    void child?.exited.then((e) => (exited = e));
+    while (Date.now() < deadline) {
+      if (exited || !slot.child || slot.child !== child) {
+        const report = child && exited ? this.failureReport(slot, child, exited) : { details: [] };
+        throw new LoomError("PROCESS", `the runtime (${slot.spec.argv[0]}) stopped before it was ready`, { details: report.details, hint: report.hint ?? "see the runtime's log: loom logs " + slot.spec.name });
+      }
+      const bridge = await grpcHeartbeat(config.bridge.address);
+      const dash = bridge.ok && full ? await dashboardHealthy(config.dashboard.host, config.dashboard.port) : { ok: true };
+      if (bridge.ok && dash.ok) {
+        slot.record.health = "ok";
+        this.save();
+        return;
+      }
+      last = bridge.ok ? `dashboard: ${dash.detail}` : `bridge ${config.bridge.address}: ${bridge.detail}`;
+      await Bun.sleep(READY_POLL_MS);
+    }
+    const lines = [...tailLines(slot.record.logs.err, FAILURE_TAIL_LINES / 2), ...tailLines(slot.record.logs.out, FAILURE_TAIL_LINES / 2)].filter((l) => !l.startsWith("--- loom "));
+    throw new LoomError("PROCESS", `the runtime was not ready after ${config.bridge.timeout_sec}s (last check: ${last})`, {
+      details: lines.length ? ["runtime's last log lines:", ...lines.map((l) => `  ${l}`)] : [],
+      hint: "raise [bridge] timeout_sec in loom.toml if it is only slow; otherwise see `loom logs " + slot.spec.name + "`",
+    });
+  }
+
+  private async checkLiveness(): Promise<void> {
+    const slot = this.runtimeSlot;
+    if (this.stopping || !slot.child || slot.record.health === "unknown") return;
+    const probe = await grpcHeartbeat(this.o.project.config.bridge.address);
+    if (probe.ok) {
+      this.livenessFailures = 0;
+      if (slot.record.health !== "ok") {
+        slot.record.health = "ok";
+        this.save();
+      }
+      return;
+    }
+    this.livenessFailures++;
+    slot.record.health = "unhealthy";
+    this.save();
+    if (this.livenessFailures >= LIVENESS_FAILURES && slot.child) {
+      this.event("warn", `runtime failed ${this.livenessFailures} heartbeats (${probe.detail}); restarting it`);
+      this.livenessFailures = 0;
+      await stopGroup(slot.child.pgid, { graceMs: this.o.graceMs, leaderExited: slot.child.exited });
+    }
+  }
+
+  private async stopAll(signal: NodeJS.Signals): Promise<void> {
+    for (const slot of this.slots.values()) if (slot.timer) clearTimeout(slot.timer);
+    const stopSlot = async (slot: Slot) => {
+      const child = slot.child;
+      if (!child?.pgid) return;
+      slot.record.state = "stopping";
+      const outcome = await stopGroup(child.pgid, { graceMs: this.o.graceMs, signal, leaderExited: child.exited });
+      await child.exited;
+      if (outcome.forced) this.event("warn", `${slot.spec.name} did not stop within ${this.o.graceMs} ms; killed it`);
+    };
+    const agents = [...this.slots.values()].filter((s) => s.spec.kind === "agent");
+    await Promise.all(agents.map(stopSlot));
+    await stopSlot(this.runtimeSlot);
+  }
+
+  /** Stops everything (agents first, the runtime last) and resolves `done` with `code`. */
+  async stop(signal: NodeJS.Signals = "SIGTERM", code = 0): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    clearInterval(this.livenessTimer);
+    this.ledger.phase = this.ledger.phase === "failed" ? "failed" : "stopping";
+    this.save();
+    await this.stopAll(signal);
+    this.finish(code);
+  }
+
+  /** The second Ctrl+C: SIGKILL every group at once. */
+  kill(code = 130): void {
+    this.stopping = true;
+    for (const slot of this.slots.values()) if (slot.child?.pgid) signalGroup(slot.child.pgid, "SIGKILL");
+    void Promise.all([...this.slots.values()].map((s) => s.child?.exited)).then(() => this.finish(code));
+  }
+
+  private finished = false;
+  private finish(code: number): void {
+    if (this.finished) return;
+    this.finished = true;
+    for (const slot of this.slots.values()) if (slot.record.state !== "crash-loop") slot.record.state = "stopped";
+    this.o.watchdog?.close();
+    // A failed start keeps its ledger (phase "failed", nothing alive) so `loom status` can say why.
+    if (this.ledger.phase === "failed") this.save();
+    else removeLedger(this.o.project.root);
+    unregister(this.o.project.root);
+    this.resolveDone(code);
+  }
+
+  snapshot(): Ledger {
+    return this.ledger;
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * The watchdog: a tiny loom process that outlives a killed supervisor. The supervisor holds the
+ * write end of the watchdog's stdin and reports each process group it starts (`+pgid`) and reaps
+ * (`-pgid`). When that pipe closes without a clean goodbye (the supervisor was SIGKILLed or
+ * crashed), the watchdog kills the groups it still knows, so nothing is orphaned.
+ */
+import { signalGroup } from "./identity";
+import { selfArgv } from "./self";
+
+const KILL_AFTER_MS = 300;
+
+/** Runs as `loom __watchdog` in its own process group. */
+export async function runWatchdog(): Promise<void> {
+  // The terminal's Ctrl+C and hang-up are for the supervisor; the watchdog ends with its pipe.
+  process.on("SIGINT", () => {});
+  process.on("SIGHUP", () => {});
+  const groups = new Set<number>();
+  let clean = false;
+  let partial = "";
+  for await (const chunk of Bun.stdin.stream()) {
+    partial += new TextDecoder().decode(chunk);
+    const lines = partial.split("\n");
+    partial = lines.pop() ?? "";
+    for (const line of lines) {
+      if (line === "bye") clean = true;
+      else if (line.startsWith("+")) groups.add(Number(line.slice(1)));
+      else if (line.startsWith("-")) groups.delete(Number(line.slice(1)));
+    }
+  }
+  if (clean || groups.size === 0) return;
+  for (const g of groups) signalGroup(g, "SIGTERM");
+  await Bun.sleep(KILL_AFTER_MS);
+  for (const g of groups) signalGroup(g, "SIGKILL");
+}
+
+export interface WatchdogClient {
+  pid: number;
+  add(pgid: number): void;
+  remove(pgid: number): void;
+  /** Everything was stopped cleanly: the watchdog exits without killing. */
+  close(): void;
+}
+
+export function startWatchdog(): WatchdogClient {
+  const { BUN_BE_BUN: _, ...env } = process.env;
+  const proc = Bun.spawn([...selfArgv(), "__watchdog"], {
+    stdin: "pipe",
+    stdout: "ignore",
+    stderr: "ignore",
+    detached: true,
+    env,
+  });
+  proc.unref();
+  const send = (line: string) => {
+    try {
+      proc.stdin.write(`${line}\n`);
+      proc.stdin.flush();
+    } catch {}
+  };
+  return {
+    pid: proc.pid,
+    add: (pgid) => send(`+${pgid}`),
+    remove: (pgid) => send(`-${pgid}`),
+    close: () => {
+      send("bye");
+      try {
+        proc.stdin.end();
+      } catch {}
+    },
+  };
+}
