@@ -2,6 +2,16 @@
 /** Entry point of the `loom` executable. */
 import { runCli } from "./runner";
 
+/**
+ * Ends with `code` once output has drained. Exiting naturally lets Bun flush stdout into a pipe
+ * (process.exit would cut it short); the unref'd timer is a safety net should some handle keep the
+ * process alive after the command is done.
+ */
+function finish(code: number): void {
+  process.exitCode = code;
+  setTimeout(() => process.exit(code), 3_000).unref();
+}
+
 const [first, ...rest] = process.argv.slice(2);
 if (first === "__watchdog") {
   // Internal: outlives a killed supervisor and stops its process groups (orchestrator/watchdog.ts).
@@ -14,11 +24,11 @@ if (first === "__watchdog") {
   const { formatError } = await import("./runner");
   const { exitCodeOf } = await import("../errors");
   try {
-    process.exitCode = await superviseMain(rest[0] ?? "{}");
+    finish(await superviseMain(rest[0] ?? "{}"));
   } catch (error) {
     process.stderr.write(formatError(error, true));
-    process.exitCode = exitCodeOf(error);
+    finish(exitCodeOf(error));
   }
 } else {
-  process.exitCode = await runCli(process.argv.slice(2));
+  finish(await runCli(process.argv.slice(2)));
 }

@@ -101,7 +101,8 @@ export async function runCli(rawArgs: string[]): Promise<number> {
     }
     await checkFlags(cmd, rest, main.args as ArgsDef);
     await runCommand(main, { rawArgs });
-    return EXIT.ok;
+    // Long-running commands (up, run) report their own exit code this way.
+    return typeof process.exitCode === "number" ? process.exitCode : EXIT.ok;
   } catch (error) {
     // citty's own argument errors (missing positional, bad enum value) are usage errors.
     const e = error instanceof Error && error.name === "CLIError" ? new LoomError("USAGE", stripAnsi(error.message), { hint: "run the command with --help to see its usage" }) : error;

@@ -25,8 +25,22 @@ export interface ProcessSpec {
 
 export const AGENT_EXTENSIONS = [".py", ".ts", ".js", ".mjs"];
 export const ENTRY_SCRIPTS = ["main.py", "run.py", "app.py"];
-/** Dropped from an agent's own environment by this preload, so its children never get Bun instead of loom. */
-export const PRELOAD_SOURCE = "delete process.env.BUN_BE_BUN;\n";
+/**
+ * Preloaded into TypeScript agents: BUN_BE_BUN=1 made the loom executable act as Bun for the
+ * agent; its own children must not inherit it (a `loom` they call would be Bun). node:child_process
+ * and Bun.$ follow process.env, but Bun.spawn without `env` uses the environment Bun started with,
+ * so it gets process.env explicitly.
+ */
+export const PRELOAD_SOURCE = `// Written by loom: keeps BUN_BE_BUN out of this agent's children.
+delete process.env.BUN_BE_BUN;
+for (const name of ["spawn", "spawnSync"]) {
+  const original = Bun[name];
+  Bun[name] = function (cmd, options) {
+    if (Array.isArray(cmd)) return original.call(this, cmd, { ...options, env: options?.env ?? { ...process.env } });
+    return original.call(this, { ...cmd, env: cmd?.env ?? { ...process.env } });
+  };
+}
+`;
 
 export function runtimeEnv(project: ProjectConfig): Record<string, string> {
   return toEnvVars(project.config, project.env);

@@ -2,7 +2,7 @@
  * Everything before the first process starts, each check failing fast with its own message:
  * configuration, "is loom already running here", ports, the runtime binary, the plan.
  */
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "pathe";
 import { getBinary } from "../binaries/get-binary";
 import type { InstallHooks } from "../binaries/install";
@@ -94,7 +94,7 @@ export async function prepare(o: UpOptions): Promise<Prepared> {
   const logsDir = resolve(root, o.logsDir ?? join(STATE_DIR, LOGS_DIR));
   mkdirSync(logsDir, { recursive: true });
   const preload = join(root, STATE_DIR, "agent-preload.mjs");
-  if (!existsSync(preload)) writeFileSync(preload, PRELOAD_SOURCE);
+  if (!existsSync(preload) || readFileSync(preload, "utf8") !== PRELOAD_SOURCE) writeFileSync(preload, PRELOAD_SOURCE);
   const runtime = planRuntime(project, binary.path);
   const agents = o.withAgents ? planAgents(project, runtimeEnv(project), { python: pythonFor(root, env), bun: bunRuntime(), preload }, o.agentPaths) : [];
   if (o.withAgents && agents.length === 0) warnings.push("no agents found (agents/*.py|ts|js|mjs, main.py, run.py, app.py); running the runtime only");

@@ -102,8 +102,9 @@ export class Supervisor {
     } catch (error) {
       this.ledger.phase = "failed";
       this.ledger.error = error instanceof Error ? error.message : String(error);
+      this.stopping = true;
       await this.stopAll("SIGTERM");
-      this.save();
+      this.finish(4);
       throw error;
     }
     this.event("info", `runtime ready: bridge ${this.ledger.bridge.address}${this.ledger.dashboard ? `, dashboard ${this.ledger.dashboard}` : ""}`);

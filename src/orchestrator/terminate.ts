@@ -18,8 +18,11 @@ function groupGone(pgid: number): boolean {
   }
 }
 
+/** Short polls only: no long timer may outlive a stop that a second Ctrl+C cut short. */
 async function waitGone(pgid: number, leaderExited: Promise<unknown> | undefined, deadline: number): Promise<boolean> {
-  if (leaderExited) await Promise.race([leaderExited, Bun.sleep(Math.max(0, deadline - Date.now()))]);
+  let leaderDone = !leaderExited;
+  void leaderExited?.then(() => (leaderDone = true));
+  while (!leaderDone && Date.now() < deadline) await Bun.sleep(10);
   while (Date.now() < deadline) {
     if (groupGone(pgid)) return true;
     await Bun.sleep(10);

@@ -1,0 +1,161 @@
+/**
+ * The runtime double (test/fixtures/runtime-double.ts) compiled with `bun build --compile` and
+ * packed like a release, served on loopback; temporary projects; loom processes the tests start
+ * and always stop; and the check that nothing is left behind.
+ */
+import { afterAll, afterEach } from "bun:test";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
+import { join, resolve } from "pathe";
+import { ROOT, cleanEnv, ensureBuilt } from "./loom";
+import { TAG, serveRelease, sha256, type ReleaseServer } from "./release";
+import { tempDir, writeTree } from "./tmp";
+
+const DOUBLE_SRC = join(ROOT, "test/fixtures/runtime-double.ts");
+export const AGENTS_DIR = join(ROOT, "test/fixtures/agents");
+export const RUNTIME_VERSION = "0.1.0";
+
+/** Compiles and packs the double once; reused across runs while its source is unchanged. */
+export function runtimeRelease(): string {
+  const hash = sha256(readFileSync(DOUBLE_SRC)).slice(0, 12);
+  const dir = join(ROOT, "node_modules/.cache/loom-test", `double-${hash}`);
+  const release = join(dir, "release");
+  if (existsSync(join(release, "ready"))) return release;
+  mkdirSync(join(release, `v${RUNTIME_VERSION}`), { recursive: true });
+  const bin = join(dir, "bin");
+  mkdirSync(bin, { recursive: true });
+  const r = Bun.spawnSync([process.execPath, "build", "--compile", DOUBLE_SRC, "--define", `DOUBLE_VERSION="${RUNTIME_VERSION}"`, "--outfile", join(bin, "loom-core")], { stdout: "pipe", stderr: "pipe" });
+  if (r.exitCode !== 0) throw new Error(`compiling the runtime double failed: ${r.stderr}`);
+  copyFileSync(join(bin, "loom-core"), join(bin, "loom-bridge"));
+  let sums = "";
+  for (const name of ["loom-core", "loom-bridge"]) {
+    const asset = `${name}-${RUNTIME_VERSION}-${TAG}.tar.gz`;
+    const out = join(release, `v${RUNTIME_VERSION}`, asset);
+    const p = Bun.spawnSync(["sh", "-c", `chmod 755 "${bin}/${name}" && tar -C "${bin}" -cf - ${name} | gzip -1 > "${out}"`]);
+    if (p.exitCode !== 0) throw new Error(`packing ${name} failed: ${p.stderr}`);
+    sums += `${sha256(readFileSync(out))}  ${asset}\n`;
+  }
+  writeFileSync(join(release, `v${RUNTIME_VERSION}`, "checksums.txt"), sums);
+  writeFileSync(join(release, "latest.txt"), `v${RUNTIME_VERSION}\n`);
+  writeFileSync(join(release, "ready"), "");
+  return release;
+}
+
+let server: ReleaseServer | undefined;
+let cacheDir: string | undefined;
+afterAll(() => server?.stop());
+
+/** Environment for loom in these tests: the loopback release and one cache shared by the file. */
+export function runtimeEnv(extra: Record<string, string> = {}): Record<string, string> {
+  server ??= serveRelease(runtimeRelease());
+  cacheDir ??= join(tempDir("loom-cache-"), "bin");
+  return { LOOM_DOWNLOAD_BASE_URL: server.url, LOOM_CACHE_DIR: cacheDir, ...extra };
+}
+
+export function releaseServer(): ReleaseServer {
+  runtimeEnv();
+  return server!;
+}
+
+/** A project with loom.toml and the named fixture agents copied into agents/. */
+export function makeProject(agents: string[] = [], toml = "", files: Record<string, string> = {}): string {
+  const root = tempDir("loom-project-");
+  writeTree(root, { "loom.toml": `name = "test"\n[bridge]\nversion = "${RUNTIME_VERSION}"\ntimeout_sec = 20\n${toml}`, ...files });
+  if (agents.length) mkdirSync(join(root, "agents"), { recursive: true });
+  for (const a of agents) copyFileSync(join(AGENTS_DIR, a), join(root, "agents", a));
+  projects.push(root);
+  return root;
+}
+
+const projects: string[] = [];
+const running: LoomProcess[] = [];
+
+/** Processes whose working directory is `root` (everything loom starts for a project). */
+export function processesIn(root: string): number[] {
+  const out: number[] = [];
+  for (const pid of readdirSync("/proc")) {
+    if (!/^\d+$/.test(pid) || Number(pid) === process.pid) continue;
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      if (stat[stat.lastIndexOf(")") + 2] === "Z") continue;
+      if (readlinkSync(`/proc/${pid}/cwd`) === root) out.push(Number(pid));
+    } catch {}
+  }
+  return out;
+}
+
+/** Polls until nothing runs in `root` (or the deadline); returns what is left. */
+export async function leftIn(root: string, deadlineMs = 5_000): Promise<number[]> {
+  const end = Date.now() + deadlineMs;
+  for (;;) {
+    const left = processesIn(root);
+    if (left.length === 0 || Date.now() > end) return left;
+    await Bun.sleep(25);
+  }
+}
+
+export async function poll<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, deadlineMs = 15_000): Promise<T> {
+  const end = Date.now() + deadlineMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await Bun.sleep(25);
+  }
+}
+
+/** A loom command running in the background, its output collected. */
+export class LoomProcess {
+  readonly proc: ReturnType<typeof Bun.spawn>;
+  out = "";
+  err = "";
+  readonly exited: Promise<number>;
+
+  constructor(args: string[], readonly cwd: string, env: Record<string, string> = {}) {
+    this.proc = Bun.spawn([ensureBuilt(), ...args], { cwd, env: cleanEnv(runtimeEnv(env)), stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+    const read = async (s: ReadableStream<Uint8Array>, k: "out" | "err") => {
+      for await (const c of s) this[k] += new TextDecoder().decode(c);
+    };
+    const pumps = Promise.all([read(this.proc.stdout as ReadableStream<Uint8Array>, "out"), read(this.proc.stderr as ReadableStream<Uint8Array>, "err")]);
+    this.exited = this.proc.exited.then(async (c) => {
+      await Promise.race([pumps, Bun.sleep(500)]);
+      return c;
+    });
+    running.push(this);
+  }
+
+  get all(): string {
+    return this.out + this.err;
+  }
+
+  waitFor(pattern: RegExp | string, deadlineMs = 20_000): Promise<true> {
+    return poll(`${pattern} in the output of loom ${this.cwd}:\n${this.all}`, () => (typeof pattern === "string" ? this.all.includes(pattern) : pattern.test(this.all)) || undefined, deadlineMs);
+  }
+
+  signal(sig: NodeJS.Signals): void {
+    try {
+      this.proc.kill(sig);
+    } catch {}
+  }
+}
+
+/** Runs a loom command to completion. */
+export async function loom(args: string[], cwd: string, env: Record<string, string> = {}): Promise<{ code: number; out: string; err: string; all: string }> {
+  const p = new LoomProcess(args, cwd, env);
+  const code = await p.exited;
+  return { code, out: p.out, err: p.err, all: p.all };
+}
+
+// Every test stops what it started, even when it failed: loom down, then SIGKILL for anything left.
+afterEach(async () => {
+  for (const p of running.splice(0)) p.signal("SIGKILL");
+  for (const root of projects.splice(0)) {
+    if (existsSync(join(root, ".loom/state.json"))) await loom(["down", "--grace", "1"], root).catch(() => {});
+    for (const pid of processesIn(root)) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {}
+    }
+  }
+});
+
+export { resolve };
