@@ -1,27 +1,71 @@
 /**
- * The README's main-job command (`npm run demo`): a new project made by `loom init`, then its
- * resolved configuration, through the compiled executable.
+ * The README's main-job command (`npm run demo`): `loom run` on the sample project in
+ * examples/demo (Python and TypeScript agents), against the runtime double served by a release
+ * server on loopback: download + checksum, readiness, agents, a restart, `loom status`,
+ * `loom logs`, then Ctrl+C and a check that nothing is left running.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { cpSync, mkdtempSync, readdirSync, readlinkSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "pathe";
+import { runtimeRelease, serveDirectory } from "./runtime-double";
 
-const loom = resolve(import.meta.dir, "../dist/loom");
-const dir = join(mkdtempSync(join(tmpdir(), "loom-demo-")), "demo-project");
+const ROOT = resolve(import.meta.dir, "..");
+const loom = join(ROOT, "dist/loom");
+const work = mkdtempSync(join(tmpdir(), "loom-demo-"));
+const project = join(work, "demo");
+cpSync(join(ROOT, "examples/demo"), project, { recursive: true });
 
-function step(args: string[]): void {
+console.log("preparing the runtime double release (the real runtime cannot be downloaded here)...");
+const mirror = serveDirectory(runtimeRelease());
+const env = {
+  ...process.env,
+  LOOM_DOWNLOAD_BASE_URL: mirror.url,
+  LOOM_CACHE_DIR: join(work, "cache"),
+  XDG_STATE_HOME: join(work, "state"),
+};
+
+async function show(args: string[]): Promise<void> {
   console.log(`\n$ loom ${args.join(" ")}`);
-  const r = Bun.spawnSync([loom, ...args], { cwd: dir.replace(/\/demo-project$/, ""), stdout: "inherit", stderr: "inherit" });
-  if (r.exitCode !== 0) {
-    rmSync(dir, { recursive: true, force: true });
-    process.exit(r.exitCode ?? 1);
-  }
+  const p = Bun.spawn([loom, ...args], { cwd: project, env, stdout: "inherit", stderr: "inherit" });
+  await p.exited;
 }
 
-try {
-  step(["--version"]);
-  step(["init", dir]);
-  step(["config", "--project", dir]);
-} finally {
-  rmSync(join(dir, ".."), { recursive: true, force: true });
+function left(): number[] {
+  return readdirSync("/proc")
+    .filter((p) => /^\d+$/.test(p))
+    .filter((p) => {
+      try {
+        return readlinkSync(`/proc/${p}/cwd`) === project;
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
 }
+
+let code = 1;
+try {
+  console.log(`\n$ loom run   (in a copy of examples/demo; Ctrl+C comes after a few seconds)`);
+  const run = Bun.spawn([loom, "run", "--bridge-port", "0", "--dashboard-port", "0"], { cwd: project, env, stdout: "inherit", stderr: "inherit" });
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const s = Bun.spawnSync([loom, "status", "--json"], { cwd: project, env });
+    const status = s.exitCode === 0 ? JSON.parse(s.stdout.toString()) : undefined;
+    const procs: { state: string; restarts: number }[] = status?.processes ?? [];
+    if (procs.length === 4 && procs.every((p) => p.state === "running") && procs.some((p) => p.restarts > 0)) break;
+    if (Date.now() > deadline) throw new Error("the demo did not come up in 30 s");
+    await Bun.sleep(100);
+  }
+  await Bun.sleep(2500);
+  await show(["status"]);
+  await show(["logs", "flaky", "-n", "3"]);
+  console.log("\n(sending Ctrl+C to loom run)");
+  run.kill("SIGINT");
+  code = await run.exited;
+  console.log(`\nloom run exited with ${code} (130: interrupted); processes left running: ${left().length}`);
+  code = code === 130 && left().length === 0 ? 0 : 1;
+} finally {
+  mirror.stop();
+  rmSync(work, { recursive: true, force: true });
+}
+process.exit(code);

@@ -4,41 +4,15 @@
  * and always stop; and the check that nothing is left behind.
  */
 import { afterAll, afterEach } from "bun:test";
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { join, resolve } from "pathe";
 import { ROOT, cleanEnv, ensureBuilt } from "./loom";
-import { TAG, serveRelease, sha256, type ReleaseServer } from "./release";
+import { serveRelease, type ReleaseServer } from "./release";
+import { RUNTIME_VERSION, runtimeRelease } from "../../scripts/runtime-double";
 import { tempDir, writeTree } from "./tmp";
 
-const DOUBLE_SRC = join(ROOT, "test/fixtures/runtime-double.ts");
 export const AGENTS_DIR = join(ROOT, "test/fixtures/agents");
-export const RUNTIME_VERSION = "0.1.0";
-
-/** Compiles and packs the double once; reused across runs while its source is unchanged. */
-export function runtimeRelease(): string {
-  const hash = sha256(readFileSync(DOUBLE_SRC)).slice(0, 12);
-  const dir = join(ROOT, "node_modules/.cache/loom-test", `double-${hash}`);
-  const release = join(dir, "release");
-  if (existsSync(join(release, "ready"))) return release;
-  mkdirSync(join(release, `v${RUNTIME_VERSION}`), { recursive: true });
-  const bin = join(dir, "bin");
-  mkdirSync(bin, { recursive: true });
-  const r = Bun.spawnSync([process.execPath, "build", "--compile", DOUBLE_SRC, "--define", `DOUBLE_VERSION="${RUNTIME_VERSION}"`, "--outfile", join(bin, "loom-core")], { stdout: "pipe", stderr: "pipe" });
-  if (r.exitCode !== 0) throw new Error(`compiling the runtime double failed: ${r.stderr}`);
-  copyFileSync(join(bin, "loom-core"), join(bin, "loom-bridge"));
-  let sums = "";
-  for (const name of ["loom-core", "loom-bridge"]) {
-    const asset = `${name}-${RUNTIME_VERSION}-${TAG}.tar.gz`;
-    const out = join(release, `v${RUNTIME_VERSION}`, asset);
-    const p = Bun.spawnSync(["sh", "-c", `chmod 755 "${bin}/${name}" && tar -C "${bin}" -cf - ${name} | gzip -1 > "${out}"`]);
-    if (p.exitCode !== 0) throw new Error(`packing ${name} failed: ${p.stderr}`);
-    sums += `${sha256(readFileSync(out))}  ${asset}\n`;
-  }
-  writeFileSync(join(release, `v${RUNTIME_VERSION}`, "checksums.txt"), sums);
-  writeFileSync(join(release, "latest.txt"), `v${RUNTIME_VERSION}\n`);
-  writeFileSync(join(release, "ready"), "");
-  return release;
-}
+export { RUNTIME_VERSION, runtimeRelease };
 
 let server: ReleaseServer | undefined;
 let cacheDir: string | undefined;
