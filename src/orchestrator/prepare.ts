@@ -30,6 +30,8 @@ export interface UpOptions {
   preferDebug?: boolean;
   env?: Record<string, string | undefined>;
   hooks?: InstallHooks;
+  /** A runtime binary already resolved and verified (by the parent of a detached supervisor). */
+  binary?: Prepared["binary"];
 }
 
 export interface Prepared {
@@ -81,7 +83,7 @@ export async function prepare(o: UpOptions): Promise<Prepared> {
   if (o.dashboardPort !== undefined) config.dashboard.port = o.dashboardPort === 0 ? await freePort(config.dashboard.host) : o.dashboardPort;
   else if (dashboardOn) await assertPortFree("the dashboard", config.dashboard.host, config.dashboard.port, "pick another with --dashboard-port N ([dashboard] port), or --dashboard-port 0");
 
-  const binary = await getBinary({
+  const binary = o.binary ?? await getBinary({
     name: binaryNameFor(config.bridge.mode, config.bridge.binary),
     version: config.bridge.version,
     projectDir: root,

@@ -104,7 +104,7 @@ describe("planning", () => {
 describe("health", () => {
   function server(handler: (stream: http2.ServerHttp2Stream) => void): Promise<{ address: string; close(): void }> {
     const s = http2.createServer();
-    s.on("stream", (stream) => {
+    s.on("stream", (stream: http2.ServerHttp2Stream) => {
       stream.on("data", () => {});
       stream.on("end", () => handler(stream));
     });

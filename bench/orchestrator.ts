@@ -1,0 +1,133 @@
+/**
+ * The orchestrator against its physical floor, in one run on this machine:
+ * - `loom up --detach` until ready vs the runtime double's own time to answer a Heartbeat;
+ * - `loom run --detach` with 1, 10, 50 agents vs spawning as many processes directly;
+ * - restart latency after a crash (backoff set to 0) vs spawn + exit of `true`;
+ * - `loom down` time with 50 agents; the supervisor's RSS with 50 agents;
+ * - log throughput of a flooding agent vs `cat src > file`.
+ *
+ * Run: bun run build && bun bench/orchestrator.ts
+ */
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "pathe";
+import { runtimeRelease, serveDirectory } from "../scripts/runtime-double";
+import { grpcHeartbeat } from "../src/orchestrator/health";
+import { fmt, median, table } from "./lib";
+
+const LOOM = resolve(import.meta.dir, "../dist/loom");
+const work = mkdtempSync(join(tmpdir(), "loom-bench-orch-"));
+const mirror = serveDirectory(runtimeRelease());
+const env: Record<string, string> = {
+  PATH: process.env.PATH!,
+  HOME: work,
+  NO_COLOR: "1",
+  LOOM_DOWNLOAD_BASE_URL: mirror.url,
+  LOOM_CACHE_DIR: join(work, "cache"),
+  XDG_STATE_HOME: join(work, "state"),
+};
+
+async function loom(args: string[], cwd: string, extra: Record<string, string> = {}): Promise<number> {
+  const t = performance.now();
+  const p = Bun.spawn([LOOM, ...args], { cwd, env: { ...env, ...extra }, stdout: "pipe", stderr: "pipe" });
+  const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+  if (code !== 0) throw new Error(`loom ${args.join(" ")} failed (${code}): ${out}${err}`);
+  return performance.now() - t;
+}
+
+function project(agents: number, agentScript = "#!/bin/sh\nexec sleep 600\n", toml = ""): string {
+  const root = mkdtempSync(join(work, "p-"));
+  mkdirSync(join(root, "agents"));
+  writeFileSync(join(root, "loom.toml"), `[bridge]\nversion = "0.1.0"\n${toml}`);
+  for (let i = 0; i < agents; i++) {
+    writeFileSync(join(root, "agents", `a${i}`), agentScript);
+    chmodSync(join(root, "agents", `a${i}`), 0o755);
+  }
+  return root;
+}
+
+const agentArgs = (root: string, n: number) => Array.from({ length: n }, (_, i) => join(root, "agents", `a${i}`));
+const FREE = ["--bridge-port", "0", "--dashboard-port", "0"];
+const rows: (string | number)[][] = [["measure", "loom", "floor", "ratio", "note"]];
+
+try {
+  await loom(["install", "--version", "0.1.0"], work); // download once; the rest hit the cache
+
+  // The runtime double's own time to answer a Heartbeat.
+  const doubleTimes: number[] = [];
+  const binary = join(work, "cache", readFileSync(join(work, "cache", "checksums.txt"), "utf8").split(/\s+/)[1]!);
+  for (let i = 0; i < 5; i++) {
+    const port = 40000 + Math.floor(Math.random() * 20000);
+    const t = performance.now();
+    const p = Bun.spawn([binary], { env: { LOOM_BRIDGE_ADDR: `127.0.0.1:${port}`, LOOM_DASHBOARD: "false" }, stdout: "ignore", stderr: "ignore" });
+    while (!(await grpcHeartbeat(`127.0.0.1:${port}`, 200)).ok) await Bun.sleep(2);
+    doubleTimes.push(performance.now() - t);
+    p.kill();
+    await p.exited;
+  }
+  const upTimes: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const root = project(0);
+    upTimes.push(await loom(["up", "--detach", ...FREE], root));
+    await loom(["down"], root);
+  }
+  rows.push(["up --detach until ready (ms)", fmt(median(upTimes)), fmt(median(doubleTimes)), fmt(median(upTimes) / median(doubleTimes), 1), "floor: the double alone until its Heartbeat answers"]);
+
+  for (const n of [1, 10, 50]) {
+    const root = project(n);
+    const t = await loom(["run", "--detach", ...FREE, ...agentArgs(root, n)], root);
+    const sup = JSON.parse(readFileSync(join(root, ".loom/state.json"), "utf8")).supervisor.pid;
+    const rss = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${sup}/status`, "utf8"))![1]) / 1024;
+    const down = await loom(["down"], root);
+    const f = performance.now();
+    const direct = Array.from({ length: n }, () => Bun.spawn(["sh", "-c", "exec sleep 600"], { stdout: "ignore" }));
+    const floor = performance.now() - f + median(doubleTimes);
+    for (const p of direct) p.kill();
+    rows.push([`run --detach, ${n} agents (ms)`, fmt(t), fmt(floor), fmt(t / floor, 1), `floor: double ready + ${n} direct spawns`]);
+    rows.push([`down, ${n} agents (ms)`, fmt(down), "", "", "SIGTERM to every group, waits for exits"]);
+    rows.push([`supervisor RSS, ${n} agents (MB)`, fmt(rss, 1), "", "", ""]);
+  }
+
+  // Restart latency: an agent that exits at once, backoff 0; start-to-start deltas.
+  {
+    const stamps = join(work, "stamps");
+    const root = project(1, `#!/bin/sh\ndate +%s%N >> ${stamps}\nexit 1\n`);
+    await loom(["run", "--detach", ...FREE, ...agentArgs(root, 1)], root, { LOOM_RESTART_BASE_MS: "0", LOOM_CRASH_LOOP_LIMIT: "30" });
+    const deadline = Date.now() + 20_000;
+    while ((Bun.file(stamps).size === 0 ? "" : readFileSync(stamps, "utf8").trim().split("\n").length < 25) && Date.now() < deadline) await Bun.sleep(50);
+    await loom(["down"], root);
+    const ns = readFileSync(stamps, "utf8").trim().split("\n").map(BigInt);
+    const deltas = ns.slice(1).map((v, i) => Number(v - ns[i]!) / 1e6);
+    const trueTimes: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      const t = performance.now();
+      await Bun.spawn(["sh", "-c", "date +%s%N >/dev/null; exit 1"]).exited;
+      trueTimes.push(performance.now() - t);
+    }
+    rows.push(["restart after a crash (ms)", fmt(median(deltas), 1), fmt(median(trueTimes), 1), fmt(median(deltas) / median(trueTimes), 1), "start-to-start, backoff 0; floor: spawn + exit of the same script"]);
+  }
+
+  // Log throughput: 200 MB through loom's pipes into the log file vs cat into a file.
+  {
+    const mb = 200;
+    const src = join(work, "flood.txt");
+    writeFileSync(src, ("x".repeat(99) + "\n").repeat(mb * 10_000));
+    const f = performance.now();
+    await Bun.spawn(["sh", "-c", `cat ${src} > ${join(work, "copy.txt")}`]).exited;
+    const floor = performance.now() - f;
+    const root = project(1, `#!/bin/sh\ncat ${src}\nexec sleep 600\n`);
+    const t0 = performance.now();
+    await loom(["run", "--detach", ...FREE, ...agentArgs(root, 1)], root, { LOOM_LOG_MAX_BYTES: String(1e12) });
+    const log = join(root, ".loom/logs/a0.log");
+    while ((statSync(log, { throwIfNoEntry: false })?.size ?? 0) < mb * 1e6) await Bun.sleep(5);
+    const t = performance.now() - t0 - median(upTimes);
+    const sup = JSON.parse(readFileSync(join(root, ".loom/state.json"), "utf8")).supervisor.pid;
+    const peak = Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${sup}/status`, "utf8"))![1]) / 1024;
+    await loom(["down"], root);
+    rows.push([`log ${mb} MB flood (MB/s)`, fmt(mb / (t / 1000)), fmt(mb / (floor / 1000)), fmt(floor / t, 2), `ratio = loom speed / cat speed; supervisor peak RSS ${fmt(peak)} MB`]);
+  }
+  console.log(table(rows));
+} finally {
+  mirror.stop();
+  rmSync(work, { recursive: true, force: true });
+}
