@@ -1,0 +1,177 @@
+/**
+ * The release build and the install script, end to end: `bun run build:release` output served by
+ * a release server on loopback, `scripts/install.sh` run under dash and bash (and busybox sh and
+ * zsh where installed) into temporary HOMEs.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { chmodSync, existsSync, readFileSync, readdirSync, writeFileSync, mkdirSync } from "node:fs";
+import { join } from "pathe";
+import { buildRelease } from "../../scripts/build-release";
+import { renderFormula } from "../../scripts/render-formula";
+import { RELEASE_TARGETS, archiveName } from "../../scripts/release-targets";
+import { ROOT } from "../helpers/loom";
+import { tempDir } from "../helpers/tmp";
+
+const VERSION = "0.1.0";
+const OUT = join(ROOT, "dist/release");
+const INSTALL = join(ROOT, "scripts/install.sh");
+const HOST = process.arch === "arm64" ? "linux-arm64" : "linux-x64";
+let server: ReturnType<typeof Bun.serve> | undefined;
+let base = "";
+const overrides = new Map<string, () => Response>();
+
+beforeAll(async () => {
+  if (!existsSync(join(OUT, "checksums.txt")) || !readFileSync(join(OUT, "checksums.txt"), "utf8").includes(`loom-${VERSION}-`)) await buildRelease(VERSION, OUT);
+  server = Bun.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    fetch(req) {
+      const path = new URL(req.url).pathname;
+      const custom = overrides.get(path);
+      if (custom) return custom();
+      const m = /^\/(?:latest\/download|download\/v([^/]+))\/([^/]+)$/.exec(path);
+      if (!m || (m[1] && m[1] !== VERSION) || !existsSync(join(OUT, m[2]!))) return new Response("Not Found", { status: 404 });
+      return new Response(Bun.file(join(OUT, m[2]!)));
+    },
+  });
+  base = `http://127.0.0.1:${server.port}`;
+}, 600_000);
+afterAll(() => server?.stop(true));
+
+describe("bun run build:release", () => {
+  test("an archive per target, checksums.txt over them, the rendered formula", () => {
+    const files = readdirSync(OUT).sort();
+    for (const t of RELEASE_TARGETS) expect(files).toContain(archiveName(VERSION, t));
+    const sums = readFileSync(join(OUT, "checksums.txt"), "utf8").trim().split("\n");
+    expect(sums).toHaveLength(RELEASE_TARGETS.length);
+    for (const line of sums) {
+      const [hex, file] = line.split(/\s+/);
+      expect(new Bun.CryptoHasher("sha256").update(readFileSync(join(OUT, file!))).digest("hex")).toBe(hex!);
+    }
+    expect(readFileSync(join(OUT, "loom.rb"), "utf8")).toBe(renderFormula(readFileSync(join(OUT, "checksums.txt"), "utf8"), VERSION));
+  });
+
+  test("the host binary runs with no node or bun anywhere on PATH", () => {
+    const dir = tempDir();
+    Bun.spawnSync(["tar", "-xzf", join(OUT, `loom-${VERSION}-${HOST}.tar.gz`), "-C", dir]);
+    const bare = tempDir(); // a PATH with nothing on it: no node, no bun
+    const r = Bun.spawnSync(["/usr/bin/env", "-i", `PATH=${bare}`, `HOME=${dir}`, join(dir, "loom"), "--version"]);
+    expect(r.stdout.toString().trim()).toBe(`loom ${VERSION}`);
+    const init = Bun.spawnSync(["/usr/bin/env", "-i", `PATH=${bare}`, `HOME=${dir}`, join(dir, "loom"), "init", join(dir, "p")]);
+    expect(init.exitCode).toBe(0);
+  });
+
+  test("the formula has one url and sha256 per platform and a version test", () => {
+    const rb = readFileSync(join(OUT, "loom.rb"), "utf8");
+    const sums = readFileSync(join(OUT, "checksums.txt"), "utf8");
+    for (const p of ["darwin-arm64", "darwin-x64", "linux-arm64", "linux-x64"]) {
+      const hex = new RegExp(`^([0-9a-f]{64})  loom-${VERSION}-${p}\\.tar\\.gz$`, "m").exec(sums)![1];
+      expect(rb).toContain(`url "https://github.com/loom-os/loom-cli/releases/download/v${VERSION}/loom-${VERSION}-${p}.tar.gz"\n      sha256 "${hex}"`);
+    }
+    expect(rb).toContain('assert_match "loom #{version}"');
+    if (Bun.which("ruby")) expect(Bun.spawnSync(["ruby", "-c", join(OUT, "loom.rb")]).exitCode).toBe(0);
+  });
+});
+
+const SHELLS = ["dash", "bash", "busybox", "zsh"].filter((s) => Bun.which(s));
+
+/** Runs the script asynchronously: the release server lives in this process and must keep answering. */
+async function install(shell: string, args: string[] = [], env: Record<string, string> = {}) {
+  const home = env.HOME ?? tempDir("loom-install-home-");
+  const argv = shell === "busybox" ? ["busybox", "sh", INSTALL, ...args] : [shell, INSTALL, ...args];
+  const p = Bun.spawn(argv, {
+    env: { PATH: "/usr/bin:/bin", HOME: home, SHELL: "/bin/bash", LOOM_DOWNLOAD_BASE_URL: base, ...env },
+    stdin: "ignore", // no terminal: the script must never prompt
+    stdout: "pipe",
+    stderr: "pipe",
+    timeout: 120_000,
+  });
+  const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+  return { code, out, err, home };
+}
+
+describe("scripts/install.sh", () => {
+  test("passes shellcheck -s sh", () => {
+    if (!Bun.which("shellcheck")) return console.warn("shellcheck is not installed; skipped");
+    const r = Bun.spawnSync(["shellcheck", "-s", "sh", INSTALL]);
+    expect(r.stdout.toString()).toBe("");
+    expect(r.exitCode).toBe(0);
+  });
+
+  for (const shell of SHELLS)
+    test(`${shell}: a fresh install of latest, verified, onto PATH once`, async () => {
+      const first = await install(shell);
+      expect(first.err).toBe("");
+      expect(first.code).toBe(0);
+      expect(first.out).toContain(`installed loom ${VERSION} to ${first.home}/.loom/bin/loom`);
+      const rc = readFileSync(join(first.home, ".bashrc"), "utf8");
+      expect(rc.match(/\.loom\/bin/g)).toHaveLength(1);
+      const again = await install(shell, [], { HOME: first.home });
+      expect(again.code).toBe(0);
+      expect(readFileSync(join(first.home, ".bashrc"), "utf8").match(/\.loom\/bin/g)).toHaveLength(1);
+      expect(readdirSync(join(first.home, ".loom/bin"))).toEqual(["loom"]);
+    });
+
+  test("a pinned version (argument or LOOM_VERSION), LOOM_INSTALL_DIR and --no-modify-path", async () => {
+    const dir = join(tempDir(), "bin");
+    const r = await install("dash", ["v0.1.0", "--no-modify-path"], { LOOM_INSTALL_DIR: dir });
+    expect(r.code).toBe(0);
+    expect(existsSync(join(dir, "loom"))).toBe(true);
+    expect(existsSync(join(r.home, ".bashrc"))).toBe(false);
+    expect(r.out).toContain(`add ${dir} to your PATH`);
+    const env = await install("dash", [], { LOOM_VERSION: "0.1.0", LOOM_NO_MODIFY_PATH: "1" });
+    expect(env.code).toBe(0);
+    expect(existsSync(join(env.home, ".bashrc"))).toBe(false);
+  });
+
+  test("a tampered archive is refused and nothing is installed", async () => {
+    const asset = `loom-${VERSION}-${HOST}.tar.gz`;
+    const bytes = readFileSync(join(OUT, asset));
+    bytes[bytes.length - 100] ^= 0xff;
+    overrides.set(`/latest/download/${asset}`, () => new Response(bytes));
+    try {
+      const r = await install("dash");
+      expect(r.code).not.toBe(0);
+      expect(r.err).toMatch(/error: checksum mismatch for loom-0\.1\.0-.*: expected [0-9a-f]{64}, got [0-9a-f]{64}/);
+      expect(existsSync(join(r.home, ".loom/bin/loom"))).toBe(false);
+    } finally {
+      overrides.clear();
+    }
+  });
+
+  test("no checksum for this platform, or no checksums.txt at all: refused", async () => {
+    overrides.set("/latest/download/checksums.txt", () => new Response(readFileSync(join(OUT, "checksums.txt"), "utf8").split("\n").filter((l) => !l.includes(`-${HOST}.tar.gz`)).join("\n")));
+    try {
+      const r = await install("bash");
+      expect(r.code).not.toBe(0);
+      expect(r.err).toContain(`error: release latest has no loom for ${HOST}`);
+      expect(existsSync(join(r.home, ".loom"))).toBe(false);
+      overrides.set("/latest/download/checksums.txt", () => new Response("gone", { status: 404 }));
+      const gone = await install("bash");
+      expect(gone.err).toContain(`error: could not download ${base}/latest/download/checksums.txt`);
+      expect(gone.err).toMatch(/curl: \(22\)/); // curl's own error is shown, not hidden
+    } finally {
+      overrides.clear();
+    }
+  });
+
+  test("a version that does not exist: names the URL", async () => {
+    const r = await install("dash", ["9.9.9"]);
+    expect(r.code).not.toBe(0);
+    expect(r.err).toContain(`error: could not download ${base}/download/v9.9.9/checksums.txt`);
+    expect(r.err).toContain("check the version (9.9.9)");
+  });
+
+  test("an unsupported platform (a simulated uname) is named", async () => {
+    const bin = tempDir();
+    writeFileSync(join(bin, "uname"), '#!/bin/sh\ncase "$1" in -s) echo FreeBSD ;; -m) echo amd64 ;; esac\n');
+    chmodSync(join(bin, "uname"), 0o755);
+    const r = await install("dash", [], { PATH: `${bin}:/usr/bin:/bin` });
+    expect(r.code).not.toBe(0);
+    expect(r.err).toContain("error: loom has no build for FreeBSD");
+    const arch = tempDir();
+    writeFileSync(join(arch, "uname"), '#!/bin/sh\ncase "$1" in -s) echo Linux ;; -m) echo riscv64 ;; esac\n');
+    chmodSync(join(arch, "uname"), 0o755);
+    expect((await install("dash", [], { PATH: `${arch}:/usr/bin:/bin` })).err).toContain("no build for the riscv64 processor");
+  });
+});
