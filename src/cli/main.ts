@@ -16,6 +16,7 @@ export const COMMANDS: Record<string, Loader> = {
   down: lazy(() => import("./commands/down")),
   status: lazy(() => import("./commands/status")),
   logs: lazy(() => import("./commands/logs")),
+  completion: lazy(() => import("./commands/completion")),
 };
 
 export const main = defineCommand({

@@ -8,7 +8,7 @@ import { getBinary } from "../binaries/get-binary";
 import type { InstallHooks } from "../binaries/install";
 import { binaryNameFor } from "../binaries/names";
 import { loadProjectConfig } from "../config/load";
-import type { ProjectConfig } from "../config/types";
+import type { BridgeMode, ProjectConfig } from "../config/types";
 import { LoomError } from "../errors";
 import { LOGS_DIR, STATE_DIR } from "./constants";
 import { downProject } from "./down";
@@ -25,6 +25,9 @@ export interface UpOptions {
   agentPaths?: string[];
   bridgePort?: number;
   dashboardPort?: number;
+  /** Overrides [bridge] mode and version. */
+  mode?: BridgeMode;
+  runtimeVersion?: string;
   logsDir?: string;
   forceDownload?: boolean;
   preferDebug?: boolean;
@@ -73,6 +76,8 @@ export async function prepare(o: UpOptions): Promise<Prepared> {
   const project = await loadProjectConfig(o.projectDir, { env });
   const warnings = [...project.warnings];
   const { config, root } = project;
+  if (o.mode) config.bridge.mode = o.mode;
+  if (o.runtimeVersion) config.bridge.version = o.runtimeVersion;
   await assertNotRunning(root, warnings);
 
   const bridge = splitAddress(config.bridge.address);

@@ -127,7 +127,7 @@ describe("scripts/install.sh", () => {
   test("a tampered archive is refused and nothing is installed", async () => {
     const asset = `loom-${VERSION}-${HOST}.tar.gz`;
     const bytes = readFileSync(join(OUT, asset));
-    bytes[bytes.length - 100] ^= 0xff;
+    bytes[bytes.length - 100] = bytes[bytes.length - 100]! ^ 0xff;
     overrides.set(`/latest/download/${asset}`, () => new Response(bytes));
     try {
       const r = await install("dash");
@@ -173,5 +173,70 @@ describe("scripts/install.sh", () => {
     writeFileSync(join(arch, "uname"), '#!/bin/sh\ncase "$1" in -s) echo Linux ;; -m) echo riscv64 ;; esac\n');
     chmodSync(join(arch, "uname"), 0o755);
     expect((await install("dash", [], { PATH: `${arch}:/usr/bin:/bin` })).err).toContain("no build for the riscv64 processor");
+  });
+});
+
+describe("the GitHub Action", () => {
+  test("action.yml: a node24 action with main, post (always) and the documented inputs and outputs", () => {
+    const action = Bun.YAML.parse(readFileSync(join(ROOT, "action.yml"), "utf8")) as {
+      runs: Record<string, string>;
+      inputs: Record<string, unknown>;
+      outputs: Record<string, unknown>;
+    };
+    expect(action.runs).toEqual({ using: "node24", main: "action/dist/main.js", post: "action/dist/post.js", "post-if": "always()" });
+    for (const input of ["version", "runtime-version", "mode", "working-directory", "start", "upload-logs"]) expect(action.inputs).toHaveProperty(input);
+    expect(Object.keys(action.outputs).sort()).toEqual(["bridge-address", "loom-path"]);
+    for (const f of ["main.js", "post.js"]) expect(existsSync(join(ROOT, "action/dist", f))).toBe(true);
+  });
+
+  test("its main step installs loom, fetches and starts the runtime; its post step stops it", async () => {
+    const { runtimeEnv, makeProject, leftIn } = await import("../helpers/runtime");
+    const project = makeProject();
+    const files = tempDir();
+    const runner = (script: string, extra: Record<string, string>) => {
+      const p = Bun.spawn(["node", join(ROOT, "action/dist", script)], {
+        cwd: project,
+        env: {
+          PATH: process.env.PATH!,
+          HOME: files,
+          RUNNER_TOOL_CACHE: join(files, "tool-cache"),
+          GITHUB_OUTPUT: join(files, "output"),
+          GITHUB_STATE: join(files, "state"),
+          GITHUB_ENV: join(files, "env"),
+          GITHUB_PATH: join(files, "path"),
+          "INPUT_VERSION": VERSION,
+          "INPUT_DOWNLOAD-BASE-URL": base,
+          "INPUT_WORKING-DIRECTORY": project,
+          INPUT_START: "true",
+          "INPUT_UPLOAD-LOGS": "always",
+          ...runtimeEnv(),
+          ...extra,
+        },
+        stdout: "pipe",
+        stderr: "pipe",
+      });
+      return Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+    };
+    for (const f of ["output", "state", "env", "path"]) writeFileSync(join(files, f), "");
+    const [out, err, code] = await runner("main.js", {});
+    expect(err).toBe("");
+    expect(code).toBe(0);
+    expect(out).toContain("installed and verified");
+    const outputs = readFileSync(join(files, "output"), "utf8");
+    expect(outputs).toContain("loom-path<<");
+    const bridge = /bridge-address<<\S+\n(\S+)\n/.exec(outputs)![1]!;
+    expect(readFileSync(join(files, "env"), "utf8")).toContain(bridge);
+    expect(readFileSync(join(files, "path"), "utf8")).toContain(join(files, "tool-cache/loom"));
+    const { grpcHeartbeat } = await import("../../src/orchestrator/health");
+    expect((await grpcHeartbeat(bridge)).ok).toBe(true);
+
+    // The post step gets the saved state as STATE_* variables, as the runner passes it.
+    const state: Record<string, string> = {};
+    for (const m of readFileSync(join(files, "state"), "utf8").matchAll(/^(\S+)<<(\S+)\n([\s\S]*?)\n\2$/gm)) state[`STATE_${m[1]}`] = m[3]!;
+    const [postOut, , postCode] = await runner("post.js", state);
+    expect(postCode).toBe(0);
+    expect(postOut).toContain("stopped loom");
+    expect(postOut).toContain("not on a GitHub runner: would upload");
+    expect(await leftIn(project)).toEqual([]);
   });
 });

@@ -1,6 +1,7 @@
 import { defineCommand, type ArgsDef } from "citty";
 import { LoomError } from "../../errors";
 import type { UpOptions } from "../../orchestrator/prepare";
+import type { BridgeMode } from "../../config/types";
 import { log } from "../log";
 import { installHooks } from "../progress";
 import { projectArg } from "../shared-args";
@@ -11,6 +12,8 @@ export const runtimeArgs = {
   detach: { type: "boolean", alias: "d", description: "Return once everything is ready; a background supervisor keeps it running (stop with `loom down`)" },
   "bridge-port": { type: "string", description: "Bridge port (0 picks a free one); overrides [bridge] address's port", valueHint: "N" },
   "dashboard-port": { type: "string", description: "Dashboard port (0 picks a free one)", valueHint: "N" },
+  mode: { type: "enum", options: ["full", "bridge-only"], description: "Runtime mode (overrides [bridge] mode)" },
+  "runtime-version": { type: "string", description: "Runtime version (overrides [bridge] version)", valueHint: "V" },
   grace: { type: "string", description: "Seconds between SIGTERM and SIGKILL when stopping (default 5)", valueHint: "S" },
   "logs-dir": { type: "string", description: "Where process logs go (default .loom/logs)", valueHint: "DIR" },
   ...binaryArgs,
@@ -43,6 +46,8 @@ export async function startCommand(args: RuntimeArgs, withAgents: boolean, agent
     bridgePort: port(args["bridge-port"] as string | undefined, "bridge-port"),
     dashboardPort: port(args["dashboard-port"] as string | undefined, "dashboard-port"),
     logsDir: args["logs-dir"] as string | undefined,
+    mode: args.mode as BridgeMode | undefined,
+    runtimeVersion: args["runtime-version"] as string | undefined,
     forceDownload: Boolean(args["force-download"]),
     preferDebug: args["use-debug"] ? true : undefined,
     hooks: installHooks(),

@@ -1,0 +1,45 @@
+/** The action's main step: install loom (verified), fetch the runtime, start it detached. */
+import * as core from "@actions/core";
+import { execFileSync } from "node:child_process";
+import { dirname, resolve } from "node:path";
+import { installLoom } from "./install";
+
+function loom(path: string, args: string[], cwd: string): string {
+  core.info(`$ loom ${args.join(" ")}`);
+  const out = execFileSync(path, args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, NO_COLOR: "1" } });
+  if (out) core.info(out.trimEnd());
+  return out;
+}
+
+export async function main(): Promise<void> {
+  const cwd = resolve(core.getInput("working-directory") || ".");
+  const installed = await installLoom({
+    version: core.getInput("version") || "latest",
+    base: core.getInput("download-base-url") || process.env.LOOM_CLI_DOWNLOAD_BASE_URL,
+    toolCache: process.env.RUNNER_TOOL_CACHE,
+    token: core.getInput("github-token") || process.env.GITHUB_TOKEN,
+  });
+  core.info(`loom ${installed.version} ${installed.cached ? "from the tool cache" : "installed and verified"}: ${installed.path}`);
+  core.addPath(dirname(installed.path));
+  core.setOutput("loom-path", installed.path);
+  core.saveState("loom-path", installed.path);
+  core.saveState("working-directory", cwd);
+
+  const mode = core.getInput("mode");
+  const runtimeVersion = core.getInput("runtime-version");
+  const installArgs = ["install", ...(mode ? ["--mode", mode] : []), ...(runtimeVersion ? ["--version", runtimeVersion] : [])];
+  loom(installed.path, installArgs, cwd);
+
+  if ((core.getInput("start") || "true") !== "false") {
+    const upArgs = ["up", "--detach", ...(mode && mode !== "all" ? ["--mode", mode] : []), ...(runtimeVersion ? ["--runtime-version", runtimeVersion] : [])];
+    loom(installed.path, upArgs, cwd);
+    core.saveState("started", "true");
+    const status = JSON.parse(execFileSync(installed.path, ["status", "--json"], { cwd, encoding: "utf8" })) as { bridge?: string };
+    if (status.bridge) {
+      core.exportVariable("LOOM_BRIDGE_ADDR", status.bridge);
+      core.setOutput("bridge-address", status.bridge);
+    }
+  }
+}
+
+main().catch((error: Error) => core.setFailed(error.message));
