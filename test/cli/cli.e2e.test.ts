@@ -135,3 +135,19 @@ describe("loom init", () => {
     expect(existsSync(join(dir, "agents/hello.ts"))).toBe(true);
   });
 });
+
+describe("loom completion", () => {
+  test("bash, zsh and fish scripts name every command; bash and zsh accept them", async () => {
+    for (const shell of ["bash", "zsh", "fish"]) {
+      const r = await runLoom(["completion", shell]);
+      expect(r.code).toBe(0);
+      for (const cmd of ["init", "config", "install", "cache", "up", "run", "down", "status", "logs"]) expect(r.stdout).toContain(cmd);
+      if (shell !== "fish" && Bun.which(shell)) {
+        const check = Bun.spawnSync([shell, "-n"], { stdin: new TextEncoder().encode(r.stdout) });
+        expect(check.exitCode).toBe(0);
+      }
+    }
+    const bad = await runLoom(["completion", "tcsh"]);
+    expect(bad.code).toBe(2);
+  });
+});
