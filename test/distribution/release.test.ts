@@ -189,6 +189,15 @@ describe("the GitHub Action", () => {
     for (const f of ["main.js", "post.js"]) expect(existsSync(join(ROOT, "action/dist", f))).toBe(true);
   });
 
+  test("the committed bundles are built from the current source (npm run build:action)", () => {
+    const out = tempDir();
+    for (const f of ["main", "post"]) {
+      const r = Bun.spawnSync([process.execPath, "build", "--target", "node", "--minify", join(ROOT, `action/src/${f}.ts`), "--outfile", join(out, `${f}.js`)], { cwd: ROOT });
+      expect(r.exitCode).toBe(0);
+      expect(readFileSync(join(out, `${f}.js`), "utf8") === readFileSync(join(ROOT, `action/dist/${f}.js`), "utf8")).toBe(true);
+    }
+  });
+
   test("its main step installs loom, fetches and starts the runtime; its post step stops it", async () => {
     const { runtimeEnv, makeProject, leftIn } = await import("../helpers/runtime");
     const project = makeProject();
