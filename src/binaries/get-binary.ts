@@ -4,6 +4,7 @@
  * download itself (install.ts).
  */
 import { existsSync } from "node:fs";
+import { basename } from "pathe";
 import { LoomError } from "../errors";
 import { binaryPath, cacheDir, readChecksums, removeCached, cachedFileName, type Env } from "./cache";
 import { defaultHttpDeps, type HttpDeps } from "./http";
@@ -50,7 +51,7 @@ function overrideFor(name: string, env: Env): BinaryResult | undefined {
 /** Why a cached binary cannot be used, or undefined when it is good. */
 export async function cachedProblem(path: string, expectedVersion: string, env: Env): Promise<string | undefined> {
   if (!isExecutable(path)) return "it is not executable";
-  const file = path.slice(cacheDir(env).length + 1);
+  const file = basename(path);
   const recorded = readChecksums(cacheDir(env)).get(file);
   if (!recorded) return "it has no entry in checksums.txt";
   const actual = await sha256File(path);

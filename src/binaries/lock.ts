@@ -10,10 +10,13 @@ import { LoomError } from "../errors";
 export const STALE_LOCK_MS = 10 * 60_000;
 const POLL_MS = 50;
 
-function ownerAlive(path: string): boolean {
+/** A lock file is created, then its pid written: for a moment it is empty but not abandoned. */
+const FRESH_LOCK_MS = 5_000;
+
+function ownerAlive(path: string, ageMs: number): boolean {
   try {
     const pid = Number(readFileSync(path, "utf8").trim());
-    if (!pid) return false;
+    if (!pid) return ageMs < FRESH_LOCK_MS;
     process.kill(pid, 0);
     return true;
   } catch (error) {
@@ -24,7 +27,8 @@ function ownerAlive(path: string): boolean {
 function isStale(path: string): boolean {
   const stat = statSync(path, { throwIfNoEntry: false });
   if (!stat) return true;
-  return Date.now() - stat.mtimeMs > STALE_LOCK_MS || !ownerAlive(path);
+  const age = Date.now() - stat.mtimeMs;
+  return age > STALE_LOCK_MS || !ownerAlive(path, age);
 }
 
 export interface LockOptions {

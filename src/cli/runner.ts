@@ -55,7 +55,10 @@ async function checkFlags(cmd: CommandDef<any>, args: string[], global: ArgsDef)
     const name = arg.replace(/^--?/, "").split("=")[0]!;
     const names = arg.startsWith("--") ? [name] : [...name]; // -abc is -a -b -c
     for (const n of names)
-      if (!known.has(n)) throw new LoomError("USAGE", `unknown option \`${arg.startsWith("--") ? "--" : "-"}${n}\``, { hint: `run \`loom ${cmd.meta ? ((await resolve(cmd.meta))?.name ?? "") : ""} --help\` to see the options`.replace("  ", " ") });
+      if (!known.has(n)) {
+        const name = cmd.meta ? (await resolve(cmd.meta))?.name : undefined;
+        throw new LoomError("USAGE", `unknown option \`${arg.startsWith("--") ? "--" : "-"}${n}\``, { hint: `run \`loom${name && name !== "loom" ? ` ${name}` : ""} --help\` to see the options` });
+      }
   }
 }
 

@@ -278,8 +278,4 @@ export class Supervisor {
     unregister(this.o.project.root);
     this.resolveDone(code);
   }
-
-  snapshot(): Ledger {
-    return this.ledger;
-  }
 }

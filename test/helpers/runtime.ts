@@ -3,7 +3,6 @@
  * packed like a release, served on loopback; temporary projects; loom processes the tests start
  * and always stop; and the check that nothing is left behind.
  */
-import { afterAll, afterEach } from "bun:test";
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { join, resolve } from "pathe";
 import { ROOT, cleanEnv, ensureBuilt } from "./loom";
@@ -16,7 +15,12 @@ export { RUNTIME_VERSION, runtimeRelease };
 
 let server: ReleaseServer | undefined;
 let cacheDir: string | undefined;
-afterAll(() => server?.stop());
+
+/** Stops the shared release server (test/setup.ts, when the run ends). */
+export function stopReleaseServer(): void {
+  server?.stop();
+  server = undefined;
+}
 
 /** Environment for loom in these tests: the loopback release and one cache shared by the file. */
 export function runtimeEnv(extra: Record<string, string> = {}): Record<string, string> {
@@ -119,8 +123,12 @@ export async function loom(args: string[], cwd: string, env: Record<string, stri
   return { code, out: p.out, err: p.err, all: p.all };
 }
 
-// Every test stops what it started, even when it failed: loom down, then SIGKILL for anything left.
-afterEach(async () => {
+/**
+ * Every test stops what it started, even when it failed: loom down, then SIGKILL for anything
+ * left. Registered for every test of every file by test/setup.ts (a hook registered here would
+ * attach only to the first test file that imports this module).
+ */
+export async function stopEverything(): Promise<void> {
   for (const p of running.splice(0)) p.signal("SIGKILL");
   for (const root of projects.splice(0)) {
     if (existsSync(join(root, ".loom/state.json"))) await loom(["down", "--grace", "1"], root).catch(() => {});
@@ -130,6 +138,6 @@ afterEach(async () => {
       } catch {}
     }
   }
-});
+}
 
 export { resolve };

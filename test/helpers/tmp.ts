@@ -1,12 +1,13 @@
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "pathe";
-import { afterAll } from "bun:test";
 
 const made: string[] = [];
-afterAll(() => {
+
+/** Removes every directory tempDir() made (test/setup.ts runs it when the run ends). */
+export function removeTempDirs(): void {
   for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
+}
 
 /** A fresh directory, removed after the test file. */
 export function tempDir(prefix = "loom-test-"): string {

@@ -47,7 +47,7 @@ describe("loom up --detach and loom down", () => {
   });
 
   test("bridge-only mode runs loom-bridge without a dashboard", async () => {
-    const root = makeProject([], '[dashboard]\nport = 1\n'.replace("[dashboard]", '[bridge.x]\n').replace("[bridge.x]\n", "") + "");
+    const root = makeProject();
     writeFileSync(join(root, "loom.toml"), `[bridge]\nversion = "0.1.0"\nmode = "bridge-only"\n`);
     const up = await loom(["up", "--detach", "--bridge-port", "0"], root);
     expect(up.code).toBe(0);
