@@ -35,8 +35,11 @@ async function loom(args: string[], cwd: string, extra: Record<string, string> =
   return performance.now() - t;
 }
 
+const started: string[] = [];
+
 function project(agents: number, agentScript = "#!/bin/sh\nexec sleep 600\n", toml = ""): string {
   const root = mkdtempSync(join(work, "p-"));
+  started.push(root);
   mkdirSync(join(root, "agents"));
   writeFileSync(join(root, "loom.toml"), `[bridge]\nversion = "0.1.0"\n${toml}`);
   for (let i = 0; i < agents; i++) {
@@ -128,6 +131,8 @@ try {
   }
   console.log(table(rows));
 } finally {
+  // A bench that failed half-way must not leave a project running.
+  for (const root of started) await loom(["down", "--grace", "1"], root).catch(() => {});
   mirror.stop();
   rmSync(work, { recursive: true, force: true });
 }
