@@ -192,7 +192,27 @@ describe("loom run", () => {
   });
 });
 
+describe("liveness", () => {
+  test("a runtime that stops answering Heartbeats is marked unhealthy, then restarted", async () => {
+    const root = makeProject(["idle.py"]);
+    const run = await loom(["run", "--detach", ...FREE], root, { DOUBLE_UNHEALTHY_AFTER_MS: "1500", LOOM_LIVENESS_INTERVAL_MS: "100" });
+    expect(run.code).toBe(0);
+    await poll("a liveness restart", async () => (await status(root)).processes[0].restarts >= 1);
+    expect(readFileSync(join(root, ".loom/logs/supervisor.log"), "utf8")).toMatch(/runtime failed 3 heartbeats \(grpc-status 14: not ready\); restarting it/);
+    expect((await status(root)).processes.find((p: { name: string }) => p.name === "idle").restarts).toBe(0);
+  });
+});
+
 describe("stopping", () => {
+  test("a runtime that ignores SIGTERM is killed after the grace period", async () => {
+    const root = makeProject();
+    expect((await loom(["up", "--detach", "--grace", "1", ...FREE], root, { DOUBLE_IGNORE_SIGTERM: "1" })).code).toBe(0);
+    const down = await loom(["down", "--grace", "1"], root);
+    expect(down.code).toBe(0);
+    expect(await leftIn(root)).toEqual([]);
+    expect(readFileSync(join(root, ".loom/logs/supervisor.log"), "utf8")).toContain("core did not stop within 1000 ms; killed it");
+  });
+
   test("an agent that ignores SIGTERM is killed after --grace; its grandchild goes too", async () => {
     const root = makeProject(["ignore-term.py", "grandchild.py"]);
     expect((await loom(["run", "--detach", "--grace", "1", ...FREE], root)).code).toBe(0);
@@ -282,6 +302,16 @@ describe("stopping", () => {
 });
 
 describe("logs", () => {
+  test("loom logs -f prints what is appended", async () => {
+    const root = makeProject([], "", { "agents/tick.py": 'import time\nfor i in range(1000):\n    print(f"tick {i}", flush=True)\n    time.sleep(0.1)\n' });
+    expect((await loom(["run", "--detach", ...FREE], root)).code).toBe(0);
+    await poll("the first tick", () => existsSync(join(root, ".loom/logs/tick.log")) && readFileSync(join(root, ".loom/logs/tick.log"), "utf8").includes("tick 1"));
+    const follow = new LoomProcess(["logs", "tick", "-f", "-n", "0"], root);
+    await follow.waitFor(/tick \| tick (\d+)\n[\s\S]*tick \| tick \d+/);
+    follow.signal("SIGINT");
+    expect(await follow.exited).toBe(0);
+  });
+
   test("loom logs shows the last lines; a flooding agent's log rotates by size", async () => {
     const root = makeProject(["flood.ts"]);
     expect((await loom(["run", "--detach", ...FREE], root, { FLOOD_MB: "6", LOOM_LOG_MAX_BYTES: String(2 * 1024 * 1024) })).code).toBe(0);
