@@ -33,6 +33,8 @@ export interface UpOptions {
   preferDebug?: boolean;
   env?: Record<string, string | undefined>;
   hooks?: InstallHooks;
+  /** The ports were already checked (by the parent of a detached supervisor). */
+  portsChecked?: boolean;
   /** A runtime binary already resolved and verified (by the parent of a detached supervisor). */
   binary?: Prepared["binary"];
 }
@@ -82,11 +84,13 @@ export async function prepare(o: UpOptions): Promise<Prepared> {
 
   const bridge = splitAddress(config.bridge.address);
   if (o.bridgePort !== undefined) bridge.port = o.bridgePort === 0 ? await freePort(bridge.host) : o.bridgePort;
-  else await assertPortFree("the bridge", bridge.host, bridge.port, "pick another with --bridge-port N ([bridge] address in loom.toml), or --bridge-port 0 for a free one");
+  if (!o.portsChecked && o.bridgePort !== 0)
+    await assertPortFree("the bridge", bridge.host, bridge.port, "pick another with --bridge-port N ([bridge] address in loom.toml), or --bridge-port 0 for a free one");
   config.bridge.address = joinAddress(bridge.host, bridge.port);
   const dashboardOn = config.bridge.mode === "full" && config.dashboard.enabled;
   if (o.dashboardPort !== undefined) config.dashboard.port = o.dashboardPort === 0 ? await freePort(config.dashboard.host) : o.dashboardPort;
-  else if (dashboardOn) await assertPortFree("the dashboard", config.dashboard.host, config.dashboard.port, "pick another with --dashboard-port N ([dashboard] port), or --dashboard-port 0");
+  if (dashboardOn && !o.portsChecked && o.dashboardPort !== 0)
+    await assertPortFree("the dashboard", config.dashboard.host, config.dashboard.port, "pick another with --dashboard-port N ([dashboard] port), or --dashboard-port 0");
 
   const binary = o.binary ?? await getBinary({
     name: binaryNameFor(config.bridge.mode, config.bridge.binary),

@@ -97,7 +97,7 @@ export async function startDetached(prepared: Prepared, up: UpOptions, graceMs?:
   const logFile = join(prepared.logsDir, "supervisor.log");
   const fd = openSync(logFile, "a", 0o600);
   const spec: DetachedSpec = {
-    up: { ...up, env: undefined, hooks: undefined, binary: prepared.binary, bridgePort: Number(prepared.project.config.bridge.address.split(":").pop()), dashboardPort: prepared.project.config.dashboard.port, logsDir: prepared.logsDir, projectDir: root },
+    up: { ...up, env: undefined, hooks: undefined, binary: prepared.binary, portsChecked: true, bridgePort: Number(prepared.project.config.bridge.address.split(":").pop()), dashboardPort: prepared.project.config.dashboard.port, logsDir: prepared.logsDir, projectDir: root },
     graceMs,
   };
   const { BUN_BE_BUN: _, ...env } = process.env;

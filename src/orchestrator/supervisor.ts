@@ -10,7 +10,7 @@ import { spawnChild, type Child, type ConsoleSink } from "./child";
 import { FAILURE_TAIL_LINES, LIVENESS_FAILURES, LIVENESS_INTERVAL_MS, READY_POLL_MS } from "./constants";
 import { dashboardHealthy, grpcHeartbeat } from "./health";
 import { describeExit, hintFor } from "./hints";
-import { processStartTime, signalGroup } from "./identity";
+import { groupMembers, processStartTime, signalGroup } from "./identity";
 import { tailLines } from "./log-tail";
 import type { ProcessSpec } from "./plan";
 import { DEFAULT_RESTART, decide, freshMemory, type ExitInfo, type RestartMemory, type RestartSettings } from "./restart-policy";
@@ -135,7 +135,9 @@ export class Supervisor {
 
   private onExit(slot: Slot, child: Child, exit: ExitInfo): void {
     if (child.pgid) {
-      signalGroup(child.pgid, "SIGKILL"); // whatever it left running in its group goes with it
+      // Whatever it left running in its group goes with it. Members alive means the group id is
+      // still ours: a pid is not reused while a group of that id exists.
+      if (groupMembers(child.pgid).length > 0) signalGroup(child.pgid, "SIGKILL");
       this.o.watchdog?.remove(child.pgid);
     }
     if (slot.child !== child) return;

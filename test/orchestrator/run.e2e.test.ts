@@ -87,6 +87,9 @@ describe("bad starts exit 4 and leave nothing running", () => {
       expect(r.err).toContain(`the bridge port ${holder.port} on 127.0.0.1 is already in use by pid ${process.pid}`);
       expect(r.err).toContain("--bridge-port 0");
       expect(await leftIn(root)).toEqual([]);
+      const flag = await loom(["up", "--detach", "--bridge-port", String(holder.port), "--dashboard-port", "0"], root);
+      expect(flag.code).toBe(4);
+      expect(flag.err).toContain(`the bridge port ${holder.port} on 127.0.0.1 is already in use`);
     } finally {
       holder.stop(true);
     }
