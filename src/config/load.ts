@@ -27,6 +27,12 @@ export function findConfigFile(dir: string): string | undefined {
   }
 }
 
+/** The project directory for `dir`: where its loom.toml is, or `dir` itself when there is none. */
+export function projectRoot(dir: string): string {
+  const file = findConfigFile(dir);
+  return file ? dirname(file) : resolve(dir);
+}
+
 function readText(file: string, what: string): string {
   try {
     if (statSync(file).isDirectory()) throw Object.assign(new Error("is a directory"), { code: "EISDIR" });

@@ -283,7 +283,7 @@ describe("stopping", () => {
       );
       const down = await loom(["down", "--grace", "1"], root);
       expect(down.code).toBe(0);
-      await Bun.sleep(200);
+      await Bun.sleep(200); // room for a (wrong) delayed SIGKILL to land before checking
       expect(isAlive(stranger.pid)).toBe(true);
       expect(stranger.killed).toBe(false);
     } finally {

@@ -1,8 +1,7 @@
 import { defineCommand } from "citty";
-import { findConfigFile } from "../../config/load";
+import { projectRoot } from "../../config/load";
 import { EXIT, LoomError } from "../../errors";
 import { downAll, downProject, type DownResult } from "../../orchestrator/down";
-import { dirname, resolve } from "pathe";
 import { log } from "../log";
 import { projectArg } from "../shared-args";
 
@@ -30,9 +29,7 @@ export default defineCommand({
     let results: DownResult[];
     if (args.all) results = await downAll({ graceMs });
     else {
-      const dir = resolve(args.project ?? process.cwd());
-      const file = findConfigFile(dir);
-      results = [await downProject(file ? dirname(file) : dir, { graceMs })];
+      results = [await downProject(projectRoot(args.project ?? process.cwd()), { graceMs })];
     }
     for (const r of results) report(r);
     const failed = results.flatMap((r) => r.failed.map((f) => `${f} in ${r.root}`));

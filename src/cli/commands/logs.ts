@@ -1,7 +1,7 @@
 import { defineCommand } from "citty";
 import { existsSync, readdirSync } from "node:fs";
-import { dirname, join, resolve } from "pathe";
-import { findConfigFile } from "../../config/load";
+import { join, resolve } from "pathe";
+import { projectRoot } from "../../config/load";
 import { LoomError } from "../../errors";
 import { LOGS_DIR, STATE_DIR } from "../../orchestrator/constants";
 import { followLogs } from "../../orchestrator/follow";
@@ -19,9 +19,7 @@ export default defineCommand({
     "logs-dir": { type: "string", description: "Logs directory (default: the running project's, else .loom/logs)", valueHint: "DIR" },
   },
   async run({ args }) {
-    const dir = resolve(args.project ?? process.cwd());
-    const file = findConfigFile(dir);
-    const root = file ? dirname(file) : dir;
+    const root = projectRoot(args.project ?? process.cwd());
     const logsDir = args["logs-dir"] ? resolve(args["logs-dir"]) : (readLedger(root)?.logsDir ?? join(root, STATE_DIR, LOGS_DIR));
     const n = args.lines !== undefined ? Number(args.lines) : 50;
     if (!Number.isInteger(n) || n < 0) throw new LoomError("USAGE", `-n must be a whole number, not "${args.lines}"`);

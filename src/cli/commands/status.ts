@@ -1,6 +1,5 @@
 import { defineCommand } from "citty";
-import { dirname, resolve } from "pathe";
-import { findConfigFile } from "../../config/load";
+import { projectRoot } from "../../config/load";
 import { projectStatus } from "../../orchestrator/status";
 import { jsonArg, projectArg } from "../shared-args";
 
@@ -15,9 +14,7 @@ export default defineCommand({
   meta: { name: "status", description: "Show each process: state, pid, uptime, restarts, last exit, health", examples: ["loom status", "loom status --json"] } as never,
   args: { ...projectArg, ...jsonArg },
   run({ args }) {
-    const dir = resolve(args.project ?? process.cwd());
-    const file = findConfigFile(dir);
-    const status = projectStatus(file ? dirname(file) : dir);
+    const status = projectStatus(projectRoot(args.project ?? process.cwd()));
     if (args.json) return void process.stdout.write(JSON.stringify(status, null, 2) + "\n");
     if (!status.phase) return void process.stdout.write(`loom is not running in ${status.root}\n`);
     const head = status.running
