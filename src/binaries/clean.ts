@@ -3,6 +3,7 @@ import { existsSync, readdirSync, rmSync } from "node:fs";
 import { join } from "pathe";
 import { CHECKSUMS_FILE, RESOLVED_FILE, TEMP_PREFIX, cacheDir, listCache, readChecksums, writeChecksums, type Env } from "./cache";
 import { withLock } from "./lock";
+import { VERIFIED_FILE } from "./verified";
 import { normalizeVersion } from "./versions";
 
 export interface CleanResult {
@@ -30,7 +31,7 @@ export async function cleanCache(options: { version?: string; all?: boolean }, e
     }
     if (options.all) {
       for (const f of readdirSync(dir))
-        if (f === CHECKSUMS_FILE || f === RESOLVED_FILE || f.startsWith(TEMP_PREFIX) || f.includes(`.${TEMP_PREFIX}`)) {
+        if (f === CHECKSUMS_FILE || f === RESOLVED_FILE || f === VERIFIED_FILE || f.startsWith(TEMP_PREFIX) || f.includes(`.${TEMP_PREFIX}`)) {
           rmSync(join(dir, f), { recursive: f.startsWith(TEMP_PREFIX), force: true });
           result.removed.push(f);
         }

@@ -7,6 +7,7 @@ import { existsSync } from "node:fs";
 import { basename } from "pathe";
 import { LoomError } from "../errors";
 import { binaryPath, cacheDir, readChecksums, removeCached, cachedFileName, type Env } from "./cache";
+import { rememberVerified, verifiedUnchanged } from "./verified";
 import { defaultHttpDeps, type HttpDeps } from "./http";
 import { installRelease, type InstallHooks } from "./install";
 import { isLatest, normalizeVersion } from "./versions";
@@ -54,8 +55,11 @@ export async function cachedProblem(path: string, expectedVersion: string, env: 
   const file = basename(path);
   const recorded = readChecksums(cacheDir(env)).get(file);
   if (!recorded) return "it has no entry in checksums.txt";
-  const actual = await sha256File(path);
-  if (actual !== recorded) return `its SHA-256 ${actual} does not match checksums.txt (${recorded})`;
+  if (!verifiedUnchanged(cacheDir(env), file, recorded)) {
+    const actual = await sha256File(path);
+    if (actual !== recorded) return `its SHA-256 ${actual} does not match checksums.txt (${recorded})`;
+    rememberVerified(cacheDir(env), file, recorded);
+  }
   const probe = probeVersion(path);
   if (!probe.ok) return `\`--version\` failed (${probe.output.split("\n")[0] || "no output"})`;
   if (probe.version !== expectedVersion) return `it reports version ${probe.version ?? "(none)"}, not ${expectedVersion}`;

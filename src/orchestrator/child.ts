@@ -5,7 +5,7 @@
  * blocks; writes are synchronous, so memory does not grow with output.
  */
 import { join } from "pathe";
-import { STDERR_TAIL_BYTES } from "./constants";
+import { PIPE_DRAIN_MS, STDERR_TAIL_BYTES } from "./constants";
 import { processStartTime } from "./identity";
 import { LogFile } from "./log-file";
 import type { ProcessSpec } from "./plan";
@@ -90,7 +90,10 @@ export function spawnChild(spec: ProcessSpec, deps: SpawnDeps): Child {
   ]);
   const exited = proc.exited.then(async (code) => {
     // Grandchildren may hold the pipes open after the leader exits; do not wait for them forever.
-    await Promise.race([pumps, Bun.sleep(200)]);
+    // A timer that is cleared, not Bun.sleep: a pending sleep would hold loom's exit back.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([pumps, new Promise((r) => (timer = setTimeout(r, PIPE_DRAIN_MS)))]);
+    clearTimeout(timer);
     const signal = proc.signalCode ? String(proc.signalCode) : null;
     const info: ExitInfo = { code: signal ? null : code, signal, livedMs: now() - startedAt };
     const how = info.signal ? `killed by ${info.signal}` : `exit code ${info.code}`;

@@ -3,7 +3,7 @@
 /** SIGTERM (or the forwarded Ctrl+C), then this long, then SIGKILL. `--grace` overrides it. */
 export const STOP_GRACE_MS = 5_000;
 /** How often readiness is polled while the runtime starts. */
-export const READY_POLL_MS = 50;
+export const READY_POLL_MS = 20;
 /** One health probe may take this long. */
 export const PROBE_TIMEOUT_MS = 2_000;
 /** The running runtime's liveness check (gRPC Heartbeat). */
@@ -22,6 +22,8 @@ export const CRASH_LOOP_LIMIT = 5;
 /** Per log file, before it is rotated; and how many rotated files are kept. */
 export const LOG_MAX_BYTES = 10 * 1024 * 1024;
 export const LOG_KEEP = 3;
+/** After a child exits, how long its output pipes may take to drain (grandchildren can hold them). */
+export const PIPE_DRAIN_MS = 200;
 /** Bytes of a process's recent stderr kept in memory for crash reports. */
 export const STDERR_TAIL_BYTES = 8 * 1024;
 /** Lines of stderr shown when a process fails. */

@@ -114,7 +114,7 @@ export async function startDetached(prepared: Prepared, up: UpOptions, graceMs?:
       if (ledger.phase === "failed") break;
     }
     if (exited !== undefined) break;
-    await Bun.sleep(25);
+    await Bun.sleep(10);
   }
   const ledger = readLedger(root);
   const lines = tailLines(logFile, 15);
