@@ -124,3 +124,19 @@ describe("loom cache", () => {
     expect(r.stderr).toContain("needs exactly one of --version V or --all");
   });
 });
+
+describe("progress", () => {
+  test("a terminal gets a progress bar; a pipe (CI logs) gets a few plain lines", async () => {
+    const w = world();
+    const piped = await w.loom(["install"]);
+    expect(piped.stdout).toContain("[info] downloading");
+    expect(piped.stdout + piped.stderr).not.toContain("\r");
+    if (!Bun.which("script")) return;
+    const cache2 = join(tempDir(), "cache");
+    const env = { ...cleanEnv({ ...w.env, LOOM_CACHE_DIR: cache2 }), TERM: "xterm" };
+    const p = Bun.spawn(["script", "-qec", `${LOOM} install`, "/dev/null"], { cwd: w.project, env, stdout: "pipe", stderr: "pipe", stdin: "pipe" });
+    const [out, code] = await Promise.all([new Response(p.stdout).text(), p.exited]);
+    expect(code).toBe(0);
+    expect(out).toMatch(/\rloom-core-0\.1\.0-.*\.tar\.gz \[[#-]{30}\] \d+% /);
+  });
+});
