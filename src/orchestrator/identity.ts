@@ -50,6 +50,7 @@ export function isSameProcess(id: Identity): boolean {
 
 /** The pids whose process group is `pgid`. */
 export function groupMembers(pgid: number): number[] {
+  if (process.platform === "win32") return isAlive(pgid) ? [pgid] : [];
   if (process.platform === "linux") {
     const out: number[] = [];
     for (const entry of readdirSync("/proc")) {
@@ -74,6 +75,11 @@ export function groupMembers(pgid: number): number[] {
 
 /** Sends `signal` to a whole process group; false when the group is already gone. */
 export function signalGroup(pgid: number, signal: NodeJS.Signals): boolean {
+  if (process.platform === "win32") {
+    // No process groups to signal: taskkill ends the tree (/T), forcibly (/F) for SIGKILL.
+    const r = Bun.spawnSync(["taskkill", "/PID", String(pgid), "/T", ...(signal === "SIGKILL" ? ["/F"] : [])], { stdout: "ignore", stderr: "ignore" });
+    return r.exitCode === 0;
+  }
   try {
     process.kill(-pgid, signal);
     return true;
