@@ -100,6 +100,7 @@ export class Supervisor {
       this.launch(this.runtimeSlot);
       await this.waitReady(this.runtimeSlot, Date.now() + this.o.project.config.bridge.timeout_sec * 1000);
     } catch (error) {
+      if (this.stopping) return; // Ctrl+C or `loom down` while starting: stop() finishes with its code
       this.ledger.phase = "failed";
       this.ledger.error = error instanceof Error ? error.message : String(error);
       this.stopping = true;
@@ -107,6 +108,7 @@ export class Supervisor {
       this.finish(4);
       throw error;
     }
+    if (this.stopping) return;
     this.event("info", `runtime ready: bridge ${this.ledger.bridge.address}${this.ledger.dashboard ? `, dashboard ${this.ledger.dashboard}` : ""}`);
     for (const spec of this.o.agents) this.launch(this.slots.get(spec.name)!);
     this.ledger.phase = "running";

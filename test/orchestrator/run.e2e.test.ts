@@ -229,6 +229,17 @@ describe("stopping", () => {
     expect(readFileSync(join(root, ".loom/logs/supervisor.log"), "utf8")).toContain("ignore-term did not stop within 1000 ms; killed it");
   });
 
+  test("Ctrl+C while the runtime is still starting: a clean stop, exit 130", async () => {
+    const root = makeProject();
+    const run = new LoomProcess(["up", ...FREE], root, { DOUBLE_START_DELAY_MS: "60000" });
+    await run.waitFor("[info] runtime:");
+    await poll("the runtime process", () => existsSync(join(root, ".loom/state.json")) && ledger(root).children.core.pid);
+    run.signal("SIGINT");
+    expect(await run.exited).toBe(130);
+    expect(run.all).not.toContain("error:");
+    expect(await leftIn(root)).toEqual([]);
+  });
+
   test("a second Ctrl+C kills at once", async () => {
     const root = makeProject(["ignore-term.py"]);
     const run = new LoomProcess(["run", "--grace", "60", ...FREE], root);
