@@ -84,7 +84,7 @@ export async function getBinary(options: GetBinaryOptions): Promise<BinaryResult
   let version: string;
   if (isLatest(options.version)) {
     const latest = await resolveLatest(options.name, tag, http);
-    if (latest.how === "offline-cache") hooks.onWarn?.(`cannot resolve "latest" without the network; using the newest cached ${options.name} ${latest.version}`);
+    if (latest.how === "offline-cache") hooks.onWarn?.(`cannot resolve "latest" (offline, or the release server did not say); using the newest cached ${options.name} ${latest.version}`);
     version = latest.version;
   } else version = normalizeVersion(options.version);
 

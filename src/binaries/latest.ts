@@ -70,8 +70,9 @@ export async function resolveLatest(name: string, tag: PlatformTag, deps: HttpDe
       writeFileAtomic(join(ensureCacheDir(env), RESOLVED_FILE), JSON.stringify(all, null, 2) + "\n");
       return { version, how: "fetched" };
     } catch (error) {
+      // No network, a rate limit, a mirror without latest.txt: the newest cached version still runs.
       const cached = newestCachedVersion(name, tag, env);
-      if (cached && error instanceof LoomError && error.code === "DOWNLOAD" && /cannot reach/.test(error.message)) return { version: cached, how: "offline-cache" };
+      if (cached && error instanceof LoomError && error.code === "DOWNLOAD") return { version: cached, how: "offline-cache" };
       throw error;
     }
   }

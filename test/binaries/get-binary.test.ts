@@ -163,9 +163,20 @@ describe("latest", () => {
     server.stop();
     const r = await get({ version: "latest" });
     expect(r).toMatchObject({ version: "0.3.0", source: "cache" });
-    expect(warnings.join("\n")).toContain('cannot resolve "latest" without the network');
+    expect(warnings.join("\n")).toContain('cannot resolve "latest" (offline');
     const offline = await get({ version: "latest" }, { LOOM_OFFLINE: "1" });
     expect(offline.version).toBe("0.3.0");
+  });
+
+  test("a mirror that cannot say what latest is: the newest cached version, with a warning; nothing cached is exit 3", async () => {
+    const { get, warnings, server } = setup([{ name: "loom-core", version: "0.2.0" }]);
+    const none = await failure(get({ version: "latest" }));
+    expect(none.exitCode).toBe(3);
+    expect(none.message).toContain("latest.txt answered HTTP 404");
+    await get({ version: "0.2.0" });
+    server.on("/latest.txt", () => new Response("rate limited", { status: 429 }));
+    expect(await get({ version: "latest" })).toMatchObject({ version: "0.2.0", source: "cache" });
+    expect(warnings.join("\n")).toContain('cannot resolve "latest"');
   });
 
   test("LOOM_OFFLINE=1 with nothing cached fails fast naming what is missing", async () => {

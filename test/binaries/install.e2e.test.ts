@@ -1,8 +1,8 @@
 /** `loom install` and `loom cache` through dist/loom, against a release server on loopback. */
 import { afterEach, describe, expect, test } from "bun:test";
-import { existsSync, readdirSync, writeFileSync, mkdirSync } from "node:fs";
+import { existsSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "pathe";
-import { LOOM, ensureBuilt, runLoom, cleanEnv } from "../helpers/loom";
+import { LOOM, runLoom, cleanEnv } from "../helpers/loom";
 import { TAG, newRelease, serveRelease, type ReleaseServer } from "../helpers/release";
 import { tempDir, writeTree } from "../helpers/tmp";
 

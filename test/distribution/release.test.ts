@@ -4,7 +4,7 @@
  * zsh where installed) into temporary HOMEs.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { chmodSync, existsSync, readFileSync, readdirSync, writeFileSync, mkdirSync } from "node:fs";
+import { chmodSync, existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "pathe";
 import { buildRelease } from "../../scripts/build-release";
 import { renderFormula } from "../../scripts/render-formula";
