@@ -267,7 +267,9 @@ describe("stopping", () => {
   test("supervisor and watchdog both SIGKILLed: loom down finds the survivors by the ledger", async () => {
     const root = makeProject(["idle.py", "grandchild.py"]);
     expect((await loom(["run", "--detach", ...FREE], root)).code).toBe(0);
-    await poll("grandchild.pid", () => existsSync(join(root, "grandchild.pid")));
+    // Wait for each agent's last line: an agent still writing when its supervisor dies gets a broken pipe.
+    const logged = (name: string, text: string) => existsSync(join(root, `.loom/logs/${name}.log`)) && readFileSync(join(root, `.loom/logs/${name}.log`), "utf8").includes(text);
+    await poll("the agents' output", () => logged("grandchild", "started sleep as pid") && logged("idle", "idle.py up"));
     const l = ledger(root);
     process.kill(l.watchdog.pid, "SIGKILL");
     process.kill(l.supervisor.pid, "SIGKILL");
