@@ -6,7 +6,7 @@ import { CONFIG_FILE } from "./defaults";
 import { findDotenv, mergeDotenv, parseDotenv } from "./dotenv";
 import { ExpandError, expandValues, type ExpandWarning } from "./expand";
 import { locateKey } from "./locate";
-import { checkConfig, type ConfigIssue } from "./schema";
+import { checkConfig, isAddress, type ConfigIssue } from "./schema";
 import { parseTomlFile } from "./toml";
 import type { ProjectConfig } from "./types";
 
@@ -95,7 +95,13 @@ export async function loadProjectConfig(dir: string = process.cwd(), options: Lo
       hint: issues.length > 1 ? `fix these ${issues.length} problems in ${file}` : `fix the value in ${file}`,
     });
   }
-  if (realEnv.LOOM_BRIDGE_ADDR) config.bridge.address = realEnv.LOOM_BRIDGE_ADDR;
+  if (env.LOOM_BRIDGE_ADDR) {
+    if (!isAddress(env.LOOM_BRIDGE_ADDR))
+      throw new LoomError("CONFIG", `LOOM_BRIDGE_ADDR must be host:port (like "127.0.0.1:50051"), not ${JSON.stringify(env.LOOM_BRIDGE_ADDR)}`, {
+        hint: envFile ? `fix it in the environment or in ${envFile}` : "fix or unset it in the environment",
+      });
+    config.bridge.address = env.LOOM_BRIDGE_ADDR;
+  }
 
   const messages = [
     ...expandWarnings.map((w) => `${where(file ?? CONFIG_FILE, source, keyPathToPath(w.keyPath))}: variable ${w.variable} is not set; \`${w.keyPath}\` uses an empty string`),

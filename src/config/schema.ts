@@ -84,14 +84,18 @@ export function editDistance(a: string, b: string): number {
 
 const ADDRESS = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
 
+export function isAddress(value: string): boolean {
+  const m = ADDRESS.exec(value);
+  return m !== null && Number(m[1]) <= 65535;
+}
+
 function checkBridge(c: Checker, raw: unknown): LoomConfig["bridge"] {
   const path = ["bridge"];
   const t = c.table(raw, path);
   c.typos(t, KNOWN_KEYS.bridge!, path);
   c.string(t, "address", path);
   if (typeof t.address === "string") {
-    const m = ADDRESS.exec(t.address);
-    if (!m || Number(m[1]) > 65535) c.issues.push({ path: [...path, "address"], message: `\`bridge.address\` must be host:port (like "127.0.0.1:50051"), not ${JSON.stringify(t.address)}` });
+    if (!isAddress(t.address)) c.issues.push({ path: [...path, "address"], message: `\`bridge.address\` must be host:port (like "127.0.0.1:50051"), not ${JSON.stringify(t.address)}` });
   }
   if (t.mode !== undefined && !BRIDGE_MODES.includes(t.mode as never))
     c.bad([...path, "mode"], `one of ${BRIDGE_MODES.map((m) => `"${m}"`).join(", ")}`, t.mode);

@@ -94,6 +94,14 @@ describe("finding and defaults", () => {
     expect((await loadProjectConfig(dir, { env: { LOOM_BRIDGE_ADDR: "127.0.0.1:6000" } })).config.bridge.address).toBe("127.0.0.1:6000");
   });
 
+  test("a malformed LOOM_BRIDGE_ADDR is a configuration error; one from .env counts too", async () => {
+    const dir = projectWith({ "loom.toml": "", ".env": "LOOM_BRIDGE_ADDR=127.0.0.1:7000\n" });
+    expect((await loadProjectConfig(dir, { env: {} })).config.bridge.address).toBe("127.0.0.1:7000");
+    const error = (await loadProjectConfig(dir, { env: { LOOM_BRIDGE_ADDR: "localhost" } }).catch((e) => e)) as LoomError;
+    expect(error.exitCode).toBe(2);
+    expect(error.message).toContain('LOOM_BRIDGE_ADDR must be host:port (like "127.0.0.1:50051"), not "localhost"');
+  });
+
   test("typos of known keys are kept and warned about with their line", async () => {
     const dir = projectWith({ "loom.toml": '[dashboard]\nprot = 1\n[bridge]\nadress = "x"\n[llm.a]\nmodle = "m"\n[custom]\nanything = 1\n' });
     const p = await loadProjectConfig(dir, { env: {} });
