@@ -2,6 +2,7 @@
  * Streams a release asset to a file while hashing it: never the whole asset in memory, a stall
  * timeout on every read, retries of the whole transfer when it breaks off.
  */
+import { envNumber } from "../config/env-number";
 import { closeSync, openSync, rmSync, writeSync } from "node:fs";
 import { LoomError } from "../errors";
 import { fetchWithRetry, type HttpDeps } from "./http";
@@ -26,8 +27,8 @@ class Stalled extends Error {}
 
 /** Downloads `url` to `dest` (created exclusively). Returns undefined with the status on a non-2xx answer. */
 export async function downloadToFile(url: string, dest: string, deps: HttpDeps, options: DownloadOptions = {}): Promise<Downloaded | { status: number }> {
-  const stallMs = options.stallMs ?? Number(deps.env.LOOM_DOWNLOAD_TIMEOUT_SEC ?? 30) * 1000;
-  const retries = Number(deps.env.LOOM_DOWNLOAD_RETRIES ?? 3);
+  const stallMs = options.stallMs ?? envNumber(deps.env, "LOOM_DOWNLOAD_TIMEOUT_SEC", 30, 0.001) * 1000;
+  const retries = envNumber(deps.env, "LOOM_DOWNLOAD_RETRIES", 3);
   for (let attempt = 0; ; attempt++) {
     try {
       return await attemptDownload(url, dest, deps, stallMs, options.onProgress);

@@ -3,6 +3,7 @@
  * backoff, redirects followed by hand (so the token never follows a redirect to another host),
  * and network failures turned into messages that say what to do.
  */
+import { envNumber } from "../config/env-number";
 import { LoomError } from "../errors";
 import type { Env } from "./cache";
 
@@ -105,8 +106,8 @@ export interface FetchOptions {
  * reached at all.
  */
 export async function fetchWithRetry(url: string, deps: HttpDeps, options: FetchOptions = {}): Promise<Response> {
-  const retries = options.retries ?? Number(deps.env.LOOM_DOWNLOAD_RETRIES ?? 3);
-  const base = Number(deps.env.LOOM_RETRY_BASE_MS ?? 500);
+  const retries = options.retries ?? envNumber(deps.env, "LOOM_DOWNLOAD_RETRIES", 3);
+  const base = envNumber(deps.env, "LOOM_RETRY_BASE_MS", 500);
   for (let attempt = 0; ; attempt++) {
     let response: Response | undefined;
     let failure: unknown;

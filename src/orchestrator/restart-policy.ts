@@ -3,6 +3,7 @@
  * fast. Exponential backoff from a fast first restart, reset after a healthy stretch; a crash loop
  * (several fast failures in a row) gives up.
  */
+import { envNumber } from "../config/env-number";
 import { CRASH_LOOP_LIMIT, HEALTHY_STRETCH_MS, RESTART_BASE_MS, RESTART_MAX_MS } from "./constants";
 
 export type RestartMode = "on-failure" | "always" | "never";
@@ -61,11 +62,10 @@ export function decide(mode: RestartMode, exit: ExitInfo, memory: RestartMemory,
 
 /** Settings from the environment, for people who need other numbers (and for tests). */
 export function restartSettingsFromEnv(env: Record<string, string | undefined>): RestartSettings {
-  const num = (k: string, d: number) => (env[k] !== undefined && Number.isFinite(Number(env[k])) ? Number(env[k]) : d);
   return {
-    baseMs: num("LOOM_RESTART_BASE_MS", RESTART_BASE_MS),
-    maxMs: num("LOOM_RESTART_MAX_MS", RESTART_MAX_MS),
-    healthyMs: num("LOOM_HEALTHY_STRETCH_MS", HEALTHY_STRETCH_MS),
-    crashLoopLimit: num("LOOM_CRASH_LOOP_LIMIT", CRASH_LOOP_LIMIT),
+    baseMs: envNumber(env, "LOOM_RESTART_BASE_MS", RESTART_BASE_MS),
+    maxMs: envNumber(env, "LOOM_RESTART_MAX_MS", RESTART_MAX_MS),
+    healthyMs: envNumber(env, "LOOM_HEALTHY_STRETCH_MS", HEALTHY_STRETCH_MS),
+    crashLoopLimit: envNumber(env, "LOOM_CRASH_LOOP_LIMIT", CRASH_LOOP_LIMIT, 1),
   };
 }

@@ -3,10 +3,11 @@
  * terminal, Ctrl+C handled), or detached (a background `loom __supervise` does, and this process
  * returns once everything is ready or has failed).
  */
+import { envNumber } from "../config/env-number";
 import { closeSync, openSync } from "node:fs";
 import { join } from "pathe";
 import { EXIT, LoomError } from "../errors";
-import { STOP_GRACE_MS } from "./constants";
+import { LIVENESS_INTERVAL_MS, LOG_MAX_BYTES, STOP_GRACE_MS } from "./constants";
 import { tailLines } from "./log-tail";
 import { prepare, type Prepared, type UpOptions } from "./prepare";
 import { Printer } from "./printer";
@@ -34,8 +35,8 @@ function supervisorFor(prepared: Prepared, o: RunOptions, printer?: Printer): Su
     graceMs: o.graceMs ?? STOP_GRACE_MS,
     detached: o.detached ?? false,
     restart: restartSettingsFromEnv(env),
-    livenessMs: env.LOOM_LIVENESS_INTERVAL_MS ? Number(env.LOOM_LIVENESS_INTERVAL_MS) : undefined,
-    logMaxBytes: env.LOOM_LOG_MAX_BYTES ? Number(env.LOOM_LOG_MAX_BYTES) : undefined,
+    livenessMs: envNumber(env, "LOOM_LIVENESS_INTERVAL_MS", LIVENESS_INTERVAL_MS, 10),
+    logMaxBytes: envNumber(env, "LOOM_LOG_MAX_BYTES", LOG_MAX_BYTES, 1024),
     sink: printer?.sink,
     onEvent: o.onEvent ?? ((level, message) => printer?.line("loom", level === "info" ? message : `${level}: ${message}`)),
     watchdog: startWatchdog(),

@@ -57,6 +57,13 @@ describe("loom install", () => {
     expect(missing.stderr).toContain(`${w.server.url}/v7.7.7/loom-core-7.7.7-${TAG}.tar.gz`);
   });
 
+  test("a bad numeric setting names the variable (exit 2)", async () => {
+    const w = world();
+    const r = await w.loom(["install"], { LOOM_DOWNLOAD_TIMEOUT_SEC: "soon" });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('LOOM_DOWNLOAD_TIMEOUT_SEC must be a number of at least 0.001, not "soon"');
+  });
+
   test("LOOM_OFFLINE=1 with an empty cache exits 3 at once, without a request", async () => {
     const w = world();
     const r = await w.loom(["install"], { LOOM_OFFLINE: "1" });
