@@ -52,13 +52,14 @@ function overrideFor(name: string, env: Env): BinaryResult | undefined {
 /** Why a cached binary cannot be used, or undefined when it is good. */
 export async function cachedProblem(path: string, expectedVersion: string, env: Env): Promise<string | undefined> {
   if (!isExecutable(path)) return "it is not executable";
+  const dir = cacheDir(env);
   const file = basename(path);
-  const recorded = readChecksums(cacheDir(env)).get(file);
+  const recorded = readChecksums(dir).get(file);
   if (!recorded) return "it has no entry in checksums.txt";
-  if (!verifiedUnchanged(cacheDir(env), file, recorded)) {
+  if (!verifiedUnchanged(dir, file, recorded)) {
     const actual = await sha256File(path);
     if (actual !== recorded) return `its SHA-256 ${actual} does not match checksums.txt (${recorded})`;
-    rememberVerified(cacheDir(env), file, recorded);
+    rememberVerified(dir, file, recorded);
   }
   const probe = probeVersion(path);
   if (!probe.ok) return `\`--version\` failed (${probe.output.split("\n")[0] || "no output"})`;

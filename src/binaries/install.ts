@@ -14,6 +14,7 @@ import { exeName, isWindowsTag, type PlatformTag } from "./platform";
 import { probeVersion, sha256File } from "./probe";
 import { assetName, assetUrl, listedAssets, publishedChecksum } from "./release";
 import { extractTarGzEntry } from "./tar";
+import { rememberVerified } from "./verified";
 import { extractZipEntry } from "./zip";
 
 export interface InstallHooks {
@@ -111,6 +112,7 @@ async function installLocked(req: InstallRequest, dir: string, file: string, tar
     const sums = readChecksums(dir);
     sums.set(file, sha);
     writeChecksums(dir, sums);
+    rememberVerified(dir, file, sha); // just hashed: the first use need not hash it again
     req.hooks.onInfo?.(`installed ${req.name} ${req.version} (${req.tag}) into ${target}`);
   } finally {
     rmSync(work, { recursive: true, force: true });
