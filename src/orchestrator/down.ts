@@ -12,7 +12,7 @@ export interface DownResult {
   root: string;
   /** Nothing was recorded as running. */
   nothing: boolean;
-  supervisor?: "stopped" | "gone";
+  supervisor?: "stopped" | "killed" | "gone";
   stopped: string[];
   failed: string[];
 }
@@ -35,7 +35,7 @@ export async function downProject(root: string, options: { graceMs?: number } = 
     process.kill(ledger.supervisor.pid, "SIGTERM");
     // The supervisor stops agents then the runtime, each with the grace period.
     const ok = await waitExit(ledger.supervisor.pid, Date.now() + 2 * graceMs + 3_000);
-    result.supervisor = ok ? "stopped" : "gone";
+    result.supervisor = ok ? "stopped" : "killed";
     if (!ok) process.kill(ledger.supervisor.pid, "SIGKILL");
   } else result.supervisor = "gone";
 

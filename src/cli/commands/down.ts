@@ -8,6 +8,7 @@ import { projectArg } from "../shared-args";
 function report(r: DownResult): void {
   if (r.nothing) return log.info(`nothing is running in ${r.root}`);
   if (r.supervisor === "stopped") log.success(`stopped loom in ${r.root}`);
+  else if (r.supervisor === "killed") log.warn(`the supervisor in ${r.root} did not finish in time and was killed${r.stopped.length ? `; stopped what it left: ${r.stopped.join(", ")}` : ""}`);
   else if (r.stopped.length) log.warn(`the supervisor in ${r.root} was gone; stopped what it left: ${r.stopped.join(", ")}`);
   else log.success(`cleaned up ${r.root} (nothing was left running)`);
 }
