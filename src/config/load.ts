@@ -1,7 +1,8 @@
 /** Finding and loading a project's loom.toml: .env, parsing, `${VAR}` expansion, checks, defaults. */
-import { existsSync, readFileSync, statSync } from "node:fs";
-import { dirname, join, resolve } from "pathe";
+import { dirname, resolve } from "pathe";
 import { LoomError } from "../errors";
+import { findUpward } from "../files/find-upward";
+import { readTextFile } from "../files/read-text";
 import { CONFIG_FILE } from "./defaults";
 import { findDotenv, mergeDotenv, parseDotenv } from "./dotenv";
 import { ExpandError, expandValues, type ExpandWarning } from "./expand";
@@ -15,35 +16,15 @@ export interface LoadOptions {
   env?: Record<string, string | undefined>;
 }
 
-/** loom.toml in `dir` or the nearest parent that has one. */
+/** loom.toml in `dir` or the nearest parent that has one (files/find-upward.ts says which count). */
 export function findConfigFile(dir: string): string | undefined {
-  let current = resolve(dir);
-  for (;;) {
-    const candidate = join(current, CONFIG_FILE);
-    if (existsSync(candidate)) return candidate;
-    const parent = dirname(current);
-    if (parent === current) return undefined;
-    current = parent;
-  }
+  return findUpward(dir, CONFIG_FILE);
 }
 
 /** The project directory for `dir`: where its loom.toml is, or `dir` itself when there is none. */
 export function projectRoot(dir: string): string {
   const file = findConfigFile(dir);
   return file ? dirname(file) : resolve(dir);
-}
-
-function readText(file: string, what: string): string {
-  try {
-    if (statSync(file).isDirectory()) throw Object.assign(new Error("is a directory"), { code: "EISDIR" });
-    return readFileSync(file, "utf8");
-  } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-    throw new LoomError("CONFIG", `cannot read ${what} ${file} (${reason})`, {
-      hint: "check that the file exists and that you may read it",
-      cause: error,
-    });
-  }
 }
 
 function where(file: string, source: string, path: string[], atKey = false): string {
@@ -66,12 +47,12 @@ export async function loadProjectConfig(dir: string = process.cwd(), options: Lo
   const file = findConfigFile(dir);
   const root = file ? dirname(file) : resolve(dir);
   const envFile = findDotenv(root);
-  const env = mergeDotenv(realEnv, envFile ? parseDotenv(readText(envFile, ".env file")) : {});
+  const env = mergeDotenv(realEnv, envFile ? parseDotenv(readTextFile(envFile, ".env file")) : {});
 
   let source = "";
   let raw: Record<string, unknown> = {};
   if (file) {
-    source = readText(file, "configuration file");
+    source = readTextFile(file, "configuration file");
     raw = await parseTomlFile(file, source);
   }
 

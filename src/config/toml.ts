@@ -23,10 +23,31 @@ async function locateSyntaxError(file: string): Promise<{ message: string; posit
   }
 }
 
+/** Deeper than any real configuration; deeper values would only exhaust loom's stack later. */
+export const MAX_NESTING = 64;
+
+function depthOf(value: unknown): number {
+  let max = 0;
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length) {
+    const [v, d] = stack.pop()!;
+    max = Math.max(max, d);
+    if (max > MAX_NESTING) return max;
+    if (v && typeof v === "object") for (const child of Object.values(v)) stack.push([child, d + 1]);
+  }
+  return max;
+}
+
+function tooDeep(file: string, cause?: unknown): LoomError {
+  return new LoomError("CONFIG", `${file}: values are nested more than ${MAX_NESTING} levels deep`, { hint: "is this the right file? loom.toml needs a few levels at most", cause });
+}
+
 export async function parseTomlFile(file: string, source: string): Promise<Record<string, unknown>> {
+  let parsed: Record<string, unknown>;
   try {
-    return Bun.TOML.parse(source) as Record<string, unknown>;
+    parsed = Bun.TOML.parse(source) as Record<string, unknown>;
   } catch (error) {
+    if (error instanceof RangeError) throw tooDeep(file, error); // the parser's own stack ran out
     const { message, position } = await locateSyntaxError(file);
     const plainMessage = message === "unknown TOML error" ? String((error as Error).message).replace(/^TOML Parse error: /, "") : message;
     const where = position ? `${file}:${position.line}:${position.column}` : file;
@@ -41,4 +62,6 @@ export async function parseTomlFile(file: string, source: string): Promise<Recor
       cause: error,
     });
   }
+  if (depthOf(parsed) > MAX_NESTING) throw tooDeep(file);
+  return parsed;
 }
