@@ -29,13 +29,17 @@ export interface SpawnDeps {
   sink?: ConsoleSink;
   now?: () => number;
   logMaxBytes?: number;
+  /** A log write failed (full disk, EIO): the data is dropped, the child keeps running. */
+  onWriteError?: (error: unknown) => void;
 }
 
 async function pump(stream: ReadableStream<Uint8Array>, file: LogFile, onChunk: (c: Uint8Array) => void): Promise<void> {
   try {
     for await (const chunk of stream) {
-      file.write(chunk);
-      onChunk(chunk);
+      file.write(chunk); // never throws: a full disk drops the chunk, the pipe keeps draining
+      try {
+        onChunk(chunk);
+      } catch {}
     }
   } catch {
     // the pipe broke with the process; what arrived is written
@@ -44,8 +48,8 @@ async function pump(stream: ReadableStream<Uint8Array>, file: LogFile, onChunk: 
 
 export function spawnChild(spec: ProcessSpec, deps: SpawnDeps): Child {
   const now = deps.now ?? Date.now;
-  const out = new LogFile(join(deps.logsDir, `${spec.name}.log`), deps.logMaxBytes);
-  const err = new LogFile(join(deps.logsDir, `${spec.name}.err`), deps.logMaxBytes);
+  const out = new LogFile(join(deps.logsDir, `${spec.name}.log`), deps.logMaxBytes, undefined, deps.onWriteError);
+  const err = new LogFile(join(deps.logsDir, `${spec.name}.err`), deps.logMaxBytes, undefined, deps.onWriteError);
   const marker = `start ${spec.name}: ${spec.argv.join(" ")}`;
   out.marker(marker);
   err.marker(marker);

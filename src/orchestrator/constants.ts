@@ -11,7 +11,7 @@ export const LIVENESS_INTERVAL_MS = 5_000;
 /** Consecutive failed liveness checks before the runtime is restarted. */
 export const LIVENESS_FAILURES = 3;
 
-/** Restart backoff: first restart after RESTART_BASE_MS, doubling to RESTART_MAX_MS. */
+/** Restart backoff: the first restart is immediate, the next after RESTART_BASE_MS, doubling to RESTART_MAX_MS. */
 export const RESTART_BASE_MS = 100;
 export const RESTART_MAX_MS = 30_000;
 /** A process that ran this long before failing was healthy: its backoff starts over. */

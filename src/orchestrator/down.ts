@@ -1,20 +1,36 @@
 /**
- * Stopping a project from another process: ask the supervisor (SIGTERM), and when it is gone or
- * does not finish, stop the survivors recorded in the ledger, each only after checking it is still
- * the process loom started.
+ * Stopping a project from another process. The supervisor (or a `loom up` still starting) is the
+ * holder of the project's lock, found from the system; it is asked to stop (SIGTERM, with the
+ * grace period this `loom down` was given). Then whatever the ledger still records is stopped,
+ * each group only once identity.ts has proved it is ours, and descendants that left their groups
+ * are hunted down by the run id. Nothing the ledger names is signalled on the ledger's word alone.
  */
-import { STOP_GRACE_MS } from "./constants";
-import { groupIsOurs, isAlive, isSameProcess } from "./identity";
-import { readLedger, registeredProjects, removeLedger, unregister, writeLedger } from "./state";
+import { existsSync, readlinkSync } from "node:fs";
+import { join } from "pathe";
+import { writePrivateFile } from "../files/private";
+import { STATE_DIR, STOP_GRACE_MS } from "./constants";
+import { describeStragglers, findStragglers, stopStragglers } from "./hunt";
+import { disproveGroup, isAlive, isSameProcess } from "./identity";
+import { lockHolder } from "./project-lock";
+import { inspectLedger, registeredProjects, removeLedger, unregister, writeLedger, type Ledger, type Registration } from "./state";
 import { stopGroup } from "./terminate";
+
+/** `loom down --grace S` reaches the running supervisor through this file (read on SIGTERM). */
+export const STOP_REQUEST_FILE = "stop-request";
 
 export interface DownResult {
   root: string;
-  /** Nothing was recorded as running. */
+  /** Nothing was running or recorded. */
   nothing: boolean;
-  supervisor?: "stopped" | "killed" | "gone";
+  supervisor?: "stopped" | "killed" | "gone" | "starting";
   stopped: string[];
   failed: string[];
+  /** Descendants that had left their process group, found by the run id and stopped. */
+  hunted: string[];
+  /** Recorded processes that are not provably loom's: left alone. */
+  untouched: string[];
+  /** Why the ledger was not used (forged, foreign, copied, damaged). */
+  problem?: string;
 }
 
 async function waitExit(pid: number, deadline: number): Promise<boolean> {
@@ -25,34 +41,67 @@ async function waitExit(pid: number, deadline: number): Promise<boolean> {
   return !isAlive(pid);
 }
 
-export async function downProject(root: string, options: { graceMs?: number } = {}): Promise<DownResult> {
-  const graceMs = options.graceMs ?? STOP_GRACE_MS;
-  const ledger = readLedger(root);
-  const result: DownResult = { root, nothing: !ledger, stopped: [], failed: [] };
-  if (!ledger) return result;
+/** SIGTERM to a proven supervisor, then up to both its stop phases (agents, runtime) and a margin. */
+async function stopSupervisor(pid: number, graceMs: number): Promise<boolean> {
+  try {
+    process.kill(pid, "SIGTERM");
+  } catch {
+    return true;
+  }
+  if (await waitExit(pid, Date.now() + 2 * graceMs + 5_000)) return true;
+  try {
+    process.kill(pid, "SIGKILL");
+  } catch {}
+  await waitExit(pid, Date.now() + 2_000);
+  return false;
+}
 
-  if (isSameProcess(ledger.supervisor)) {
-    process.kill(ledger.supervisor.pid, "SIGTERM");
-    // The supervisor stops agents then the runtime, each with the grace period.
-    const ok = await waitExit(ledger.supervisor.pid, Date.now() + 2 * graceMs + 3_000);
-    result.supervisor = ok ? "stopped" : "killed";
-    if (!ok) process.kill(ledger.supervisor.pid, "SIGKILL");
-  } else result.supervisor = "gone";
-
-  // Whatever is still recorded as running: the supervisor was killed, or did not finish.
-  const after = readLedger(root) ?? ledger;
-  const survivors = Object.values(after.children).filter((c) => c.pid && c.pgid && groupIsOurs({ pid: c.pid, startTime: c.startTime }));
+/** Stops what `ledger` records and can be proved ours, then the run's stragglers. */
+async function stopRecorded(ledger: Ledger, graceMs: number, result: DownResult): Promise<void> {
   await Promise.all(
-    survivors.map(async (c) => {
+    Object.values(ledger.children).map(async (c) => {
+      if (c.pid === undefined) return;
+      const why = disproveGroup(c, ledger.runId);
+      if (why === "gone") return;
+      if (why) return void result.untouched.push(`${c.name} (${why})`);
       await stopGroup(c.pgid!, { graceMs });
-      if (groupIsOurs({ pid: c.pid!, startTime: c.startTime })) result.failed.push(`${c.name} (pid ${c.pid})`);
-      else result.stopped.push(c.name);
+      if (disproveGroup(c, ledger.runId) === "gone") result.stopped.push(c.name);
+      else result.failed.push(`${c.name} (pid ${c.pid})`);
     }),
   );
+  await huntRun(ledger.runId, graceMs, result);
+}
+
+async function huntRun(runId: string | undefined, graceMs: number, result: DownResult): Promise<void> {
+  if (!runId) return;
+  const stragglers = findStragglers(runId);
+  await stopStragglers(stragglers, graceMs);
+  if (stragglers.length) result.hunted.push(describeStragglers(stragglers));
+}
+
+export async function downProject(root: string, options: { graceMs?: number } = {}): Promise<DownResult> {
+  const graceMs = options.graceMs ?? STOP_GRACE_MS;
+  const { ledger, problem } = inspectLedger(root);
+  const result: DownResult = { root, nothing: false, stopped: [], failed: [], hunted: [], untouched: [], problem };
+  // The lock's holder is proved by the kernel; without /proc/locks, the ledger's supervisor by start time.
+  const holder = lockHolder(root) ?? (ledger && process.platform !== "linux" && isSameProcess(ledger.supervisor) ? ledger.supervisor.pid : undefined);
+  if (!ledger && holder === undefined) {
+    result.nothing = !problem;
+    return result;
+  }
+  if (holder !== undefined && holder !== process.pid) {
+    writePrivateFile(join(root, STATE_DIR, STOP_REQUEST_FILE), JSON.stringify({ graceMs }));
+    const clean = await stopSupervisor(holder, graceMs);
+    result.supervisor = clean ? (ledger ? "stopped" : "starting") : "killed";
+  } else if (ledger) result.supervisor = "gone";
+
+  // Whatever is still recorded: the supervisor was killed, died, or did not finish.
+  const after = inspectLedger(root).ledger ?? ledger;
+  if (after) await stopRecorded(after, graceMs, result);
   if (result.failed.length === 0) {
-    removeLedger(root);
+    if (after) removeLedger(root);
     unregister(root);
-  } else {
+  } else if (after) {
     after.phase = "failed";
     after.error = `could not stop: ${result.failed.join(", ")}`;
     writeLedger(after);
@@ -60,12 +109,32 @@ export async function downProject(root: string, options: { graceMs?: number } = 
   return result;
 }
 
+/** A registered project whose directory is gone: its supervisor if proved (start time and cwd), then the run's processes. */
+async function downDeleted(entry: Registration, graceMs: number): Promise<DownResult> {
+  const result: DownResult = { root: entry.root, nothing: true, stopped: [], failed: [], hunted: [], untouched: [] };
+  const sup = entry.supervisor;
+  if (sup && isSameProcess(sup)) {
+    let cwd = "";
+    try {
+      cwd = readlinkSync(`/proc/${sup.pid}/cwd`);
+    } catch {}
+    if (cwd === entry.root || cwd === `${entry.root} (deleted)`) {
+      result.nothing = false;
+      result.supervisor = (await stopSupervisor(sup.pid, graceMs)) ? "stopped" : "killed";
+    }
+  }
+  await huntRun(entry.runId, graceMs, result);
+  if (result.hunted.length) result.nothing = false;
+  unregister(entry.root);
+  return result;
+}
+
 export async function downAll(options: { graceMs?: number } = {}): Promise<DownResult[]> {
-  const roots = registeredProjects();
+  const graceMs = options.graceMs ?? STOP_GRACE_MS;
   const results: DownResult[] = [];
-  for (const root of roots) {
-    const r = await downProject(root, options);
-    if (r.nothing) unregister(root);
+  for (const entry of registeredProjects()) {
+    const r = existsSync(entry.root) ? await downProject(entry.root, { graceMs }) : await downDeleted(entry, graceMs);
+    if (r.nothing) unregister(entry.root);
     results.push(r);
   }
   return results;

@@ -1,6 +1,8 @@
 /**
- * Who a pid is. A pid alone can be reused by a stranger's process after ours exits, so loom
- * records each child's start time and checks it before sending any signal.
+ * Who a pid is, proved from the system, never from a file: a pid alone can be reused by a
+ * stranger's process after ours exits, and a ledger can be forged. Before loom signals a group it
+ * checks the leader's start time, its real process group, and (Linux) the run id loom put in the
+ * environment of every process it started (docs/security.md).
  */
 import { readFileSync, readdirSync } from "node:fs";
 
@@ -48,6 +50,60 @@ export function isSameProcess(id: Identity): boolean {
   return id.startTime !== undefined && now === id.startTime;
 }
 
+/** The process group `pid` is in now, from the system (undefined when it is gone). */
+export function realGroupOf(pid: number): number | undefined {
+  if (process.platform === "linux") {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[2]);
+    } catch {
+      return undefined;
+    }
+  }
+  if (process.platform === "win32") return isAlive(pid) ? pid : undefined;
+  const r = Bun.spawnSync(["ps", "-o", "pgid=", "-p", String(pid)], { stdout: "pipe", stderr: "ignore" });
+  const n = Number(r.stdout.toString().trim());
+  return r.exitCode === 0 && n > 0 ? n : undefined;
+}
+
+/** The variable that marks every process a loom run started, and everything they start. */
+export const RUN_ID_VAR = "LOOM_RUN_ID";
+
+/**
+ * Linux: whether `pid` was started with `LOOM_RUN_ID=<runId>` (its exec-time environment, which
+ * only its owner and root can read). Elsewhere there is no cheap way to know: true.
+ */
+export function carriesRunId(pid: number, runId: string): boolean {
+  if (process.platform !== "linux") return true;
+  try {
+    return readFileSync(`/proc/${pid}/environ`, "latin1").split("\0").includes(`${RUN_ID_VAR}=${runId}`);
+  } catch {
+    return false;
+  }
+}
+
+export interface GroupRecord {
+  pid?: number;
+  pgid?: number;
+  startTime?: string;
+}
+
+/**
+ * Whether the group recorded as `rec` may be signalled: its leader is alive with the recorded
+ * start time, leads the recorded group in fact (pgid = pid > 1), and carries the run's id.
+ * Returns the reason when it may not.
+ */
+export function disproveGroup(rec: GroupRecord, runId: string | undefined): string | undefined {
+  const { pid, pgid } = rec;
+  if (pid === undefined || !Number.isInteger(pid) || pid <= 1 || pgid !== pid) return `the recorded group ${pgid} is not led by pid ${pid}`;
+  if (!isAlive(pid)) return "gone";
+  if (rec.startTime === undefined || processStartTime(pid) !== rec.startTime) return `pid ${pid} is now another process (its start time differs)`;
+  const real = realGroupOf(pid);
+  if (real !== pgid) return `pid ${pid} is in process group ${real}, not ${pgid}`;
+  if (runId && !carriesRunId(pid, runId)) return `pid ${pid} was not started by this loom (no ${RUN_ID_VAR})`;
+  return undefined;
+}
+
 /** The pids whose process group is `pgid`. */
 export function groupMembers(pgid: number): number[] {
   if (process.platform === "win32") return isAlive(pgid) ? [pgid] : [];
@@ -73,8 +129,9 @@ export function groupMembers(pgid: number): number[] {
     .map(([p]) => Number(p));
 }
 
-/** Sends `signal` to a whole process group; false when the group is already gone. */
+/** Sends `signal` to a whole process group; false when the group is already gone. Never to 0, -1 or init's group. */
 export function signalGroup(pgid: number, signal: NodeJS.Signals): boolean {
+  if (!Number.isInteger(pgid) || pgid <= 1) return false;
   if (process.platform === "win32") {
     // No process groups to signal: taskkill ends the tree (/T), forcibly (/F) for SIGKILL.
     const r = Bun.spawnSync(["taskkill", "/PID", String(pgid), "/T", ...(signal === "SIGKILL" ? ["/F"] : [])], { stdout: "ignore", stderr: "ignore" });
@@ -86,15 +143,4 @@ export function signalGroup(pgid: number, signal: NodeJS.Signals): boolean {
   } catch {
     return false;
   }
-}
-
-/**
- * Whether the group recorded as `id` (leader pid = pgid) is still ours to signal: its leader is
- * alive with the recorded start time, or the leader is gone and members are left (a pid cannot
- * be reused while a group of that id exists, so those are our orphans). A leader pid alive with
- * another start time belongs to a stranger: never touched.
- */
-export function groupIsOurs(id: Identity): boolean {
-  if (isAlive(id.pid)) return isSameProcess(id);
-  return groupMembers(id.pid).length > 0;
 }

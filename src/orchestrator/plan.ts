@@ -97,6 +97,22 @@ function commandFor(script: string, tools: Interpreters): { argv: string[]; env:
 
 const key = (name: string) => name.replace(/_/g, "-");
 
+/** Names loom itself uses: the runtime's (core, bridge), loom's own log and prefix. */
+export const RESERVED_NAMES = ["core", "bridge", "supervisor", "loom", "watchdog"];
+/** A process name becomes a file name in the logs directory: nothing that could leave it. */
+const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+function checkName(name: string, from: string): void {
+  if (RESERVED_NAMES.includes(name.toLowerCase()))
+    throw new LoomError("CONFIG", `an agent cannot be named "${name}" (${from}): loom uses that name itself`, {
+      hint: `rename it; ${RESERVED_NAMES.map((n) => `"${n}"`).join(", ")} are taken by the runtime and by loom`,
+    });
+  if (!SAFE_NAME.test(name))
+    throw new LoomError("CONFIG", `an agent cannot be named ${JSON.stringify(name)} (${from}): names become log file names`, {
+      hint: "use letters, digits, '.', '_' and '-' (at most 64), starting with a letter or digit",
+    });
+}
+
 function settingsFor(project: ProjectConfig, name: string): Record<string, unknown> {
   const agents = project.config.agents;
   const match = Object.keys(agents).find((k) => key(k) === key(name));
@@ -127,7 +143,8 @@ export function planAgents(project: ProjectConfig, runtime: Record<string, strin
 
   const specs: ProcessSpec[] = [];
   const taken = new Set<string>();
-  const add = (name: string, argv: string[], extraEnv: Record<string, string>, settings: Record<string, unknown>) => {
+  const add = (name: string, from: string, argv: string[], extraEnv: Record<string, string>, settings: Record<string, unknown>) => {
+    checkName(name, from);
     let unique = name;
     for (let i = 2; taken.has(unique); i++) unique = `${name}-${i}`;
     taken.add(unique);
@@ -149,12 +166,12 @@ export function planAgents(project: ProjectConfig, runtime: Record<string, strin
       if (raw.command !== undefined) {
         if (!Array.isArray(raw.command) || raw.command.length === 0 || raw.command.some((c) => typeof c !== "string"))
           throw new LoomError("CONFIG", `\`agents.${name}.command\` must be a non-empty array of strings`, { hint: 'command = ["python", "-m", "my_agent"]' });
-        add(name, raw.command as string[], {}, raw);
+        add(name, `[agents.${name}]`, raw.command as string[], {}, raw);
       } else {
         const script = resolve(root, String(raw.script));
         if (!existsSync(script)) throw new LoomError("CONFIG", `\`agents.${name}.script\` is ${relative(root, script)}, which does not exist`, { hint: "fix the path (relative to loom.toml)" });
         const cmd = commandFor(script, tools);
-        add(name, cmd.argv, cmd.env, raw);
+        add(name, `[agents.${name}]`, cmd.argv, cmd.env, raw);
       }
     }
 
@@ -165,7 +182,7 @@ export function planAgents(project: ProjectConfig, runtime: Record<string, strin
     const settings = settingsFor(project, name);
     if (settings.enabled === false) continue;
     const cmd = commandFor(script, tools);
-    add(name, cmd.argv, cmd.env, settings);
+    add(name, relative(root, script) || script, cmd.argv, cmd.env, settings);
   }
   return specs;
 }

@@ -2,7 +2,7 @@
  * Everything before the first process starts, each check failing fast with its own message:
  * configuration, "is loom already running here", ports, the runtime binary, the plan.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { lstatSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join, resolve } from "pathe";
 import { getBinary } from "../binaries/get-binary";
 import type { InstallHooks } from "../binaries/install";
@@ -10,13 +10,14 @@ import { binaryNameFor } from "../binaries/names";
 import { loadProjectConfig } from "../config/load";
 import type { BridgeMode, ProjectConfig } from "../config/types";
 import { LoomError } from "../errors";
+import { privateDir, writePrivateFile } from "../files/private";
 import { LOGS_DIR, STATE_DIR } from "./constants";
-import { downProject } from "./down";
-import { isSameProcess } from "./identity";
+import { STOP_REQUEST_FILE, downProject } from "./down";
 import { PRELOAD_SOURCE, planAgents, planRuntime, pythonFor, runtimeEnv, type ProcessSpec } from "./plan";
 import { freePort, joinAddress, portHolder, splitAddress, tryListen } from "./ports";
+import { lockHolder, tryLockProject, type ProjectLock } from "./project-lock";
 import { bunRuntime } from "./self";
-import { readLedger } from "./state";
+import { inspectLedger } from "./state";
 
 export interface UpOptions {
   projectDir: string;
@@ -46,6 +47,8 @@ export interface Prepared {
   logsDir: string;
   warnings: string[];
   binary: { path: string; source: string; version?: string };
+  /** The project lock, held from here on (the supervisor releases it when all is stopped). */
+  lock: ProjectLock;
 }
 
 async function assertPortFree(what: string, host: string, port: number, fix: string): Promise<void> {
@@ -60,17 +63,33 @@ async function assertPortFree(what: string, host: string, port: number, fix: str
   }
 }
 
-/** Refuses when loom already runs here; cleans up after a supervisor that died. */
-async function assertNotRunning(root: string, warnings: string[]): Promise<void> {
-  const ledger = readLedger(root);
-  if (!ledger) return;
-  if (isSameProcess(ledger.supervisor))
-    throw new LoomError("PROCESS", `loom is already running in ${root} (supervisor pid ${ledger.supervisor.pid}, started ${new Date(ledger.supervisor.startedAt).toLocaleString()})`, {
+/**
+ * One loom per project: takes the project lock (project-lock.ts) or refuses, then cleans up after
+ * a supervisor that died (its lock is gone with it, its ledger is left).
+ */
+async function lockProject(root: string, warnings: string[]): Promise<ProjectLock> {
+  const lock = tryLockProject(root);
+  if (!lock) {
+    const holder = lockHolder(root);
+    const ledger = inspectLedger(root).ledger;
+    const since = ledger && ledger.supervisor.pid === holder ? `, started ${new Date(ledger.supervisor.startedAt).toLocaleString()}` : "";
+    throw new LoomError("PROCESS", `loom is already running in ${root} (${holder ? `supervisor pid ${holder}${since}` : "another loom holds .loom/lock"})`, {
       hint: "`loom status` shows it; `loom down` stops it",
     });
+  }
+  rmSync(join(root, STATE_DIR, STOP_REQUEST_FILE), { force: true }); // meant for a loom that is gone
+  const { ledger, problem } = inspectLedger(root);
+  if (problem) warnings.push(`ignoring ${problem}; it will be replaced`);
+  if (!ledger) return lock;
   const result = await downProject(root, { graceMs: 2_000 });
-  if (result.stopped.length) warnings.push(`a previous loom here (pid ${ledger.supervisor.pid}) had died; stopped what it left running: ${result.stopped.join(", ")}`);
-  if (result.failed.length) throw new LoomError("PROCESS", `processes of a previous loom here could not be stopped: ${result.failed.join(", ")}`, { hint: "stop them by hand, then run again" });
+  const what = [...result.stopped, ...result.hunted];
+  if (what.length) warnings.push(`a previous loom here (pid ${ledger.supervisor.pid}) had died; stopped what it left running: ${what.join(", ")}`);
+  for (const u of result.untouched) warnings.push(`left alone ${u}: not a process loom can prove it started`);
+  if (result.failed.length) {
+    lock.release();
+    throw new LoomError("PROCESS", `processes of a previous loom here could not be stopped: ${result.failed.join(", ")}`, { hint: "stop them by hand, then run again" });
+  }
+  return lock;
 }
 
 export async function prepare(o: UpOptions): Promise<Prepared> {
@@ -80,7 +99,7 @@ export async function prepare(o: UpOptions): Promise<Prepared> {
   const { config, root } = project;
   if (o.mode) config.bridge.mode = o.mode;
   if (o.runtimeVersion) config.bridge.version = o.runtimeVersion;
-  await assertNotRunning(root, warnings);
+  const lock = await lockProject(root, warnings);
 
   const bridge = splitAddress(config.bridge.address);
   if (o.bridgePort !== undefined) bridge.port = o.bridgePort === 0 ? await freePort(bridge.host) : o.bridgePort;
@@ -103,11 +122,13 @@ export async function prepare(o: UpOptions): Promise<Prepared> {
   });
 
   const logsDir = resolve(root, o.logsDir ?? join(STATE_DIR, LOGS_DIR));
-  mkdirSync(logsDir, { recursive: true });
+  if (o.logsDir) mkdirSync(logsDir, { recursive: true, mode: 0o700 });
+  else privateDir(logsDir, "loom's logs directory");
   const preload = join(root, STATE_DIR, "agent-preload.mjs");
-  if (!existsSync(preload) || readFileSync(preload, "utf8") !== PRELOAD_SOURCE) writeFileSync(preload, PRELOAD_SOURCE);
+  const current = lstatSync(preload, { throwIfNoEntry: false });
+  if (!current?.isFile() || (current.mode & 0o777) !== 0o600 || readFileSync(preload, "utf8") !== PRELOAD_SOURCE) writePrivateFile(preload, PRELOAD_SOURCE);
   const runtime = planRuntime(project, binary.path);
   const agents = o.withAgents ? planAgents(project, runtimeEnv(project), { python: pythonFor(root, env), bun: bunRuntime(), preload }, o.agentPaths) : [];
   if (o.withAgents && agents.length === 0) warnings.push("no agents found (agents/*.py|ts|js|mjs, main.py, run.py, app.py); running the runtime only");
-  return { project, runtime, agents, logsDir, warnings, binary };
+  return { project, runtime, agents, logsDir, warnings, binary, lock };
 }

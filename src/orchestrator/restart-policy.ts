@@ -1,7 +1,8 @@
 /**
  * When a process that exited is started again: pure, with the clock passed in, so its tests are
- * fast. Exponential backoff from a fast first restart, reset after a healthy stretch; a crash loop
- * (several fast failures in a row) gives up.
+ * fast. The first restart is immediate (as pm2's); repeated fast failures back off exponentially
+ * from RESTART_BASE_MS, reset after a healthy stretch; a crash loop (several fast failures in a
+ * row) gives up.
  */
 import { envNumber } from "../config/env-number";
 import { CRASH_LOOP_LIMIT, HEALTHY_STRETCH_MS, RESTART_BASE_MS, RESTART_MAX_MS } from "./constants";
@@ -55,7 +56,7 @@ export function decide(mode: RestartMode, exit: ExitInfo, memory: RestartMemory,
   if (mode === "never") return { action: "stop", reason: "never", memory: next };
   if (!failed && mode === "on-failure") return { action: "stop", reason: "clean-exit", memory: next };
   if (next.fastFailures >= settings.crashLoopLimit) return { action: "stop", reason: "crash-loop", memory: next };
-  const delayMs = Math.min(settings.baseMs * 2 ** next.attempt, settings.maxMs);
+  const delayMs = next.attempt === 0 ? 0 : Math.min(settings.baseMs * 2 ** (next.attempt - 1), settings.maxMs);
   next.attempt++;
   return { action: "restart", delayMs, memory: next };
 }

@@ -4,10 +4,13 @@
  * returns once everything is ready or has failed).
  */
 import { envNumber } from "../config/env-number";
-import { closeSync, openSync } from "node:fs";
+import { closeSync, lstatSync, readFileSync, rmSync } from "node:fs";
+import { openAppendNoFollow } from "../files/private";
+import { distrust } from "../files/trust";
 import { join } from "pathe";
 import { EXIT, LoomError } from "../errors";
-import { LIVENESS_INTERVAL_MS, LOG_MAX_BYTES, STOP_GRACE_MS } from "./constants";
+import { LIVENESS_INTERVAL_MS, LOG_MAX_BYTES, STATE_DIR, STOP_GRACE_MS } from "./constants";
+import { STOP_REQUEST_FILE } from "./down";
 import { tailLines } from "./log-tail";
 import { prepare, type Prepared, type UpOptions } from "./prepare";
 import { Printer } from "./printer";
@@ -39,8 +42,23 @@ function supervisorFor(prepared: Prepared, o: RunOptions, printer?: Printer): Su
     logMaxBytes: envNumber(env, "LOOM_LOG_MAX_BYTES", LOG_MAX_BYTES, 1024),
     sink: printer?.sink,
     onEvent: o.onEvent ?? ((level, message) => printer?.line("loom", level === "info" ? message : `${level}: ${message}`)),
-    watchdog: startWatchdog(),
+    watchdog: startWatchdog,
+    lock: prepared.lock,
   });
+}
+
+/** The grace period a `loom down` asked for, if it left a request of the user's own. */
+function takeStopRequest(root: string): number | undefined {
+  const path = join(root, STATE_DIR, STOP_REQUEST_FILE);
+  try {
+    const st = lstatSync(path);
+    if (!st.isFile() || distrust(st)) return undefined;
+    const graceMs = Number(JSON.parse(readFileSync(path, "utf8")).graceMs);
+    rmSync(path, { force: true });
+    return Number.isFinite(graceMs) && graceMs >= 0 ? graceMs : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Supervises in this process until stopped; returns loom's exit code. */
@@ -55,7 +73,8 @@ export async function runSupervised(prepared: Prepared, o: RunOptions): Promise<
       void sup.stop("SIGINT", EXIT.interrupted);
     } else sup.kill(EXIT.interrupted);
   };
-  const onTerm = () => void sup.stop("SIGTERM", EXIT.ok);
+  // `loom down --grace S` leaves its grace period in .loom/stop-request before its SIGTERM.
+  const onTerm = () => void sup.stop("SIGTERM", EXIT.ok, takeStopRequest(prepared.project.root));
   process.on("SIGINT", onInt);
   process.on("SIGTERM", onTerm);
   process.on("SIGHUP", onTerm);
@@ -96,7 +115,10 @@ export async function superviseMain(json: string): Promise<number> {
 export async function startDetached(prepared: Prepared, up: UpOptions, graceMs?: number): Promise<Ledger> {
   const root = prepared.project.root;
   const logFile = join(prepared.logsDir, "supervisor.log");
-  const fd = openSync(logFile, "a", 0o600);
+  const fd = openAppendNoFollow(logFile);
+  // The background supervisor takes the project lock itself; a racing `loom up` that gets it
+  // first makes it exit 4 ("already running"), which is reported here.
+  prepared.lock.release();
   const spec: DetachedSpec = {
     up: { ...up, env: undefined, hooks: undefined, binary: prepared.binary, portsChecked: true, bridgePort: Number(prepared.project.config.bridge.address.split(":").pop()), dashboardPort: prepared.project.config.dashboard.port, logsDir: prepared.logsDir, projectDir: root },
     graceMs,
@@ -122,7 +144,11 @@ export async function startDetached(prepared: Prepared, up: UpOptions, graceMs?:
   if (exited === undefined && ledger?.phase !== "failed") {
     process.kill(proc.pid, "SIGTERM");
   }
-  throw new LoomError("PROCESS", ledger?.supervisor.pid === proc.pid && ledger.error ? ledger.error : `the background supervisor did not get ready${exited !== undefined ? ` (it exited with code ${exited})` : ""}`, {
+  // The supervisor's own error keeps its exit code (a bad LOOM_* number is 2, "already running" 4).
+  const own = lines.filter((l) => l.startsWith("error: ")).pop()?.slice(7);
+  const code = exited === EXIT.usage ? "CONFIG" : exited === EXIT.download ? "DOWNLOAD" : "PROCESS";
+  const message = ledger?.supervisor.pid === proc.pid && ledger.error ? ledger.error : own ?? `the background supervisor did not get ready${exited !== undefined ? ` (it exited with code ${exited})` : ""}`;
+  throw new LoomError(code, message, {
     details: lines.length ? [`${logFile}:`, ...lines.map((l) => `  ${l}`)] : [],
     hint: "`loom logs` shows each process's output",
   });

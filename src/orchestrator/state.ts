@@ -4,9 +4,11 @@
  * even after the supervisor was killed. A registry of running projects serves `loom down --all`.
  */
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "pathe";
+import { privateDir, writePrivateFile } from "../files/private";
+import { distrust } from "../files/trust";
 import { STATE_DIR, STATE_FILE } from "./constants";
 
 export type ProcessState = "starting" | "running" | "backoff" | "stopping" | "stopped" | "exited" | "crash-loop" | "failed";
@@ -30,6 +32,8 @@ export interface ChildRecord {
 export interface Ledger {
   version: 1;
   root: string;
+  /** In the environment of every process this run started (identity.ts RUN_ID_VAR). */
+  runId?: string;
   phase: "starting" | "running" | "stopping" | "failed";
   error?: string;
   supervisor: { pid: number; startTime?: string; startedAt: number; detached: boolean };
@@ -38,28 +42,51 @@ export interface Ledger {
   dashboard?: string;
   logsDir: string;
   children: Record<string, ChildRecord>;
+  /** Log or ledger writes that failed (a full disk, an I/O error) and were dropped. */
+  dropped?: { writes: number; lastError: string };
 }
 
 export function statePath(root: string): string {
   return join(root, STATE_DIR, STATE_FILE);
 }
 
-export function readLedger(root: string): Ledger | undefined {
+export interface LedgerRead {
+  ledger?: Ledger;
+  /** Why the file there is not used: a forged, foreign, copied or damaged ledger. */
+  problem?: string;
+}
+
+/**
+ * The ledger, checked before it is believed: a regular file of the user's with mode 0600, JSON of
+ * the right shape, recording this very project directory (a copied project does not control the
+ * original). Even a trusted ledger only says whom to check: identity.ts proves each process.
+ */
+export function inspectLedger(root: string): LedgerRead {
   const path = statePath(root);
-  if (!existsSync(path)) return undefined;
+  const st = lstatSync(path, { throwIfNoEntry: false });
+  if (!st) return {};
+  if (!st.isFile()) return { problem: `${path} is not a regular file` };
+  const why = distrust(st) ?? (process.platform !== "win32" && (st.mode & 0o077) !== 0 ? `its mode is 0${(st.mode & 0o777).toString(8)}, not 0600` : undefined);
+  if (why) return { problem: `ledger ${path} refused: ${why}` };
+  let ledger: Ledger;
   try {
-    return JSON.parse(readFileSync(path, "utf8")) as Ledger;
+    ledger = JSON.parse(readFileSync(path, "utf8")) as Ledger;
   } catch {
-    return undefined; // a torn or foreign file: treated as no ledger
+    return { problem: `ledger unreadable: ${path} is not valid JSON (truncated or damaged)` };
   }
+  if (ledger?.version !== 1 || typeof ledger.supervisor?.pid !== "number" || typeof ledger.children !== "object" || ledger.children === null)
+    return { problem: `ledger unreadable: ${path} does not have the ledger's shape` };
+  if (ledger.root !== root) return { problem: `ledger ${path} refused: it records the project ${ledger.root}, not this one (a copied directory does not control the original)` };
+  return { ledger };
+}
+
+export function readLedger(root: string): Ledger | undefined {
+  return inspectLedger(root).ledger;
 }
 
 export function writeLedger(ledger: Ledger): void {
-  const path = statePath(ledger.root);
-  mkdirSync(join(ledger.root, STATE_DIR), { recursive: true, mode: 0o700 });
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, JSON.stringify(ledger, null, 2) + "\n", { mode: 0o600 });
-  renameSync(tmp, path);
+  privateDir(join(ledger.root, STATE_DIR), "loom's state directory");
+  writePrivateFile(statePath(ledger.root), JSON.stringify(ledger, null, 2) + "\n");
 }
 
 export function removeLedger(root: string): void {
@@ -76,17 +103,44 @@ function registryFile(root: string, env: Record<string, string | undefined>): st
   return join(registryDir(env), createHash("sha256").update(root).digest("hex").slice(0, 16));
 }
 
-export function register(root: string, env: Record<string, string | undefined> = process.env): void {
-  mkdirSync(registryDir(env), { recursive: true });
-  writeFileSync(registryFile(root, env), root);
+/**
+ * What the registry keeps of a running project: enough to stop it when its directory (and so its
+ * ledger) was deleted.
+ */
+export interface Registration {
+  root: string;
+  runId?: string;
+  supervisor?: { pid: number; startTime?: string };
+}
+
+export function register(entry: Registration, env: Record<string, string | undefined> = process.env): void {
+  const dir = registryDir(env);
+  mkdirSync(join(dir, "..", ".."), { recursive: true }); // XDG_STATE_HOME itself is left as it is
+  privateDir(join(dir, ".."), "loom's state directory");
+  privateDir(dir, "registry directory");
+  writePrivateFile(registryFile(entry.root, env), JSON.stringify(entry) + "\n");
 }
 
 export function unregister(root: string, env: Record<string, string | undefined> = process.env): void {
   rmSync(registryFile(root, env), { force: true });
 }
 
-export function registeredProjects(env: Record<string, string | undefined> = process.env): string[] {
+/** The registered projects; entries that are not the user's own files are skipped. */
+export function registeredProjects(env: Record<string, string | undefined> = process.env): Registration[] {
   const dir = registryDir(env);
   if (!existsSync(dir)) return [];
-  return readdirSync(dir).map((f) => readFileSync(join(dir, f), "utf8").trim()).filter(Boolean);
+  const out: Registration[] = [];
+  for (const f of readdirSync(dir)) {
+    const path = join(dir, f);
+    const st = lstatSync(path, { throwIfNoEntry: false });
+    if (!st?.isFile() || distrust(st)) continue;
+    const text = readFileSync(path, "utf8").trim();
+    try {
+      const entry = JSON.parse(text) as Registration;
+      if (typeof entry.root === "string") out.push(entry);
+    } catch {
+      if (text.startsWith("/")) out.push({ root: text }); // written by an older loom: the root alone
+    }
+  }
+  return out;
 }

@@ -1,6 +1,11 @@
-/** What `loom status` shows: the ledger, checked against the live processes. */
-import { groupIsOurs, isSameProcess } from "./identity";
-import { readLedger, type ChildRecord, type Ledger } from "./state";
+/**
+ * What `loom status` shows: the ledger, checked against the live processes. Whether loom runs is
+ * the system's word (the holder of the project lock), so a damaged ledger still shows the
+ * supervisor.
+ */
+import { disproveGroup, isSameProcess } from "./identity";
+import { lockHolder } from "./project-lock";
+import { inspectLedger, type ChildRecord, type Ledger } from "./state";
 
 export interface ProcessStatus {
   name: string;
@@ -23,10 +28,14 @@ export interface ProjectStatus {
   bridge?: string;
   dashboard?: string;
   processes: ProcessStatus[];
+  /** Why the ledger could not be used. */
+  problem?: string;
+  /** Log or ledger writes dropped (full disk, I/O errors). */
+  dropped?: Ledger["dropped"];
 }
 
-function describe(c: ChildRecord, supervisorAlive: boolean, now: number): ProcessStatus {
-  const alive = c.pid !== undefined && groupIsOurs({ pid: c.pid, startTime: c.startTime });
+function describe(c: ChildRecord, runId: string | undefined, supervisorAlive: boolean, now: number): ProcessStatus {
+  const alive = c.pid !== undefined && disproveGroup(c, runId) === undefined;
   const exit = c.lastExit ? (c.lastExit.signal ? `killed by ${c.lastExit.signal}` : `exit ${c.lastExit.code}`) : undefined;
   let state: string = c.state;
   if (!supervisorAlive) state = alive ? "orphaned" : c.state === "crash-loop" ? c.state : "stopped";
@@ -45,9 +54,10 @@ function describe(c: ChildRecord, supervisorAlive: boolean, now: number): Proces
 }
 
 export function projectStatus(root: string, now = Date.now()): ProjectStatus {
-  const ledger = readLedger(root);
-  if (!ledger) return { root, running: false, processes: [] };
-  const alive = isSameProcess(ledger.supervisor);
+  const { ledger, problem } = inspectLedger(root);
+  const holder = lockHolder(root);
+  if (!ledger) return holder ? { root, running: true, phase: problem ? "running" : "starting", supervisorPid: holder, processes: [], problem } : { root, running: false, processes: [], problem };
+  const alive = holder !== undefined ? holder === ledger.supervisor.pid : process.platform !== "linux" && isSameProcess(ledger.supervisor);
   return {
     root,
     running: alive,
@@ -56,6 +66,7 @@ export function projectStatus(root: string, now = Date.now()): ProjectStatus {
     supervisorPid: ledger.supervisor.pid,
     bridge: ledger.bridge.address,
     dashboard: ledger.dashboard,
-    processes: Object.values(ledger.children).map((c) => describe(c, alive, now)),
+    processes: Object.values(ledger.children).map((c) => describe(c, ledger.runId, alive, now)),
+    dropped: ledger.dropped,
   };
 }

@@ -3,17 +3,21 @@
  * what crashes (restart-policy.ts), checks the runtime's liveness, records everything in the
  * ledger, and stops every process group, agents first and the runtime last.
  */
+import { randomBytes } from "node:crypto";
 import { join } from "pathe";
 import { LoomError } from "../errors";
+import { becomeSubreaper } from "../system/libc";
 import type { ProjectConfig } from "../config/types";
 import { spawnChild, type Child, type ConsoleSink } from "./child";
 import { FAILURE_TAIL_LINES, LIVENESS_FAILURES, LIVENESS_INTERVAL_MS, READY_POLL_MS } from "./constants";
 import { dashboardHealthy, grpcHeartbeat } from "./health";
 import { describeExit, hintFor } from "./hints";
-import { groupMembers, processStartTime, signalGroup } from "./identity";
+import { describeStragglers, findStragglers, stopStragglers } from "./hunt";
+import { RUN_ID_VAR, groupMembers, processStartTime, signalGroup } from "./identity";
 import { tailLines } from "./log-tail";
 import type { ProcessSpec } from "./plan";
 import { DEFAULT_RESTART, decide, freshMemory, type ExitInfo, type RestartMemory, type RestartSettings } from "./restart-policy";
+import type { ProjectLock } from "./project-lock";
 import { register, removeLedger, unregister, writeLedger, type ChildRecord, type Ledger } from "./state";
 import { stopGroup } from "./terminate";
 import type { WatchdogClient } from "./watchdog";
@@ -31,8 +35,11 @@ export interface SupervisorOptions {
   livenessMs?: number;
   sink?: ConsoleSink;
   onEvent?: (level: EventLevel, message: string) => void;
-  watchdog?: WatchdogClient;
+  /** Starts the watchdog (and another when it dies); none when absent. */
+  watchdog?: () => WatchdogClient;
   logMaxBytes?: number;
+  /** The project lock, released once everything is stopped. */
+  lock?: ProjectLock;
 }
 
 interface Slot {
@@ -49,6 +56,11 @@ export class Supervisor {
   private stopping = false;
   private livenessTimer?: ReturnType<typeof setInterval>;
   private livenessFailures = 0;
+  private readonly runId = randomBytes(16).toString("hex");
+  private watchdog?: WatchdogClient;
+  private readonly subreaper: boolean;
+  /** `loom down --grace S` may change it for the stop it asks for. */
+  private graceMs: number;
   private resolveDone!: (code: number) => void;
   /** Resolves with loom's exit code once everything is stopped. */
   readonly done = new Promise<number>((r) => (this.resolveDone = r));
@@ -56,12 +68,15 @@ export class Supervisor {
   constructor(private readonly o: SupervisorOptions) {
     const { config, root } = o.project;
     const dashboardOn = config.bridge.mode === "full" && config.dashboard.enabled;
+    // Orphaned descendants come to the supervisor, not to init, so a stop can find them (hunt.ts).
+    this.subreaper = becomeSubreaper();
+    this.graceMs = o.graceMs;
     this.ledger = {
       version: 1,
       root,
+      runId: this.runId,
       phase: "starting",
       supervisor: { pid: process.pid, startTime: processStartTime(process.pid), startedAt: Date.now(), detached: o.detached },
-      watchdog: o.watchdog ? { pid: o.watchdog.pid, startTime: processStartTime(o.watchdog.pid) } : undefined,
       bridge: { address: config.bridge.address, mode: config.bridge.mode },
       dashboard: dashboardOn ? `http://${config.dashboard.host}:${config.dashboard.port}` : undefined,
       logsDir: o.logsDir,
@@ -85,7 +100,34 @@ export class Supervisor {
   }
 
   private save(): void {
-    writeLedger(this.ledger);
+    try {
+      writeLedger(this.ledger);
+    } catch (error) {
+      this.dropped(error); // a full disk never stops the supervising; `status` reports it when it can
+    }
+  }
+
+  /** A log or ledger write failed: counted, reported once per kind of error, never fatal. */
+  private dropped(error: unknown): void {
+    const message = error instanceof Error ? error.message : String(error);
+    const first = this.ledger.dropped?.lastError !== message;
+    this.ledger.dropped = { writes: (this.ledger.dropped?.writes ?? 0) + 1, lastError: message };
+    if (first) this.event("warn", `dropping writes: ${message}`);
+  }
+
+  /** The watchdog; when it dies while the supervisor runs, another takes over its groups. */
+  private startWatchdog(): void {
+    if (!this.o.watchdog) return;
+    const dog = this.o.watchdog();
+    this.watchdog = dog;
+    this.ledger.watchdog = { pid: dog.pid, startTime: processStartTime(dog.pid) };
+    for (const slot of this.slots.values()) if (slot.child?.pgid) dog.add(slot.child.pgid);
+    void dog.exited.then(() => {
+      if (this.finished || this.watchdog !== dog) return;
+      this.startWatchdog();
+      this.event("warn", `the watchdog (pid ${dog.pid}) died; started another (pid ${this.watchdog!.pid})`);
+      this.save();
+    });
   }
 
   private get runtimeSlot(): Slot {
@@ -94,8 +136,13 @@ export class Supervisor {
 
   /** Starts the runtime, waits for it, then the agents. Throws (exit 4) when the runtime never gets ready. */
   async start(): Promise<void> {
+    this.startWatchdog();
     this.save();
-    register(this.o.project.root);
+    try {
+      register({ root: this.o.project.root, runId: this.runId, supervisor: { pid: process.pid, startTime: this.ledger.supervisor.startTime } });
+    } catch (error) {
+      this.dropped(error);
+    }
     try {
       this.launch(this.runtimeSlot);
       await this.waitReady(this.runtimeSlot, Date.now() + this.o.project.config.bridge.timeout_sec * 1000);
@@ -117,11 +164,12 @@ export class Supervisor {
   }
 
   private launch(slot: Slot): void {
-    const child = spawnChild(slot.spec, { logsDir: this.o.logsDir, sink: this.o.sink, logMaxBytes: this.o.logMaxBytes });
+    const spec = { ...slot.spec, env: { ...slot.spec.env, [RUN_ID_VAR]: this.runId } };
+    const child = spawnChild(spec, { logsDir: this.o.logsDir, sink: this.o.sink, logMaxBytes: this.o.logMaxBytes, onWriteError: (e) => this.dropped(e) });
     slot.child = child;
     Object.assign(slot.record, { state: "running", pid: child.pid, pgid: child.pgid, startTime: child.startTime, startedAt: child.startedAt, reason: undefined });
     if (slot.spec.kind === "runtime") slot.record.health = "unknown";
-    if (child.pgid) this.o.watchdog?.add(child.pgid);
+    if (child.pgid) this.watchdog?.add(child.pgid);
     this.save();
     void child.exited.then((exit) => this.onExit(slot, child, exit));
   }
@@ -140,7 +188,7 @@ export class Supervisor {
       // Whatever it left running in its group goes with it. Members alive means the group id is
       // still ours: a pid is not reused while a group of that id exists.
       if (groupMembers(child.pgid).length > 0) signalGroup(child.pgid, "SIGKILL");
-      this.o.watchdog?.remove(child.pgid);
+      this.watchdog?.remove(child.pgid);
     }
     if (slot.child !== child) return;
     slot.child = undefined;
@@ -238,24 +286,39 @@ export class Supervisor {
   }
 
   private async stopAll(signal: NodeJS.Signals): Promise<void> {
+    const graceMs = this.graceMs;
     for (const slot of this.slots.values()) if (slot.timer) clearTimeout(slot.timer);
     const stopSlot = async (slot: Slot) => {
       const child = slot.child;
       if (!child?.pgid) return;
       slot.record.state = "stopping";
-      const outcome = await stopGroup(child.pgid, { graceMs: this.o.graceMs, signal, leaderExited: child.exited });
+      const outcome = await stopGroup(child.pgid, { graceMs, signal, leaderExited: child.exited });
       await child.exited;
-      if (outcome.forced) this.event("warn", `${slot.spec.name} did not stop within ${this.o.graceMs} ms; killed it`);
+      if (outcome.forced) this.event("warn", `${slot.spec.name} did not stop within ${graceMs} ms; killed it`);
     };
     const agents = [...this.slots.values()].filter((s) => s.spec.kind === "agent");
     await Promise.all(agents.map(stopSlot));
     await stopSlot(this.runtimeSlot);
+    await this.huntStragglers(graceMs);
+  }
+
+  /** Descendants that left their process group: by the run id, and orphans adopted as subreaper. */
+  private async huntStragglers(graceMs: number): Promise<void> {
+    const exclude = new Set<number>([...(this.watchdog ? [this.watchdog.pid] : [])]);
+    for (let round = 0; round < 3; round++) {
+      // An adopted orphan's own children are adopted when it dies: look again until none is left.
+      const found = findStragglers(this.runId, { adoptedBy: this.subreaper ? process.pid : undefined, exclude });
+      if (found.length === 0) return;
+      this.event("warn", `stopping ${found.length} process${found.length === 1 ? "" : "es"} that left their process group: ${describeStragglers(found)}`);
+      await stopStragglers(found, graceMs);
+    }
   }
 
   /** Stops everything (agents first, the runtime last) and resolves `done` with `code`. */
-  async stop(signal: NodeJS.Signals = "SIGTERM", code = 0): Promise<void> {
+  async stop(signal: NodeJS.Signals = "SIGTERM", code = 0, graceMs?: number): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
+    if (graceMs !== undefined) this.graceMs = graceMs;
     clearInterval(this.livenessTimer);
     this.ledger.phase = this.ledger.phase === "failed" ? "failed" : "stopping";
     this.save();
@@ -275,11 +338,14 @@ export class Supervisor {
     if (this.finished) return;
     this.finished = true;
     for (const slot of this.slots.values()) if (slot.record.state !== "crash-loop") slot.record.state = "stopped";
-    this.o.watchdog?.close();
+    const dog = this.watchdog;
+    this.watchdog = undefined;
+    dog?.close();
     // A failed start keeps its ledger (phase "failed", nothing alive) so `loom status` can say why.
     if (this.ledger.phase === "failed") this.save();
     else removeLedger(this.o.project.root);
     unregister(this.o.project.root);
+    this.o.lock?.release();
     this.resolveDone(code);
   }
 }

@@ -1,11 +1,32 @@
 /**
- * The watchdog: a tiny loom process that outlives a killed supervisor. The supervisor holds the
- * write end of the watchdog's stdin and reports each process group it starts (`+pgid`) and reaps
+ * The watchdog: a tiny process that outlives a killed supervisor. The supervisor holds the write
+ * end of the watchdog's stdin and reports each process group it starts (`+pgid`) and reaps
  * (`-pgid`). When that pipe closes without a clean goodbye (the supervisor was SIGKILLed or
  * crashed), the watchdog kills the groups it still knows, so nothing is orphaned.
+ * It is a few lines of /bin/sh (about 1 MB, where a second loom process took 40 MB); where there
+ * is no /bin/sh (Windows), `loom __watchdog` does the same.
  */
+import { existsSync } from "node:fs";
 import { signalGroup } from "./identity";
 import { selfArgv } from "./self";
+
+/** POSIX sh (dash, bash, busybox, zsh): only builtins until the pipe closes. */
+export const WATCHDOG_SH = `trap '' INT HUP
+groups=
+clean=
+while IFS= read -r line; do
+  case $line in
+    bye) clean=1 ;;
+    +*) groups="$groups \${line#+}" ;;
+    -*) kept=; for g in $groups; do [ "$g" = "\${line#-}" ] || kept="$kept $g"; done; groups=$kept ;;
+  esac
+done
+[ -n "$clean" ] && exit 0
+stop() { for g in $groups; do case $g in *[!0-9]*|''|0|1) ;; *) kill -s "$1" -- "-$g" 2>/dev/null ;; esac; done; }
+stop TERM
+sleep 0.3 2>/dev/null || sleep 1
+stop KILL
+`;
 
 const KILL_AFTER_MS = 300;
 
@@ -35,6 +56,8 @@ export async function runWatchdog(): Promise<void> {
 
 export interface WatchdogClient {
   pid: number;
+  /** Resolves when the watchdog process ends. */
+  exited: Promise<unknown>;
   add(pgid: number): void;
   remove(pgid: number): void;
   /** Everything was stopped cleanly: the watchdog exits without killing. */
@@ -43,7 +66,8 @@ export interface WatchdogClient {
 
 export function startWatchdog(): WatchdogClient {
   const { BUN_BE_BUN: _, ...env } = process.env;
-  const proc = Bun.spawn([...selfArgv(), "__watchdog"], {
+  const argv = existsSync("/bin/sh") ? ["/bin/sh", "-c", WATCHDOG_SH] : [...selfArgv(), "__watchdog"];
+  const proc = Bun.spawn(argv, {
     stdin: "pipe",
     stdout: "ignore",
     stderr: "ignore",
@@ -59,6 +83,7 @@ export function startWatchdog(): WatchdogClient {
   };
   return {
     pid: proc.pid,
+    exited: proc.exited,
     add: (pgid) => send(`+${pgid}`),
     remove: (pgid) => send(`-${pgid}`),
     close: () => {

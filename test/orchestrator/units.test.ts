@@ -15,7 +15,7 @@ const S: RestartSettings = { baseMs: 100, maxMs: 1000, healthyMs: 10_000, crashL
 const fail = (livedMs = 50) => ({ code: 1, signal: null, livedMs });
 
 describe("restart policy", () => {
-  test("fast first restart, doubling to the cap", () => {
+  test("the first restart is immediate; repeated fast failures back off, doubling to the cap", () => {
     let memory = freshMemory();
     const delays: number[] = [];
     for (let i = 0; i < 4; i++) {
@@ -24,7 +24,7 @@ describe("restart policy", () => {
       delays.push(d.delayMs);
       memory = d.memory;
     }
-    expect(delays).toEqual([100, 200, 400, 800]);
+    expect(delays).toEqual([0, 100, 200, 400]);
     const capped = decide("on-failure", fail(), { fastFailures: 0, attempt: 10 }, { ...S, crashLoopLimit: 100 });
     expect(capped).toMatchObject({ action: "restart", delayMs: 1000 });
   });
@@ -41,7 +41,7 @@ describe("restart policy", () => {
 
   test("a healthy stretch resets backoff and the crash count", () => {
     const d = decide("on-failure", fail(60_000), { fastFailures: 4, attempt: 6 }, S);
-    expect(d).toMatchObject({ action: "restart", delayMs: 100, memory: { fastFailures: 0, attempt: 1 } });
+    expect(d).toMatchObject({ action: "restart", delayMs: 0, memory: { fastFailures: 0, attempt: 1 } });
   });
 
   test("exit 0 is not restarted unless always; never means never; a signal is a failure", () => {

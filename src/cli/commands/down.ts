@@ -6,11 +6,16 @@ import { log } from "../log";
 import { projectArg } from "../shared-args";
 
 function report(r: DownResult): void {
+  if (r.problem) log.warn(`${r.problem}; nothing it names was trusted${r.problem.includes("unreadable") ? "" : " (remove the file if you did not put it there)"}`);
   if (r.nothing) return log.info(`nothing is running in ${r.root}`);
-  if (r.supervisor === "stopped") log.success(`stopped loom in ${r.root}`);
-  else if (r.supervisor === "killed") log.warn(`the supervisor in ${r.root} did not finish in time and was killed${r.stopped.length ? `; stopped what it left: ${r.stopped.join(", ")}` : ""}`);
-  else if (r.stopped.length) log.warn(`the supervisor in ${r.root} was gone; stopped what it left: ${r.stopped.join(", ")}`);
-  else log.success(`cleaned up ${r.root} (nothing was left running)`);
+  const left = r.stopped.length ? `; stopped what it left: ${r.stopped.join(", ")}` : "";
+  if (r.supervisor === "stopped") log.info(`stopped loom in ${r.root}${left}`);
+  else if (r.supervisor === "starting") log.info(`stopped the loom that was still starting in ${r.root}`);
+  else if (r.supervisor === "killed") log.warn(`the supervisor in ${r.root} did not finish stopping in time and was killed${left}`);
+  else if (r.stopped.length) log.warn(`the supervisor in ${r.root} was gone${left}`);
+  else if (!r.problem) log.info(`cleaned up ${r.root} (nothing was left running)`);
+  if (r.hunted.length) log.warn(`hunted down processes that had left their process group: ${r.hunted.join(", ")}`);
+  for (const u of r.untouched) log.warn(`left alone ${u}: not a process loom can prove it started`);
 }
 
 export default defineCommand({
@@ -35,6 +40,8 @@ export default defineCommand({
     for (const r of results) report(r);
     const failed = results.flatMap((r) => r.failed.map((f) => `${f} in ${r.root}`));
     if (failed.length) throw new LoomError("PROCESS", `could not stop: ${failed.join(", ")}`, { hint: "they may belong to another user; stop them by hand" });
+    const killed = results.filter((r) => r.supervisor === "killed").map((r) => r.root);
+    if (killed.length) throw new LoomError("PROCESS", `the supervisor had to be killed in ${killed.join(", ")}`, { hint: "see .loom/logs/supervisor.log for what it was doing; `loom down --grace S` gives it longer" });
     if (args.all && results.length === 0) log.info("no project is running");
     process.exitCode = EXIT.ok;
   },

@@ -10,21 +10,32 @@ function uptime(sec?: number): string {
   return `${Math.floor(sec / 3600)}h${Math.floor((sec % 3600) / 60)}m`;
 }
 
+/** Control characters (terminal escapes an agent's output may have put in a reason) shown, not obeyed. */
+function printable(text: string): string {
+  return text.replace(/[\x00-\x08\x0b-\x1f\x7f\x9b]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
+}
+
 export default defineCommand({
   meta: { name: "status", description: "Show each process: state, pid, uptime, restarts, last exit, health", examples: ["loom status", "loom status --json"] } as never,
   args: { ...projectArg, ...jsonArg },
   run({ args }) {
     const status = projectStatus(projectRoot(args.project ?? process.cwd()));
+    // Like `systemctl status`: 3 when not running, 1 when something runs badly (README "Exit codes").
+    const troubled = status.processes.some((p) => p.state === "crash-loop" || p.state === "failed" || p.health === "unhealthy");
+    process.exitCode = !status.running ? 3 : troubled ? 1 : 0;
     if (args.json) return void process.stdout.write(JSON.stringify(status, null, 2) + "\n");
-    if (!status.phase) return void process.stdout.write(`loom is not running in ${status.root}\n`);
+    const problem = status.problem ? [`warning: ${status.problem}`] : [];
+    if (!status.phase) return void process.stdout.write([`loom is not running in ${status.root}`, ...problem].join("\n") + "\n");
     const head = status.running
-      ? `loom ${status.phase} in ${status.root} (supervisor pid ${status.supervisorPid}); bridge ${status.bridge}${status.dashboard ? `, dashboard ${status.dashboard}` : ""}`
+      ? `loom ${status.phase} in ${status.root} (supervisor pid ${status.supervisorPid})${status.bridge ? `; bridge ${status.bridge}` : ""}${status.dashboard ? `, dashboard ${status.dashboard}` : ""}`
       : `loom is not running in ${status.root}: its supervisor (pid ${status.supervisorPid}) is gone${status.processes.some((p) => p.state === "orphaned") ? "; run `loom down` to stop what it left" : ""}`;
     const rows = [["NAME", "STATE", "PID", "UPTIME", "RESTARTS", "LAST EXIT", "HEALTH"]];
     for (const p of status.processes) rows.push([p.name, p.state, p.pid ? String(p.pid) : "-", uptime(p.uptimeSec), String(p.restarts), p.lastExit ?? "-", p.health ?? "-"]);
     const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
     const lines = rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd());
     const notes = status.processes.filter((p) => p.reason).map((p) => `${p.name}: ${p.reason}`);
-    process.stdout.write([head, ...(status.error ? [`error: ${status.error}`] : []), "", ...lines, ...notes].join("\n") + "\n");
+    const dropped = status.dropped ? [`warning: ${status.dropped.writes} log or ledger writes were dropped (last: ${status.dropped.lastError})`] : [];
+    const text = [head, ...problem, ...(status.error ? [`error: ${status.error}`] : []), ...dropped, "", ...lines, ...notes].join("\n");
+    process.stdout.write(printable(text) + "\n");
   },
 });

@@ -1,0 +1,63 @@
+/**
+ * The few libc calls Bun and Node do not offer: flock(2) for locks the kernel releases when their
+ * holder dies, prctl(PR_SET_CHILD_SUBREAPER) so orphaned descendants are re-parented to the
+ * supervisor, and waitpid(2) to reap those orphans. Loaded lazily through bun:ffi; where libc
+ * cannot be opened (Windows), `libc()` is undefined and callers fall back (docs/security.md).
+ */
+import { FFIType, dlopen } from "bun:ffi";
+
+const SYMBOLS = {
+  flock: { args: [FFIType.i32, FFIType.i32], returns: FFIType.i32 },
+  prctl: { args: [FFIType.i32, FFIType.u64, FFIType.u64, FFIType.u64, FFIType.u64], returns: FFIType.i32 },
+  waitpid: { args: [FFIType.i32, FFIType.ptr, FFIType.i32], returns: FFIType.i32 },
+} as const;
+
+export const LOCK_EX = 2;
+export const LOCK_NB = 4;
+export const LOCK_UN = 8;
+const PR_SET_CHILD_SUBREAPER = 36;
+const WNOHANG = 1;
+
+function candidates(): string[] {
+  if (process.platform === "darwin") return ["libSystem.B.dylib"];
+  if (process.platform === "linux") {
+    const arch = process.arch === "arm64" ? "aarch64" : "x86_64";
+    return ["libc.so.6", `libc.musl-${arch}.so.1`, "libc.so"];
+  }
+  return [];
+}
+
+type Libc = ReturnType<typeof dlopen<typeof SYMBOLS>>["symbols"];
+let loaded: Libc | null | undefined;
+
+export function libc(): Libc | undefined {
+  if (loaded === undefined) {
+    loaded = null;
+    for (const name of candidates()) {
+      try {
+        loaded = dlopen(name, SYMBOLS).symbols;
+        break;
+      } catch {}
+    }
+  }
+  return loaded ?? undefined;
+}
+
+/** flock(fd, op): true when taken; false when another holds it (LOCK_NB) or libc is missing. */
+export function flock(fd: number, op: number): boolean {
+  const c = libc();
+  return c ? c.flock(fd, op) === 0 : false;
+}
+
+/** Linux: this process adopts orphaned descendants instead of init. */
+export function becomeSubreaper(): boolean {
+  if (process.platform !== "linux") return false;
+  const c = libc();
+  return c ? c.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) === 0 : false;
+}
+
+/** Reaps `pid` if it has exited (an adopted orphan; never a child Bun spawned and waits for). */
+export function reap(pid: number): boolean {
+  const c = libc();
+  return c ? c.waitpid(pid, null, WNOHANG) === pid : false;
+}
