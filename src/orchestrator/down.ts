@@ -12,7 +12,7 @@ import { STATE_DIR, STOP_GRACE_MS } from "./constants";
 import { describeStragglers, findStragglers, stopStragglers } from "./hunt";
 import { disproveGroup, isAlive, isSameProcess } from "./identity";
 import { lockHolder } from "./project-lock";
-import { inspectLedger, registeredProjects, removeLedger, unregister, writeLedger, type Ledger, type Registration } from "./state";
+import { inspectLedger, registeredProjects, removeLedger, takeStopReport, unregister, writeLedger, type Ledger, type Registration } from "./state";
 import { stopGroup } from "./terminate";
 
 /** `loom down --grace S` reaches the running supervisor through this file (read on SIGTERM). */
@@ -93,6 +93,7 @@ export async function downProject(root: string, options: { graceMs?: number } = 
     writePrivateFile(join(root, STATE_DIR, STOP_REQUEST_FILE), JSON.stringify({ graceMs }));
     const clean = await stopSupervisor(holder, graceMs);
     result.supervisor = clean ? (ledger ? "stopped" : "starting") : "killed";
+    result.hunted.push(...takeStopReport(root));
   } else if (ledger) result.supervisor = "gone";
 
   // Whatever is still recorded: the supervisor was killed, died, or did not finish.

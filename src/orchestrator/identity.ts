@@ -100,7 +100,7 @@ export function disproveGroup(rec: GroupRecord, runId: string | undefined): stri
   if (rec.startTime === undefined || processStartTime(pid) !== rec.startTime) return `pid ${pid} is now another process (its start time differs)`;
   const real = realGroupOf(pid);
   if (real !== pgid) return `pid ${pid} is in process group ${real}, not ${pgid}`;
-  if (runId && !carriesRunId(pid, runId)) return `pid ${pid} was not started by this loom (no ${RUN_ID_VAR})`;
+  if (!runId || !carriesRunId(pid, runId)) return `pid ${pid} was not started by this loom (no ${RUN_ID_VAR})`;
   return undefined;
 }
 

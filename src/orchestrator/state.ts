@@ -89,6 +89,29 @@ export function writeLedger(ledger: Ledger): void {
   writePrivateFile(statePath(ledger.root), JSON.stringify(ledger, null, 2) + "\n");
 }
 
+/** What the supervisor had to hunt down while stopping, for the `loom down` that asked (then removed). */
+const STOP_REPORT_FILE = "stop-report.json";
+
+export function writeStopReport(root: string, hunted: string[]): void {
+  try {
+    writePrivateFile(join(root, STATE_DIR, STOP_REPORT_FILE), JSON.stringify({ hunted }));
+  } catch {}
+}
+
+export function takeStopReport(root: string): string[] {
+  const path = join(root, STATE_DIR, STOP_REPORT_FILE);
+  const st = lstatSync(path, { throwIfNoEntry: false });
+  if (!st?.isFile() || distrust(st)) return [];
+  try {
+    const hunted = JSON.parse(readFileSync(path, "utf8")).hunted;
+    return Array.isArray(hunted) ? hunted.map(String) : [];
+  } catch {
+    return [];
+  } finally {
+    rmSync(path, { force: true });
+  }
+}
+
 export function removeLedger(root: string): void {
   rmSync(statePath(root), { force: true });
 }

@@ -18,7 +18,7 @@ import { tailLines } from "./log-tail";
 import type { ProcessSpec } from "./plan";
 import { DEFAULT_RESTART, decide, freshMemory, type ExitInfo, type RestartMemory, type RestartSettings } from "./restart-policy";
 import type { ProjectLock } from "./project-lock";
-import { register, removeLedger, unregister, writeLedger, type ChildRecord, type Ledger } from "./state";
+import { register, removeLedger, unregister, writeLedger, writeStopReport, type ChildRecord, type Ledger } from "./state";
 import { stopGroup } from "./terminate";
 import type { WatchdogClient } from "./watchdog";
 
@@ -59,6 +59,8 @@ export class Supervisor {
   private readonly runId = randomBytes(16).toString("hex");
   private watchdog?: WatchdogClient;
   private readonly subreaper: boolean;
+  /** Descendants that had left their group and were stopped (reported to `loom down`). */
+  private readonly hunted: string[] = [];
   /** `loom down --grace S` may change it for the stop it asks for. */
   private graceMs: number;
   private resolveDone!: (code: number) => void;
@@ -310,6 +312,7 @@ export class Supervisor {
       const found = findStragglers(this.runId, { adoptedBy: this.subreaper ? process.pid : undefined, exclude });
       if (found.length === 0) return;
       this.event("warn", `stopping ${found.length} process${found.length === 1 ? "" : "es"} that left their process group: ${describeStragglers(found)}`);
+      this.hunted.push(describeStragglers(found));
       await stopStragglers(found, graceMs);
     }
   }
@@ -344,6 +347,7 @@ export class Supervisor {
     // A failed start keeps its ledger (phase "failed", nothing alive) so `loom status` can say why.
     if (this.ledger.phase === "failed") this.save();
     else removeLedger(this.o.project.root);
+    if (this.hunted.length) writeStopReport(this.o.project.root, this.hunted);
     unregister(this.o.project.root);
     this.o.lock?.release();
     this.resolveDone(code);

@@ -1,5 +1,5 @@
 import { defineCommand, type ArgsDef } from "citty";
-import { LoomError } from "../../errors";
+import { EXIT, LoomError } from "../../errors";
 import type { UpOptions } from "../../orchestrator/prepare";
 import type { BridgeMode } from "../../config/types";
 import { log } from "../log";
@@ -53,7 +53,21 @@ export async function startCommand(args: RuntimeArgs, withAgents: boolean, agent
     hooks: installHooks(),
   };
   const graceMs = grace(args.grace as string | undefined);
-  const prepared = await prepare(up);
+  // Until the supervisor takes over its signals: `loom down` (SIGTERM) or Ctrl+C while the
+  // runtime is still being fetched ends this start with a message, not a silent death.
+  const early = (signal: NodeJS.Signals) => {
+    process.stderr.write(`error: stopped by ${signal} while starting${signal === "SIGTERM" ? " (`loom down`?)" : ""}; nothing was started\n`);
+    process.exit(EXIT.interrupted);
+  };
+  process.on("SIGTERM", early);
+  process.on("SIGINT", early);
+  let prepared: Awaited<ReturnType<typeof prepare>>;
+  try {
+    prepared = await prepare(up);
+  } finally {
+    process.off("SIGTERM", early);
+    process.off("SIGINT", early);
+  }
   for (const w of prepared.warnings) log.warn(w);
   log.info(`runtime: ${prepared.binary.path} (${prepared.binary.source}${prepared.binary.version ? `, ${prepared.binary.version}` : ""})`);
   if (args.detach) {
