@@ -3,7 +3,9 @@
  * a `checksums.txt` with one `<hex>  <file name>` line per cached binary. Every write is a rename
  * of a finished temporary file, so a reader never sees half a binary or half a checksum list.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from "node:fs";
+import { LoomError } from "../errors";
+import { assertTrusted } from "../files/trust";
 import { homedir } from "node:os";
 import { join } from "pathe";
 import { PLATFORMS, exeName, type PlatformTag } from "./platform";
@@ -71,9 +73,27 @@ export function writeChecksums(dir: string, map: Map<string, string>): void {
   writeFileAtomic(join(dir, CHECKSUMS_FILE), lines.length ? lines.join("\n") + "\n" : "");
 }
 
+/**
+ * A shared cache is not a trusted cache: loom runs what it finds there, so the directory and its
+ * checksums.txt must be the user's (or root's) and writable by no one else (files/trust.ts).
+ */
+export function assertTrustedCache(dir: string): void {
+  const st = statSync(dir, { throwIfNoEntry: false });
+  if (!st) return;
+  assertTrusted(dir, st, "the runtime cache");
+  for (const name of [CHECKSUMS_FILE, "verified.json"]) {
+    const file = join(dir, name);
+    const f = lstatSync(file, { throwIfNoEntry: false });
+    if (!f) continue;
+    if (f.isSymbolicLink()) throw new LoomError("CONFIG", `refusing to use the runtime cache ${dir}: its ${name} is a symbolic link`, { hint: `remove ${file}; loom rebuilds it` });
+    assertTrusted(file, f, `the runtime cache's`);
+  }
+}
+
 export function ensureCacheDir(env: Env = process.env): string {
   const dir = cacheDir(env);
   mkdirSync(dir, { recursive: true });
+  assertTrustedCache(dir);
   return dir;
 }
 

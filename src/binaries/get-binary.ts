@@ -6,7 +6,7 @@
 import { existsSync } from "node:fs";
 import { basename } from "pathe";
 import { LoomError } from "../errors";
-import { binaryPath, cacheDir, readChecksums, removeCached, cachedFileName, type Env } from "./cache";
+import { assertTrustedCache, binaryPath, cacheDir, readChecksums, removeCached, cachedFileName, type Env } from "./cache";
 import { rememberVerified, verifiedUnchanged } from "./verified";
 import { defaultHttpDeps, type HttpDeps } from "./http";
 import { installRelease, type InstallHooks } from "./install";
@@ -82,6 +82,7 @@ export async function getBinary(options: GetBinaryOptions): Promise<BinaryResult
     if (local) return { path: local.path, source: "local", version: probeVersion(local.path).version };
   }
 
+  assertTrustedCache(cacheDir(env)); // before anything in it is read: "latest", checksums, binaries
   let version: string;
   if (isLatest(options.version)) {
     const latest = await resolveLatest(options.name, tag, http);

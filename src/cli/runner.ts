@@ -4,6 +4,7 @@
  */
 import { renderUsage, runCommand, type ArgsDef, type CommandDef } from "citty";
 import { colors } from "consola/utils";
+import { scrub } from "../config/secrets";
 import { EXIT, LoomError, exitCodeOf, isLoomError } from "../errors";
 import { LOOM_VERSION } from "../version";
 import { main } from "./main";
@@ -83,7 +84,7 @@ export function formatError(error: unknown, verbose: boolean): string {
     if (!verbose) lines.push(`${colors.cyan("hint:")} this is a bug in loom; run again with --verbose and report the stack trace`);
   }
   if (verbose && error instanceof Error && error.stack) lines.push(colors.dim(error.stack));
-  return lines.join("\n") + "\n";
+  return scrub(lines.join("\n")) + "\n"; // a message never quotes a secret's value
 }
 
 /** Runs loom with `rawArgs` and returns the exit code (never calls process.exit itself). */

@@ -8,6 +8,8 @@ import { findDotenv, mergeDotenv, parseDotenv } from "./dotenv";
 import { ExpandError, expandValues, type ExpandWarning } from "./expand";
 import { locateKey } from "./locate";
 import { checkConfig, isAddress, type ConfigIssue } from "./schema";
+import { rememberConfigSecrets } from "./redact";
+import { rememberSecretsOf } from "./secrets";
 import { parseTomlFile } from "./toml";
 import type { ProjectConfig } from "./types";
 
@@ -48,6 +50,7 @@ export async function loadProjectConfig(dir: string = process.cwd(), options: Lo
   const root = file ? dirname(file) : resolve(dir);
   const envFile = findDotenv(root);
   const env = mergeDotenv(realEnv, envFile ? parseDotenv(readTextFile(envFile, ".env file")) : {});
+  rememberSecretsOf(env); // from here on, no message prints their values (secrets.ts)
 
   let source = "";
   let raw: Record<string, unknown> = {};
@@ -66,6 +69,7 @@ export async function loadProjectConfig(dir: string = process.cwd(), options: Lo
     throw error;
   }
 
+  rememberConfigSecrets(expanded);
   const { config, issues, warnings } = checkConfig(expanded);
   if (issues.length > 0) {
     const line = (i: ConfigIssue) => locateKey(source, i.path)?.line ?? 0;

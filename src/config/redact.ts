@@ -1,11 +1,12 @@
-/** Hides secrets before a configuration is printed. */
+/**
+ * Hides secrets before a configuration is printed: values under secret-looking keys and in env
+ * tables by position, and (secrets.ts) any remembered secret value or URL credential anywhere else.
+ */
 import { isTable } from "./schema";
+import { REDACTED, SECRET_KEY, rememberSecret, scrub } from "./secrets";
 import type { LoomConfig } from "./types";
 
-export const REDACTED = "***";
-// Whole words at the end of a key: `api_key`, `github_token`, `client_secret`, `DB_PASSWORD`,
-// `apiKey`; not `max_tokens`.
-const SECRET_KEY = /(?:^|[_.-])(?:api_?key|access_?key|secret_?key|private_?key|token|secret|password|passwd)$|(?:apiKey|Token|Secret|Password)$/i;
+export { REDACTED };
 
 /** Env tables whose every value is treated as secret: `mcp.*.env` and `agents.*.env`. */
 function isSecretTable(path: string[]): boolean {
@@ -15,6 +16,7 @@ function isSecretTable(path: string[]): boolean {
 function redactValue(value: unknown, path: string[], secret: boolean): unknown {
   // Empty stays empty: "not set" is useful to see and gives nothing away.
   if (secret && typeof value === "string") return value === "" ? "" : REDACTED;
+  if (typeof value === "string") return scrub(value);
   if (secret && (typeof value === "number" || typeof value === "boolean")) return REDACTED;
   if (Array.isArray(value)) return value.map((v, i) => redactValue(v, [...path, String(i)], secret));
   if (isTable(value)) {
@@ -28,4 +30,11 @@ function redactValue(value: unknown, path: string[], secret: boolean): unknown {
 
 export function redactConfig(config: LoomConfig): LoomConfig {
   return redactValue(config, [], false) as LoomConfig;
+}
+
+/** Remembers every value `redactConfig` would hide by position, so `scrub` hides it elsewhere too. */
+export function rememberConfigSecrets(value: unknown, path: string[] = [], secret = false): void {
+  if (secret && typeof value === "string") return rememberSecret(value);
+  if (Array.isArray(value)) return value.forEach((v, i) => rememberConfigSecrets(v, [...path, String(i)], secret));
+  if (isTable(value)) for (const [k, v] of Object.entries(value)) rememberConfigSecrets(v, [...path, k], secret || isSecretTable(path) || SECRET_KEY.test(k));
 }

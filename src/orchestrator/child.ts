@@ -5,6 +5,7 @@
  * blocks; writes are synchronous, so memory does not grow with output.
  */
 import { join } from "pathe";
+import { scrub } from "../config/secrets";
 import { PIPE_DRAIN_MS, STDERR_TAIL_BYTES } from "./constants";
 import { processStartTime } from "./identity";
 import { LogFile } from "./log-file";
@@ -50,7 +51,7 @@ export function spawnChild(spec: ProcessSpec, deps: SpawnDeps): Child {
   const now = deps.now ?? Date.now;
   const out = new LogFile(join(deps.logsDir, `${spec.name}.log`), deps.logMaxBytes, undefined, deps.onWriteError);
   const err = new LogFile(join(deps.logsDir, `${spec.name}.err`), deps.logMaxBytes, undefined, deps.onWriteError);
-  const marker = `start ${spec.name}: ${spec.argv.join(" ")}`;
+  const marker = scrub(`start ${spec.name}: ${spec.argv.join(" ")}`); // `loom logs` prints it
   out.marker(marker);
   err.marker(marker);
   let tail = new Uint8Array(0);

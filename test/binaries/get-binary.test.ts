@@ -327,3 +327,32 @@ test("a second version is added beside the first, both recorded", async () => {
   addAsset(ctx.root, { name: "loom-bridge", version: "0.1.0" });
   expect((await ctx.get({ name: "loom-bridge" })).path).toBe(join(ctx.cache, cachedFileName("loom-bridge", "0.1.0", TAG)));
 });
+
+describe("a shared cache is not a trusted cache", () => {
+  test("a cache directory others can write is refused (exit 2) before anything in it is used", async () => {
+    const { get, cache, server } = setup();
+    await get();
+    const requests = server.requests.length;
+    chmodSync(cache, 0o777);
+    const e = await failure(get());
+    expect(e.exitCode).toBe(2);
+    expect(e.message).toBe(`refusing to use the runtime cache ${cache}: it is writable by everyone (mode 0777)`);
+    expect(e.hint).toContain(`chmod go-w ${cache}`);
+    expect(server.requests.length).toBe(requests);
+  });
+
+  test("a checksums.txt others can write is refused", async () => {
+    const { get, cache } = setup();
+    await get();
+    chmodSync(join(cache, "checksums.txt"), 0o666);
+    expect((await failure(get())).message).toContain(`refusing to use the runtime cache's ${join(cache, "checksums.txt")}: it is writable by everyone`);
+  });
+
+  test.skipIf(process.getuid?.() !== 0)("a cache owned by another user is refused, even for a download", async () => {
+    const { get, cache } = setup();
+    mkdirSync(cache, { recursive: true });
+    Bun.spawnSync(["chown", "65534:65534", cache]);
+    expect((await failure(get())).message).toBe(`refusing to use the runtime cache ${cache}: it is owned by nobody, not by you`);
+    expect((await failure(get({ forceDownload: true }))).exitCode).toBe(2);
+  });
+});

@@ -48,6 +48,14 @@ describe("the loom shell", () => {
 });
 
 describe("loom config", () => {
+  test("an error message never quotes the value of a secret-named variable", async () => {
+    const dir = writeTree(tempDir(), { ".env": "SECRET_TOKEN=tok-987654\n", "loom.toml": '[dashboard]\nport = "${SECRET_TOKEN}"\n' });
+    const r = await runLoom(["config", "--verbose"], { cwd: dir });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("`dashboard.port` must be a whole number from 0 to 65535");
+    expect(r.stdout + r.stderr).not.toContain("tok-987654");
+  });
+
   for (const [name, file] of Object.entries(exampleFiles()))
     test(`--json on the ${name} example gives values, defaults and hidden secrets`, async () => {
       const dir = tempDir();

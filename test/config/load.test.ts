@@ -203,4 +203,17 @@ describe("toEnvVars and redaction", () => {
     expect(shown).toContain('"max_tokens":2048');
     expect(config.llm.a!.api_key).toBe("sk-real"); // the original is untouched
   });
+
+  test("credentials inside URLs and MCP args that hold an expanded secret are hidden too", async () => {
+    const dir = projectWith({
+      ".env": "BRAVE_API_KEY=bsk-123456\n",
+      "loom.toml": '[llm.a]\nbase_url = "https://user:hunter22@llm.example/v1?api_key=abc123&model=x"\n[mcp.s]\ncommand = "npx"\nargs = ["--key", "${BRAVE_API_KEY}", "--x=${BRAVE_API_KEY}", "plain"]\n[workspace]\nhook = "https://ghp_tok3n@github.com/o/r?access_token=zz9&page=2"\n',
+    });
+    const { config } = await loadProjectConfig(dir, { env: {} });
+    const shown = redactConfig(config);
+    expect(shown.llm.a!.base_url).toBe("https://user:***@llm.example/v1?api_key=***&model=x");
+    expect(shown.mcp.s!.args).toEqual(["--key", "***", "--x=***", "plain"]);
+    expect((shown.workspace as { hook: string }).hook).toBe("https://***@github.com/o/r?access_token=***&page=2");
+    expect(JSON.stringify(shown)).not.toMatch(/hunter22|abc123|bsk-123456|ghp_tok3n|zz9/);
+  });
 });
