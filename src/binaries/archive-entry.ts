@@ -27,3 +27,13 @@ export function checkEntry(archive: string, rawName: string, kind: EntryKind): s
 export function refuseArchive(archive: string, reason: string): never {
   refuse(archive, reason);
 }
+
+/** No runtime is anywhere near this big; a larger entry is a bomb or a mistake. */
+export const MAX_ENTRY_BYTES = 1024 ** 3;
+/** Pax and GNU long-name records hold a path, not data. */
+export const MAX_META_BYTES = 64 * 1024;
+
+/** The largest entry loom extracts from an archive of `archiveBytes`: 1 GiB, or 8 times a larger archive. */
+export function entryLimit(archiveBytes: number): number {
+  return Math.max(MAX_ENTRY_BYTES, 8 * archiveBytes);
+}

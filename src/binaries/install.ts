@@ -3,7 +3,7 @@
  * checksum matched; every step works in a temporary name inside the cache dir and the result is
  * renamed into place, so a failure at any point leaves the cache as it was.
  */
-import { chmodSync, mkdtempSync, renameSync, rmSync, existsSync } from "node:fs";
+import { chmodSync, mkdtempSync, readdirSync, renameSync, rmSync, existsSync } from "node:fs";
 import { join } from "pathe";
 import { LoomError } from "../errors";
 import { TEMP_PREFIX, cachedFileName, ensureCacheDir, readChecksums, writeChecksums } from "./cache";
@@ -54,7 +54,13 @@ export async function installRelease(req: InstallRequest): Promise<void> {
   });
 }
 
+/** Work directories of installs that were killed: nobody else uses them while the lock is held. */
+function removeAbandoned(dir: string): void {
+  for (const f of readdirSync(dir)) if (f.startsWith(TEMP_PREFIX)) rmSync(join(dir, f), { recursive: true, force: true });
+}
+
 async function installLocked(req: InstallRequest, dir: string, file: string, target: string): Promise<void> {
+  removeAbandoned(dir);
   // Another process may have installed it while this one waited for the lock.
   if (!req.force && existsSync(target) && readChecksums(dir).has(file)) return;
   const env = req.http.env;

@@ -7,7 +7,7 @@
  */
 import { closeSync, openSync, writeSync } from "node:fs";
 import { LoomError } from "../errors";
-import { checkEntry, refuseArchive, type EntryKind } from "./archive-entry";
+import { MAX_META_BYTES, checkEntry, entryLimit, refuseArchive, type EntryKind } from "./archive-entry";
 
 const BLOCK = 512;
 
@@ -108,7 +108,9 @@ export async function extractTarGzEntry(archive: string, entryName: string, dest
 }
 
 async function extract(archive: string, entryName: string, destFile: string): Promise<void> {
-  const stream = Bun.file(archive).stream().pipeThrough(new DecompressionStream("gzip"));
+  const file = Bun.file(archive);
+  const limit = entryLimit(file.size);
+  const stream = file.stream().pipeThrough(new DecompressionStream("gzip"));
   const reader = new Reader(stream[Symbol.asyncIterator]());
   let found = false;
   let nextName: string | undefined;
@@ -127,6 +129,7 @@ async function extract(archive: string, entryName: string, destFile: string): Pr
     const padded = Math.ceil(size / BLOCK) * BLOCK;
     const kind = kindOf(type);
     if (kind === "meta") {
+      if (size > MAX_META_BYTES) refuseArchive(archive, `a ${size}-byte name record is not a file name`);
       const body = await reader.read(padded);
       if (type === "x") nextName = paxPath(text(body.subarray(0, size))) ?? nextName;
       if (type === "L") nextName = text(body.subarray(0, size));
@@ -138,6 +141,7 @@ async function extract(archive: string, entryName: string, destFile: string): Pr
     const path = checkEntry(archive, name, kind);
     if (kind === "file" && path === entryName) {
       if (found) refuseArchive(archive, `it contains ${entryName} twice`);
+      if (size > limit) refuseArchive(archive, `${entryName} says it is ${size} bytes, more than loom accepts (${limit})`);
       found = true;
       const fd = openSync(destFile, "wx", 0o755);
       try {

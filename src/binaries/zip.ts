@@ -3,10 +3,9 @@
  * directory. Same rules as tar.ts: every name is checked, links are refused, only the expected
  * entry is written.
  */
-import { inflateRawSync } from "node:zlib";
-import { writeFileSync } from "node:fs";
+import { closeSync, openSync, writeSync } from "node:fs";
 import { LoomError } from "../errors";
-import { checkEntry, refuseArchive } from "./archive-entry";
+import { checkEntry, entryLimit, refuseArchive } from "./archive-entry";
 
 const EOCD = 0x06054b50;
 const CENTRAL = 0x02014b50;
@@ -37,13 +36,14 @@ async function extract(archive: string, entryName: string, destFile: string): Pr
   const cdSize = tail.getUint32(eocd + 12, true);
   const cdOffset = tail.getUint32(eocd + 16, true);
   const cd = new DataView(await file.slice(cdOffset, cdOffset + cdSize).arrayBuffer());
-  let found: { method: number; compressed: number; local: number } | undefined;
+  let found: { method: number; compressed: number; size: number; local: number } | undefined;
   let at = 0;
   for (let n = 0; n < count; n++) {
     if (cd.getUint32(at, true) !== CENTRAL) refuseArchive(archive, "its central directory is corrupt");
     const madeBy = cd.getUint16(at + 4, true) >> 8;
     const method = cd.getUint16(at + 10, true);
     const compressed = cd.getUint32(at + 20, true);
+    const uncompressed = cd.getUint32(at + 24, true);
     const nameLength = cd.getUint16(at + 28, true);
     const extraLength = cd.getUint16(at + 30, true);
     const commentLength = cd.getUint16(at + 32, true);
@@ -57,13 +57,28 @@ async function extract(archive: string, entryName: string, destFile: string): Pr
     const path = checkEntry(archive, name, kind);
     if (kind !== "file" || path !== entryName) continue;
     if (found) refuseArchive(archive, `it contains ${entryName} twice`);
-    found = { method, compressed, local };
+    found = { method, compressed, size: uncompressed, local };
   }
   if (!found) refuseArchive(archive, `it has no executable named ${entryName} at its root`);
   const header = new DataView(await file.slice(found.local, found.local + 30).arrayBuffer());
   if (header.getUint32(0, true) !== LOCAL) refuseArchive(archive, "a local header is corrupt");
   const start = found.local + 30 + header.getUint16(26, true) + header.getUint16(28, true);
-  const data = new Uint8Array(await file.slice(start, start + found.compressed).arrayBuffer());
   if (found.method !== 0 && found.method !== 8) refuseArchive(archive, `${entryName} uses an unsupported compression method (${found.method})`);
-  writeFileSync(destFile, found.method === 8 ? inflateRawSync(data) : data, { flag: "wx", mode: 0o755 });
+  const limit = entryLimit(size);
+  if (found.size > limit) refuseArchive(archive, `${entryName} says it is ${found.size} bytes, more than loom accepts (${limit})`);
+  // Inflated as it streams: memory stays flat whatever the entry's size (it held the whole entry before).
+  const raw = file.slice(start, start + found.compressed).stream();
+  const stream = found.method === 8 ? raw.pipeThrough(new DecompressionStream("deflate-raw")) : raw;
+  const fd = openSync(destFile, "wx", 0o755);
+  let written = 0;
+  try {
+    for await (const chunk of stream) {
+      written += chunk.length;
+      if (written > limit) refuseArchive(archive, `${entryName} inflates to more than ${limit} bytes`);
+      for (let off = 0; off < chunk.length; ) off += writeSync(fd, chunk, off);
+    }
+  } finally {
+    closeSync(fd);
+  }
+  if (written !== found.size) refuseArchive(archive, `${entryName} is ${written} bytes, not the ${found.size} its directory says`);
 }

@@ -27,10 +27,10 @@ function setup(specs: AssetSpec[] = [{ name: "loom-core", version: "0.1.0" }], l
   return { root, server, cache, env, project, get, warnings };
 }
 
-/** Every file in the cache dir with its content hash, to prove a failure changed nothing. */
+/** Every file in the cache dir with its content hash, to prove a failure changed nothing (the empty flock file aside). */
 function snapshot(dir: string): Record<string, string> {
   if (!existsSync(dir)) return {};
-  return Object.fromEntries(readdirSync(dir).map((f) => [f, sha256(readFileSync(join(dir, f)))]));
+  return Object.fromEntries(readdirSync(dir).filter((f) => f !== ".lock-install").map((f) => [f, sha256(readFileSync(join(dir, f)))]));
 }
 
 async function failure(p: Promise<unknown>): Promise<LoomError> {
@@ -50,7 +50,7 @@ describe("download, verify, cache", () => {
     expect(r.path).toBe(join(cache, `loom-core-v0.1.0-${TAG}`));
     expect(Bun.spawnSync([r.path, "--version"]).stdout.toString().trim()).toBe("loom-core 0.1.0");
     expect(readChecksums(cache).get(`loom-core-v0.1.0-${TAG}`)).toBe(sha256(readFileSync(r.path)));
-    expect(readdirSync(cache).filter((f) => f.startsWith(".")).length).toBe(0); // no temporary left behind
+    expect(readdirSync(cache).filter((f) => f.startsWith(".tmp-") || f.includes("..tmp-")).length).toBe(0); // no temporary left behind
     expect(server.count(".tar.gz")).toBe(1);
   });
 

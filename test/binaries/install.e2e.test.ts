@@ -84,7 +84,28 @@ describe("loom install", () => {
     expect(w.server.count(".tar.gz")).toBe(1);
     const verify = await w.loom(["install"]);
     expect(verify.stderr + verify.stdout).toContain("from cache");
-    expect(readdirSync(w.cache).filter((f) => f.startsWith("."))).toEqual([]);
+    // Only the lock file stays (a flock file must not be unlinked: a waiter could then lock a new one).
+    expect(readdirSync(w.cache).filter((f) => f.startsWith("."))).toEqual([".lock-install"]);
+  });
+
+  test("a killed install leaves nothing the next install does not clean, and no lock held", async () => {
+    const w = world();
+    let stall = true;
+    w.server.on(`/v0.1.0/loom-core-0.1.0-${TAG}.tar.gz`, () =>
+      stall ? new Response(new ReadableStream({ start: (c) => c.enqueue(new Uint8Array(4096)) }), { headers: { "content-length": "100000" } }) : undefined,
+    );
+    const killed = Bun.spawn([LOOM, "install"], { cwd: w.project, env: cleanEnv(w.env), stdout: "ignore", stderr: "ignore" });
+    const temps = () => (existsSync(w.cache) ? readdirSync(w.cache).filter((f) => f.startsWith(".tmp-")) : []);
+    const deadline = Date.now() + 15_000;
+    while (temps().length === 0 && Date.now() < deadline) await Bun.sleep(20);
+    expect(temps().length).toBe(1);
+    killed.kill("SIGKILL");
+    await killed.exited;
+    stall = false;
+    const next = await w.loom(["install"]);
+    expect(next.code).toBe(0);
+    expect(next.stderr).not.toContain("waiting for it");
+    expect(temps()).toEqual([]);
   });
 
   test("HTTP_PROXY is used for downloads", async () => {
@@ -122,7 +143,7 @@ describe("loom cache", () => {
     expect(one.code).toBe(0);
     expect(JSON.parse((await w.loom(["cache", "list", "--json"])).stdout).map((e: { version: string }) => e.version)).toEqual(["0.2.0"]);
     expect((await w.loom(["cache", "clean", "--all"])).code).toBe(0);
-    expect(readdirSync(w.cache)).toEqual(["my-notes.txt"]); // nothing but loom's own files removed
+    expect(readdirSync(w.cache).filter((f) => f !== ".lock-install")).toEqual(["my-notes.txt"]); // nothing but loom's own files removed
   });
 
   test("clean needs --version or --all", async () => {
