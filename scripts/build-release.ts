@@ -7,12 +7,12 @@
 import { chmodSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "pathe";
 import pkg from "../package.json" with { type: "json" };
+import { compileLoom } from "./build";
 import { renderFormula } from "./render-formula";
 import { RELEASE_TARGETS, archiveName } from "./release-targets";
 import { zipFiles } from "./zip";
 
 const ROOT = resolve(import.meta.dir, "..");
-const FLAGS = ["--compile", "--minify", "--no-compile-autoload-dotenv", "--no-compile-autoload-bunfig"];
 
 export async function buildRelease(version: string, outDir = join(ROOT, "dist/release"), only?: string[]): Promise<{ archive: string; size: number; binarySize: number }[]> {
   rmSync(outDir, { recursive: true, force: true });
@@ -24,8 +24,7 @@ export async function buildRelease(version: string, outDir = join(ROOT, "dist/re
     const dir = join(work, target.platform);
     mkdirSync(dir, { recursive: true });
     const exe = join(dir, target.windows ? "loom.exe" : "loom");
-    const r = Bun.spawnSync([process.execPath, "build", ...FLAGS, `--target=${target.bun}`, "--define", `LOOM_BUILD_VERSION="${version}"`, join(ROOT, "src/cli/bin.ts"), "--outfile", exe], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
-    if (r.exitCode !== 0) throw new Error(`compiling for ${target.bun} failed:\n${r.stderr}`);
+    compileLoom(exe, { target: target.bun, version }); // the same build as the tested dist/loom
     chmodSync(exe, 0o755);
     const archive = join(outDir, archiveName(version, target));
     if (target.windows) writeFileSync(archive, zipFiles([{ name: "loom.exe", data: readFileSync(exe) }]));

@@ -1,15 +1,31 @@
 /**
- * Builds the host executable: `bun run build` -> dist/loom.
+ * Builds the host executable: `bun run build` -> dist/loom. `compileLoom` is the one way loom is
+ * compiled, for the tests and for every release target alike (build-release.ts), so the shipped
+ * binary is the tested one: `--bytecode` is what makes a cold `loom --version` fast.
  * The autoload flags matter for security: a compiled Bun binary would otherwise read `.env`,
  * `.env.local` and `bunfig.toml` (which can `preload` code) from whatever directory it starts in.
  */
-import { $ } from "bun";
+import { resolve } from "pathe";
 
 export const COMPILE_FLAGS = ["--compile", "--minify", "--bytecode", "--format=esm", "--no-compile-autoload-dotenv", "--no-compile-autoload-bunfig"];
 export const ENTRY = "src/cli/bin.ts";
+const ROOT = resolve(import.meta.dir, "..");
+
+export interface CompileOptions {
+  /** A Bun compile target such as "bun-linux-arm64"; the host when absent. */
+  target?: string;
+  /** loom's version when it is not package.json's (src/version.ts). */
+  version?: string;
+}
+
+export function compileLoom(outfile: string, o: CompileOptions = {}): void {
+  const args = [...COMPILE_FLAGS, ...(o.target ? [`--target=${o.target}`] : []), ...(o.version ? ["--define", `LOOM_BUILD_VERSION="${o.version}"`] : [])];
+  const r = Bun.spawnSync([process.execPath, "build", ...args, ENTRY, "--outfile", outfile], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
+  if (r.exitCode !== 0) throw new Error(`compiling loom${o.target ? ` for ${o.target}` : ""} failed:\n${r.stderr}`);
+}
 
 if (import.meta.main) {
   const outfile = process.argv[2] ?? "dist/loom";
-  await $`bun build ${COMPILE_FLAGS} ${ENTRY} --outfile ${outfile}`.quiet();
+  compileLoom(resolve(outfile));
   console.log(`built ${outfile}`);
 }

@@ -1,15 +1,8 @@
 /** The action's main step: install loom (verified), fetch the runtime, start it detached. */
 import * as core from "@actions/core";
-import { execFileSync } from "node:child_process";
 import { dirname, resolve } from "node:path";
 import { installLoom } from "./install";
-
-function loom(path: string, args: string[], cwd: string): string {
-  core.info(`$ loom ${args.join(" ")}`);
-  const out = execFileSync(path, args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, NO_COLOR: "1" } });
-  if (out) core.info(out.trimEnd());
-  return out;
-}
+import { runLoom } from "./run-loom";
 
 export async function main(): Promise<void> {
   const cwd = resolve(core.getInput("working-directory") || ".");
@@ -28,13 +21,13 @@ export async function main(): Promise<void> {
   const mode = core.getInput("mode");
   const runtimeVersion = core.getInput("runtime-version");
   const installArgs = ["install", ...(mode ? ["--mode", mode] : []), ...(runtimeVersion ? ["--version", runtimeVersion] : [])];
-  loom(installed.path, installArgs, cwd);
+  runLoom(installed.path, installArgs, cwd);
 
   if ((core.getInput("start") || "true") !== "false") {
     const upArgs = ["up", "--detach", ...(mode && mode !== "all" ? ["--mode", mode] : []), ...(runtimeVersion ? ["--runtime-version", runtimeVersion] : [])];
-    loom(installed.path, upArgs, cwd);
+    runLoom(installed.path, upArgs, cwd);
     core.saveState("started", "true");
-    const status = JSON.parse(execFileSync(installed.path, ["status", "--json"], { cwd, encoding: "utf8" })) as { bridge?: string };
+    const status = JSON.parse(runLoom(installed.path, ["status", "--json"], cwd, [0, 1, 3]).stdout) as { bridge?: string };
     if (status.bridge) {
       core.exportVariable("LOOM_BRIDGE_ADDR", status.bridge);
       core.setOutput("bridge-address", status.bridge);

@@ -5,9 +5,9 @@
  */
 import * as core from "@actions/core";
 import { DefaultArtifactClient } from "@actions/artifact";
-import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
+import { runLoom } from "./run-loom";
 
 interface Status {
   phase?: string;
@@ -20,13 +20,13 @@ export async function post(): Promise<void> {
   if (!path || core.getState("started") !== "true") return;
   let failed = false;
   try {
-    const status = JSON.parse(execFileSync(path, ["status", "--json"], { cwd, encoding: "utf8" })) as Status;
+    const status = JSON.parse(runLoom(path, ["status", "--json"], cwd, [0, 1, 3]).stdout) as Status;
     failed = status.phase === "failed" || status.phase === "dead" || status.processes.some((p) => p.state === "crash-loop" || p.state === "exited");
   } catch {
     failed = true;
   }
   try {
-    core.info(execFileSync(path, ["down"], { cwd, encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } }));
+    runLoom(path, ["down"], cwd);
   } catch (error) {
     failed = true;
     core.warning(`loom down: ${(error as Error).message}`);

@@ -4,12 +4,12 @@
  * zsh where installed) into temporary HOMEs.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { chmodSync, existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "pathe";
 import { buildRelease } from "../../scripts/build-release";
 import { renderFormula } from "../../scripts/render-formula";
 import { RELEASE_TARGETS, archiveName } from "../../scripts/release-targets";
-import { ROOT } from "../helpers/loom";
+import { ROOT, ensureBuilt } from "../helpers/loom";
 import { tempDir } from "../helpers/tmp";
 
 const VERSION = "0.1.0";
@@ -49,6 +49,14 @@ describe("bun run build:release", () => {
       expect(new Bun.CryptoHasher("sha256").update(readFileSync(join(OUT, file!))).digest("hex")).toBe(hex!);
     }
     expect(readFileSync(join(OUT, "loom.rb"), "utf8")).toBe(renderFormula(readFileSync(join(OUT, "checksums.txt"), "utf8"), VERSION));
+  });
+
+  test("the shipped binary is built like the tested one (bytecode included: within 1% of dist/loom's size)", () => {
+    const dir = tempDir();
+    Bun.spawnSync(["tar", "-xzf", join(OUT, `loom-${VERSION}-${HOST}.tar.gz`), "-C", dir]);
+    const shipped = statSync(join(dir, "loom")).size;
+    const tested = statSync(ensureBuilt()).size;
+    expect(Math.abs(shipped - tested) / tested).toBeLessThan(0.01); // without --bytecode it is ~3% smaller
   });
 
   test("the host binary runs with no node or bun anywhere on PATH", () => {
@@ -228,7 +236,7 @@ describe("the GitHub Action", () => {
     };
     for (const f of ["output", "state", "env", "path"]) writeFileSync(join(files, f), "");
     const [out, err, code] = await runner("main.js", {});
-    expect(err).toBe("");
+    expect(err).toBe(""); // loom's own lines reach the log through core.info, not stderr
     expect(code).toBe(0);
     expect(out).toContain("installed and verified");
     const outputs = readFileSync(join(files, "output"), "utf8");
