@@ -78,7 +78,12 @@ export function writeChecksums(dir: string, map: Map<string, string>): void {
  * checksums.txt must be the user's (or root's) and writable by no one else (files/trust.ts).
  */
 export function assertTrustedCache(dir: string): void {
-  const st = statSync(dir, { throwIfNoEntry: false });
+  let st: ReturnType<typeof statSync>;
+  try {
+    st = statSync(dir, { throwIfNoEntry: false });
+  } catch {
+    return; // not a directory, not reachable: creating it (ensureCacheDir) says why
+  }
   if (!st) return;
   assertTrusted(dir, st, "the runtime cache");
   for (const name of [CHECKSUMS_FILE, "verified.json"]) {
@@ -92,9 +97,22 @@ export function assertTrustedCache(dir: string): void {
 
 export function ensureCacheDir(env: Env = process.env): string {
   const dir = cacheDir(env);
-  mkdirSync(dir, { recursive: true });
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (error) {
+    throw cacheWriteError(dir, error);
+  }
   assertTrustedCache(dir);
   return dir;
+}
+
+/** The cache cannot be written (read-only, not ours, full): exit 3 with the way out. */
+export function cacheWriteError(dir: string, error: unknown): LoomError {
+  const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+  return new LoomError("DOWNLOAD", `cannot write the runtime cache ${dir} (${code})`, {
+    hint: code === "ENOSPC" ? "free some disk space, or set LOOM_CACHE_DIR to another disk" : "set LOOM_CACHE_DIR to a directory you can write, or fix the permissions",
+    cause: error,
+  });
 }
 
 export function listCache(env: Env = process.env): CacheEntry[] {

@@ -6,7 +6,7 @@
 import { chmodSync, mkdtempSync, readdirSync, renameSync, rmSync, existsSync } from "node:fs";
 import { join } from "pathe";
 import { LoomError } from "../errors";
-import { TEMP_PREFIX, cachedFileName, ensureCacheDir, readChecksums, writeChecksums } from "./cache";
+import { TEMP_PREFIX, cacheWriteError, cachedFileName, ensureCacheDir, readChecksums, writeChecksums } from "./cache";
 import { downloadToFile, type DownloadProgress } from "./download";
 import { fetchWithRetry, releaseBase, type HttpDeps } from "./http";
 import { withLock } from "./lock";
@@ -49,9 +49,14 @@ export async function installRelease(req: InstallRequest): Promise<void> {
   const dir = ensureCacheDir(req.http.env);
   const file = cachedFileName(req.name, req.version, req.tag);
   const target = join(dir, file);
-  await withLock(dir, "install", () => installLocked(req, dir, file, target), {
-    onWait: () => req.hooks.onInfo?.("another loom is filling the cache; waiting for it"),
-  });
+  try {
+    await withLock(dir, "install", () => installLocked(req, dir, file, target), {
+      onWait: () => req.hooks.onInfo?.("another loom is filling the cache; waiting for it"),
+    });
+  } catch (error) {
+    if (error instanceof LoomError || !(error as NodeJS.ErrnoException).code) throw error;
+    throw cacheWriteError(dir, error); // EACCES, EROFS, ENOSPC... on the cache itself
+  }
 }
 
 /** Work directories of installs that were killed: nobody else uses them while the lock is held. */

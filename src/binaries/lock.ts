@@ -8,7 +8,7 @@
 import { closeSync, constants, openSync } from "node:fs";
 import { join } from "pathe";
 import { LoomError } from "../errors";
-import { writeError } from "../files/private";
+import { cacheWriteError } from "./cache";
 import { LOCK_EX, LOCK_NB, flock, libc } from "../system/libc";
 
 export const LOCK_TIMEOUT_MS = 10 * 60_000;
@@ -26,7 +26,7 @@ export async function withLock<T>(dir: string, name: string, fn: () => Promise<T
   try {
     fd = openSync(path, constants.O_RDWR | constants.O_CREAT | (constants.O_NOFOLLOW ?? 0), 0o600);
   } catch (error) {
-    throw writeError(path, error);
+    throw cacheWriteError(dir, error);
   }
   try {
     const deadline = Date.now() + (options.timeoutMs ?? LOCK_TIMEOUT_MS);

@@ -19,6 +19,9 @@ export const HEALTHY_STRETCH_MS = 10_000;
 /** This many failures in a row, each before HEALTHY_STRETCH_MS, is a crash loop: give up. */
 export const CRASH_LOOP_LIMIT = 5;
 
+/** `run --detach` returns once every agent has stayed up this long (LOOM_DETACH_SETTLE_MS). */
+export const DETACH_SETTLE_MS = 500;
+
 /** Per log file, before it is rotated; and how many rotated files are kept. */
 export const LOG_MAX_BYTES = 10 * 1024 * 1024;
 export const LOG_KEEP = 3;

@@ -3,7 +3,7 @@
  * (argv, cwd, environment, restart policy). Nothing here starts anything, so `loom run --dry-run`
  * and the tests can see exactly what would run.
  */
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readlinkSync, statSync } from "node:fs";
 import { basename, extname, isAbsolute, join, relative, resolve } from "pathe";
 import { agentEnvVars, toEnvVars } from "../config/env-vars";
 import { isTable } from "../config/schema";
@@ -62,8 +62,12 @@ export function discoverAgents(root: string): string[] {
   const found: string[] = [];
   const dir = join(root, "agents");
   if (existsSync(dir))
-    for (const f of readdirSync(dir).sort())
-      if (AGENT_EXTENSIONS.includes(extname(f)) && !f.startsWith("_") && !f.startsWith(".") && statSync(join(dir, f)).isFile()) found.push(join(dir, f));
+    for (const f of readdirSync(dir).sort()) {
+      if (!AGENT_EXTENSIONS.includes(extname(f)) || f.startsWith("_") || f.startsWith(".")) continue;
+      const st = statSync(join(dir, f), { throwIfNoEntry: false });
+      if (!st) throw new LoomError("CONFIG", `agents/${f} is a symbolic link to nothing (${readlinkSync(join(dir, f))})`, { hint: `fix or remove the link: rm ${join(dir, f)}` });
+      if (st.isFile()) found.push(join(dir, f));
+    }
   const entry = ENTRY_SCRIPTS.map((f) => join(root, f)).find((p) => existsSync(p));
   if (entry) found.push(entry);
   return found;

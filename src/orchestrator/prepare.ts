@@ -2,7 +2,7 @@
  * Everything before the first process starts, each check failing fast with its own message:
  * configuration, "is loom already running here", ports, the runtime binary, the plan.
  */
-import { lstatSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join, resolve } from "pathe";
 import { getBinary } from "../binaries/get-binary";
 import type { InstallHooks } from "../binaries/install";
@@ -92,6 +92,17 @@ async function lockProject(root: string, warnings: string[]): Promise<ProjectLoc
   return lock;
 }
 
+/** An agent whose program cannot be found cannot start at all: exit 4 before anything starts. */
+function assertRunnable(spec: ProcessSpec): void {
+  const program = spec.argv[0]!;
+  const found = program.includes("/") ? existsSync(program) : Bun.which(program, { PATH: spec.env.PATH ?? "" }) !== null;
+  if (found) return;
+  const python = spec.argv[1]?.endsWith(".py");
+  throw new LoomError("PROCESS", `cannot start agent ${spec.name}: ${program} was not found`, {
+    hint: python ? "install Python 3, or point LOOM_PYTHON (or VIRTUAL_ENV, or a .venv in the project) at the interpreter" : `install ${program}, or fix the agent's command in loom.toml`,
+  });
+}
+
 export async function prepare(o: UpOptions): Promise<Prepared> {
   const env = o.env ?? process.env;
   const project = await loadProjectConfig(o.projectDir, { env });
@@ -129,6 +140,7 @@ export async function prepare(o: UpOptions): Promise<Prepared> {
   if (!current?.isFile() || (current.mode & 0o777) !== 0o600 || readFileSync(preload, "utf8") !== PRELOAD_SOURCE) writePrivateFile(preload, PRELOAD_SOURCE);
   const runtime = planRuntime(project, binary.path);
   const agents = o.withAgents ? planAgents(project, runtimeEnv(project), { python: pythonFor(root, env), bun: bunRuntime(), preload }, o.agentPaths) : [];
+  for (const a of agents) assertRunnable(a);
   if (o.withAgents && agents.length === 0) warnings.push("no agents found (agents/*.py|ts|js|mjs, main.py, run.py, app.py); running the runtime only");
   return { project, runtime, agents, logsDir, warnings, binary, lock };
 }

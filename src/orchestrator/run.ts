@@ -9,14 +9,14 @@ import { openAppendNoFollow } from "../files/private";
 import { distrust } from "../files/trust";
 import { join } from "pathe";
 import { EXIT, LoomError } from "../errors";
-import { LIVENESS_INTERVAL_MS, LOG_MAX_BYTES, STATE_DIR, STOP_GRACE_MS } from "./constants";
-import { STOP_REQUEST_FILE } from "./down";
+import { DETACH_SETTLE_MS, LIVENESS_INTERVAL_MS, LOG_MAX_BYTES, STATE_DIR, STOP_GRACE_MS } from "./constants";
 import { tailLines } from "./log-tail";
 import { prepare, type Prepared, type UpOptions } from "./prepare";
 import { Printer } from "./printer";
 import { restartSettingsFromEnv } from "./restart-policy";
 import { selfArgv } from "./self";
-import { readLedger, type Ledger } from "./state";
+import { STOP_REQUEST_FILE, downProject } from "./down";
+import { readLedger, type ChildRecord, type Ledger } from "./state";
 import { Supervisor, type EventLevel } from "./supervisor";
 import { startWatchdog } from "./watchdog";
 
@@ -88,6 +88,31 @@ export async function runSupervised(prepared: Prepared, o: RunOptions): Promise<
   }
 }
 
+/**
+ * `run --detach` returns once every agent has stayed up for DETACH_SETTLE_MS (or exited cleanly),
+ * so an agent that cannot start at all (a crash loop in its first seconds) is an exit 4 here, not
+ * a surprise in a later CI step.
+ */
+function agentsSettled(ledger: Ledger, settleMs: number): boolean {
+  const now = Date.now();
+  return Object.values(ledger.children).every(
+    (c) => c.kind !== "agent" || (c.state === "running" && c.startedAt !== undefined && now - c.startedAt >= settleMs) || (c.lastExit?.code === 0 && !c.lastExit.signal),
+  );
+}
+
+function agentThatCannotStart(ledger: Ledger, settleMs: number): ChildRecord | undefined {
+  return Object.values(ledger.children).find((c) => c.kind === "agent" && (c.state === "crash-loop" || (c.state === "exited" && c.lastExit?.code !== 0 && (c.lastExit?.livedMs ?? 0) < settleMs)));
+}
+
+async function failedAgent(root: string, agent: ChildRecord): Promise<never> {
+  const lines = tailLines(agent.logs.err, 8).filter((l) => !l.startsWith("--- loom "));
+  await downProject(root, { graceMs: 2_000 });
+  throw new LoomError("PROCESS", `agent ${agent.name} could not start: ${agent.reason ?? `it ${agent.lastExit?.signal ? `was killed by ${agent.lastExit.signal}` : `exited with code ${agent.lastExit?.code}`}`}`, {
+    details: lines.length ? ["its last stderr lines:", ...lines.map((l) => `  ${l}`)] : [],
+    hint: `everything was stopped; fix the agent and run again (\`loom logs ${agent.name}\` has its output)`,
+  });
+}
+
 /** What the background supervisor is started with: the options, already resolved by the parent. */
 export interface DetachedSpec {
   up: UpOptions;
@@ -130,10 +155,15 @@ export async function startDetached(prepared: Prepared, up: UpOptions, graceMs?:
   let exited: number | undefined;
   void proc.exited.then((c) => (exited = c));
   const deadline = Date.now() + (prepared.project.config.bridge.timeout_sec + 30) * 1000;
+  const settleMs = envNumber(process.env, "LOOM_DETACH_SETTLE_MS", DETACH_SETTLE_MS);
   while (Date.now() < deadline) {
     const ledger = readLedger(root);
     if (ledger?.supervisor.pid === proc.pid) {
-      if (ledger.phase === "running") return ledger;
+      if (ledger.phase === "running") {
+        const failed = agentThatCannotStart(ledger, settleMs);
+        if (failed) return await failedAgent(root, failed);
+        if (agentsSettled(ledger, settleMs)) return ledger;
+      }
       if (ledger.phase === "failed") break;
     }
     if (exited !== undefined) break;

@@ -2,6 +2,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync, appendFileSync } from "node:fs";
 import { basename, join, resolve } from "pathe";
 import { CONFIG_FILE } from "../config/defaults";
+import { LoomError } from "../errors";
 import { EXAMPLE_AGENT_FILE, GITIGNORE_ENTRIES, exampleAgent, loomTomlTemplate } from "./templates";
 
 export interface InitResult {
@@ -22,7 +23,15 @@ function writeNew(path: string, content: string, result: InitResult, label: stri
 
 export function initProject(target: string): InitResult {
   const dir = resolve(target);
-  mkdirSync(join(dir, "agents"), { recursive: true });
+  try {
+    mkdirSync(join(dir, "agents"), { recursive: true });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new LoomError("USAGE", `cannot create a project in ${dir}: ${code === "ENOTDIR" || code === "EEXIST" ? `${dir} (or a parent) is a file, not a directory` : code}`, {
+      hint: "give `loom init` a directory (new or existing)",
+      cause: error,
+    });
+  }
   const result: InitResult = { dir, created: [], skipped: [], appended: [] };
   const name = basename(dir).replace(/[^A-Za-z0-9_.-]/g, "-") || "loom-project";
   writeNew(join(dir, CONFIG_FILE), loomTomlTemplate(name), result, CONFIG_FILE);

@@ -266,3 +266,71 @@ describe("loom down reaches what runs", () => {
     }
   });
 });
+
+describe("exit codes as documented (README)", () => {
+  test("run --detach exits 4 when an agent crash-loops in its first seconds, and stops everything", async () => {
+    const root = makeProject(["idle.py", "crash.py"]);
+    const r = await loom(["run", "--detach", ...FREE], root);
+    expect(r.code).toBe(4);
+    expect(r.err).toContain("agent crash could not start: crash loop");
+    expect(r.err).toContain("No module named 'loom'");
+    expect(await leftIn(root)).toEqual([]);
+  });
+
+  test("an interpreter that does not exist: exit 4 before anything starts", async () => {
+    const root = makeProject(["idle.py"]);
+    const r = await loom(["run", "--detach", ...FREE], root, { LOOM_PYTHON: "/nonexistent/python3" });
+    expect(r.code).toBe(4);
+    expect(r.err).toContain("cannot start agent idle: /nonexistent/python3 was not found");
+    expect(await leftIn(root)).toEqual([]);
+  });
+
+  test("a dangling symlink in agents/ is exit 2 with the fix", async () => {
+    const root = makeProject();
+    mkdirSync(join(root, "agents"));
+    symlinkSync("/nonexistent/agent.py", join(root, "agents/ghost.py"));
+    const r = await loom(["run", ...FREE], root);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain("agents/ghost.py is a symbolic link to nothing (/nonexistent/agent.py)");
+  });
+
+  test("a cache that cannot be written is exit 3 naming LOOM_CACHE_DIR", async () => {
+    const root = makeProject();
+    const file = join(tempDir(), "not-a-dir");
+    writeFileSync(file, "");
+    const r = await loom(["up", ...FREE], root, { LOOM_CACHE_DIR: join(file, "bin") });
+    expect(r.code).toBe(3);
+    expect(r.err).toContain(`cannot write the runtime cache ${join(file, "bin")} (ENOTDIR)`);
+    expect(r.err).toContain("LOOM_CACHE_DIR");
+  });
+
+  test("loom init on a file is exit 2", async () => {
+    const file = join(tempDir(), "notes.txt");
+    writeFileSync(file, "mine\n");
+    const r = await loom(["init", file], tempDir());
+    expect(r.code).toBe(2);
+    expect(r.err).toContain("is a file, not a directory");
+    expect(readFileSync(file, "utf8")).toBe("mine\n");
+  });
+
+  test("a detached start keeps the code of its own error (a bad LOOM_* number is 2)", async () => {
+    const root = makeProject();
+    const r = await loom(["up", "--detach", ...FREE], root, { LOOM_RESTART_BASE_MS: "soon" });
+    expect(r.code).toBe(2);
+    expect(r.err).toContain("LOOM_RESTART_BASE_MS");
+  });
+
+  test("status: 3 when not running, 1 when a process crash-loops, 0 when all is well", async () => {
+    const root = makeProject(["idle.py"]);
+    expect((await loom(["status"], root)).code).toBe(3);
+    expect((await loom(["run", "--detach", ...FREE], root)).code).toBe(0);
+    expect((await loom(["status"], root)).code).toBe(0);
+    writeFileSync(join(root, "agents/late.py"), "import sys\nsys.exit(1)\n");
+    expect((await loom(["down"], root)).code).toBe(0);
+    const run = new LoomProcess(["run", ...FREE], root);
+    await run.waitFor("late: crash loop");
+    expect((await loom(["status"], root)).code).toBe(1);
+    run.signal("SIGTERM");
+    await run.exited;
+  });
+});
