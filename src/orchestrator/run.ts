@@ -63,7 +63,8 @@ function takeStopRequest(root: string): number | undefined {
 
 /** Supervises in this process until stopped; returns loom's exit code. */
 export async function runSupervised(prepared: Prepared, o: RunOptions): Promise<number> {
-  const printer = o.printOutput ? new Printer(["loom", prepared.runtime.name, ...prepared.agents.map((a) => a.name)]) : undefined;
+  // `loom run | head`: when the reader goes away, everything stops, quietly.
+  const printer = o.printOutput ? new Printer(["loom", prepared.runtime.name, ...prepared.agents.map((a) => a.name)], process.stdout, () => void sup.stop("SIGTERM", EXIT.ok)) : undefined;
   const sup = supervisorFor(prepared, o, printer);
   let interrupts = 0;
   const onInt = () => {

@@ -334,3 +334,14 @@ describe("exit codes as documented (README)", () => {
     await run.exited;
   });
 });
+
+describe("output", () => {
+  test("`loom run | head` exits quietly and stops everything", async () => {
+    const root = makeProject([], "", { "agents/chatty.py": 'import time\nfor i in range(100000):\n    print("line", i, flush=True)\n    time.sleep(0.002)\n' });
+    const sh = Bun.spawn(["bash", "-c", `"$LOOM" run ${FREE.join(" ")} | head -n 5; echo "loom=\${PIPESTATUS[0]}"`], { cwd: root, env: cleanEnv(runtimeEnv({ LOOM: ensureBuilt() })), stdout: "pipe", stderr: "pipe" });
+    const [out, err] = await Promise.all([new Response(sh.stdout).text(), new Response(sh.stderr).text(), sh.exited]);
+    expect(out).toContain("loom=0");
+    expect(err).not.toMatch(/EPIPE|error/i);
+    expect(await leftIn(root)).toEqual([]);
+  });
+});
