@@ -104,17 +104,24 @@ export class Supervisor {
   private save(): void {
     try {
       writeLedger(this.ledger);
+      this.savedAt = Date.now();
     } catch (error) {
-      this.dropped(error); // a full disk never stops the supervising; `status` reports it when it can
+      this.dropped(error, false); // a full disk never stops the supervising; `status` reports it when it can
     }
   }
 
-  /** A log or ledger write failed: counted, reported once per kind of error, never fatal. */
-  private dropped(error: unknown): void {
+  private savedAt = 0;
+
+  /**
+   * A log or ledger write failed: counted, reported once per kind of error, never fatal. The count
+   * reaches the ledger (when the ledger's own disk has room) at most once a second.
+   */
+  private dropped(error: unknown, save = true): void {
     const message = error instanceof Error ? error.message : String(error);
     const first = this.ledger.dropped?.lastError !== message;
     this.ledger.dropped = { writes: (this.ledger.dropped?.writes ?? 0) + 1, lastError: message };
     if (first) this.event("warn", `dropping writes: ${message}`);
+    if (save && (first || Date.now() - this.savedAt > 1_000)) this.save();
   }
 
   /** The watchdog; when it dies while the supervisor runs, another takes over its groups. */

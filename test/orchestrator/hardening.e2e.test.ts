@@ -51,8 +51,9 @@ EOF
       kill -9 $S $T
     `;
     mkdirSync(join(root, ".loom"), { mode: 0o700 });
-    const r = Bun.spawnSync(["unshare", "--pid", "--fork", "--mount-proc", "bash", "-c", script], { cwd: root, env: cleanEnv({ LOOM: ensureBuilt() }), stdout: "pipe", stderr: "pipe", timeout: 30_000 });
-    const out = r.stdout.toString() + r.stderr.toString();
+    const p = Bun.spawn(["unshare", "--pid", "--fork", "--mount-proc", "bash", "-c", script], { cwd: root, env: cleanEnv({ LOOM: ensureBuilt() }), stdout: "pipe", stderr: "pipe", timeout: 30_000 });
+    const [o, e] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+    const out = o + e;
     expect(out).toContain("code=0");
     expect(out).toContain("stranger alive");
     expect(out).toContain("other alive");
@@ -342,6 +343,34 @@ describe("output", () => {
     const [out, err] = await Promise.all([new Response(sh.stdout).text(), new Response(sh.stderr).text(), sh.exited]);
     expect(out).toContain("loom=0");
     expect(err).not.toMatch(/EPIPE|error/i);
+    expect(await leftIn(root)).toEqual([]);
+  });
+});
+
+describe("a full disk", () => {
+  const canMount = isRoot && Bun.spawnSync(["unshare", "--mount", "true"], { stderr: "ignore" }).exitCode === 0;
+  test.skipIf(!canMount)("logs on a full filesystem: the supervisor keeps supervising, counts what it dropped, and the agent never dies of a broken pipe", async () => {
+    const flood = 'import os, time\nfor i in range(20000):\n    print("x" * 100, i, flush=True)\nopen("flood.done", "w").write("ok")\nwhile True:\n    time.sleep(1)\n';
+    const root = makeProject(["idle.py"], "", { "agents/flood.py": flood });
+    mkdirSync(join(root, "tiny"));
+    // A private mount namespace: a 256 KB tmpfs under the logs, seen only by this loom and its children.
+    const script = `
+      mount -t tmpfs -o size=256k tmpfs tiny || exit 99
+      "$LOOM" run --detach --logs-dir tiny ${FREE.join(" ")} || exit 98
+      for i in $(seq 200); do [ -f flood.done ] && break; sleep 0.05; done
+      "$LOOM" status; echo "status=$?"
+      "$LOOM" down --grace 1; echo "down=$?"
+    `;
+    // Async: the release server answering the download lives in this test process.
+    const p = Bun.spawn(["unshare", "--mount", "--propagation", "private", "bash", "-c", script], { cwd: root, env: cleanEnv(runtimeEnv({ LOOM: ensureBuilt() })), stdout: "pipe", stderr: "pipe", timeout: 60_000 });
+    const [o, e] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+    const out = o + e;
+    expect(existsSync(join(root, "flood.done"))).toBe(true);
+    expect(out).toMatch(/flood +running/);
+    expect(out).toMatch(/idle +running/);
+    expect(out).toMatch(/warning: \d+ log or ledger writes were dropped \(last: cannot write .*the disk is full|ENOSPC/);
+    expect(out).toContain("status=0");
+    expect(out).toContain("down=0");
     expect(await leftIn(root)).toEqual([]);
   });
 });
