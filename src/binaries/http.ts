@@ -12,6 +12,19 @@ export const GITHUB_API_LATEST = "https://api.github.com/repos/loom-os/loom/rele
 const GITHUB_HOSTS = new Set(["github.com", "api.github.com"]);
 const MAX_REDIRECTS = 5;
 const MAX_RETRY_AFTER_MS = 60_000;
+/** Connecting and receiving the response headers, per request (LOOM_CONNECT_TIMEOUT_SEC). */
+export const CONNECT_TIMEOUT_SEC = 15;
+/** A checksum file or a version answer is small; a larger one is refused. */
+const MAX_SMALL_BODY = 1024 * 1024;
+
+/** No response headers in time: a server that accepts the connection and then says nothing. */
+export class HeadersTimeout extends Error {
+  readonly code = "EHEADERS";
+}
+
+export function connectTimeoutMs(env: Env): number {
+  return envNumber(env, "LOOM_CONNECT_TIMEOUT_SEC", CONNECT_TIMEOUT_SEC, 0.001) * 1000;
+}
 
 export interface HttpDeps {
   fetch: typeof fetch;
@@ -81,6 +94,7 @@ export function networkError(url: string, error: unknown): LoomError {
     CERT_HAS_EXPIRED: "the server's TLS certificate has expired",
     UNABLE_TO_VERIFY_LEAF_SIGNATURE: "the server's TLS certificate could not be verified",
     DEPTH_ZERO_SELF_SIGNED_CERT: "the server's TLS certificate is self-signed",
+    EHEADERS: "no response within the connect timeout (LOOM_CONNECT_TIMEOUT_SEC)",
   };
   const why = reason[code] ?? (error instanceof Error ? error.message : String(error));
   return new LoomError("DOWNLOAD", `cannot reach ${url}: ${why}`, {
@@ -129,15 +143,59 @@ export async function fetchWithRetry(url: string, deps: HttpDeps, options: Fetch
   }
 }
 
+/** One request's headers, or a HeadersTimeout: the timer stops once they arrive (the body has its own limits). */
+async function fetchHeaders(url: URL, deps: HttpDeps, options: FetchOptions): Promise<Response> {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new HeadersTimeout(`no response headers from ${url.host}`)), connectTimeoutMs(deps.env));
+  try {
+    return await deps.fetch(url.href, {
+      redirect: "manual",
+      signal: options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal,
+      headers: { "user-agent": "loom-cli", ...options.headers, ...authHeaders(url, deps.env) },
+    });
+  } catch (error) {
+    throw controller.signal.aborted ? controller.signal.reason : error;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** A small text answer (checksums, a version), read within the connect timeout and at most 1 MB. */
+export async function fetchText(url: string, deps: HttpDeps, options: FetchOptions = {}): Promise<{ status: number; text?: string }> {
+  const r = await fetchWithRetry(url, deps, options);
+  if (!r.ok || !r.body) {
+    await r.body?.cancel().catch(() => {});
+    return { status: r.status };
+  }
+  const deadline = Date.now() + connectTimeoutMs(deps.env);
+  const reader = r.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<"late">((done) => (timer = setTimeout(() => done("late"), Math.max(0, deadline - Date.now()))));
+    const next = await Promise.race([reader.read(), late]);
+    clearTimeout(timer);
+    if (next === "late") {
+      await reader.cancel().catch(() => {});
+      throw networkError(url, new HeadersTimeout("body too slow"));
+    }
+    if (next.done) break;
+    size += next.value.length;
+    if (size > MAX_SMALL_BODY) {
+      await reader.cancel().catch(() => {});
+      throw new LoomError("DOWNLOAD", `${url} sent more than 1 MB where a checksum or version was expected`, { hint: "check LOOM_DOWNLOAD_BASE_URL" });
+    }
+    chunks.push(next.value);
+  }
+  return { status: r.status, text: Buffer.concat(chunks).toString("utf8") };
+}
+
 async function fetchFollowingRedirects(url: string, deps: HttpDeps, options: FetchOptions): Promise<Response> {
   let current = url;
   for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
     const parsed = assertUrlAllowed(current, deps.env);
-    const response = await deps.fetch(parsed.href, {
-      redirect: "manual",
-      signal: options.signal,
-      headers: { "user-agent": "loom-cli", ...options.headers, ...authHeaders(parsed, deps.env) },
-    });
+    const response = await fetchHeaders(parsed, deps, options);
     const location = response.headers.get("location");
     if (response.status >= 300 && response.status < 400 && location) {
       await response.body?.cancel().catch(() => {});

@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "pathe";
 import { LoomError } from "../errors";
 import { RESOLVED_FILE, cacheDir, ensureCacheDir, listCache, writeFileAtomic, type Env } from "./cache";
-import { GITHUB_API_LATEST, fetchWithRetry, isMirror, releaseBase, type HttpDeps } from "./http";
+import { GITHUB_API_LATEST, fetchText, isMirror, releaseBase, type HttpDeps } from "./http";
 import type { PlatformTag } from "./platform";
 import { compareVersions, normalizeVersion } from "./versions";
 
@@ -40,15 +40,20 @@ export interface ResolvedLatest {
 }
 
 async function fetchLatest(source: string, deps: HttpDeps): Promise<string> {
-  const r = await fetchWithRetry(source, deps, { headers: source.endsWith(".txt") ? {} : { accept: "application/vnd.github+json" } });
-  if (!r.ok) {
-    await r.body?.cancel().catch(() => {});
+  const r = await fetchText(source, deps, { headers: source.endsWith(".txt") ? {} : { accept: "application/vnd.github+json" } });
+  if (r.text === undefined) {
     throw new LoomError("DOWNLOAD", `cannot resolve the latest runtime version: ${source} answered HTTP ${r.status}`, {
       hint: r.status === 403 || r.status === 429 ? "GitHub's rate limit: set GITHUB_TOKEN, or pin [bridge] version in loom.toml" : 'pin a version with [bridge] version = "0.1.0" in loom.toml, or --version',
     });
   }
-  const body = await r.text();
-  const raw = source.endsWith(".txt") ? body.trim().split(/\s+/)[0] ?? "" : String((JSON.parse(body) as { tag_name?: string }).tag_name ?? "");
+  const body = r.text;
+  let raw: string;
+  try {
+    raw = source.endsWith(".txt") ? body.trim().split(/\s+/)[0] ?? "" : String((JSON.parse(body) as { tag_name?: string }).tag_name ?? "");
+  } catch {
+    // A captive portal or a proxy's error page: a download error like any other (the cache may answer).
+    throw new LoomError("DOWNLOAD", `${source} did not answer with JSON (got ${JSON.stringify(body.slice(0, 40))})`, { hint: "check your network or proxy, or pin [bridge] version in loom.toml" });
+  }
   try {
     return normalizeVersion(raw);
   } catch {

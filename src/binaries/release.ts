@@ -1,6 +1,6 @@
 /** The release layout (RUNTIME-CONTRACT.md "Releases"): asset names, URLs, published checksums. */
 import { LoomError } from "../errors";
-import { fetchWithRetry, releaseBase, type HttpDeps } from "./http";
+import { fetchText, releaseBase, type HttpDeps } from "./http";
 import { isWindowsTag, type PlatformTag } from "./platform";
 import { releaseTag } from "./versions";
 
@@ -31,14 +31,7 @@ export function listedAssets(text: string): string[] {
     .filter((f): f is string => Boolean(f));
 }
 
-async function getText(url: string, deps: HttpDeps): Promise<{ status: number; text?: string }> {
-  const r = await fetchWithRetry(url, deps);
-  if (!r.ok) {
-    await r.body?.cancel().catch(() => {});
-    return { status: r.status };
-  }
-  return { status: r.status, text: await r.text() };
-}
+const getText = (url: string, deps: HttpDeps) => fetchText(url, deps);
 
 export interface PublishedChecksum {
   sha256?: string;
