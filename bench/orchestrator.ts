@@ -2,8 +2,9 @@
  * The orchestrator against its physical floor, in one run on this machine:
  * - `loom up --detach` until ready vs the runtime double's own time to answer a Heartbeat;
  * - `loom run --detach` with 1, 10, 50 agents vs spawning as many processes directly;
- * - restart latency after a crash (backoff set to 0) vs spawn + exit of `true`;
- * - `loom down` time with 50 agents; the supervisor's RSS with 50 agents;
+ * - restart latency after a crash (backoff set to 0) vs spawn + exit of `true`, and the first
+ *   restart of a process that ran for a while (default settings: immediate) vs a spawn;
+ * - `loom down` time with 50 agents; supervisor + watchdog RSS with 50 agents, once settled;
  * - log throughput of a flooding agent vs `cat src > file`.
  *
  * Run: bun run build && bun bench/orchestrator.ts
@@ -25,6 +26,8 @@ const env: Record<string, string> = {
   LOOM_DOWNLOAD_BASE_URL: mirror.url,
   LOOM_CACHE_DIR: join(work, "cache"),
   XDG_STATE_HOME: join(work, "state"),
+  // `run --detach` waits 500 ms by default for agents that die at once; measured apart below.
+  LOOM_DETACH_SETTLE_MS: "0",
 };
 
 async function loom(args: string[], cwd: string, extra: Record<string, string> = {}): Promise<number> {
@@ -79,8 +82,12 @@ try {
   for (const n of [1, 10, 50]) {
     const root = project(n);
     const t = await loom(["run", "--detach", ...FREE, ...agentArgs(root, n)], root);
-    const sup = JSON.parse(readFileSync(join(root, ".loom/state.json"), "utf8")).supervisor.pid;
-    const rss = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${sup}/status`, "utf8"))![1]) / 1024;
+    const ledger = JSON.parse(readFileSync(join(root, ".loom/state.json"), "utf8"));
+    // Settled: after start-up pages were handed back and the first liveness checks ran.
+    if (n === 50) await Bun.sleep(12_000);
+    const rssOf = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]) / 1024;
+    const supRss = rssOf(ledger.supervisor.pid);
+    const dogRss = rssOf(ledger.watchdog.pid);
     const down = await loom(["down"], root);
     const f = performance.now();
     const direct = Array.from({ length: n }, () => Bun.spawn(["sh", "-c", "exec sleep 600"], { stdout: "ignore" }));
@@ -88,17 +95,26 @@ try {
     for (const p of direct) p.kill();
     rows.push([`run --detach, ${n} agents (ms)`, fmt(t), fmt(floor), fmt(t / floor, 1), `floor: double ready + ${n} direct spawns`]);
     rows.push([`down, ${n} agents (ms)`, fmt(down), "", "", "SIGTERM to every group, waits for exits"]);
-    rows.push([`supervisor RSS, ${n} agents (MB)`, fmt(rss, 1), "", "", ""]);
+    rows.push([`supervisor + watchdog RSS, ${n} agents (MB)`, fmt(supRss + dogRss, 1), "", "", `supervisor ${fmt(supRss, 1)} + watchdog ${fmt(dogRss, 1)}${n === 50 ? ", after 12 s; goal <= 40" : ", just started"}`]);
+  }
+
+  {
+    const root = project(1);
+    const t = await loom(["run", "--detach", ...FREE, ...agentArgs(root, 1)], root, { LOOM_DETACH_SETTLE_MS: "500" });
+    await loom(["down"], root);
+    rows.push(["run --detach, 1 agent, default settle (ms)", fmt(t), "", "", "returns once every agent stayed up 500 ms (LOOM_DETACH_SETTLE_MS)"]);
   }
 
   // Restart latency: an agent that exits at once, backoff 0; start-to-start deltas.
   {
     const stamps = join(work, "stamps");
     const root = project(1, `#!/bin/sh\ndate +%s%N >> ${stamps}\nexit 1\n`);
-    await loom(["run", "--detach", ...FREE, ...agentArgs(root, 1)], root, { LOOM_RESTART_BASE_MS: "0", LOOM_CRASH_LOOP_LIMIT: "30" });
+    // In the foreground: a detached start of an agent that always fails is an exit 4 by design.
+    const run = Bun.spawn([LOOM, "run", ...FREE, ...agentArgs(root, 1)], { cwd: root, env: { ...env, LOOM_RESTART_BASE_MS: "0", LOOM_CRASH_LOOP_LIMIT: "30" }, stdout: "ignore", stderr: "ignore" });
     const deadline = Date.now() + 20_000;
-    while ((Bun.file(stamps).size === 0 ? "" : readFileSync(stamps, "utf8").trim().split("\n").length < 25) && Date.now() < deadline) await Bun.sleep(50);
-    await loom(["down"], root);
+    while ((Bun.file(stamps).size === 0 || readFileSync(stamps, "utf8").trim().split("\n").length < 25) && Date.now() < deadline) await Bun.sleep(50);
+    run.kill("SIGTERM");
+    await run.exited;
     const ns = readFileSync(stamps, "utf8").trim().split("\n").map(BigInt);
     const deltas = ns.slice(1).map((v, i) => Number(v - ns[i]!) / 1e6);
     const trueTimes: number[] = [];
@@ -108,6 +124,27 @@ try {
       trueTimes.push(performance.now() - t);
     }
     rows.push(["restart after a crash (ms)", fmt(median(deltas), 1), fmt(median(trueTimes), 1), fmt(median(deltas) / median(trueTimes), 1), "start-to-start, backoff 0; floor: spawn + exit of the same script"]);
+  }
+
+  // The first restart of a process that ran for a while: default backoff (immediate), exit to next start.
+  {
+    const stamps = join(work, "stamps-healthy");
+    const root = project(1, `#!/bin/sh\necho "start $(date +%s%N)" >> ${stamps}\nsleep 0.3\necho "exit $(date +%s%N)" >> ${stamps}\nexit 1\n`);
+    await loom(["run", "--detach", ...FREE, ...agentArgs(root, 1)], root, { LOOM_HEALTHY_STRETCH_MS: "200", LOOM_DETACH_SETTLE_MS: "0" });
+    const deadline = Date.now() + 20_000;
+    const lines = () => (Bun.file(stamps).size ? readFileSync(stamps, "utf8").trim().split("\n") : []);
+    while (lines().length < 21 && Date.now() < deadline) await Bun.sleep(50);
+    await loom(["down"], root);
+    const events = lines().map((l) => l.split(" ") as [string, string]);
+    const gaps: number[] = [];
+    for (let i = 1; i < events.length; i++) if (events[i - 1]![0] === "exit" && events[i]![0] === "start") gaps.push(Number(BigInt(events[i]![1]) - BigInt(events[i - 1]![1])) / 1e6);
+    const spawnTimes: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      const t = performance.now();
+      await Bun.spawn(["sh", "-c", "date +%s%N >/dev/null"]).exited;
+      spawnTimes.push(performance.now() - t);
+    }
+    rows.push(["first restart after a healthy run (ms)", fmt(median(gaps), 1), fmt(median(spawnTimes), 1), fmt(median(gaps) / median(spawnTimes), 1), "exit to next start, default backoff; floor: spawn + exit of sh; pm2 restarts in ~30 ms (issue 8)"]);
   }
 
   // Log throughput: 200 MB through loom's pipes into the log file vs cat into a file.

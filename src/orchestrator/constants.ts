@@ -19,6 +19,9 @@ export const HEALTHY_STRETCH_MS = 10_000;
 /** This many failures in a row, each before HEALTHY_STRETCH_MS, is a crash loop: give up. */
 export const CRASH_LOOP_LIMIT = 5;
 
+/** Once everything runs, the supervisor hands back the executable's start-up pages after this long. */
+export const PAGEOUT_AFTER_MS = 1_000;
+
 /** `run --detach` returns once every agent has stayed up this long (LOOM_DETACH_SETTLE_MS). */
 export const DETACH_SETTLE_MS = 500;
 

@@ -6,10 +6,10 @@
 import { randomBytes } from "node:crypto";
 import { join } from "pathe";
 import { LoomError } from "../errors";
-import { becomeSubreaper } from "../system/libc";
+import { becomeSubreaper, releaseFilePages } from "../system/libc";
 import type { ProjectConfig } from "../config/types";
 import { spawnChild, type Child, type ConsoleSink } from "./child";
-import { FAILURE_TAIL_LINES, LIVENESS_FAILURES, LIVENESS_INTERVAL_MS, READY_POLL_MS } from "./constants";
+import { FAILURE_TAIL_LINES, LIVENESS_FAILURES, LIVENESS_INTERVAL_MS, PAGEOUT_AFTER_MS, READY_POLL_MS } from "./constants";
 import { dashboardHealthy, grpcHeartbeat } from "./health";
 import { describeExit, hintFor } from "./hints";
 import { describeStragglers, findStragglers, stopStragglers } from "./hunt";
@@ -170,6 +170,8 @@ export class Supervisor {
     this.ledger.phase = "running";
     this.save();
     this.livenessTimer = setInterval(() => void this.checkLiveness(), this.o.livenessMs ?? LIVENESS_INTERVAL_MS);
+    // Start-up code is done with: its pages go back to the kernel (system/libc.ts).
+    setTimeout(() => releaseFilePages(), PAGEOUT_AFTER_MS).unref();
   }
 
   private launch(slot: Slot): void {

@@ -1,15 +1,18 @@
 /**
  * The few libc calls Bun and Node do not offer: flock(2) for locks the kernel releases when their
  * holder dies, prctl(PR_SET_CHILD_SUBREAPER) so orphaned descendants are re-parented to the
- * supervisor, and waitpid(2) to reap those orphans. Loaded lazily through bun:ffi; where libc
+ * supervisor, waitpid(2) to reap those orphans, and madvise(2) to hand back pages of the
+ * executable that only start-up used. Loaded lazily through bun:ffi; where libc
  * cannot be opened (Windows), `libc()` is undefined and callers fall back (docs/security.md).
  */
 import { FFIType, dlopen } from "bun:ffi";
+import { readFileSync } from "node:fs";
 
 const SYMBOLS = {
   flock: { args: [FFIType.i32, FFIType.i32], returns: FFIType.i32 },
   prctl: { args: [FFIType.i32, FFIType.u64, FFIType.u64, FFIType.u64, FFIType.u64], returns: FFIType.i32 },
   waitpid: { args: [FFIType.i32, FFIType.ptr, FFIType.i32], returns: FFIType.i32 },
+  madvise: { args: [FFIType.u64, FFIType.u64, FFIType.i32], returns: FFIType.i32 },
 } as const;
 
 export const LOCK_EX = 2;
@@ -17,6 +20,7 @@ export const LOCK_NB = 4;
 export const LOCK_UN = 8;
 const PR_SET_CHILD_SUBREAPER = 36;
 const WNOHANG = 1;
+const MADV_PAGEOUT = 21;
 
 function candidates(): string[] {
   if (process.platform === "darwin") return ["libSystem.B.dylib"];
@@ -60,4 +64,31 @@ export function becomeSubreaper(): boolean {
 export function reap(pid: number): boolean {
   const c = libc();
   return c ? c.waitpid(pid, null, WNOHANG) === pid : false;
+}
+
+/**
+ * Linux 5.4+: hands the file-backed pages of this process (the loom executable, shared libraries)
+ * back to the kernel. The supervisor touched most of its 110 MB executable while starting (CLI,
+ * TOML, downloads, TLS) and never runs that code again; what it does use is faulted back in.
+ * Measured at 50 agents: RSS 58 MB before, see README "Benchmarks" for after. Returns the pages'
+ * mappings advised.
+ */
+export function releaseFilePages(): number {
+  if (process.platform !== "linux") return 0;
+  const c = libc();
+  if (!c) return 0;
+  let advised = 0;
+  let maps = "";
+  try {
+    maps = readFileSync("/proc/self/maps", "utf8");
+  } catch {
+    return 0;
+  }
+  for (const line of maps.split("\n")) {
+    const [range, , , , inode, path] = line.split(/\s+/);
+    if (!range || !path?.startsWith("/") || inode === "0") continue;
+    const [start, end] = range.split("-").map((x) => BigInt(`0x${x}`));
+    if (c.madvise(start!, end! - start!, MADV_PAGEOUT) === 0) advised++;
+  }
+  return advised;
 }
