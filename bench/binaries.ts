@@ -47,10 +47,14 @@ try {
     rmSync(src, { recursive: true });
     const hex = new Bun.CryptoHasher("sha256").update(readFileSync(join(dir, asset))).digest("hex");
     writeFileSync(join(dir, "checksums.txt"), `${hex}  ${asset}\n`);
-    const server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: (req) => {
-      const f = Bun.file(join(release, new URL(req.url).pathname));
-      return f.size ? new Response(f) : new Response("nf", { status: 404 });
-    } });
+    const server = Bun.serve({
+      port: 0,
+      hostname: "127.0.0.1",
+      fetch: (req) => {
+        const f = Bun.file(join(release, new URL(req.url).pathname));
+        return f.size ? new Response(f) : new Response("nf", { status: 404 });
+      },
+    });
     // The release server runs in this process; the tools under test in child processes.
     const url = `http://127.0.0.1:${server.port}`;
     const out = join(work, `out-${mb}`);

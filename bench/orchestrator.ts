@@ -77,7 +77,13 @@ try {
     upTimes.push(await loom(["up", "--detach", ...FREE], root));
     await loom(["down"], root);
   }
-  rows.push(["up --detach until ready (ms)", fmt(median(upTimes)), fmt(median(doubleTimes)), fmt(median(upTimes) / median(doubleTimes), 1), "floor: the double alone until its Heartbeat answers"]);
+  rows.push([
+    "up --detach until ready (ms)",
+    fmt(median(upTimes)),
+    fmt(median(doubleTimes)),
+    fmt(median(upTimes) / median(doubleTimes), 1),
+    "floor: the double alone until its Heartbeat answers",
+  ]);
 
   for (const n of [1, 10, 50]) {
     const root = project(n);
@@ -95,7 +101,13 @@ try {
     for (const p of direct) p.kill();
     rows.push([`run --detach, ${n} agents (ms)`, fmt(t), fmt(floor), fmt(t / floor, 1), `floor: double ready + ${n} direct spawns`]);
     rows.push([`down, ${n} agents (ms)`, fmt(down), "", "", "SIGTERM to every group, waits for exits"]);
-    rows.push([`supervisor + watchdog RSS, ${n} agents (MB)`, fmt(supRss + dogRss, 1), "", "", `supervisor ${fmt(supRss, 1)} + watchdog ${fmt(dogRss, 1)}${n === 50 ? ", after 12 s; goal <= 40" : ", just started"}`]);
+    rows.push([
+      `supervisor + watchdog RSS, ${n} agents (MB)`,
+      fmt(supRss + dogRss, 1),
+      "",
+      "",
+      `supervisor ${fmt(supRss, 1)} + watchdog ${fmt(dogRss, 1)}${n === 50 ? ", after 12 s; goal <= 40" : ", just started"}`,
+    ]);
   }
 
   {
@@ -110,7 +122,12 @@ try {
     const stamps = join(work, "stamps");
     const root = project(1, `#!/bin/sh\ndate +%s%N >> ${stamps}\nexit 1\n`);
     // In the foreground: a detached start of an agent that always fails is an exit 4 by design.
-    const run = Bun.spawn([LOOM, "run", ...FREE, ...agentArgs(root, 1)], { cwd: root, env: { ...env, LOOM_RESTART_BASE_MS: "0", LOOM_CRASH_LOOP_LIMIT: "30" }, stdout: "ignore", stderr: "ignore" });
+    const run = Bun.spawn([LOOM, "run", ...FREE, ...agentArgs(root, 1)], {
+      cwd: root,
+      env: { ...env, LOOM_RESTART_BASE_MS: "0", LOOM_CRASH_LOOP_LIMIT: "30" },
+      stdout: "ignore",
+      stderr: "ignore",
+    });
     const deadline = Date.now() + 20_000;
     while ((Bun.file(stamps).size === 0 || readFileSync(stamps, "utf8").trim().split("\n").length < 25) && Date.now() < deadline) await Bun.sleep(50);
     run.kill("SIGTERM");
@@ -123,7 +140,13 @@ try {
       await Bun.spawn(["sh", "-c", "date +%s%N >/dev/null; exit 1"]).exited;
       trueTimes.push(performance.now() - t);
     }
-    rows.push(["restart after a crash (ms)", fmt(median(deltas), 1), fmt(median(trueTimes), 1), fmt(median(deltas) / median(trueTimes), 1), "start-to-start, backoff 0; floor: spawn + exit of the same script"]);
+    rows.push([
+      "restart after a crash (ms)",
+      fmt(median(deltas), 1),
+      fmt(median(trueTimes), 1),
+      fmt(median(deltas) / median(trueTimes), 1),
+      "start-to-start, backoff 0; floor: spawn + exit of the same script",
+    ]);
   }
 
   // The first restart of a process that ran for a while: default backoff (immediate), exit to next start.
@@ -137,14 +160,21 @@ try {
     await loom(["down"], root);
     const events = lines().map((l) => l.split(" ") as [string, string]);
     const gaps: number[] = [];
-    for (let i = 1; i < events.length; i++) if (events[i - 1]![0] === "exit" && events[i]![0] === "start") gaps.push(Number(BigInt(events[i]![1]) - BigInt(events[i - 1]![1])) / 1e6);
+    for (let i = 1; i < events.length; i++)
+      if (events[i - 1]![0] === "exit" && events[i]![0] === "start") gaps.push(Number(BigInt(events[i]![1]) - BigInt(events[i - 1]![1])) / 1e6);
     const spawnTimes: number[] = [];
     for (let i = 0; i < 20; i++) {
       const t = performance.now();
       await Bun.spawn(["sh", "-c", "date +%s%N >/dev/null"]).exited;
       spawnTimes.push(performance.now() - t);
     }
-    rows.push(["first restart after a healthy run (ms)", fmt(median(gaps), 1), fmt(median(spawnTimes), 1), fmt(median(gaps) / median(spawnTimes), 1), "exit to next start, default backoff; floor: spawn + exit of sh; pm2 restarts in ~30 ms (issue 8)"]);
+    rows.push([
+      "first restart after a healthy run (ms)",
+      fmt(median(gaps), 1),
+      fmt(median(spawnTimes), 1),
+      fmt(median(gaps) / median(spawnTimes), 1),
+      "exit to next start, default backoff; floor: spawn + exit of sh; pm2 restarts in ~30 ms (issue 8)",
+    ]);
   }
 
   // Log throughput: 200 MB through loom's pipes into the log file vs cat into a file.
@@ -164,7 +194,13 @@ try {
     const sup = JSON.parse(readFileSync(join(root, ".loom/state.json"), "utf8")).supervisor.pid;
     const peak = Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${sup}/status`, "utf8"))![1]) / 1024;
     await loom(["down"], root);
-    rows.push([`log ${mb} MB flood (MB/s)`, fmt(mb / (t / 1000)), fmt(mb / (floor / 1000)), fmt(floor / t, 2), `ratio = loom speed / cat speed; supervisor peak RSS ${fmt(peak)} MB`]);
+    rows.push([
+      `log ${mb} MB flood (MB/s)`,
+      fmt(mb / (t / 1000)),
+      fmt(mb / (floor / 1000)),
+      fmt(floor / t, 2),
+      `ratio = loom speed / cat speed; supervisor peak RSS ${fmt(peak)} MB`,
+    ]);
   }
   console.log(table(rows));
 } finally {

@@ -45,6 +45,7 @@ if (import.meta.main) {
   const i = process.argv.indexOf("--version");
   const version = (i > 0 ? process.argv[i + 1]! : pkg.version).replace(/^v/, "");
   const results = await buildRelease(version);
-  for (const r of results) console.log(`${r.archive.split("/").pop()!.padEnd(40)} archive ${(r.size / 1e6).toFixed(1).padStart(6)} MB   binary ${(r.binarySize / 1e6).toFixed(1).padStart(6)} MB`);
+  for (const r of results)
+    console.log(`${r.archive.split("/").pop()!.padEnd(40)} archive ${(r.size / 1e6).toFixed(1).padStart(6)} MB   binary ${(r.binarySize / 1e6).toFixed(1).padStart(6)} MB`);
   console.log(`checksums.txt and loom.rb in ${resolve(ROOT, "dist/release")}`);
 }

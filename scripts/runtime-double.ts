@@ -24,7 +24,10 @@ export function runtimeRelease(bun = process.execPath): string {
   mkdirSync(join(release, `v${RUNTIME_VERSION}`), { recursive: true });
   const bin = join(dir, "bin");
   mkdirSync(bin, { recursive: true });
-  const r = Bun.spawnSync([bun, "build", "--compile", DOUBLE_SRC, "--define", `DOUBLE_VERSION="${RUNTIME_VERSION}"`, "--outfile", join(bin, "loom-core")], { stdout: "pipe", stderr: "pipe" });
+  const r = Bun.spawnSync([bun, "build", "--compile", DOUBLE_SRC, "--define", `DOUBLE_VERSION="${RUNTIME_VERSION}"`, "--outfile", join(bin, "loom-core")], {
+    stdout: "pipe",
+    stderr: "pipe",
+  });
   if (r.exitCode !== 0) throw new Error(`compiling the runtime double failed: ${r.stderr}`);
   copyFileSync(join(bin, "loom-core"), join(bin, "loom-bridge"));
   let sums = "";

@@ -17,8 +17,7 @@ export function checkEntry(archive: string, rawName: string, kind: EntryKind): s
   if (kind === "link") refuse(archive, `it contains a link (${rawName})`);
   if (kind === "special") refuse(archive, `it contains a device, fifo or unknown entry (${rawName})`);
   if (rawName.includes("\0")) refuse(archive, "an entry name contains a NUL byte");
-  if (rawName.startsWith("/") || /^[A-Za-z]:/.test(rawName) || rawName.includes("\\"))
-    refuse(archive, `entry ${JSON.stringify(rawName)} has an absolute or Windows path`);
+  if (rawName.startsWith("/") || /^[A-Za-z]:/.test(rawName) || rawName.includes("\\")) refuse(archive, `entry ${JSON.stringify(rawName)} has an absolute or Windows path`);
   const parts = rawName.split("/").filter((p) => p !== "" && p !== ".");
   if (parts.includes("..")) refuse(archive, `entry ${JSON.stringify(rawName)} points outside the archive`);
   return parts.join("/");

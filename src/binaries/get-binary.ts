@@ -86,7 +86,8 @@ export async function getBinary(options: GetBinaryOptions): Promise<BinaryResult
   let version: string;
   if (isLatest(options.version)) {
     const latest = await resolveLatest(options.name, tag, http);
-    if (latest.how === "offline-cache") hooks.onWarn?.(`cannot resolve "latest" (offline, or the release server did not say); using the newest cached ${options.name} ${latest.version}`);
+    if (latest.how === "offline-cache")
+      hooks.onWarn?.(`cannot resolve "latest" (offline, or the release server did not say); using the newest cached ${options.name} ${latest.version}`);
     version = latest.version;
   } else version = normalizeVersion(options.version);
 
@@ -105,4 +106,3 @@ export async function getBinary(options: GetBinaryOptions): Promise<BinaryResult
   await installRelease({ name: options.name, version, tag, http, hooks, force: options.forceDownload ?? false });
   return { path, source: "download", version };
 }
-

@@ -138,7 +138,9 @@ export async function fetchWithRetry(url: string, deps: HttpDeps, options: Fetch
     }
     const wait = (response && retryAfterMs(response.headers.get("retry-after"))) ?? backoffMs(attempt, base);
     await response?.body?.cancel().catch(() => {});
-    deps.onRetry?.(`${failure !== undefined ? networkError(url, failure).message : `${url} answered ${response!.status}`}; retrying in ${(wait / 1000).toFixed(1)}s (${attempt + 1}/${retries})`);
+    deps.onRetry?.(
+      `${failure !== undefined ? networkError(url, failure).message : `${url} answered ${response!.status}`}; retrying in ${(wait / 1000).toFixed(1)}s (${attempt + 1}/${retries})`,
+    );
     await deps.sleep(wait);
   }
 }

@@ -116,7 +116,9 @@ async function installLocked(req: InstallRequest, dir: string, file: string, tar
         hint: `nothing was installed; the asset may be built for another platform than ${req.tag}`,
       });
     if (probe.version !== req.version)
-      throw new LoomError("VERIFY", `${asset} holds ${req.name} ${probe.version ?? "(unknown version)"}, not ${req.version}`, { hint: "the release is mislabelled; report it, or pin another version" });
+      throw new LoomError("VERIFY", `${asset} holds ${req.name} ${probe.version ?? "(unknown version)"}, not ${req.version}`, {
+        hint: "the release is mislabelled; report it, or pin another version",
+      });
 
     const sha = await sha256File(extracted);
     renameSync(extracted, target);

@@ -30,7 +30,9 @@ function readRemembered(env: Env): Remembered {
 }
 
 export function newestCachedVersion(name: string, tag: PlatformTag, env: Env): string | undefined {
-  const versions = listCache(env).filter((e) => e.name === name && e.platform === tag).map((e) => e.version);
+  const versions = listCache(env)
+    .filter((e) => e.name === name && e.platform === tag)
+    .map((e) => e.version);
   return versions.sort(compareVersions).pop();
 }
 
@@ -43,21 +45,28 @@ async function fetchLatest(source: string, deps: HttpDeps): Promise<string> {
   const r = await fetchText(source, deps, { headers: source.endsWith(".txt") ? {} : { accept: "application/vnd.github+json" } });
   if (r.text === undefined) {
     throw new LoomError("DOWNLOAD", `cannot resolve the latest runtime version: ${source} answered HTTP ${r.status}`, {
-      hint: r.status === 403 || r.status === 429 ? "GitHub's rate limit: set GITHUB_TOKEN, or pin [bridge] version in loom.toml" : 'pin a version with [bridge] version = "0.1.0" in loom.toml, or --version',
+      hint:
+        r.status === 403 || r.status === 429
+          ? "GitHub's rate limit: set GITHUB_TOKEN, or pin [bridge] version in loom.toml"
+          : 'pin a version with [bridge] version = "0.1.0" in loom.toml, or --version',
     });
   }
   const body = r.text;
   let raw: string;
   try {
-    raw = source.endsWith(".txt") ? body.trim().split(/\s+/)[0] ?? "" : String((JSON.parse(body) as { tag_name?: string }).tag_name ?? "");
+    raw = source.endsWith(".txt") ? (body.trim().split(/\s+/)[0] ?? "") : String((JSON.parse(body) as { tag_name?: string }).tag_name ?? "");
   } catch {
     // A captive portal or a proxy's error page: a download error like any other (the cache may answer).
-    throw new LoomError("DOWNLOAD", `${source} did not answer with JSON (got ${JSON.stringify(body.slice(0, 40))})`, { hint: "check your network or proxy, or pin [bridge] version in loom.toml" });
+    throw new LoomError("DOWNLOAD", `${source} did not answer with JSON (got ${JSON.stringify(body.slice(0, 40))})`, {
+      hint: "check your network or proxy, or pin [bridge] version in loom.toml",
+    });
   }
   try {
     return normalizeVersion(raw);
   } catch {
-    throw new LoomError("DOWNLOAD", `${source} does not name a version (got ${JSON.stringify(raw.slice(0, 40))})`, { hint: "pin a runtime version in loom.toml ([bridge] version)" });
+    throw new LoomError("DOWNLOAD", `${source} does not name a version (got ${JSON.stringify(raw.slice(0, 40))})`, {
+      hint: "pin a runtime version in loom.toml ([bridge] version)",
+    });
   }
 }
 

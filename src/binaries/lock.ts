@@ -34,7 +34,10 @@ export async function withLock<T>(dir: string, name: string, fn: () => Promise<T
     while (libc() && !flock(fd, LOCK_EX | LOCK_NB)) {
       if (!waited) options.onWait?.();
       waited = true;
-      if (Date.now() > deadline) throw new LoomError("DOWNLOAD", `another loom process has held ${path} for ${Math.round((options.timeoutMs ?? LOCK_TIMEOUT_MS) / 1000)}s`, { hint: "wait for it to finish (`loom install` in another terminal?), then run again" });
+      if (Date.now() > deadline)
+        throw new LoomError("DOWNLOAD", `another loom process has held ${path} for ${Math.round((options.timeoutMs ?? LOCK_TIMEOUT_MS) / 1000)}s`, {
+          hint: "wait for it to finish (`loom install` in another terminal?), then run again",
+        });
       await Bun.sleep(POLL_MS);
     }
     return await fn();

@@ -48,7 +48,8 @@ export async function publishedChecksum(version: string, asset: string, deps: Ht
   const sha = await getText(shaUrl, deps);
   if (sha.text !== undefined) {
     const hex = parseShaFile(sha.text, asset);
-    if (!hex) throw new LoomError("VERIFY", `${shaUrl} does not hold a SHA-256 for ${asset}`, { hint: "the mirror serves a broken checksum file; fix it or use the official release" });
+    if (!hex)
+      throw new LoomError("VERIFY", `${shaUrl} does not hold a SHA-256 for ${asset}`, { hint: "the mirror serves a broken checksum file; fix it or use the official release" });
     return { sha256: hex, source: shaUrl };
   }
   const listUrl = assetUrl(base, version, "checksums.txt");
@@ -58,6 +59,8 @@ export async function publishedChecksum(version: string, asset: string, deps: Ht
     return hex ? { sha256: hex, source: listUrl, checksumsTxt: list.text } : { checksumsTxt: list.text };
   }
   if (sha.status >= 500 || list.status >= 500)
-    throw new LoomError("DOWNLOAD", `the release server failed (HTTP ${Math.max(sha.status, list.status)}) for ${listUrl}`, { hint: "try again later, or use a mirror with LOOM_DOWNLOAD_BASE_URL" });
+    throw new LoomError("DOWNLOAD", `the release server failed (HTTP ${Math.max(sha.status, list.status)}) for ${listUrl}`, {
+      hint: "try again later, or use a mirror with LOOM_DOWNLOAD_BASE_URL",
+    });
   return {};
 }

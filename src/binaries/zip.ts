@@ -30,7 +30,11 @@ async function extract(archive: string, entryName: string, destFile: string): Pr
   const tailLength = Math.min(size, 65_557);
   const tail = new DataView(await file.slice(size - tailLength).arrayBuffer());
   let eocd = -1;
-  for (let i = tailLength - 22; i >= 0; i--) if (tail.getUint32(i, true) === EOCD) { eocd = i; break; }
+  for (let i = tailLength - 22; i >= 0; i--)
+    if (tail.getUint32(i, true) === EOCD) {
+      eocd = i;
+      break;
+    }
   if (eocd < 0) refuseArchive(archive, "it is not a zip archive");
   const count = tail.getUint16(eocd + 10, true);
   const cdSize = tail.getUint32(eocd + 12, true);

@@ -1,5 +1,6 @@
 /** Shell completion scripts, generated from the command definitions themselves. */
-import type { ArgsDef, CommandDef } from "citty";
+import type { AnyCommand } from "./main";
+import type { ArgsDef } from "citty";
 
 export interface CompletionSpec {
   commands: { name: string; description: string; flags: string[]; subcommands: string[] }[];
@@ -9,13 +10,15 @@ async function resolve<T>(v: T | Promise<T> | (() => T | Promise<T>)): Promise<T
   return typeof v === "function" ? await (v as () => T | Promise<T>)() : await v;
 }
 
-export async function completionSpec(commands: Record<string, () => Promise<CommandDef<any>>>): Promise<CompletionSpec> {
+export async function completionSpec(commands: Record<string, () => Promise<AnyCommand>>): Promise<CompletionSpec> {
   const out: CompletionSpec["commands"] = [];
   for (const [name, load] of Object.entries(commands)) {
     const cmd = await load();
     const meta = (cmd.meta ? await resolve(cmd.meta) : {}) as { description?: string };
     const args = (cmd.args ? await resolve(cmd.args) : {}) as ArgsDef;
-    const flags = Object.entries(args).filter(([, d]) => d.type !== "positional").map(([f]) => `--${f}`);
+    const flags = Object.entries(args)
+      .filter(([, d]) => d.type !== "positional")
+      .map(([f]) => `--${f}`);
     const subs = cmd.subCommands ? Object.keys(await resolve(cmd.subCommands)) : [];
     out.push({ name, description: meta.description ?? "", flags: [...flags, "--help"], subcommands: subs });
   }

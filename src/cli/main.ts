@@ -3,8 +3,13 @@ import { defineCommand, type CommandDef } from "citty";
 import { LOOM_VERSION } from "../version";
 import { verboseArg } from "./shared-args";
 
-type Loader = () => Promise<CommandDef<any>>;
-const lazy = (load: () => Promise<{ default: CommandDef<any> }>): Loader => () => load().then((m) => m.default);
+// biome-ignore lint/suspicious/noExplicitAny: each command has its own args; citty types them one by one
+export type AnyCommand = CommandDef<any>;
+type Loader = () => Promise<AnyCommand>;
+const lazy =
+  (load: () => Promise<{ default: AnyCommand }>): Loader =>
+  () =>
+    load().then((m) => m.default);
 
 export const COMMANDS: Record<string, Loader> = {
   init: lazy(() => import("./commands/init")),

@@ -2,7 +2,8 @@
  * The one place where errors become messages and exit codes. Also: --help with examples,
  * --version, and refusing flags a command does not know (citty alone would ignore them).
  */
-import { renderUsage, runCommand, type ArgsDef, type CommandDef } from "citty";
+import type { AnyCommand } from "./main";
+import { renderUsage, runCommand, type ArgsDef } from "citty";
 import { colors } from "consola/utils";
 import { scrub } from "../config/secrets";
 import { EXIT, LoomError, exitCodeOf, isLoomError } from "../errors";
@@ -18,8 +19,8 @@ async function resolve<T>(value: T | Promise<T> | (() => T | Promise<T>)): Promi
 }
 
 /** The chain of commands the arguments name, and where the sub-command's own arguments begin. */
-async function resolveChain(rawArgs: string[]): Promise<{ chain: CommandDef<any>[]; rest: string[] }> {
-  const chain: CommandDef<any>[] = [main];
+async function resolveChain(rawArgs: string[]): Promise<{ chain: AnyCommand[]; rest: string[] }> {
+  const chain: AnyCommand[] = [main];
   let rest = rawArgs;
   for (;;) {
     const cmd = chain[chain.length - 1]!;
@@ -41,7 +42,7 @@ function camel(name: string): string {
   return name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 }
 
-async function checkFlags(cmd: CommandDef<any>, args: string[], global: ArgsDef): Promise<void> {
+async function checkFlags(cmd: AnyCommand, args: string[], global: ArgsDef): Promise<void> {
   const defs: ArgsDef = { ...global, ...(cmd.args ? await resolve(cmd.args) : {}) };
   const known = new Set<string>(["help", "h"]);
   for (const [name, def] of Object.entries(defs)) {
@@ -58,12 +59,14 @@ async function checkFlags(cmd: CommandDef<any>, args: string[], global: ArgsDef)
     for (const n of names)
       if (!known.has(n)) {
         const name = cmd.meta ? (await resolve(cmd.meta))?.name : undefined;
-        throw new LoomError("USAGE", `unknown option \`${arg.startsWith("--") ? "--" : "-"}${n}\``, { hint: `run \`loom${name && name !== "loom" ? ` ${name}` : ""} --help\` to see the options` });
+        throw new LoomError("USAGE", `unknown option \`${arg.startsWith("--") ? "--" : "-"}${n}\``, {
+          hint: `run \`loom${name && name !== "loom" ? ` ${name}` : ""} --help\` to see the options`,
+        });
       }
   }
 }
 
-async function usage(chain: CommandDef<any>[]): Promise<string> {
+async function usage(chain: AnyCommand[]): Promise<string> {
   const cmd = chain[chain.length - 1]!;
   const parent = chain.length > 1 ? chain[chain.length - 2] : undefined;
   let text = await renderUsage(cmd, parent);
@@ -109,7 +112,8 @@ export async function runCli(rawArgs: string[]): Promise<number> {
     return typeof process.exitCode === "number" ? process.exitCode : EXIT.ok;
   } catch (error) {
     // citty's own argument errors (missing positional, bad enum value) are usage errors.
-    const e = error instanceof Error && error.name === "CLIError" ? new LoomError("USAGE", stripAnsi(error.message), { hint: "run the command with --help to see its usage" }) : error;
+    const e =
+      error instanceof Error && error.name === "CLIError" ? new LoomError("USAGE", stripAnsi(error.message), { hint: "run the command with --help to see its usage" }) : error;
     process.stderr.write(formatError(e, verbose));
     return exitCodeOf(e);
   }

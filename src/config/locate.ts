@@ -16,8 +16,11 @@ export interface SourceLocation {
 function splitKey(key: string): string[] {
   const parts: string[] = [];
   const re = /\s*(?:"((?:\\.|[^"\\])*)"|'([^']*)'|([A-Za-z0-9_-]+))\s*(?:\.|$)/y;
-  let m: RegExpExecArray | null;
-  while (re.lastIndex < key.length && (m = re.exec(key))) parts.push(m[1] ?? m[2] ?? m[3] ?? "");
+  while (re.lastIndex < key.length) {
+    const m = re.exec(key);
+    if (!m) break;
+    parts.push(m[1] ?? m[2] ?? m[3] ?? "");
+  }
   return parts;
 }
 

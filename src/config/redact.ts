@@ -34,7 +34,7 @@ export function redactConfig(config: LoomConfig): LoomConfig {
 
 /** Remembers every value `redactConfig` would hide by position, so `scrub` hides it elsewhere too. */
 export function rememberConfigSecrets(value: unknown, path: string[] = [], secret = false): void {
-  if (secret && typeof value === "string") return rememberSecret(value);
-  if (Array.isArray(value)) return value.forEach((v, i) => rememberConfigSecrets(v, [...path, String(i)], secret));
-  if (isTable(value)) for (const [k, v] of Object.entries(value)) rememberConfigSecrets(v, [...path, k], secret || isSecretTable(path) || SECRET_KEY.test(k));
+  if (secret && typeof value === "string") rememberSecret(value);
+  else if (Array.isArray(value)) for (const [i, v] of value.entries()) rememberConfigSecrets(v, [...path, String(i)], secret);
+  else if (isTable(value)) for (const [k, v] of Object.entries(value)) rememberConfigSecrets(v, [...path, k], secret || isSecretTable(path) || SECRET_KEY.test(k));
 }

@@ -95,10 +95,10 @@ function checkBridge(c: Checker, raw: unknown): LoomConfig["bridge"] {
   c.typos(t, KNOWN_KEYS.bridge!, path);
   c.string(t, "address", path);
   if (typeof t.address === "string") {
-    if (!isAddress(t.address)) c.issues.push({ path: [...path, "address"], message: `\`bridge.address\` must be host:port (like "127.0.0.1:50051"), not ${JSON.stringify(t.address)}` });
+    if (!isAddress(t.address))
+      c.issues.push({ path: [...path, "address"], message: `\`bridge.address\` must be host:port (like "127.0.0.1:50051"), not ${JSON.stringify(t.address)}` });
   }
-  if (t.mode !== undefined && !BRIDGE_MODES.includes(t.mode as never))
-    c.bad([...path, "mode"], `one of ${BRIDGE_MODES.map((m) => `"${m}"`).join(", ")}`, t.mode);
+  if (t.mode !== undefined && !BRIDGE_MODES.includes(t.mode as never)) c.bad([...path, "mode"], `one of ${BRIDGE_MODES.map((m) => `"${m}"`).join(", ")}`, t.mode);
   c.string(t, "version", path);
   c.number(t, "timeout_sec", path, { min: 1 });
   c.string(t, "binary", path);
@@ -138,8 +138,7 @@ function checkMcp(c: Checker, name: string, raw: unknown): McpServerConfig {
   const path = ["mcp", name];
   const t = c.table(raw, path);
   c.typos(t, KNOWN_KEYS.mcp!, path);
-  if (typeof t.command !== "string" || t.command === "")
-    c.bad([...path, "command"], "the command that starts the server (a non-empty string)", t.command);
+  if (typeof t.command !== "string" || t.command === "") c.bad([...path, "command"], "the command that starts the server (a non-empty string)", t.command);
   let args: string[] = [];
   if (t.args !== undefined) {
     if (!Array.isArray(t.args) || t.args.some((a) => typeof a !== "string")) c.bad([...path, "args"], 'an array of strings (like ["-y", "server"])', t.args);

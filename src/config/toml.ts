@@ -39,7 +39,10 @@ function depthOf(value: unknown): number {
 }
 
 function tooDeep(file: string, cause?: unknown): LoomError {
-  return new LoomError("CONFIG", `${file}: values are nested more than ${MAX_NESTING} levels deep`, { hint: "is this the right file? loom.toml needs a few levels at most", cause });
+  return new LoomError("CONFIG", `${file}: values are nested more than ${MAX_NESTING} levels deep`, {
+    hint: "is this the right file? loom.toml needs a few levels at most",
+    cause,
+  });
 }
 
 export async function parseTomlFile(file: string, source: string): Promise<Record<string, unknown>> {

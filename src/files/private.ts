@@ -65,7 +65,10 @@ export function writePrivateFile(path: string, content: string | Uint8Array): vo
 export function writeError(path: string, error: unknown): LoomError {
   const code = (error as NodeJS.ErrnoException).code;
   if (code === "ELOOP" || code === "EMLINK")
-    return new LoomError("CONFIG", `refusing to write ${path}: it is a symbolic link`, { hint: `loom never writes through a link in its state directory; remove it (\`rm ${path}\`)`, cause: error });
+    return new LoomError("CONFIG", `refusing to write ${path}: it is a symbolic link`, {
+      hint: `loom never writes through a link in its state directory; remove it (\`rm ${path}\`)`,
+      cause: error,
+    });
   if (code === "ENOSPC" || code === "EDQUOT") return new LoomError("PROCESS", `cannot write ${path}: the disk is full`, { hint: "free some space and run again", cause: error });
   if (code === "EACCES" || code === "EPERM" || code === "EROFS")
     return new LoomError("CONFIG", `cannot write ${path} (${code})`, { hint: "check that the directory is yours and writable", cause: error });

@@ -63,7 +63,9 @@ export function readTextFile(path: string, what: string): string {
     } catch {
       const at = invalidUtf8At(view);
       const { line, column } = position(view, Math.max(at, 0));
-      throw new LoomError("CONFIG", `${path}:${line}:${column}: ${what} is not valid UTF-8 (byte 0x${view[at]?.toString(16).padStart(2, "0")})`, { hint: "save the file as UTF-8" });
+      throw new LoomError("CONFIG", `${path}:${line}:${column}: ${what} is not valid UTF-8 (byte 0x${view[at]?.toString(16).padStart(2, "0")})`, {
+        hint: "save the file as UTF-8",
+      });
     }
   } finally {
     closeSync(fd);

@@ -127,12 +127,14 @@ function settingsFor(project: ProjectConfig, name: string): Record<string, unkno
 function restartOf(name: string, settings: Record<string, unknown>): RestartMode {
   const r = settings.restart ?? "on-failure";
   if (typeof r === "string" && (RESTART_MODES as readonly string[]).includes(r)) return r as RestartMode;
-  throw new LoomError("CONFIG", `\`agents.${name}.restart\` must be one of ${RESTART_MODES.map((m) => `"${m}"`).join(", ")}, not ${JSON.stringify(r)}`, { hint: "fix it in loom.toml" });
+  throw new LoomError("CONFIG", `\`agents.${name}.restart\` must be one of ${RESTART_MODES.map((m) => `"${m}"`).join(", ")}, not ${JSON.stringify(r)}`, {
+    hint: "fix it in loom.toml",
+  });
 }
 
 function stringEnv(name: string, value: unknown): Record<string, string> {
   if (value === undefined) return {};
-  if (!isTable(value)) throw new LoomError("CONFIG", `\`agents.${name}.env\` must be a table`, { hint: "[agents.NAME.env] KEY = \"value\"" });
+  if (!isTable(value)) throw new LoomError("CONFIG", `\`agents.${name}.env\` must be a table`, { hint: '[agents.NAME.env] KEY = "value"' });
   return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, String(v)]));
 }
 
@@ -143,7 +145,8 @@ function stringEnv(name: string, value: unknown): Record<string, string> {
 export function planAgents(project: ProjectConfig, runtime: Record<string, string>, tools: Interpreters, paths?: string[]): ProcessSpec[] {
   const root = project.root;
   const scripts = paths?.length ? paths.map((p) => (isAbsolute(p) ? p : resolve(process.cwd(), p))) : discoverAgents(root);
-  for (const s of scripts) if (!existsSync(s)) throw new LoomError("USAGE", `agent script ${s} does not exist`, { hint: "give paths of existing .py, .ts or .js files, or none to run agents/*" });
+  for (const s of scripts)
+    if (!existsSync(s)) throw new LoomError("USAGE", `agent script ${s} does not exist`, { hint: "give paths of existing .py, .ts or .js files, or none to run agents/*" });
 
   const specs: ProcessSpec[] = [];
   const taken = new Set<string>();
@@ -173,7 +176,8 @@ export function planAgents(project: ProjectConfig, runtime: Record<string, strin
         add(name, `[agents.${name}]`, raw.command as string[], {}, raw);
       } else {
         const script = resolve(root, String(raw.script));
-        if (!existsSync(script)) throw new LoomError("CONFIG", `\`agents.${name}.script\` is ${relative(root, script)}, which does not exist`, { hint: "fix the path (relative to loom.toml)" });
+        if (!existsSync(script))
+          throw new LoomError("CONFIG", `\`agents.${name}.script\` is ${relative(root, script)}, which does not exist`, { hint: "fix the path (relative to loom.toml)" });
         const cmd = commandFor(script, tools);
         add(name, `[agents.${name}]`, cmd.argv, cmd.env, raw);
       }

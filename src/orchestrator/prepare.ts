@@ -99,7 +99,9 @@ function assertRunnable(spec: ProcessSpec): void {
   if (found) return;
   const python = spec.argv[1]?.endsWith(".py");
   throw new LoomError("PROCESS", `cannot start agent ${spec.name}: ${program} was not found`, {
-    hint: python ? "install Python 3, or point LOOM_PYTHON (or VIRTUAL_ENV, or a .venv in the project) at the interpreter" : `install ${program}, or fix the agent's command in loom.toml`,
+    hint: python
+      ? "install Python 3, or point LOOM_PYTHON (or VIRTUAL_ENV, or a .venv in the project) at the interpreter"
+      : `install ${program}, or fix the agent's command in loom.toml`,
   });
 }
 
@@ -122,15 +124,17 @@ export async function prepare(o: UpOptions): Promise<Prepared> {
   if (dashboardOn && !o.portsChecked && o.dashboardPort !== 0)
     await assertPortFree("the dashboard", config.dashboard.host, config.dashboard.port, "pick another with --dashboard-port N ([dashboard] port), or --dashboard-port 0");
 
-  const binary = o.binary ?? await getBinary({
-    name: binaryNameFor(config.bridge.mode, config.bridge.binary),
-    version: config.bridge.version,
-    projectDir: root,
-    forceDownload: o.forceDownload,
-    preferDebug: o.preferDebug,
-    env: { ...env },
-    hooks: o.hooks,
-  });
+  const binary =
+    o.binary ??
+    (await getBinary({
+      name: binaryNameFor(config.bridge.mode, config.bridge.binary),
+      version: config.bridge.version,
+      projectDir: root,
+      forceDownload: o.forceDownload,
+      preferDebug: o.preferDebug,
+      env: { ...env },
+      hooks: o.hooks,
+    }));
 
   const logsDir = resolve(root, o.logsDir ?? join(STATE_DIR, LOGS_DIR));
   if (o.logsDir) mkdirSync(logsDir, { recursive: true, mode: 0o700 });

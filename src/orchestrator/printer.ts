@@ -40,7 +40,7 @@ export class Printer {
     private readonly out: NodeJS.WriteStream = process.stdout,
     private readonly onClosed: () => void = () => {},
   ) {
-    names.forEach((n, i) => this.colorOf.set(n, PALETTE[i % PALETTE.length]!));
+    for (const [i, n] of names.entries()) this.colorOf.set(n, PALETTE[i % PALETTE.length]!);
     this.width = Math.max(4, ...names.map((n) => n.length));
     out.on("error", (e) => this.close(e));
   }
@@ -66,7 +66,8 @@ export class Printer {
     try {
       if (this.out.write(text)) return;
     } catch (error) {
-      return this.close(error);
+      this.close(error);
+      return;
     }
     this.waiting = true;
     this.out.once("drain", () => {
@@ -78,8 +79,8 @@ export class Printer {
 
   readonly sink: ConsoleSink = (name: string, stream: Stream, chunk: Uint8Array) => {
     const key = `${name}\0${stream}`;
-    let decoder = this.decoders.get(key);
-    if (!decoder) this.decoders.set(key, (decoder = new TextDecoder()));
+    const decoder = this.decoders.get(key) ?? new TextDecoder();
+    this.decoders.set(key, decoder);
     const text = (this.partial.get(key) ?? "") + decoder.decode(chunk, { stream: true });
     const lines = text.split("\n");
     let rest = lines.pop() ?? "";
@@ -92,6 +93,11 @@ export class Printer {
   };
 
   line(name: string, text: string): void {
-    this.emit(text.split("\n").map((l) => this.prefix(name) + l).join("\n") + "\n");
+    this.emit(
+      text
+        .split("\n")
+        .map((l) => this.prefix(name) + l)
+        .join("\n") + "\n",
+    );
   }
 }

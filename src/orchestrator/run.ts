@@ -64,7 +64,9 @@ function takeStopRequest(root: string): number | undefined {
 /** Supervises in this process until stopped; returns loom's exit code. */
 export async function runSupervised(prepared: Prepared, o: RunOptions): Promise<number> {
   // `loom run | head`: when the reader goes away, everything stops, quietly.
-  const printer = o.printOutput ? new Printer(["loom", prepared.runtime.name, ...prepared.agents.map((a) => a.name)], process.stdout, () => void sup.stop("SIGTERM", EXIT.ok)) : undefined;
+  const printer = o.printOutput
+    ? new Printer(["loom", prepared.runtime.name, ...prepared.agents.map((a) => a.name)], process.stdout, () => void sup.stop("SIGTERM", EXIT.ok))
+    : undefined;
   const sup = supervisorFor(prepared, o, printer);
   let interrupts = 0;
   const onInt = () => {
@@ -102,16 +104,22 @@ function agentsSettled(ledger: Ledger, settleMs: number): boolean {
 }
 
 function agentThatCannotStart(ledger: Ledger, settleMs: number): ChildRecord | undefined {
-  return Object.values(ledger.children).find((c) => c.kind === "agent" && (c.state === "crash-loop" || (c.state === "exited" && c.lastExit?.code !== 0 && (c.lastExit?.livedMs ?? 0) < settleMs)));
+  return Object.values(ledger.children).find(
+    (c) => c.kind === "agent" && (c.state === "crash-loop" || (c.state === "exited" && c.lastExit?.code !== 0 && (c.lastExit?.livedMs ?? 0) < settleMs)),
+  );
 }
 
 async function failedAgent(root: string, agent: ChildRecord): Promise<never> {
   const lines = tailLines(agent.logs.err, 8).filter((l) => !l.startsWith("--- loom "));
   await downProject(root, { graceMs: 2_000 });
-  throw new LoomError("PROCESS", `agent ${agent.name} could not start: ${agent.reason ?? `it ${agent.lastExit?.signal ? `was killed by ${agent.lastExit.signal}` : `exited with code ${agent.lastExit?.code}`}`}`, {
-    details: lines.length ? ["its last stderr lines:", ...lines.map((l) => `  ${l}`)] : [],
-    hint: `everything was stopped; fix the agent and run again (\`loom logs ${agent.name}\` has its output)`,
-  });
+  throw new LoomError(
+    "PROCESS",
+    `agent ${agent.name} could not start: ${agent.reason ?? `it ${agent.lastExit?.signal ? `was killed by ${agent.lastExit.signal}` : `exited with code ${agent.lastExit?.code}`}`}`,
+    {
+      details: lines.length ? ["its last stderr lines:", ...lines.map((l) => `  ${l}`)] : [],
+      hint: `everything was stopped; fix the agent and run again (\`loom logs ${agent.name}\` has its output)`,
+    },
+  );
 }
 
 /** What the background supervisor is started with: the options, already resolved by the parent. */
@@ -146,7 +154,17 @@ export async function startDetached(prepared: Prepared, up: UpOptions, graceMs?:
   // first makes it exit 4 ("already running"), which is reported here.
   prepared.lock.release();
   const spec: DetachedSpec = {
-    up: { ...up, env: undefined, hooks: undefined, binary: prepared.binary, portsChecked: true, bridgePort: Number(prepared.project.config.bridge.address.split(":").pop()), dashboardPort: prepared.project.config.dashboard.port, logsDir: prepared.logsDir, projectDir: root },
+    up: {
+      ...up,
+      env: undefined,
+      hooks: undefined,
+      binary: prepared.binary,
+      portsChecked: true,
+      bridgePort: Number(prepared.project.config.bridge.address.split(":").pop()),
+      dashboardPort: prepared.project.config.dashboard.port,
+      logsDir: prepared.logsDir,
+      projectDir: root,
+    },
     graceMs,
   };
   const { BUN_BE_BUN: _, ...env } = process.env;
@@ -176,9 +194,15 @@ export async function startDetached(prepared: Prepared, up: UpOptions, graceMs?:
     process.kill(proc.pid, "SIGTERM");
   }
   // The supervisor's own error keeps its exit code (a bad LOOM_* number is 2, "already running" 4).
-  const own = lines.filter((l) => l.startsWith("error: ")).pop()?.slice(7);
+  const own = lines
+    .filter((l) => l.startsWith("error: "))
+    .pop()
+    ?.slice(7);
   const code = exited === EXIT.usage ? "CONFIG" : exited === EXIT.download ? "DOWNLOAD" : "PROCESS";
-  const message = ledger?.supervisor.pid === proc.pid && ledger.error ? ledger.error : own ?? `the background supervisor did not get ready${exited !== undefined ? ` (it exited with code ${exited})` : ""}`;
+  const message =
+    ledger?.supervisor.pid === proc.pid && ledger.error
+      ? ledger.error
+      : (own ?? `the background supervisor did not get ready${exited !== undefined ? ` (it exited with code ${exited})` : ""}`);
   throw new LoomError(code, message, {
     details: lines.length ? [`${logFile}:`, ...lines.map((l) => `  ${l}`)] : [],
     hint: "`loom logs` shows each process's output",

@@ -56,7 +56,10 @@ function describe(c: ChildRecord, runId: string | undefined, supervisorAlive: bo
 export function projectStatus(root: string, now = Date.now()): ProjectStatus {
   const { ledger, problem } = inspectLedger(root);
   const holder = lockHolder(root);
-  if (!ledger) return holder ? { root, running: true, phase: problem ? "running" : "starting", supervisorPid: holder, processes: [], problem } : { root, running: false, processes: [], problem };
+  if (!ledger)
+    return holder
+      ? { root, running: true, phase: problem ? "running" : "starting", supervisorPid: holder, processes: [], problem }
+      : { root, running: false, processes: [], problem };
   const alive = holder !== undefined ? holder === ledger.supervisor.pid : process.platform !== "linux" && isSameProcess(ledger.supervisor);
   return {
     root,

@@ -40,6 +40,14 @@ export interface SupervisorOptions {
   logMaxBytes?: number;
   /** The project lock, released once everything is stopped. */
   lock?: ProjectLock;
+  /** What the supervisor does to the world, swapped in tests: starting a process, probing health. */
+  deps?: Partial<SupervisorDeps>;
+}
+
+export interface SupervisorDeps {
+  spawn: typeof spawnChild;
+  heartbeat: typeof grpcHeartbeat;
+  dashboard: typeof dashboardHealthy;
 }
 
 interface Slot {
@@ -67,7 +75,10 @@ export class Supervisor {
   /** Resolves with loom's exit code once everything is stopped. */
   readonly done = new Promise<number>((r) => (this.resolveDone = r));
 
+  private readonly deps: SupervisorDeps;
+
   constructor(private readonly o: SupervisorOptions) {
+    this.deps = { spawn: spawnChild, heartbeat: grpcHeartbeat, dashboard: dashboardHealthy, ...o.deps };
     const { config, root } = o.project;
     const dashboardOn = config.bridge.mode === "full" && config.dashboard.enabled;
     // Orphaned descendants come to the supervisor, not to init, so a stop can find them (hunt.ts).
@@ -176,7 +187,7 @@ export class Supervisor {
 
   private launch(slot: Slot): void {
     const spec = { ...slot.spec, env: { ...slot.spec.env, [RUN_ID_VAR]: this.runId } };
-    const child = spawnChild(spec, { logsDir: this.o.logsDir, sink: this.o.sink, logMaxBytes: this.o.logMaxBytes, onWriteError: (e) => this.dropped(e) });
+    const child = this.deps.spawn(spec, { logsDir: this.o.logsDir, sink: this.o.sink, logMaxBytes: this.o.logMaxBytes, onWriteError: (e) => this.dropped(e) });
     slot.child = child;
     Object.assign(slot.record, { state: "running", pid: child.pid, pgid: child.pgid, startTime: child.startTime, startedAt: child.startedAt, reason: undefined });
     if (slot.spec.kind === "runtime") slot.record.health = "unknown";
@@ -214,16 +225,20 @@ export class Supervisor {
     slot.memory = decision.memory;
     if (decision.action === "restart") {
       slot.record.state = "backoff";
-      this.event(exit.code === 0 && !exit.signal ? "info" : "warn", `${slot.spec.name} ${describeExit(exit.code, exit.signal)} after ${(exit.livedMs / 1000).toFixed(1)}s; restarting in ${decision.delayMs} ms`);
+      this.event(
+        exit.code === 0 && !exit.signal ? "info" : "warn",
+        `${slot.spec.name} ${describeExit(exit.code, exit.signal)} after ${(exit.livedMs / 1000).toFixed(1)}s; restarting in ${decision.delayMs} ms`,
+      );
       slot.timer = setTimeout(() => {
         slot.timer = undefined;
         if (this.stopping) return;
         slot.record.restarts++;
         this.launch(slot);
-        if (slot.spec.kind === "runtime") void this.waitReady(slot, Date.now() + this.o.project.config.bridge.timeout_sec * 1000).then(
-          () => this.event("info", "runtime ready again"),
-          (e: Error) => this.event("error", e.message),
-        );
+        if (slot.spec.kind === "runtime")
+          void this.waitReady(slot, Date.now() + this.o.project.config.bridge.timeout_sec * 1000).then(
+            () => this.event("info", "runtime ready again"),
+            (e: Error) => this.event("error", e.message),
+          );
       }, decision.delayMs);
       this.save();
       return;
@@ -255,10 +270,13 @@ export class Supervisor {
     while (Date.now() < deadline) {
       if (exited || !slot.child || slot.child !== child) {
         const report = child && exited ? this.failureReport(slot, child, exited) : { details: [] };
-        throw new LoomError("PROCESS", `the runtime (${slot.spec.argv[0]}) stopped before it was ready`, { details: report.details, hint: report.hint ?? "see the runtime's log: loom logs " + slot.spec.name });
+        throw new LoomError("PROCESS", `the runtime (${slot.spec.argv[0]}) stopped before it was ready`, {
+          details: report.details,
+          hint: report.hint ?? "see the runtime's log: loom logs " + slot.spec.name,
+        });
       }
-      const bridge = await grpcHeartbeat(config.bridge.address);
-      const dash = bridge.ok && full ? await dashboardHealthy(config.dashboard.host, config.dashboard.port) : { ok: true };
+      const bridge = await this.deps.heartbeat(config.bridge.address);
+      const dash = bridge.ok && full ? await this.deps.dashboard(config.dashboard.host, config.dashboard.port) : { ok: true };
       if (bridge.ok && dash.ok) {
         slot.record.health = "ok";
         this.save();
@@ -267,7 +285,9 @@ export class Supervisor {
       last = bridge.ok ? `dashboard: ${dash.detail}` : `bridge ${config.bridge.address}: ${bridge.detail}`;
       await Bun.sleep(READY_POLL_MS);
     }
-    const lines = [...tailLines(slot.record.logs.err, FAILURE_TAIL_LINES / 2), ...tailLines(slot.record.logs.out, FAILURE_TAIL_LINES / 2)].filter((l) => !l.startsWith("--- loom "));
+    const lines = [...tailLines(slot.record.logs.err, FAILURE_TAIL_LINES / 2), ...tailLines(slot.record.logs.out, FAILURE_TAIL_LINES / 2)].filter(
+      (l) => !l.startsWith("--- loom "),
+    );
     throw new LoomError("PROCESS", `the runtime was not ready after ${config.bridge.timeout_sec}s (last check: ${last})`, {
       details: lines.length ? ["runtime's last log lines:", ...lines.map((l) => `  ${l}`)] : [],
       hint: "raise [bridge] timeout_sec in loom.toml if it is only slow; otherwise see `loom logs " + slot.spec.name + "`",
@@ -277,7 +297,7 @@ export class Supervisor {
   private async checkLiveness(): Promise<void> {
     const slot = this.runtimeSlot;
     if (this.stopping || !slot.child || slot.record.health === "unknown") return;
-    const probe = await grpcHeartbeat(this.o.project.config.bridge.address);
+    const probe = await this.deps.heartbeat(this.o.project.config.bridge.address);
     if (probe.ok) {
       this.livenessFailures = 0;
       if (slot.record.health !== "ok") {

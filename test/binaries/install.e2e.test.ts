@@ -6,12 +6,18 @@ import { LOOM, runLoom, cleanEnv } from "../helpers/loom";
 import { TAG, newRelease, serveRelease, type ReleaseServer } from "../helpers/release";
 import { tempDir, writeTree } from "../helpers/tmp";
 
-let stops: (() => void)[] = [];
+const stops: (() => void)[] = [];
 afterEach(() => {
   for (const s of stops.splice(0)) s();
 });
 
-function world(specs = [{ name: "loom-core", version: "0.1.0" }, { name: "loom-bridge", version: "0.1.0" }], latest = "0.1.0") {
+function world(
+  specs = [
+    { name: "loom-core", version: "0.1.0" },
+    { name: "loom-bridge", version: "0.1.0" },
+  ],
+  latest = "0.1.0",
+) {
   const server: ReleaseServer = serveRelease(newRelease(specs, latest));
   stops.push(server.stop);
   const cache = join(tempDir(), "cache");
@@ -37,7 +43,11 @@ describe("loom install", () => {
     expect((await w.loom(["install", "--mode", "bridge-only"])).code).toBe(0);
     expect(readdirSync(w.cache).filter((f) => f.startsWith("loom-"))).toEqual([`loom-bridge-v0.1.0-${TAG}`]);
     expect((await w.loom(["install", "--mode", "all"])).code).toBe(0);
-    expect(readdirSync(w.cache).filter((f) => f.startsWith("loom-")).sort()).toEqual([`loom-bridge-v0.1.0-${TAG}`, `loom-core-v0.1.0-${TAG}`]);
+    expect(
+      readdirSync(w.cache)
+        .filter((f) => f.startsWith("loom-"))
+        .sort(),
+    ).toEqual([`loom-bridge-v0.1.0-${TAG}`, `loom-core-v0.1.0-${TAG}`]);
   });
 
   test("[bridge] binary names the workspace binary", async () => {
@@ -129,7 +139,10 @@ describe("loom install", () => {
 
 describe("loom cache", () => {
   test("path, list (text and JSON) and clean --version / --all", async () => {
-    const w = world([{ name: "loom-core", version: "0.1.0" }, { name: "loom-core", version: "0.2.0" }]);
+    const w = world([
+      { name: "loom-core", version: "0.1.0" },
+      { name: "loom-core", version: "0.2.0" },
+    ]);
     await w.loom(["install", "--version", "0.1.0"]);
     await w.loom(["install", "--version", "0.2.0"]);
     expect((await w.loom(["cache", "path"])).stdout.trim()).toBe(w.cache);

@@ -107,7 +107,7 @@ describe("loom config", () => {
     });
 
   test("a TOML syntax error shows the line and a caret", async () => {
-    const dir = writeTree(tempDir(), { "loom.toml": 'a = 1\nb = [1,\n' });
+    const dir = writeTree(tempDir(), { "loom.toml": "a = 1\nb = [1,\n" });
     const r = await runLoom(["config"], { cwd: dir });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/loom\.toml:\d+:\d+: TOML syntax error/);

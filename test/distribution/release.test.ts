@@ -148,7 +148,16 @@ describe("scripts/install.sh", () => {
   });
 
   test("no checksum for this platform, or no checksums.txt at all: refused", async () => {
-    overrides.set("/latest/download/checksums.txt", () => new Response(readFileSync(join(OUT, "checksums.txt"), "utf8").split("\n").filter((l) => !l.includes(`-${HOST}.tar.gz`)).join("\n")));
+    overrides.set(
+      "/latest/download/checksums.txt",
+      () =>
+        new Response(
+          readFileSync(join(OUT, "checksums.txt"), "utf8")
+            .split("\n")
+            .filter((l) => !l.includes(`-${HOST}.tar.gz`))
+            .join("\n"),
+        ),
+    );
     try {
       const r = await install("bash");
       expect(r.code).not.toBe(0);
@@ -221,7 +230,7 @@ describe("the GitHub Action", () => {
           GITHUB_STATE: join(files, "state"),
           GITHUB_ENV: join(files, "env"),
           GITHUB_PATH: join(files, "path"),
-          "INPUT_VERSION": VERSION,
+          INPUT_VERSION: VERSION,
           "INPUT_DOWNLOAD-BASE-URL": base,
           "INPUT_WORKING-DIRECTORY": project,
           INPUT_START: "true",

@@ -88,7 +88,11 @@ export class LoomProcess {
   err = "";
   readonly exited: Promise<number>;
 
-  constructor(args: string[], readonly cwd: string, env: Record<string, string> = {}) {
+  constructor(
+    args: string[],
+    readonly cwd: string,
+    env: Record<string, string> = {},
+  ) {
     this.proc = Bun.spawn([ensureBuilt(), ...args], { cwd, env: cleanEnv(runtimeEnv(env)), stdin: "ignore", stdout: "pipe", stderr: "pipe" });
     const read = async (s: ReadableStream<Uint8Array>, k: "out" | "err") => {
       for await (const c of s) this[k] += new TextDecoder().decode(c);
@@ -106,7 +110,11 @@ export class LoomProcess {
   }
 
   waitFor(pattern: RegExp | string, deadlineMs = 20_000): Promise<true> {
-    return poll(`${pattern} in the output of loom ${this.cwd}:\n${this.all}`, () => (typeof pattern === "string" ? this.all.includes(pattern) : pattern.test(this.all)) || undefined, deadlineMs);
+    return poll(
+      `${pattern} in the output of loom ${this.cwd}:\n${this.all}`,
+      () => (typeof pattern === "string" ? this.all.includes(pattern) : pattern.test(this.all)) || undefined,
+      deadlineMs,
+    );
   }
 
   signal(sig: NodeJS.Signals): void {

@@ -22,7 +22,20 @@ function forgedLedger(root: string, children: Record<string, { pid: number; pgid
   mkdirSync(join(root, ".loom"), { recursive: true, mode: 0o700 });
   const entries = Object.fromEntries(Object.entries(children).map(([name, c]) => [name, { name, kind: "agent", state: "running", restarts: 0, logs: { out: "", err: "" }, ...c }]));
   const path = join(root, ".loom/state.json");
-  writeFileSync(path, JSON.stringify({ version: 1, root, runId: "f0f0", phase: "running", supervisor: { pid: 999999, startTime: "1", startedAt: Date.now(), detached: true }, bridge: { address: "127.0.0.1:1", mode: "full" }, logsDir: join(root, ".loom/logs"), children: entries, ...extra }));
+  writeFileSync(
+    path,
+    JSON.stringify({
+      version: 1,
+      root,
+      runId: "f0f0",
+      phase: "running",
+      supervisor: { pid: 999999, startTime: "1", startedAt: Date.now(), detached: true },
+      bridge: { address: "127.0.0.1:1", mode: "full" },
+      logsDir: join(root, ".loom/logs"),
+      children: entries,
+      ...extra,
+    }),
+  );
   chmodSync(path, 0o600);
   return path;
 }
@@ -51,7 +64,13 @@ EOF
       kill -9 $S $T
     `;
     mkdirSync(join(root, ".loom"), { mode: 0o700 });
-    const p = Bun.spawn(["unshare", "--pid", "--fork", "--mount-proc", "bash", "-c", script], { cwd: root, env: cleanEnv({ LOOM: ensureBuilt() }), stdout: "pipe", stderr: "pipe", timeout: 30_000 });
+    const p = Bun.spawn(["unshare", "--pid", "--fork", "--mount-proc", "bash", "-c", script], {
+      cwd: root,
+      env: cleanEnv({ LOOM: ensureBuilt() }),
+      stdout: "pipe",
+      stderr: "pipe",
+      timeout: 30_000,
+    });
     const [o, e] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
     const out = o + e;
     expect(out).toContain("code=0");
@@ -172,7 +191,12 @@ describe("no descendant survives", () => {
 describe(".loom is private and never followed", () => {
   test("created 0700 whatever the umask; logs and preload 0600", async () => {
     const root = makeProject(["idle.ts"]);
-    const proc = Bun.spawn(["sh", "-c", `umask 000; exec "$LOOM" run --detach ${FREE.join(" ")}`], { cwd: root, env: cleanEnv(runtimeEnv({ LOOM: ensureBuilt() })), stdout: "pipe", stderr: "pipe" });
+    const proc = Bun.spawn(["sh", "-c", `umask 000; exec "$LOOM" run --detach ${FREE.join(" ")}`], {
+      cwd: root,
+      env: cleanEnv(runtimeEnv({ LOOM: ensureBuilt() })),
+      stdout: "pipe",
+      stderr: "pipe",
+    });
     expect(await proc.exited).toBe(0);
     expect(statSync(join(root, ".loom")).mode & 0o777).toBe(0o700);
     expect(statSync(join(root, ".loom/logs")).mode & 0o777).toBe(0o700);
@@ -198,7 +222,9 @@ describe(".loom is private and never followed", () => {
     symlinkSync(victim, join(root, ".loom/logs/idle.log"));
     symlinkSync(victim, join(root, ".loom/agent-preload.mjs"));
     expect((await loom(["run", "--detach", ...FREE], root)).code).toBe(0);
-    await poll("the refusal in the supervisor's log", () => readFileSync(join(root, ".loom/logs/supervisor.log"), "utf8").includes(`refusing to write ${join(root, ".loom/logs/idle.log")}: it is a symbolic link`));
+    await poll("the refusal in the supervisor's log", () =>
+      readFileSync(join(root, ".loom/logs/supervisor.log"), "utf8").includes(`refusing to write ${join(root, ".loom/logs/idle.log")}: it is a symbolic link`),
+    );
     expect(lstatSync(join(root, ".loom/agent-preload.mjs")).isFile()).toBe(true);
     const status = await loom(["status"], root);
     expect(status.out).toMatch(/idle +running/);
@@ -243,7 +269,10 @@ describe("loom down reaches what runs", () => {
   test("--grace reaches the running supervisor", async () => {
     const root = makeProject(["ignore-term.py"]);
     expect((await loom(["run", "--detach", "--grace", "60", ...FREE], root)).code).toBe(0);
-    await poll("the agent's output", () => existsSync(join(root, ".loom/logs/ignore-term.log")) && readFileSync(join(root, ".loom/logs/ignore-term.log"), "utf8").includes("ignoring"));
+    await poll(
+      "the agent's output",
+      () => existsSync(join(root, ".loom/logs/ignore-term.log")) && readFileSync(join(root, ".loom/logs/ignore-term.log"), "utf8").includes("ignoring"),
+    );
     const down = await loom(["down", "--grace", "1"], root);
     expect(down.code).toBe(0);
     expect(readFileSync(join(root, ".loom/logs/supervisor.log"), "utf8")).toContain("ignore-term did not stop within 1000 ms; killed it");
@@ -339,7 +368,12 @@ describe("exit codes as documented (README)", () => {
 describe("output", () => {
   test("`loom run | head` exits quietly and stops everything", async () => {
     const root = makeProject([], "", { "agents/chatty.py": 'import time\nfor i in range(100000):\n    print("line", i, flush=True)\n    time.sleep(0.002)\n' });
-    const sh = Bun.spawn(["bash", "-c", `"$LOOM" run ${FREE.join(" ")} | head -n 5; echo "loom=\${PIPESTATUS[0]}"`], { cwd: root, env: cleanEnv(runtimeEnv({ LOOM: ensureBuilt() })), stdout: "pipe", stderr: "pipe" });
+    const sh = Bun.spawn(["bash", "-c", `"$LOOM" run ${FREE.join(" ")} | head -n 5; echo "loom=\${PIPESTATUS[0]}"`], {
+      cwd: root,
+      env: cleanEnv(runtimeEnv({ LOOM: ensureBuilt() })),
+      stdout: "pipe",
+      stderr: "pipe",
+    });
     const [out, err] = await Promise.all([new Response(sh.stdout).text(), new Response(sh.stderr).text(), sh.exited]);
     expect(out).toContain("loom=0");
     expect(err).not.toMatch(/EPIPE|error/i);
@@ -362,7 +396,13 @@ describe("a full disk", () => {
       "$LOOM" down --grace 1; echo "down=$?"
     `;
     // Async: the release server answering the download lives in this test process.
-    const p = Bun.spawn(["unshare", "--mount", "--propagation", "private", "bash", "-c", script], { cwd: root, env: cleanEnv(runtimeEnv({ LOOM: ensureBuilt() })), stdout: "pipe", stderr: "pipe", timeout: 60_000 });
+    const p = Bun.spawn(["unshare", "--mount", "--propagation", "private", "bash", "-c", script], {
+      cwd: root,
+      env: cleanEnv(runtimeEnv({ LOOM: ensureBuilt() })),
+      stdout: "pipe",
+      stderr: "pipe",
+      timeout: 60_000,
+    });
     const [o, e] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
     const out = o + e;
     expect(existsSync(join(root, "flood.done"))).toBe(true);

@@ -173,7 +173,7 @@ describe("loom run", () => {
     expect(await leftIn(root)).toEqual([]);
   });
 
-  test("a clean exit is not restarted, unless restart = \"always\"", async () => {
+  test('a clean exit is not restarted, unless restart = "always"', async () => {
     const root = makeProject(["clean-exit.py"], '[agents.again]\nscript = "agents/again.py"\nrestart = "always"\n', { "agents/again.py": 'print("again: done", flush=True)\n' });
     const run = new LoomProcess(["run", ...FREE], root, { LOOM_CRASH_LOOP_LIMIT: "100" });
     await run.waitFor("clean-exit exited with code 0 (not restarted: it exited cleanly)");
@@ -289,9 +289,15 @@ describe("stopping", () => {
       writeFileSync(
         join(root, ".loom/state.json"),
         JSON.stringify({
-          version: 1, root, phase: "running", supervisor: { pid: 999999, startTime: "1", startedAt: Date.now(), detached: true },
-          bridge: { address: "127.0.0.1:1", mode: "full" }, logsDir: join(root, ".loom/logs"),
-          children: { agent: { name: "agent", kind: "agent", state: "running", pid: stranger.pid, pgid: stranger.pid, startTime: "12345", restarts: 0, logs: { out: "", err: "" } } },
+          version: 1,
+          root,
+          phase: "running",
+          supervisor: { pid: 999999, startTime: "1", startedAt: Date.now(), detached: true },
+          bridge: { address: "127.0.0.1:1", mode: "full" },
+          logsDir: join(root, ".loom/logs"),
+          children: {
+            agent: { name: "agent", kind: "agent", state: "running", pid: stranger.pid, pgid: stranger.pid, startTime: "12345", restarts: 0, logs: { out: "", err: "" } },
+          },
         }),
       );
       const down = await loom(["down", "--grace", "1"], root);

@@ -12,7 +12,10 @@ const list = defineCommand({
     const entries = listCache();
     if (args.json) return void process.stdout.write(JSON.stringify(entries, null, 2) + "\n");
     if (entries.length === 0) return void process.stdout.write(`no cached binaries in ${cacheDir()}\n`);
-    for (const e of entries) process.stdout.write(`${e.name.padEnd(20)} ${e.version.padEnd(10)} ${e.platform.padEnd(15)} ${(e.size / 1e6).toFixed(1).padStart(7)} MB  ${e.sha256 ? e.sha256.slice(0, 12) : "(no checksum)"}\n`);
+    for (const e of entries)
+      process.stdout.write(
+        `${e.name.padEnd(20)} ${e.version.padEnd(10)} ${e.platform.padEnd(15)} ${(e.size / 1e6).toFixed(1).padStart(7)} MB  ${e.sha256 ? e.sha256.slice(0, 12) : "(no checksum)"}\n`,
+      );
   },
 });
 
@@ -25,14 +28,19 @@ const path = defineCommand({
 });
 
 const clean = defineCommand({
-  meta: { name: "clean", description: "Remove cached binaries of one version, or everything loom cached", examples: ["loom cache clean --version 0.1.0", "loom cache clean --all"] } as never,
+  meta: {
+    name: "clean",
+    description: "Remove cached binaries of one version, or everything loom cached",
+    examples: ["loom cache clean --version 0.1.0", "loom cache clean --all"],
+  } as never,
   args: {
     version: { type: "string", description: "Remove the binaries of this version", valueHint: "V" },
     all: { type: "boolean", description: "Remove every cached binary, checksums.txt and loom's temporary files" },
     ...jsonArg,
   },
   async run({ args }) {
-    if (!args.version === !args.all) throw new LoomError("USAGE", "`loom cache clean` needs exactly one of --version V or --all", { hint: "loom cache clean --version 0.1.0, or loom cache clean --all" });
+    if (!args.version === !args.all)
+      throw new LoomError("USAGE", "`loom cache clean` needs exactly one of --version V or --all", { hint: "loom cache clean --version 0.1.0, or loom cache clean --all" });
     const result = await cleanCache({ version: args.version, all: args.all });
     if (args.json) return void process.stdout.write(JSON.stringify(result) + "\n");
     if (result.removed.length === 0) log.info(`nothing to remove in ${result.dir}`);

@@ -48,7 +48,9 @@ export function summary(project: ProjectConfig): string {
   const mcp = Object.entries(c.mcp);
   if (mcp.length === 0) out += row("mcp", "none");
   mcp.forEach(([name, s], i) => {
-    const env = Object.entries(s.env).map(([k, v]) => `${k}=${v}`).join(" ");
+    const env = Object.entries(s.env)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(" ");
     out += row(i === 0 ? "mcp" : "", `${name}  ${[s.command, ...s.args].join(" ")}${env ? `  env ${env}` : ""}`);
   });
   const agents = Object.keys(c.agents);

@@ -7,7 +7,10 @@ import { projectArg } from "../shared-args";
 
 function report(r: DownResult): void {
   if (r.problem) log.warn(`${r.problem}; nothing it names was trusted${r.problem.includes("unreadable") ? "" : " (remove the file if you did not put it there)"}`);
-  if (r.nothing) return log.info(`nothing is running in ${r.root}`);
+  if (r.nothing) {
+    log.info(`nothing is running in ${r.root}`);
+    return;
+  }
   const left = r.stopped.length ? `; stopped what it left: ${r.stopped.join(", ")}` : "";
   if (r.supervisor === "stopped") log.info(`stopped loom in ${r.root}${left}`);
   else if (r.supervisor === "starting") log.info(`stopped the loom that was still starting in ${r.root}`);
@@ -41,7 +44,10 @@ export default defineCommand({
     const failed = results.flatMap((r) => r.failed.map((f) => `${f} in ${r.root}`));
     if (failed.length) throw new LoomError("PROCESS", `could not stop: ${failed.join(", ")}`, { hint: "they may belong to another user; stop them by hand" });
     const killed = results.filter((r) => r.supervisor === "killed").map((r) => r.root);
-    if (killed.length) throw new LoomError("PROCESS", `the supervisor had to be killed in ${killed.join(", ")}`, { hint: "see .loom/logs/supervisor.log for what it was doing; `loom down --grace S` gives it longer" });
+    if (killed.length)
+      throw new LoomError("PROCESS", `the supervisor had to be killed in ${killed.join(", ")}`, {
+        hint: "see .loom/logs/supervisor.log for what it was doing; `loom down --grace S` gives it longer",
+      });
     if (args.all && results.length === 0) log.info("no project is running");
     process.exitCode = EXIT.ok;
   },

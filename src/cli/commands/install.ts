@@ -20,7 +20,11 @@ export default defineCommand({
   } as never,
   args: {
     ...projectArg,
-    mode: { type: "enum", options: ["full", "bridge-only", "all"], description: "Which runtime: full (loom-core), bridge-only (loom-bridge) or all (default: loom.toml's bridge.mode)" },
+    mode: {
+      type: "enum",
+      options: ["full", "bridge-only", "all"],
+      description: "Which runtime: full (loom-core), bridge-only (loom-bridge) or all (default: loom.toml's bridge.mode)",
+    },
     version: { type: "string", description: "Runtime version (default: loom.toml's bridge.version, else latest)", valueHint: "V" },
     ...binaryArgs,
   },

@@ -32,7 +32,12 @@ export default defineCommand({
     const rows = [["NAME", "STATE", "PID", "UPTIME", "RESTARTS", "LAST EXIT", "HEALTH"]];
     for (const p of status.processes) rows.push([p.name, p.state, p.pid ? String(p.pid) : "-", uptime(p.uptimeSec), String(p.restarts), p.lastExit ?? "-", p.health ?? "-"]);
     const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-    const lines = rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd());
+    const lines = rows.map((r) =>
+      r
+        .map((c, i) => c.padEnd(widths[i]!))
+        .join("  ")
+        .trimEnd(),
+    );
     const notes = status.processes.filter((p) => p.reason).map((p) => `${p.name}: ${p.reason}`);
     const dropped = status.dropped ? [`warning: ${status.dropped.writes} log or ledger writes were dropped (last: ${status.dropped.lastError})`] : [];
     const text = [head, ...problem, ...(status.error ? [`error: ${status.error}`] : []), ...dropped, "", ...lines, ...notes].join("\n");

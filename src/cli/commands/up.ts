@@ -22,7 +22,8 @@ export const runtimeArgs = {
 function port(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new LoomError("USAGE", `--${flag} must be a port number from 0 to 65535, not "${value}"`, { hint: `--${flag} 0 picks a free port` });
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new LoomError("USAGE", `--${flag} must be a port number from 0 to 65535, not "${value}"`, { hint: `--${flag} 0 picks a free port` });
   return n;
 }
 
@@ -72,7 +73,9 @@ export async function startCommand(args: RuntimeArgs, withAgents: boolean, agent
   log.info(`runtime: ${prepared.binary.path} (${prepared.binary.source}${prepared.binary.version ? `, ${prepared.binary.version}` : ""})`);
   if (args.detach) {
     const ledger = await startDetached(prepared, up, graceMs);
-    const agents = Object.values(ledger.children).filter((c) => c.kind === "agent").map((c) => c.name);
+    const agents = Object.values(ledger.children)
+      .filter((c) => c.kind === "agent")
+      .map((c) => c.name);
     process.stdout.write(
       [
         `loom is running in the background (supervisor pid ${ledger.supervisor.pid})`,

@@ -24,7 +24,10 @@ async function extract(kind: string) {
   mkdirSync(dest);
   const file = join(dest, NAME);
   const run = kind.startsWith("zip-") ? extractZipEntry(archive, NAME, file) : extractTarGzEntry(archive, NAME, file);
-  const error = await run.then(() => undefined, (e) => e as LoomError);
+  const error = await run.then(
+    () => undefined,
+    (e) => e as LoomError,
+  );
   return { error, outer, dest, file };
 }
 
@@ -78,7 +81,10 @@ describe("refused archives write nothing", () => {
   test("a file that is not an archive", async () => {
     const path = join(tempDir(), "junk.tar.gz");
     await Bun.write(path, "this is not gzip");
-    const error = await extractTarGzEntry(path, NAME, join(tempDir(), NAME)).then(() => undefined, (e) => e as LoomError);
+    const error = await extractTarGzEntry(path, NAME, join(tempDir(), NAME)).then(
+      () => undefined,
+      (e) => e as LoomError,
+    );
     expect(error).toBeInstanceOf(LoomError);
     expect(error!.message).toContain("is not a valid .tar.gz");
     expect(error!.exitCode).toBe(3);

@@ -35,8 +35,14 @@ describe("the Loom example projects", () => {
     expect(config.bridge).toEqual({ address: "127.0.0.1:50051", mode: "full", version: "latest", timeout_sec: 30 });
     expect(config.dashboard).toEqual({ enabled: true, host: "127.0.0.1", port: 3030 });
     expect(config.llm.deepseek).toEqual({
-      type: "http", base_url: "https://api.deepseek.com/v1", api_key: "sk-1", model: "deepseek-chat",
-      max_tokens: 4096, temperature: 0.7, timeout_sec: 30, extra: {},
+      type: "http",
+      base_url: "https://api.deepseek.com/v1",
+      api_key: "sk-1",
+      model: "deepseek-chat",
+      max_tokens: 4096,
+      temperature: 0.7,
+      timeout_sec: 30,
+      extra: {},
     });
     expect(config.llm.local!.timeout_sec).toBe(30); // default filled in
     expect(config.mcp["web-search"]).toEqual({ command: "npx", args: ["-y", "@modelcontextprotocol/server-brave-search"], env: { BRAVE_API_KEY: "b-2" } });
@@ -66,10 +72,14 @@ describe("finding and defaults", () => {
     const { config, file } = await loadProjectConfig(dir, { env: {} });
     expect(file).toBeUndefined();
     expect(config).toEqual({
-      name: undefined, version: "0.1.0", description: undefined,
+      name: undefined,
+      version: "0.1.0",
+      description: undefined,
       bridge: { address: "127.0.0.1:50051", mode: "full", version: "latest", timeout_sec: 30 },
       dashboard: { enabled: true, host: "127.0.0.1", port: 3030 },
-      llm: {}, mcp: {}, agents: {},
+      llm: {},
+      mcp: {},
+      agents: {},
     });
   });
 
@@ -136,7 +146,11 @@ describe("bad input: exit code 2 with file:line:column", () => {
     ["bad address", '[bridge]\naddress = "localhost"\n', /loom\.toml:2:11: `bridge\.address` must be host:port/],
     ["timeout zero", "[bridge]\ntimeout_sec = 0\n", /loom\.toml:2:15: `bridge\.timeout_sec` must be a number of at least 1/],
     ["llm not a table", 'llm = "x"\n', /loom\.toml:1:7: `llm` must be a table/],
-    ["required variable", '[llm.a]\napi_key = "${KEY:?put your key in .env}"\n', /loom\.toml:2:11: required variable KEY is missing: put your key in \.env \(used in `llm\.a\.api_key`\)/],
+    [
+      "required variable",
+      '[llm.a]\napi_key = "${KEY:?put your key in .env}"\n',
+      /loom\.toml:2:11: required variable KEY is missing: put your key in \.env \(used in `llm\.a\.api_key`\)/,
+    ],
     ["malformed variable", '[mcp.s]\ncommand = "x"\nargs = ["${A"]\n', /loom\.toml:3:8: unterminated `\$\{`.* in `mcp\.s\.args\[0\]`/],
     ["both base_url and api_base", '[llm.a]\nbase_url = "x"\napi_base = "y"\n', /loom\.toml:3:12: `llm\.a` sets both `base_url` and the older `api_base`/],
   ];
@@ -173,7 +187,8 @@ describe("bad input: exit code 2 with file:line:column", () => {
 describe("toEnvVars and redaction", () => {
   test("the runtime environment of the contract", async () => {
     const dir = projectWith({
-      "loom.toml": '[bridge]\naddress = "127.0.0.1:6001"\n[dashboard]\nport = 4000\n[llm.first]\napi_key = "k"\nbase_url = "http://x"\nmodel = "m"\n[llm.second]\nmodel = "other"\n[mcp.fs]\ncommand = "npx"\nargs = ["-y", "fs"]\n[mcp.fs.env]\nTOKEN = "t"\n',
+      "loom.toml":
+        '[bridge]\naddress = "127.0.0.1:6001"\n[dashboard]\nport = 4000\n[llm.first]\napi_key = "k"\nbase_url = "http://x"\nmodel = "m"\n[llm.second]\nmodel = "other"\n[mcp.fs]\ncommand = "npx"\nargs = ["-y", "fs"]\n[mcp.fs.env]\nTOKEN = "t"\n',
     });
     const { config } = await loadProjectConfig(dir, { env: {} });
     expect(toEnvVars(config, { OTEL_SERVICE_NAME: "mine" })).toEqual({
@@ -193,7 +208,8 @@ describe("toEnvVars and redaction", () => {
 
   test("secrets become *** (api_key, token, secret, password, every mcp env value)", async () => {
     const dir = projectWith({
-      "loom.toml": '[llm.a]\napi_key = "sk-real"\nmodel = "m"\n[mcp.s]\ncommand = "c"\n[mcp.s.env]\nPLAIN = "also-hidden"\n[custom]\ngithub_token = "ghp"\nclient_secret = "cs"\ndb_password = "pw"\nvisible = "v"\n',
+      "loom.toml":
+        '[llm.a]\napi_key = "sk-real"\nmodel = "m"\n[mcp.s]\ncommand = "c"\n[mcp.s.env]\nPLAIN = "also-hidden"\n[custom]\ngithub_token = "ghp"\nclient_secret = "cs"\ndb_password = "pw"\nvisible = "v"\n',
     });
     const { config } = await loadProjectConfig(dir, { env: {} });
     const shown = JSON.stringify(redactConfig(config));
@@ -207,7 +223,8 @@ describe("toEnvVars and redaction", () => {
   test("credentials inside URLs and MCP args that hold an expanded secret are hidden too", async () => {
     const dir = projectWith({
       ".env": "BRAVE_API_KEY=bsk-123456\n",
-      "loom.toml": '[llm.a]\nbase_url = "https://user:hunter22@llm.example/v1?api_key=abc123&model=x"\n[mcp.s]\ncommand = "npx"\nargs = ["--key", "${BRAVE_API_KEY}", "--x=${BRAVE_API_KEY}", "plain"]\n[workspace]\nhook = "https://ghp_tok3n@github.com/o/r?access_token=zz9&page=2"\n',
+      "loom.toml":
+        '[llm.a]\nbase_url = "https://user:hunter22@llm.example/v1?api_key=abc123&model=x"\n[mcp.s]\ncommand = "npx"\nargs = ["--key", "${BRAVE_API_KEY}", "--x=${BRAVE_API_KEY}", "plain"]\n[workspace]\nhook = "https://ghp_tok3n@github.com/o/r?access_token=zz9&page=2"\n',
     });
     const { config } = await loadProjectConfig(dir, { env: {} });
     const shown = redactConfig(config);

@@ -7,7 +7,7 @@ import { defaultHttpDeps, fetchText } from "../../src/binaries/http";
 import { LoomError } from "../../src/errors";
 import { tempDir } from "../helpers/tmp";
 
-let servers: { stop(force?: boolean): void }[] = [];
+const servers: { stop(force?: boolean): void }[] = [];
 afterEach(() => {
   for (const s of servers.splice(0)) s.stop(true);
 });
@@ -22,7 +22,10 @@ function serve(fetch: (req: Request, n: number) => Response | Promise<Response>)
 const deps = (env: Record<string, string>) => ({ ...defaultHttpDeps({ LOOM_DOWNLOAD_RETRIES: "0", LOOM_RETRY_BASE_MS: "1", ...env }) });
 
 async function failure(p: Promise<unknown>): Promise<LoomError> {
-  const e = await p.then(() => undefined, (x) => x);
+  const e = await p.then(
+    () => undefined,
+    (x) => x,
+  );
   if (!(e instanceof LoomError)) throw new Error(`expected a LoomError, got ${e}`);
   expect(e.exitCode).toBe(3);
   return e;
@@ -31,7 +34,14 @@ async function failure(p: Promise<unknown>): Promise<LoomError> {
 /** A body that sends `bytes` every `everyMs`, forever (until the client goes). */
 function trickle(bytes: number, everyMs: number): Response {
   let timer: ReturnType<typeof setInterval>;
-  return new Response(new ReadableStream({ start: (c) => void (timer = setInterval(() => c.enqueue(new Uint8Array(bytes)), everyMs)), cancel: () => clearInterval(timer) }));
+  return new Response(
+    new ReadableStream({
+      start(c) {
+        timer = setInterval(() => c.enqueue(new Uint8Array(bytes)), everyMs);
+      },
+      cancel: () => clearInterval(timer),
+    }),
+  );
 }
 
 describe("download limits", () => {

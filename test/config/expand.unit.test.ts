@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { expandString, expandValues, type ExpandWarning } from "../../src/config/expand";
-import { LoomError } from "../../src/errors";
+import type { LoomError } from "../../src/errors";
 
 const env = { SET: "value", EMPTY: "", HOST: "db", PORT: "5432", NESTED: "SET" };
 

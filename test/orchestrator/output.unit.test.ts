@@ -32,7 +32,12 @@ describe("loom logs -f", () => {
 });
 
 function sinkStream(): Writable & { text: string } {
-  const s = new Writable({ write: (chunk, _enc, done) => ((s.text += chunk.toString()), done()) }) as Writable & { text: string };
+  const s = new Writable({
+    write: (chunk, _enc, done) => {
+      s.text += chunk.toString();
+      done();
+    },
+  }) as Writable & { text: string };
   s.text = "";
   return s;
 }

@@ -79,7 +79,12 @@ describe("release and cache names", () => {
     expect(listedAssets(`${hex}  a.tar.gz\n${hex}  b.zip\n`)).toEqual(["a.tar.gz", "b.zip"]);
   });
   test("cached file names parse back; the cache dir follows XDG and LOOM_CACHE_DIR", () => {
-    expect(parseCachedFileName("loom-bridge-v0.1.0-linux-x86_64")).toEqual({ file: "loom-bridge-v0.1.0-linux-x86_64", name: "loom-bridge", version: "0.1.0", platform: "linux-x86_64" });
+    expect(parseCachedFileName("loom-bridge-v0.1.0-linux-x86_64")).toEqual({
+      file: "loom-bridge-v0.1.0-linux-x86_64",
+      name: "loom-bridge",
+      version: "0.1.0",
+      platform: "linux-x86_64",
+    });
     expect(parseCachedFileName("checksums.txt")).toBeUndefined();
     expect(cacheDir({ HOME: "/h" })).toBe("/h/.cache/loom/bin");
     expect(cacheDir({ HOME: "/h", XDG_CACHE_HOME: "/x" })).toBe("/x/loom/bin");

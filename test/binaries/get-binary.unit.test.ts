@@ -30,7 +30,11 @@ function setup(specs: AssetSpec[] = [{ name: "loom-core", version: "0.1.0" }], l
 /** Every file in the cache dir with its content hash, to prove a failure changed nothing (the empty flock file aside). */
 function snapshot(dir: string): Record<string, string> {
   if (!existsSync(dir)) return {};
-  return Object.fromEntries(readdirSync(dir).filter((f) => f !== ".lock-install").map((f) => [f, sha256(readFileSync(join(dir, f)))]));
+  return Object.fromEntries(
+    readdirSync(dir)
+      .filter((f) => f !== ".lock-install")
+      .map((f) => [f, sha256(readFileSync(join(dir, f)))]),
+  );
 }
 
 async function failure(p: Promise<unknown>): Promise<LoomError> {
@@ -148,7 +152,13 @@ describe("local builds and overrides", () => {
 
 describe("latest", () => {
   test("resolves through the mirror's latest.txt, is remembered, and never cached as 'latest'", async () => {
-    const { get, server, cache } = setup([{ name: "loom-core", version: "0.1.0" }, { name: "loom-core", version: "0.2.0" }], "v0.2.0");
+    const { get, server, cache } = setup(
+      [
+        { name: "loom-core", version: "0.1.0" },
+        { name: "loom-core", version: "0.2.0" },
+      ],
+      "v0.2.0",
+    );
     const r = await get({ version: "latest" });
     expect(r.version).toBe("0.2.0");
     await get({ version: "latest" });
@@ -157,7 +167,10 @@ describe("latest", () => {
   });
 
   test("offline, the newest cached version is used with a warning", async () => {
-    const { get, server, warnings } = setup([{ name: "loom-core", version: "0.1.0" }, { name: "loom-core", version: "0.3.0" }]);
+    const { get, server, warnings } = setup([
+      { name: "loom-core", version: "0.1.0" },
+      { name: "loom-core", version: "0.3.0" },
+    ]);
     await get({ version: "0.1.0" });
     await get({ version: "0.3.0" });
     server.stop();
@@ -267,13 +280,35 @@ describe("failures leave the cache as it was", () => {
   test("a body cut short without a length is caught by the checksum", async () => {
     const ctx = setup();
     const bytes = readFileSync(join(ctx.root, `v0.1.0/loom-core-0.1.0-${TAG}.tar.gz`));
-    ctx.server.on(`/v0.1.0/loom-core-0.1.0-${TAG}.tar.gz`, () => new Response(new ReadableStream({ start(c) { c.enqueue(bytes.subarray(0, bytes.length >> 1)); c.close(); } })));
+    ctx.server.on(
+      `/v0.1.0/loom-core-0.1.0-${TAG}.tar.gz`,
+      () =>
+        new Response(
+          new ReadableStream({
+            start(c) {
+              c.enqueue(bytes.subarray(0, bytes.length >> 1));
+              c.close();
+            },
+          }),
+        ),
+    );
     await expectFailure(ctx, "checksum mismatch");
   });
 
   test("stalled transfer: gives up after the stall timeout", async () => {
     const ctx = setup();
-    ctx.server.on(`/v0.1.0/loom-core-0.1.0-${TAG}.tar.gz`, () => new Response(new ReadableStream({ start(c) { c.enqueue(new Uint8Array(10)); } }), { headers: { "content-length": "1000" } }));
+    ctx.server.on(
+      `/v0.1.0/loom-core-0.1.0-${TAG}.tar.gz`,
+      () =>
+        new Response(
+          new ReadableStream({
+            start(c) {
+              c.enqueue(new Uint8Array(10));
+            },
+          }),
+          { headers: { "content-length": "1000" } },
+        ),
+    );
     await expectFailure(ctx, /no data for 0\.3s/, 3, { LOOM_DOWNLOAD_TIMEOUT_SEC: "0.3", LOOM_DOWNLOAD_RETRIES: "1" });
   });
 
@@ -320,7 +355,10 @@ describe("what is sent where", () => {
 });
 
 test("a second version is added beside the first, both recorded", async () => {
-  const ctx = setup([{ name: "loom-core", version: "0.1.0" }, { name: "loom-core", version: "0.2.0" }]);
+  const ctx = setup([
+    { name: "loom-core", version: "0.1.0" },
+    { name: "loom-core", version: "0.2.0" },
+  ]);
   await ctx.get({ version: "0.1.0" });
   await ctx.get({ version: "0.2.0" });
   expect([...readChecksums(ctx.cache).keys()].sort()).toEqual([cachedFileName("loom-core", "0.1.0", TAG), cachedFileName("loom-core", "0.2.0", TAG)]);
