@@ -1,6 +1,6 @@
 #!/usr/bin/env bun
 /** Entry point of the `loom` executable. */
-import { runCli } from "./runner";
+import { LOOM_VERSION } from "../version";
 
 /**
  * Ends with `code` once output has drained. Exiting naturally lets Bun flush stdout into a pipe
@@ -29,6 +29,10 @@ if (first === "__watchdog") {
     process.stderr.write(formatError(error, true));
     finish(exitCodeOf(error));
   }
+} else if (process.argv.length === 3 && ["--version", "-v", "-V"].includes(first!)) {
+  // Answered before the CLI's modules load: `loom --version` is what scripts and installers run.
+  process.stdout.write(`loom ${LOOM_VERSION}\n`);
 } else {
+  const { runCli } = await import("./runner");
   finish(await runCli(process.argv.slice(2)));
 }
