@@ -4,7 +4,7 @@
  * download itself (install.ts).
  */
 import { existsSync } from "node:fs";
-import { basename } from "pathe";
+import { basename, relative } from "pathe";
 import { LoomError } from "../errors";
 import { assertTrustedCache, binaryPath, cacheDir, readChecksums, removeCached, cachedFileName, type Env } from "./cache";
 import { rememberVerified, verifiedUnchanged } from "./verified";
@@ -15,7 +15,7 @@ import { resolveLatest } from "./latest";
 import { findLocalBuild } from "./local";
 import { PATH_OVERRIDE_ENV } from "./names";
 import { platformTag, type PlatformTag } from "./platform";
-import { isExecutable, probeVersion, sha256File } from "./probe";
+import { isExecutable, sha256File } from "./probe";
 
 export interface GetBinaryOptions {
   name: string;
@@ -29,6 +29,8 @@ export interface GetBinaryOptions {
   http?: Partial<HttpDeps>;
   /** What loom tells the user: which source was used, why a cached file was dropped, progress. */
   hooks?: InstallHooks;
+  /** The flag of the command that was run for picking a version, named in hints. */
+  versionFlag?: string;
 }
 
 export type BinarySource = "override" | "local" | "cache" | "download";
@@ -46,11 +48,14 @@ function overrideFor(name: string, env: Env): BinaryResult | undefined {
   if (!variable || !path) return undefined;
   if (!existsSync(path)) throw new LoomError("CONFIG", `${variable} points to ${path}, which does not exist`, { hint: `fix or unset ${variable}` });
   if (!isExecutable(path)) throw new LoomError("CONFIG", `${variable} points to ${path}, which is not executable`, { hint: `chmod +x ${path}, or unset ${variable}` });
-  return { path, source: "override", version: probeVersion(path).version };
+  return { path, source: "override" }; // used as it is: never run to learn what it is
 }
 
-/** Why a cached binary cannot be used, or undefined when it is good. */
-export async function cachedProblem(path: string, expectedVersion: string, env: Env): Promise<string | undefined> {
+/**
+ * Why a cached binary cannot be used, or undefined when it is good. Its identity is its SHA-256 in
+ * checksums.txt and the version in its name: it is never run to ask.
+ */
+export async function cachedProblem(path: string, env: Env): Promise<string | undefined> {
   if (!isExecutable(path)) return "it is not executable";
   const dir = cacheDir(env);
   const file = basename(path);
@@ -61,10 +66,15 @@ export async function cachedProblem(path: string, expectedVersion: string, env: 
     if (actual !== recorded) return `its SHA-256 ${actual} does not match checksums.txt (${recorded})`;
     rememberVerified(dir, file, recorded);
   }
-  const probe = probeVersion(path);
-  if (!probe.ok) return `\`--version\` failed (${probe.output.split("\n")[0] || "no output"})`;
-  if (probe.version !== expectedVersion) return `it reports version ${probe.version ?? "(none)"}, not ${expectedVersion}`;
   return undefined;
+}
+
+/** "target/release/loom-bridge-server (local build)", "~/.cache/.../loom-core-v0.1.0-... (cache, v0.1.0)". */
+export function describeBinary(b: BinaryResult, projectDir: string): string {
+  const rel = relative(projectDir, b.path);
+  const shown = b.source === "local" && !rel.startsWith("..") ? rel : b.path;
+  const how = { override: "path from the environment", local: "local build", cache: "cache", download: "verified download" }[b.source];
+  return `${shown} (${how}${b.version ? `, v${b.version}` : ""})`;
 }
 
 export async function getBinary(options: GetBinaryOptions): Promise<BinaryResult> {
@@ -78,8 +88,8 @@ export async function getBinary(options: GetBinaryOptions): Promise<BinaryResult
 
   const preferDebug = options.preferDebug ?? env.LOOM_PREFER_DEBUG === "1";
   if (!options.forceDownload) {
-    const local = findLocalBuild(options.name, options.projectDir ?? process.cwd(), tag, preferDebug);
-    if (local) return { path: local.path, source: "local", version: probeVersion(local.path).version };
+    const local = findLocalBuild(options.name, options.projectDir ?? process.cwd(), tag, preferDebug, env);
+    if (local) return { path: local.path, source: "local" };
   }
 
   assertTrustedCache(cacheDir(env)); // before anything in it is read: "latest", checksums, binaries
@@ -93,7 +103,7 @@ export async function getBinary(options: GetBinaryOptions): Promise<BinaryResult
 
   const path = binaryPath(options.name, version, tag, env);
   if (!options.forceDownload && existsSync(path)) {
-    const problem = await cachedProblem(path, version, env);
+    const problem = await cachedProblem(path, env);
     if (!problem) return { path, source: "cache", version };
     hooks.onWarn?.(`removing cached ${cachedFileName(options.name, version, tag)}: ${problem}; fetching it again`);
     removeCached(cacheDir(env), cachedFileName(options.name, version, tag));
@@ -103,6 +113,6 @@ export async function getBinary(options: GetBinaryOptions): Promise<BinaryResult
     throw new LoomError("DOWNLOAD", `LOOM_OFFLINE=1 and ${options.name} ${version} for ${tag} is not in the cache (${cacheDir(env)})`, {
       hint: `run \`loom install --version ${version}\` with network access first, or unset LOOM_OFFLINE`,
     });
-  await installRelease({ name: options.name, version, tag, http, hooks, force: options.forceDownload ?? false });
+  await installRelease({ name: options.name, version, tag, http, hooks, force: options.forceDownload ?? false, versionFlag: options.versionFlag });
   return { path, source: "download", version };
 }

@@ -11,8 +11,10 @@ import { downloadToFile, type DownloadProgress } from "./download";
 import { fetchWithRetry, releaseBase, type HttpDeps } from "./http";
 import { withLock } from "./lock";
 import { exeName, isWindowsTag, type PlatformTag } from "./platform";
-import { probeVersion, sha256File } from "./probe";
-import { assetName, assetUrl, listedAssets, publishedChecksum } from "./release";
+import { WORKSPACE_BINARY } from "./names";
+import { sha256File } from "./probe";
+import { CHECKSUM_LISTS, assetName, assetUrl, locateAsset } from "./release";
+import { releaseTag } from "./versions";
 import { extractTarGzEntry } from "./tar";
 import { rememberVerified } from "./verified";
 import { extractZipEntry } from "./zip";
@@ -33,16 +35,28 @@ export interface InstallRequest {
   hooks: InstallHooks;
   /** Download even when another process cached it meanwhile. */
   force: boolean;
+  /** The flag that picks the version in the command that was run (`up` and `run` say --runtime-version). */
+  versionFlag?: string;
 }
 
-function notFound(req: InstallRequest, url: string, checksumsTxt?: string): LoomError {
-  const assets = checksumsTxt ? listedAssets(checksumsTxt) : [];
-  const details = assets.length ? [`release v${req.version} has: ${assets.join(", ")}`] : [];
-  const what = assets.length ? `release v${req.version} has no ${req.name} for ${req.tag}` : `release v${req.version} or its ${req.name} asset for ${req.tag} does not exist`;
-  return new LoomError("DOWNLOAD", `${what} (404 from ${url})`, {
+function notFound(req: InstallRequest, candidates: string[], listed: string[]): LoomError {
+  const details = listed.length ? [`release v${req.version} has: ${listed.join(", ")}`] : [];
+  const what = listed.length ? `release v${req.version} has no runtime for ${req.tag}` : `release v${req.version} or its runtime for ${req.tag} does not exist`;
+  return new LoomError("DOWNLOAD", `${what} (tried ${candidates.join(", ")} at ${assetUrl(releaseBase(req.http.env), req.version, "")})`, {
     details,
-    hint: `check the version ([bridge] version in loom.toml or --version), the mode, and LOOM_DOWNLOAD_BASE_URL; or build the runtime locally (target/release/${req.name})`,
+    hint: `check the version ([bridge] version in loom.toml or ${req.versionFlag ?? "--version"}) and LOOM_DOWNLOAD_BASE_URL; or build the runtime: \`cargo build --release -p loom-bridge --bin loom-bridge-server\` in a loom checkout, which loom finds in target/release`,
   });
+}
+
+/** The asset names a release may use for the runtime `name`, best first (docs/runtime-contract.md "Releases"). */
+export function candidateAssets(name: string, version: string, tag: PlatformTag): string[] {
+  return [...new Set([name, WORKSPACE_BINARY, "loom-core"])].map((n) => assetName(n, version, tag));
+}
+
+/** The executable inside an asset: the asset's own binary name, or the workspace's. */
+function entryNames(asset: string, version: string, tag: PlatformTag, name: string): string[] {
+  const own = asset.slice(0, asset.indexOf(`-${releaseTag(version).slice(1)}-${tag}`));
+  return [...new Set([own, name, WORKSPACE_BINARY])].map((n) => exeName(n, tag));
 }
 
 export async function installRelease(req: InstallRequest): Promise<void> {
@@ -69,56 +83,59 @@ async function installLocked(req: InstallRequest, dir: string, file: string, tar
   // Another process may have installed it while this one waited for the lock.
   if (!req.force && existsSync(target) && readChecksums(dir).has(file)) return;
   const env = req.http.env;
-  const asset = assetName(req.name, req.version, req.tag);
-  const url = assetUrl(releaseBase(env), req.version, asset);
-
-  const published = await publishedChecksum(req.version, asset, req.http);
+  const candidates = candidateAssets(req.name, req.version, req.tag);
+  const published = await locateAsset(req.version, candidates, req.http);
+  let asset = published.asset;
   if (!published.sha256) {
-    // Say "does not exist" rather than "no checksum" when the asset itself is missing.
-    const probe = await fetchWithRetry(url, req.http);
-    await probe.body?.cancel().catch(() => {});
-    if (probe.status === 404) throw notFound(req, url, published.checksumsTxt);
+    // Say "does not exist" rather than "no checksum" when no candidate asset is there at all.
+    for (const candidate of candidates) {
+      const probe = await fetchWithRetry(assetUrl(releaseBase(env), req.version, candidate), req.http);
+      await probe.body?.cancel().catch(() => {});
+      if (probe.ok) {
+        asset = candidate;
+        break;
+      }
+    }
+    if (!asset) throw notFound(req, candidates, published.listed);
     if (env.LOOM_CHECKSUM_IGNORE_MISSING !== "1")
-      throw new LoomError("VERIFY", `no checksum is published for ${url} (neither ${asset}.sha256 nor an entry in checksums.txt)`, {
-        hint: "nothing was installed; ask the release's publisher for checksums, or set LOOM_CHECKSUM_IGNORE_MISSING=1 to install it unverified at your own risk",
-      });
+      throw new LoomError(
+        "VERIFY",
+        `no checksum is published for ${assetUrl(releaseBase(env), req.version, asset)} (neither ${asset}.sha256 nor an entry in ${CHECKSUM_LISTS.join(", ")})`,
+        {
+          hint: "nothing was installed; ask the release's publisher for checksums, or set LOOM_CHECKSUM_IGNORE_MISSING=1 to install it unverified at your own risk",
+        },
+      );
     req.hooks.onWarn?.(`LOOM_CHECKSUM_IGNORE_MISSING=1: installing ${asset} WITHOUT checksum verification`);
   }
+  const chosen: string = asset!;
+  const url = assetUrl(releaseBase(env), req.version, chosen);
 
   const work = mkdtempSync(join(dir, `${TEMP_PREFIX}${file}-`));
   try {
-    const archive = join(work, asset);
+    const archive = join(work, chosen);
     req.hooks.onInfo?.(`downloading ${url}`);
     const started = Date.now();
-    const result = await downloadToFile(url, archive, req.http, { onProgress: (p) => req.hooks.onProgress?.(asset, p) });
+    const result = await downloadToFile(url, archive, req.http, { onProgress: (p) => req.hooks.onProgress?.(chosen, p) });
     if ("status" in result) {
-      if (result.status === 404) throw notFound(req, url, published.checksumsTxt);
+      if (result.status === 404) throw notFound(req, candidates, published.listed);
       throw new LoomError("DOWNLOAD", `${url} answered HTTP ${result.status}`, { hint: "try again later, or use a mirror with LOOM_DOWNLOAD_BASE_URL" });
     }
-    req.hooks.onDone?.(asset, result.size, Date.now() - started);
+    req.hooks.onDone?.(chosen, result.size, Date.now() - started);
     if (published.sha256 && result.sha256 !== published.sha256)
-      throw new LoomError("VERIFY", `checksum mismatch for ${asset}: expected ${published.sha256}, got ${result.sha256}`, {
+      throw new LoomError("VERIFY", `checksum mismatch for ${chosen}: expected ${published.sha256}, got ${result.sha256}`, {
         details: [`expected (from ${published.source}): ${published.sha256}`, `downloaded:  ${result.sha256}`],
         hint: "nothing was installed. The download was corrupted or tampered with: try again, and check LOOM_DOWNLOAD_BASE_URL and any proxy",
       });
 
     // Extract into a fresh, empty directory: nothing there for an archive to aim at.
     const outDir = mkdtempSync(join(work, "x-"));
-    const exe = exeName(req.name, req.tag);
-    const extracted = join(outDir, exe);
-    if (isWindowsTag(req.tag)) await extractZipEntry(archive, exe, extracted);
-    else await extractTarGzEntry(archive, exe, extracted);
+    const extracted = join(outDir, exeName(req.name, req.tag));
+    const names = entryNames(chosen, req.version, req.tag, req.name);
+    if (isWindowsTag(req.tag)) await extractZipEntry(archive, names, extracted);
+    else await extractTarGzEntry(archive, names, extracted);
     chmodSync(extracted, 0o755);
-
-    const probe = probeVersion(extracted);
-    if (!probe.ok)
-      throw new LoomError("VERIFY", `${req.name} from ${asset} does not run: \`--version\` failed (${probe.output.split("\n")[0] || "no output"})`, {
-        hint: `nothing was installed; the asset may be built for another platform than ${req.tag}`,
-      });
-    if (probe.version !== req.version)
-      throw new LoomError("VERIFY", `${asset} holds ${req.name} ${probe.version ?? "(unknown version)"}, not ${req.version}`, {
-        hint: "the release is mislabelled; report it, or pin another version",
-      });
+    // Never run to ask what it is (it would start serving): its identity is the verified SHA-256
+    // of its asset and the version in its name.
 
     const sha = await sha256File(extracted);
     renameSync(extracted, target);

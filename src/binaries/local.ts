@@ -1,6 +1,7 @@
 /**
- * Local builds of the runtime: `target/release` and `target/debug` (debug first when asked), from
- * the project directory upward to the nearest Cargo workspace root.
+ * Local builds of the runtime: `$CARGO_TARGET_DIR/{release,debug}` when it is set, then
+ * `target/release` and `target/debug` (debug first when asked) from the project directory upward to
+ * the nearest Cargo workspace root. A build found is used as it is, never run to ask what it is.
  */
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "pathe";
@@ -35,13 +36,20 @@ export interface LocalBuild {
   profile: "release" | "debug";
 }
 
-export function findLocalBuild(name: string, projectDir: string, tag: PlatformTag, preferDebug = false): LocalBuild | undefined {
+export function findLocalBuild(
+  name: string,
+  projectDir: string,
+  tag: PlatformTag,
+  preferDebug = false,
+  env: Record<string, string | undefined> = process.env,
+): LocalBuild | undefined {
   const profiles: LocalBuild["profile"][] = preferDebug ? ["debug", "release"] : ["release", "debug"];
   const names = [...new Set([name, WORKSPACE_BINARY])].map((n) => exeName(n, tag));
-  for (const dir of searchDirs(projectDir))
+  const targets = [...(env.CARGO_TARGET_DIR ? [resolve(projectDir, env.CARGO_TARGET_DIR)] : []), ...searchDirs(projectDir).map((d) => join(d, "target"))];
+  for (const target of targets)
     for (const profile of profiles)
       for (const file of names) {
-        const path = join(dir, "target", profile, file);
+        const path = join(target, profile, file);
         if (statSync(path, { throwIfNoEntry: false })?.isFile()) return { path, profile };
       }
   return undefined;

@@ -1,8 +1,9 @@
-/** Asking a binary what it is: `<binary> --version` prints `<name> <version>`. */
+/**
+ * What loom may know of a binary without running it: whether it is executable, and its SHA-256.
+ * A runtime binary is never executed to learn what it is (`loom-bridge-server --version` starts
+ * serving; docs/runtime-contract.md "The binary").
+ */
 import { accessSync, constants } from "node:fs";
-import { parseVersionOutput } from "./versions";
-
-export const VERSION_TIMEOUT_MS = 10_000;
 
 export function isExecutable(path: string): boolean {
   try {
@@ -10,22 +11,6 @@ export function isExecutable(path: string): boolean {
     return true;
   } catch {
     return false;
-  }
-}
-
-export interface VersionProbe {
-  version?: string;
-  output: string;
-  ok: boolean;
-}
-
-export function probeVersion(path: string): VersionProbe {
-  try {
-    const r = Bun.spawnSync([path, "--version"], { stdout: "pipe", stderr: "pipe", stdin: "ignore", timeout: VERSION_TIMEOUT_MS });
-    const output = (r.stdout.toString() + r.stderr.toString()).trim();
-    return { ok: r.exitCode === 0, output, version: r.exitCode === 0 ? parseVersionOutput(r.stdout.toString()) : undefined };
-  } catch (error) {
-    return { ok: false, output: (error as Error).message };
   }
 }
 

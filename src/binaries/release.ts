@@ -14,11 +14,14 @@ export function assetUrl(base: string, version: string, asset: string): string {
 
 const HEX = /^[0-9a-fA-F]{64}$/;
 
-/** `<hex>` or `<hex>  <file>` (a `*` before the file name means binary mode, as sha256sum writes). */
-export function parseShaFile(text: string, asset: string): string | undefined {
+/**
+ * `<hex>` or `<hex>  <file>` (a `*` before the file name means binary mode, as sha256sum writes).
+ * A bare `<hex>` counts only in the asset's own `.sha256` file, never in a list of many.
+ */
+export function parseShaFile(text: string, asset: string, list = false): string | undefined {
   for (const line of text.split(/\r?\n/)) {
     const [hex, file] = line.trim().split(/\s+\*?/, 2);
-    if (hex && HEX.test(hex) && (file === undefined || file === asset || file.endsWith(`/${asset}`))) return hex.toLowerCase();
+    if (hex && HEX.test(hex) && ((file === undefined && !list) || file === asset || file?.endsWith(`/${asset}`))) return hex.toLowerCase();
   }
   return undefined;
 }
@@ -33,34 +36,55 @@ export function listedAssets(text: string): string[] {
 
 const getText = (url: string, deps: HttpDeps) => fetchText(url, deps);
 
-export interface PublishedChecksum {
+/** Checksum files a release may publish beside its assets, in the order they are tried. */
+export const CHECKSUM_LISTS = ["checksums.txt", "SHA256SUMS.txt", "SHA256SUMS"];
+
+export interface LocatedAsset {
+  /** The asset file name, when one of the candidates is known to the release. */
+  asset?: string;
   sha256?: string;
-  /** Where it came from, for messages. */
+  /** Where the checksum came from, for messages. */
   source?: string;
-  /** The release's checksums.txt, when it was fetched (for listing assets on a 404). */
-  checksumsTxt?: string;
+  /** Every asset the release's checksum lists name (for a 404's message). */
+  listed: string[];
 }
 
-/** The expected SHA-256 of `asset`: from `<asset>.sha256`, else from the release's checksums.txt. */
-export async function publishedChecksum(version: string, asset: string, deps: HttpDeps): Promise<PublishedChecksum> {
+/**
+ * Which of `candidates` (asset names, best first) the release publishes, and its expected SHA-256:
+ * from `<asset>.sha256`, else from checksums.txt, SHA256SUMS.txt or SHA256SUMS (the three release
+ * layouts of docs/runtime-contract.md "Releases"). No checksum found: `sha256` is undefined.
+ */
+export async function locateAsset(version: string, candidates: string[], deps: HttpDeps): Promise<LocatedAsset> {
   const base = releaseBase(deps.env);
-  const shaUrl = `${assetUrl(base, version, asset)}.sha256`;
-  const sha = await getText(shaUrl, deps);
-  if (sha.text !== undefined) {
-    const hex = parseShaFile(sha.text, asset);
-    if (!hex)
-      throw new LoomError("VERIFY", `${shaUrl} does not hold a SHA-256 for ${asset}`, { hint: "the mirror serves a broken checksum file; fix it or use the official release" });
-    return { sha256: hex, source: shaUrl };
+  let failedStatus = 0;
+  for (const asset of candidates) {
+    const shaUrl = `${assetUrl(base, version, asset)}.sha256`;
+    const sha = await getText(shaUrl, deps);
+    if (sha.text !== undefined) {
+      const hex = parseShaFile(sha.text, asset);
+      if (!hex)
+        throw new LoomError("VERIFY", `${shaUrl} does not hold a SHA-256 for ${asset}`, { hint: "the mirror serves a broken checksum file; fix it or use the official release" });
+      return { asset, sha256: hex, source: shaUrl, listed: [] };
+    }
+    if (sha.status >= 500) failedStatus = sha.status;
   }
-  const listUrl = assetUrl(base, version, "checksums.txt");
-  const list = await getText(listUrl, deps);
-  if (list.text !== undefined) {
-    const hex = parseShaFile(list.text, asset);
-    return hex ? { sha256: hex, source: listUrl, checksumsTxt: list.text } : { checksumsTxt: list.text };
+  const listed: string[] = [];
+  for (const list of CHECKSUM_LISTS) {
+    const listUrl = assetUrl(base, version, list);
+    const r = await getText(listUrl, deps);
+    if (r.text === undefined) {
+      if (r.status >= 500) failedStatus = r.status;
+      continue;
+    }
+    listed.push(...listedAssets(r.text));
+    for (const asset of candidates) {
+      const hex = parseShaFile(r.text, asset, true);
+      if (hex) return { asset, sha256: hex, source: listUrl, listed };
+    }
   }
-  if (sha.status >= 500 || list.status >= 500)
-    throw new LoomError("DOWNLOAD", `the release server failed (HTTP ${Math.max(sha.status, list.status)}) for ${listUrl}`, {
+  if (failedStatus && listed.length === 0)
+    throw new LoomError("DOWNLOAD", `the release server failed (HTTP ${failedStatus}) for ${assetUrl(base, version, "")}`, {
       hint: "try again later, or use a mirror with LOOM_DOWNLOAD_BASE_URL",
     });
-  return {};
+  return { listed };
 }

@@ -98,7 +98,7 @@ function paxPath(records: string): string | undefined {
  * `destFile` with mode 0755. Refuses the archive if any entry is unsafe, if the entry appears
  * twice, or if it is missing.
  */
-export async function extractTarGzEntry(archive: string, entryName: string, destFile: string): Promise<void> {
+export async function extractTarGzEntry(archive: string, entryName: string | string[], destFile: string): Promise<void> {
   try {
     await extract(archive, entryName, destFile);
   } catch (error) {
@@ -107,7 +107,9 @@ export async function extractTarGzEntry(archive: string, entryName: string, dest
   }
 }
 
-async function extract(archive: string, entryName: string, destFile: string): Promise<void> {
+async function extract(archive: string, entryNames: string | string[], destFile: string): Promise<void> {
+  const names = [entryNames].flat();
+  const entryName = names.join(" or ");
   const file = Bun.file(archive);
   const limit = entryLimit(file.size);
   const stream = file.stream().pipeThrough(new DecompressionStream("gzip"));
@@ -139,7 +141,7 @@ async function extract(archive: string, entryName: string, destFile: string): Pr
     const name = nextName ?? (prefix ? `${prefix}/${text(header.subarray(0, 100))}` : text(header.subarray(0, 100)));
     nextName = undefined;
     const path = checkEntry(archive, name, kind);
-    if (kind === "file" && path === entryName) {
+    if (kind === "file" && names.includes(path)) {
       if (found) refuseArchive(archive, `it contains ${entryName} twice`);
       if (size > limit) refuseArchive(archive, `${entryName} says it is ${size} bytes, more than loom accepts (${limit})`);
       found = true;

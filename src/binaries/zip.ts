@@ -15,7 +15,7 @@ const S_IFLNK = 0o120000;
 const S_IFREG = 0o100000;
 const S_IFDIR = 0o040000;
 
-export async function extractZipEntry(archive: string, entryName: string, destFile: string): Promise<void> {
+export async function extractZipEntry(archive: string, entryName: string | string[], destFile: string): Promise<void> {
   try {
     await extract(archive, entryName, destFile);
   } catch (error) {
@@ -24,7 +24,9 @@ export async function extractZipEntry(archive: string, entryName: string, destFi
   }
 }
 
-async function extract(archive: string, entryName: string, destFile: string): Promise<void> {
+async function extract(archive: string, entryNames: string | string[], destFile: string): Promise<void> {
+  const names = [entryNames].flat();
+  const entryName = names.join(" or ");
   const file = Bun.file(archive);
   const size = file.size;
   const tailLength = Math.min(size, 65_557);
@@ -59,7 +61,7 @@ async function extract(archive: string, entryName: string, destFile: string): Pr
     const isDir = name.endsWith("/") || type === S_IFDIR;
     const kind = type === S_IFLNK ? "link" : isDir ? "directory" : type === 0 || type === S_IFREG ? "file" : "special";
     const path = checkEntry(archive, name, kind);
-    if (kind !== "file" || path !== entryName) continue;
+    if (kind !== "file" || !names.includes(path)) continue;
     if (found) refuseArchive(archive, `it contains ${entryName} twice`);
     found = { method, compressed, size: uncompressed, local };
   }

@@ -1,5 +1,9 @@
-/** The environment handed to the runtime and the agents (../shared/RUNTIME-CONTRACT.md). */
-import type { LoomConfig } from "./types";
+/**
+ * The environment handed to the runtime and the agents (docs/runtime-contract.md "Environment it
+ * reads"). The runtime reads LOOM_BRIDGE_ADDR, LOOM_DASHBOARD*, LOOM_MCP_SERVERS, VLLM_* and
+ * REQUEST_TIMEOUT_MS; agents read LOOM_BRIDGE_ADDR and OTEL_*. Nothing reads LOOM_LLM_*.
+ */
+import type { LlmProviderConfig, LoomConfig } from "./types";
 
 export const OTEL_DEFAULTS = {
   OTEL_EXPORTER_OTLP_ENDPOINT: "http://localhost:4317",
@@ -7,33 +11,65 @@ export const OTEL_DEFAULTS = {
   OTEL_TRACE_SAMPLER: "always_on",
 } as const;
 
-/**
- * The LOOM_* and OTEL_* variables for the runtime. `userEnv` is the environment the user already
- * has: an OTEL value set there wins over loom's default (and so is left out here).
- */
-export function toEnvVars(config: LoomConfig, userEnv: Record<string, string | undefined> = {}): Record<string, string> {
-  const full = config.bridge.mode === "full";
+/** The provider the runtime's `llm:generate` uses: `[bridge] llm`, else the first `[llm.*]`. */
+export function chosenProvider(config: LoomConfig): [string, LlmProviderConfig] | undefined {
+  const entries = Object.entries(config.llm);
+  return config.bridge.llm !== undefined ? entries.find(([n]) => n === config.bridge.llm) : entries[0];
+}
+
+/** What the runtime reads of a provider, as the runtime names it. */
+function vllmVars(p: LlmProviderConfig): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (p.base_url) out.VLLM_BASE_URL = p.base_url;
+  if (p.model) out.VLLM_MODEL = p.model;
+  if (p.api_key) out.VLLM_API_KEY = p.api_key;
+  if (typeof p.temperature === "number") out.VLLM_TEMPERATURE = String(p.temperature);
+  if (typeof p.timeout_sec === "number") out.REQUEST_TIMEOUT_MS = String(Math.round(p.timeout_sec * 1000));
+  return out;
+}
+
+/** LOOM_MCP_SERVERS: every field the runtime accepts, keyed by server name. */
+function mcpServers(config: LoomConfig): string | undefined {
+  const servers = Object.entries(config.mcp);
+  if (servers.length === 0) return undefined;
+  const json: Record<string, Record<string, unknown>> = {};
+  for (const [name, s] of servers)
+    json[name] = {
+      command: s.command,
+      args: s.args,
+      env: s.env,
+      ...(s.cwd !== undefined ? { cwd: s.cwd } : {}),
+      ...(s.protocol_version !== undefined ? { protocol_version: s.protocol_version } : {}),
+    };
+  return JSON.stringify(json);
+}
+
+/** What both the runtime and the agents get. */
+function sharedVars(config: LoomConfig, userEnv: Record<string, string | undefined>): Record<string, string> {
   const env: Record<string, string> = {
     LOOM_BRIDGE_ADDR: config.bridge.address,
-    LOOM_DASHBOARD: String(full && config.dashboard.enabled),
+    LOOM_DASHBOARD: String(config.bridge.mode === "full" && config.dashboard.enabled),
     LOOM_DASHBOARD_HOST: config.dashboard.host,
     LOOM_DASHBOARD_PORT: String(config.dashboard.port),
   };
-  const servers = Object.entries(config.mcp);
-  if (servers.length > 0) {
-    const json: Record<string, { command: string; args: string[]; env: Record<string, string> }> = {};
-    for (const [name, s] of servers) json[name] = { command: s.command, args: s.args, env: s.env };
-    env.LOOM_MCP_SERVERS = JSON.stringify(json);
-  }
-  const first = Object.values(config.llm)[0];
-  if (first?.api_key) env.LOOM_LLM_API_KEY = first.api_key;
-  if (first?.base_url) env.LOOM_LLM_API_BASE = first.base_url;
-  if (first?.model) env.LOOM_LLM_MODEL = first.model;
   for (const [key, value] of Object.entries(OTEL_DEFAULTS)) if (!userEnv[key]) env[key] = value;
   return env;
 }
 
-/** What an agent gets on top of the runtime's variables. */
-export function agentEnvVars(runtimeEnv: Record<string, string>, agentName: string): Record<string, string> {
-  return { ...runtimeEnv, LOOM_AGENT_NAME: agentName, OTEL_SERVICE_NAME: `agent-${agentName}` };
+/**
+ * The runtime's variables. `userEnv` is the environment the user already has: a VLLM_*, OTEL_* or
+ * REQUEST_TIMEOUT_MS value set there wins over loom's (and so is left out here).
+ */
+export function toEnvVars(config: LoomConfig, userEnv: Record<string, string | undefined> = {}): Record<string, string> {
+  const env = sharedVars(config, userEnv);
+  const mcp = mcpServers(config);
+  if (mcp) env.LOOM_MCP_SERVERS = mcp;
+  const provider = chosenProvider(config);
+  if (provider) for (const [key, value] of Object.entries(vllmVars(provider[1]))) if (!userEnv[key]) env[key] = value;
+  return env;
+}
+
+/** What an agent gets: the Bridge's address and telemetry, never the runtime's MCP or LLM secrets. */
+export function agentEnvVars(config: LoomConfig, userEnv: Record<string, string | undefined>, agentName: string): Record<string, string> {
+  return { ...sharedVars(config, userEnv), LOOM_AGENT_NAME: agentName, OTEL_SERVICE_NAME: `agent-${agentName}` };
 }

@@ -9,6 +9,7 @@ import { ExpandError, expandValues, type ExpandWarning } from "./expand";
 import { locateKey } from "./locate";
 import { checkConfig, isAddress, type ConfigIssue } from "./schema";
 import { rememberConfigSecrets } from "./redact";
+import { sdkCompatWarnings } from "./sdk-compat";
 import { rememberSecretsOf } from "./secrets";
 import { parseTomlFile } from "./toml";
 import type { ProjectConfig } from "./types";
@@ -92,5 +93,6 @@ export async function loadProjectConfig(dir: string = process.cwd(), options: Lo
     ...expandWarnings.map((w) => `${where(file ?? CONFIG_FILE, source, keyPathToPath(w.keyPath))}: variable ${w.variable} is not set; \`${w.keyPath}\` uses an empty string`),
     ...warnings.map((w) => formatIssue(file ?? CONFIG_FILE, source, w)),
   ];
-  return { config, root, file, envFile, env, warnings: messages };
+  const compat = file ? sdkCompatWarnings(file, source, raw) : [];
+  return { config, root, file, envFile, env, warnings: messages, compatWarnings: compat };
 }

@@ -102,6 +102,7 @@ function checkBridge(c: Checker, raw: unknown): LoomConfig["bridge"] {
   c.string(t, "version", path);
   c.number(t, "timeout_sec", path, { min: 1 });
   c.string(t, "binary", path);
+  c.string(t, "llm", path);
   if (typeof t.binary === "string" && !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(t.binary))
     c.issues.push({ path: [...path, "binary"], message: `\`bridge.binary\` must be a plain file name (like "loom-bridge-server"), not ${JSON.stringify(t.binary)}` });
   return { ...BRIDGE_DEFAULTS, ...t } as LoomConfig["bridge"];
@@ -144,6 +145,8 @@ function checkMcp(c: Checker, name: string, raw: unknown): McpServerConfig {
     if (!Array.isArray(t.args) || t.args.some((a) => typeof a !== "string")) c.bad([...path, "args"], 'an array of strings (like ["-y", "server"])', t.args);
     else args = t.args as string[];
   }
+  c.string(t, "cwd", path);
+  c.string(t, "protocol_version", path);
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(c.table(t.env, [...path, "env"]))) {
     if (typeof v === "string" || typeof v === "number" || typeof v === "boolean") env[k] = String(v);
@@ -176,5 +179,14 @@ export function checkConfig(raw: Table): { config: LoomConfig; issues: ConfigIss
     }),
   };
   for (const [key, value] of Object.entries(raw)) if (!(key in config)) config[key] = value; // [workspace] and friends
+  if (config.bridge.llm !== undefined && !(config.bridge.llm in config.llm))
+    c.issues.push({
+      path: ["bridge", "llm"],
+      message: `\`bridge.llm\` names the provider ${JSON.stringify(config.bridge.llm)}, but there is no [llm.${config.bridge.llm}] (there is ${
+        Object.keys(config.llm)
+          .map((n) => `[llm.${n}]`)
+          .join(", ") || "none"
+      })`,
+    });
   return { config, issues: c.issues, warnings: c.warnings };
 }

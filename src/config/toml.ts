@@ -1,10 +1,15 @@
 /**
  * TOML parsing with Bun's native parser. `Bun.TOML.parse` does not say where an error is, but Bun's
- * module loader does, so on failure the file is imported once to get its line and column.
+ * module loader does, so on failure the same text is imported once to get its line and column: from
+ * a private copy with a plain name (a `?` or `#` in the project's path would otherwise be read as a
+ * query or a fragment, and the module cache must never answer for an edited file).
  */
+import { randomBytes } from "node:crypto";
+import { rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "pathe";
 import { LoomError } from "../errors";
-
-let importNonce = 0;
+import { writePrivateFile } from "../files/private";
 
 interface BuildPosition {
   line: number;
@@ -12,14 +17,17 @@ interface BuildPosition {
   lineText?: string;
 }
 
-async function locateSyntaxError(file: string): Promise<{ message: string; position?: BuildPosition }> {
+async function locateSyntaxError(source: string): Promise<{ message: string; position?: BuildPosition }> {
+  const copy = join(tmpdir(), `loom-toml-check-${randomBytes(8).toString("hex")}.toml`);
   try {
-    // A fresh query string per attempt: the module cache must not answer for an edited file.
-    await import(`${file}?loom-config-check=${++importNonce}`, { with: { type: "toml" } });
+    writePrivateFile(copy, source);
+    await import(copy, { with: { type: "toml" } });
     return { message: "unknown TOML error" };
   } catch (error) {
     const e = error as { message?: string; position?: BuildPosition };
-    return { message: e.message ?? String(error), position: e.position ?? undefined };
+    return { message: (e.message ?? String(error)).replaceAll(copy, "loom.toml"), position: e.position ?? undefined };
+  } finally {
+    rmSync(copy, { force: true });
   }
 }
 
@@ -51,7 +59,7 @@ export async function parseTomlFile(file: string, source: string): Promise<Recor
     parsed = Bun.TOML.parse(source) as Record<string, unknown>;
   } catch (error) {
     if (error instanceof RangeError) throw tooDeep(file, error); // the parser's own stack ran out
-    const { message, position } = await locateSyntaxError(file);
+    const { message, position } = await locateSyntaxError(source);
     const plainMessage = message === "unknown TOML error" ? String((error as Error).message).replace(/^TOML Parse error: /, "") : message;
     const where = position ? `${file}:${position.line}:${position.column}` : file;
     const details: string[] = [];

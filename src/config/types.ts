@@ -11,6 +11,8 @@ export interface BridgeConfig {
   timeout_sec: number;
   /** Runtime binary name, when not the mode's (loom-core / loom-bridge), e.g. "loom-bridge-server". */
   binary?: string;
+  /** The [llm.*] provider the runtime's llm:generate uses (VLLM_*); the first one when absent. */
+  llm?: string;
   [key: string]: unknown;
 }
 
@@ -38,6 +40,8 @@ export interface McpServerConfig {
   command: string;
   args: string[];
   env: Record<string, string>;
+  cwd?: string;
+  protocol_version?: string;
   [key: string]: unknown;
 }
 
@@ -68,4 +72,6 @@ export interface ProjectConfig {
   /** The environment the config was expanded with: the real environment over the .env values. */
   env: Record<string, string>;
   warnings: string[];
+  /** Where the Python SDK's own loader reads loom.toml differently (`loom config`, `loom doctor`). */
+  compatWarnings?: string[];
 }

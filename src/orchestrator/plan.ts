@@ -138,11 +138,17 @@ function stringEnv(name: string, value: unknown): Record<string, string> {
   return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, String(v)]));
 }
 
+/** Keys of an `[agents.<id>]` table that loom itself reads; every other key is the agent's. */
+export const RUN_SETTINGS = ["script", "command", "env", "restart", "enabled"];
+
 /**
- * The agents to run: `paths` when given, else the discovered scripts, plus every `[agents.<name>]`
- * that says itself how to run (`script` or `command`).
+ * The agents to run: `paths` when given, else the discovered scripts, plus every `[agents.<id>]`
+ * that says itself how to run (`script` or `command`). A table with `script` binds that file to the
+ * id, as upstream apps key an agent's settings by its agent id (`agents/data.py` registers as
+ * `data-agent` and reads `[agents.data-agent]`): the file runs once, named `<id>`. A table with run
+ * settings that matches no agent gets a warning in `warnings`.
  */
-export function planAgents(project: ProjectConfig, runtime: Record<string, string>, tools: Interpreters, paths?: string[]): ProcessSpec[] {
+export function planAgents(project: ProjectConfig, tools: Interpreters, paths?: string[], warnings: string[] = []): ProcessSpec[] {
   const root = project.root;
   const scripts = paths?.length ? paths.map((p) => (isAbsolute(p) ? p : resolve(process.cwd(), p))) : discoverAgents(root);
   for (const s of scripts)
@@ -160,16 +166,22 @@ export function planAgents(project: ProjectConfig, runtime: Record<string, strin
       kind: "agent",
       argv,
       cwd: root,
-      env: { ...project.env, ...agentEnvVars(runtime, unique), ...extraEnv, ...stringEnv(name, settings.env) },
+      env: { ...project.env, ...agentEnvVars(project.config, project.env, unique), ...extraEnv, ...stringEnv(name, settings.env) },
       restart: restartOf(name, settings),
     });
   };
 
+  // Tables that say how to run (script or command), and the files a `script` binds to its id.
   const configured = new Set<string>();
+  const bound = new Set<string>();
+  for (const [name, raw] of Object.entries(project.config.agents)) {
+    if (!isTable(raw)) continue;
+    if (raw.script !== undefined) bound.add(resolve(root, String(raw.script)));
+    if (raw.script !== undefined || raw.command !== undefined) configured.add(key(name));
+  }
   if (!paths?.length)
     for (const [name, raw] of Object.entries(project.config.agents)) {
-      if (!isTable(raw) || (raw.script === undefined && raw.command === undefined) || raw.enabled === false) continue;
-      configured.add(key(name));
+      if (!isTable(raw) || !configured.has(key(name)) || raw.enabled === false) continue;
       if (raw.command !== undefined) {
         if (!Array.isArray(raw.command) || raw.command.length === 0 || raw.command.some((c) => typeof c !== "string"))
           throw new LoomError("CONFIG", `\`agents.${name}.command\` must be a non-empty array of strings`, { hint: 'command = ["python", "-m", "my_agent"]' });
@@ -183,14 +195,28 @@ export function planAgents(project: ProjectConfig, runtime: Record<string, strin
       }
     }
 
+  const discovered: string[] = []; // "name (path)" of every agent file, for the warning below
+  const matched = new Set(configured);
   for (const script of scripts) {
     const file = basename(script);
     const name = ENTRY_SCRIPTS.includes(file) && !script.includes(`${join(root, "agents")}/`) ? basename(root) : file.slice(0, file.length - extname(file).length);
-    if (configured.has(key(name))) continue; // its [agents.<name>] already says how to run it
+    if (!paths?.length && bound.has(script)) continue; // it runs under the id of the table that binds it
+    discovered.push(`${name} (${relative(root, script) || script})`);
+    matched.add(key(name));
+    if (!paths?.length && configured.has(key(name))) continue; // its [agents.<name>] already says how to run it
     const settings = settingsFor(project, name);
     if (settings.enabled === false) continue;
     const cmd = commandFor(script, tools);
     add(name, relative(root, script) || script, cmd.argv, cmd.env, settings);
+  }
+
+  for (const [name, raw] of Object.entries(project.config.agents)) {
+    const run = isTable(raw) ? RUN_SETTINGS.filter((k) => k in raw) : [];
+    if (run.length === 0 || matched.has(key(name))) continue;
+    const known = [...specs.filter((s) => !discovered.some((d) => d.startsWith(`${s.name} (`))).map((s) => s.name), ...discovered];
+    warnings.push(
+      `[agents.${name}] sets ${run.join(", ")}, but no agent is named "${name}" (agents: ${known.join(", ") || "none"}); bind it to its file with script = "agents/<file>"`,
+    );
   }
   return specs;
 }

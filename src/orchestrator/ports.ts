@@ -1,6 +1,8 @@
 /** Is a port free, who holds it, and a free one when asked for port 0. */
 import { readFileSync, readdirSync, readlinkSync } from "node:fs";
-import { createServer } from "node:net";
+import { lookup } from "node:dns/promises";
+import { createServer, isIP } from "node:net";
+import { LoomError } from "../errors";
 
 export function splitAddress(address: string): { host: string; port: number } {
   const m = /^(.*):(\d+)$/.exec(address)!;
@@ -9,6 +11,25 @@ export function splitAddress(address: string): { host: string; port: number } {
 
 export function joinAddress(host: string, port: number): string {
   return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/**
+ * The runtime parses LOOM_BRIDGE_ADDR as a socket address: an IP literal, never a host name
+ * (docs/runtime-contract.md). `localhost:50051` becomes `127.0.0.1:50051`, for the runtime and the
+ * agents alike.
+ */
+export async function ipAddress(address: string): Promise<string> {
+  const { host, port } = splitAddress(address);
+  if (isIP(host)) return address;
+  try {
+    const found = await lookup(host, { family: 4 }).catch(() => lookup(host));
+    return joinAddress(found.address, port);
+  } catch (error) {
+    throw new LoomError("CONFIG", `cannot resolve the bridge address's host ${JSON.stringify(host)} (${(error as NodeJS.ErrnoException).code ?? error})`, {
+      hint: 'write an IP address in [bridge] address (like "127.0.0.1:50051"), as the runtime needs one',
+      cause: error,
+    });
+  }
 }
 
 /** Resolves to the bound port, or rejects with the listen error (EADDRINUSE, EACCES, ...). */

@@ -4,7 +4,7 @@
  */
 import { existsSync, lstatSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join, resolve } from "pathe";
-import { getBinary } from "../binaries/get-binary";
+import { type BinaryResult, getBinary } from "../binaries/get-binary";
 import type { InstallHooks } from "../binaries/install";
 import { binaryNameFor } from "../binaries/names";
 import { loadProjectConfig } from "../config/load";
@@ -13,8 +13,8 @@ import { LoomError } from "../errors";
 import { privateDir, writePrivateFile } from "../files/private";
 import { LOGS_DIR, STATE_DIR } from "./constants";
 import { STOP_REQUEST_FILE, downProject } from "./down";
-import { PRELOAD_SOURCE, planAgents, planRuntime, pythonFor, runtimeEnv, type ProcessSpec } from "./plan";
-import { freePort, joinAddress, portHolder, splitAddress, tryListen } from "./ports";
+import { PRELOAD_SOURCE, planAgents, planRuntime, pythonFor, type ProcessSpec } from "./plan";
+import { freePort, ipAddress, joinAddress, portHolder, splitAddress, tryListen } from "./ports";
 import { lockHolder, tryLockProject, type ProjectLock } from "./project-lock";
 import { bunRuntime } from "./self";
 import { inspectLedger } from "./state";
@@ -46,7 +46,7 @@ export interface Prepared {
   agents: ProcessSpec[];
   logsDir: string;
   warnings: string[];
-  binary: { path: string; source: string; version?: string };
+  binary: BinaryResult;
   /** The project lock, held from here on (the supervisor releases it when all is stopped). */
   lock: ProjectLock;
 }
@@ -118,7 +118,7 @@ export async function prepare(o: UpOptions): Promise<Prepared> {
   if (o.bridgePort !== undefined) bridge.port = o.bridgePort === 0 ? await freePort(bridge.host) : o.bridgePort;
   if (!o.portsChecked && o.bridgePort !== 0)
     await assertPortFree("the bridge", bridge.host, bridge.port, "pick another with --bridge-port N ([bridge] address in loom.toml), or --bridge-port 0 for a free one");
-  config.bridge.address = joinAddress(bridge.host, bridge.port);
+  config.bridge.address = await ipAddress(joinAddress(bridge.host, bridge.port));
   const dashboardOn = config.bridge.mode === "full" && config.dashboard.enabled;
   if (o.dashboardPort !== undefined) config.dashboard.port = o.dashboardPort === 0 ? await freePort(config.dashboard.host) : o.dashboardPort;
   if (dashboardOn && !o.portsChecked && o.dashboardPort !== 0)
@@ -134,6 +134,7 @@ export async function prepare(o: UpOptions): Promise<Prepared> {
       preferDebug: o.preferDebug,
       env: { ...env },
       hooks: o.hooks,
+      versionFlag: "--runtime-version",
     }));
 
   const logsDir = resolve(root, o.logsDir ?? join(STATE_DIR, LOGS_DIR));
@@ -143,7 +144,7 @@ export async function prepare(o: UpOptions): Promise<Prepared> {
   const current = lstatSync(preload, { throwIfNoEntry: false });
   if (!current?.isFile() || (current.mode & 0o777) !== 0o600 || readFileSync(preload, "utf8") !== PRELOAD_SOURCE) writePrivateFile(preload, PRELOAD_SOURCE);
   const runtime = planRuntime(project, binary.path);
-  const agents = o.withAgents ? planAgents(project, runtimeEnv(project), { python: pythonFor(root, env), bun: bunRuntime(), preload }, o.agentPaths) : [];
+  const agents = o.withAgents ? planAgents(project, { python: pythonFor(root, env), bun: bunRuntime(), preload }, o.agentPaths, warnings) : [];
   for (const a of agents) assertRunnable(a);
   if (o.withAgents && agents.length === 0) warnings.push("no agents found (agents/*.py|ts|js|mjs, main.py, run.py, app.py); running the runtime only");
   return { project, runtime, agents, logsDir, warnings, binary, lock };

@@ -21,11 +21,12 @@ enabled = true
 host = "127.0.0.1"
 port = 3030
 
-# LLM providers; the first one is handed to the runtime as LOOM_LLM_*.
-# Values may use \${VAR}, \${VAR:-default} and \${VAR:?message}; .env is read.
+# LLM providers. The runtime's llm:generate uses [bridge] llm = "<name>", else the first one
+# (handed over as VLLM_*). Python agents read this file themselves: their loader expands only
+# \${VAR} and reads api_base, so write it that way.
 # [llm.openai]
 # type = "http"
-# base_url = "https://api.openai.com/v1"
+# api_base = "https://api.openai.com/v1"
 # api_key = "\${OPENAI_API_KEY}"
 # model = "gpt-4o-mini"
 

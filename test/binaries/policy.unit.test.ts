@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { platformTag } from "../../src/binaries/platform";
-import { compareVersions, normalizeVersion, parseVersionOutput } from "../../src/binaries/versions";
+import { compareVersions, normalizeVersion } from "../../src/binaries/versions";
 import { assertUrlAllowed, authHeaders, retryAfterMs } from "../../src/binaries/http";
 import { parseShaFile, listedAssets, assetName } from "../../src/binaries/release";
 import { parseCachedFileName, cacheDir } from "../../src/binaries/cache";
@@ -31,10 +31,10 @@ describe("versions", () => {
   test("ordering", () => {
     expect(["0.10.0", "0.2.0", "0.2.0-rc.1", "1.0.0"].sort(compareVersions)).toEqual(["0.2.0-rc.1", "0.2.0", "0.10.0", "1.0.0"]);
   });
-  test("--version output", () => {
-    expect(parseVersionOutput("loom-bridge 0.1.0\n")).toBe("0.1.0");
-    expect(parseVersionOutput("loom-bridge v0.1.0")).toBe("0.1.0");
-    expect(parseVersionOutput("garbage")).toBeUndefined();
+  test("Python-style tags are versions, ordered as Python orders them; rc.10 after rc.2", () => {
+    expect(normalizeVersion("v0.1.0a1")).toBe("0.1.0a1");
+    const all = ["0.1.0", "0.2.0-rc.10", "0.2.0-rc.2", "0.1.0a1", "0.1.0rc2", "0.1.0.dev3", "0.1.0b1", "0.2.0", "0.1.0rc10"];
+    expect(all.sort(compareVersions)).toEqual(["0.1.0.dev3", "0.1.0a1", "0.1.0b1", "0.1.0rc2", "0.1.0rc10", "0.1.0", "0.2.0-rc.2", "0.2.0-rc.10", "0.2.0"]);
   });
 });
 

@@ -9,7 +9,7 @@ import { join } from "pathe";
 import { buildRelease } from "../../scripts/build-release";
 import { renderFormula } from "../../scripts/render-formula";
 import { RELEASE_TARGETS, archiveName } from "../../scripts/release-targets";
-import { ROOT, ensureBuilt } from "../helpers/loom";
+import { ROOT, ensureBuilt, newestSource } from "../helpers/loom";
 import { tempDir } from "../helpers/tmp";
 
 const VERSION = "0.1.0";
@@ -21,7 +21,9 @@ let base = "";
 const overrides = new Map<string, () => Response>();
 
 beforeAll(async () => {
-  if (!existsSync(join(OUT, "checksums.txt")) || !readFileSync(join(OUT, "checksums.txt"), "utf8").includes(`loom-${VERSION}-`)) await buildRelease(VERSION, OUT);
+  const sums = join(OUT, "checksums.txt");
+  const stale = !existsSync(sums) || !readFileSync(sums, "utf8").includes(`loom-${VERSION}-`) || statSync(sums).mtimeMs < newestSource(join(ROOT, "src"));
+  if (stale) await buildRelease(VERSION, OUT);
   server = Bun.serve({
     hostname: "127.0.0.1",
     port: 0,

@@ -6,7 +6,7 @@ import { tempDir } from "./tmp";
 export const ROOT = resolve(import.meta.dir, "../..");
 export const LOOM = join(ROOT, "dist/loom");
 
-function newestSource(dir: string): number {
+export function newestSource(dir: string): number {
   let newest = 0;
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name);

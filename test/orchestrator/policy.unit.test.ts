@@ -77,7 +77,7 @@ describe("planning", () => {
     chmodSync(join(root, "agents/bin-agent"), 0o755);
     const project = await loadProjectConfig(root, { env: { PATH: "/bin" } });
     const tools = { python: "py", bun: "/loom", preload: "/pre.mjs" };
-    const specs = planAgents(project, runtimeEnv(project), tools);
+    const specs = planAgents(project, tools);
     const byName = Object.fromEntries(specs.map((s) => [s.name, s]));
     expect(Object.keys(byName).sort()).toEqual(["lead-agent", "tool", "web"]);
     expect(byName["lead-agent"]).toMatchObject({ argv: ["py", join(root, "agents/lead-agent.py")], restart: "always", cwd: root });
@@ -86,18 +86,51 @@ describe("planning", () => {
     expect(byName.web!.env.BUN_BE_BUN).toBe("1");
     expect(byName.tool).toMatchObject({ argv: ["./tool", "--x"] });
     expect(byName.tool!.env.K).toBe("v");
-    expect(planAgents(project, {}, tools, [join(root, "agents/bin-agent")])[0]).toMatchObject({ name: "bin-agent", argv: [join(root, "agents/bin-agent")] });
+    expect(planAgents(project, tools, [join(root, "agents/bin-agent")])[0]).toMatchObject({ name: "bin-agent", argv: [join(root, "agents/bin-agent")] });
     expect(planRuntime(project, "/cache/loom-core")).toMatchObject({ name: "core", kind: "runtime", argv: ["/cache/loom-core"], restart: "always" });
+  });
+
+  test("[agents.<id>] script binds the file to the id, as upstream apps write it; a table that matches no agent is warned about", async () => {
+    const root = writeTree(tempDir(), {
+      "loom.toml": '[agents.data-agent]\nscript = "agents/data.py"\ntopics = ["market.price.BTC"]\n[agents.risk-agent]\nenabled = false\n[agents.trend-agent]\ntopics = ["x"]\n',
+      "agents/data.py": "",
+      "agents/risk.py": "",
+    });
+    const project = await loadProjectConfig(root, { env: {} });
+    const warnings: string[] = [];
+    const specs = planAgents(project, { python: "py", bun: "/loom", preload: "/p" }, undefined, warnings);
+    expect(specs.map((s) => s.name).sort()).toEqual(["data-agent", "risk"]);
+    expect(specs.find((s) => s.name === "data-agent")!.env.LOOM_AGENT_NAME).toBe("data-agent");
+    expect(warnings).toEqual([
+      '[agents.risk-agent] sets enabled, but no agent is named "risk-agent" (agents: data-agent, risk (agents/risk.py)); bind it to its file with script = "agents/<file>"',
+    ]);
+  });
+
+  test("the runtime reads VLLM_* of the chosen provider and every MCP field; agents get neither", async () => {
+    const root = writeTree(tempDir(), {
+      "loom.toml":
+        '[bridge]\nllm = "local"\n[llm.remote]\napi_base = "https://r/v1"\nmodel = "big"\n[llm.local]\napi_base = "http://l/v1"\nmodel = "small"\napi_key = "k-1"\ntemperature = 0.2\ntimeout_sec = 12\n[mcp.fs]\ncommand = "npx"\ncwd = "tools"\nprotocol_version = "2025-03-26"\n[mcp.fs.env]\nTOKEN = "t"\n',
+      "agents/a.py": "",
+    });
+    const project = await loadProjectConfig(root, { env: { VLLM_TEMPERATURE: "0.9" } });
+    const runtime = planRuntime(project, "/bin/rt").env;
+    expect(runtime).toMatchObject({ VLLM_BASE_URL: "http://l/v1", VLLM_MODEL: "small", VLLM_API_KEY: "k-1", REQUEST_TIMEOUT_MS: "12000", VLLM_TEMPERATURE: "0.9" });
+    expect(JSON.parse(runtime.LOOM_MCP_SERVERS!)).toEqual({ fs: { command: "npx", args: [], env: { TOKEN: "t" }, cwd: "tools", protocol_version: "2025-03-26" } });
+    expect(Object.keys(runtime).filter((k) => k.startsWith("LOOM_LLM_"))).toEqual([]);
+    const agent = planAgents(project, { python: "py", bun: "/loom", preload: "/p" })[0]!.env;
+    expect(agent.LOOM_MCP_SERVERS).toBeUndefined();
+    expect(agent.VLLM_MODEL).toBeUndefined();
+    expect(agent.LOOM_BRIDGE_ADDR).toBe(runtime.LOOM_BRIDGE_ADDR);
   });
 
   test("bad agent settings and paths are errors with exit code 2", async () => {
     const root = writeTree(tempDir(), { "loom.toml": '[agents.x]\nscript = "nope.py"\n' });
     const project = await loadProjectConfig(root, { env: {} });
     const tools = { python: "py", bun: "/loom", preload: "/p" };
-    expect(() => planAgents(project, {}, tools)).toThrow("`agents.x.script` is nope.py, which does not exist");
-    expect(() => planAgents(project, {}, tools, [join(root, "missing.py")])).toThrow("does not exist");
+    expect(() => planAgents(project, tools)).toThrow("`agents.x.script` is nope.py, which does not exist");
+    expect(() => planAgents(project, tools, [join(root, "missing.py")])).toThrow("does not exist");
     const bad = await loadProjectConfig(writeTree(tempDir(), { "loom.toml": '[agents.x]\ncommand = "python x.py"\n' }), { env: {} });
-    expect(() => planAgents(bad, {}, tools)).toThrow("must be a non-empty array of strings");
+    expect(() => planAgents(bad, tools)).toThrow("must be a non-empty array of strings");
   });
 });
 

@@ -57,22 +57,32 @@ describe("loom up --detach and loom down", () => {
     expect(await leftIn(root)).toEqual([]);
   });
 
-  test("the runtime gets the contract's environment", async () => {
+  test("the runtime gets the contract's environment (VLLM_*, every MCP field); the agents get neither", async () => {
     const dump = join(tempDir(), "env.json");
-    const root = makeProject([], '[llm.main]\napi_key = "sk-1"\nbase_url = "http://llm"\nmodel = "m1"\n[mcp.fs]\ncommand = "npx"\nargs = ["-y", "fs"]\n');
-    expect((await loom(["up", "--detach", ...FREE], root, { DOUBLE_ENV_DUMP: dump, OTEL_SERVICE_NAME: "mine" })).code).toBe(0);
+    const agentDumps = tempDir();
+    const root = makeProject(
+      ["idle.py"],
+      '[llm.main]\napi_key = "sk-1"\napi_base = "http://llm"\nmodel = "m1"\ntimeout_sec = 9\n[mcp.fs]\ncommand = "npx"\nargs = ["-y", "fs"]\ncwd = "tools"\n',
+    );
+    expect((await loom(["run", "--detach", ...FREE], root, { DOUBLE_ENV_DUMP: dump, OTEL_SERVICE_NAME: "mine", AGENT_ENV_DUMP: agentDumps })).code).toBe(0);
     const env = JSON.parse(readFileSync(dump, "utf8"));
     expect(env).toMatchObject({
       LOOM_DASHBOARD: "true",
-      LOOM_LLM_API_KEY: "sk-1",
-      LOOM_LLM_API_BASE: "http://llm",
-      LOOM_LLM_MODEL: "m1",
+      VLLM_API_KEY: "sk-1",
+      VLLM_BASE_URL: "http://llm",
+      VLLM_MODEL: "m1",
+      REQUEST_TIMEOUT_MS: "9000",
       OTEL_SERVICE_NAME: "mine",
       OTEL_EXPORTER_OTLP_ENDPOINT: "http://localhost:4317",
       OTEL_TRACE_SAMPLER: "always_on",
     });
-    expect(JSON.parse(env.LOOM_MCP_SERVERS)).toEqual({ fs: { command: "npx", args: ["-y", "fs"], env: {} } });
+    expect(JSON.parse(env.LOOM_MCP_SERVERS)).toEqual({ fs: { command: "npx", args: ["-y", "fs"], env: {}, cwd: "tools" } });
     expect(env.LOOM_BRIDGE_ADDR).toBe(ledger(root).bridge.address);
+    expect(Object.keys(env).filter((k) => k.startsWith("LOOM_LLM_"))).toEqual([]);
+    const agent = JSON.parse(await poll("the agent's environment", () => existsSync(join(agentDumps, "idle.json")) && readFileSync(join(agentDumps, "idle.json"), "utf8")));
+    expect(agent.LOOM_BRIDGE_ADDR).toBe(env.LOOM_BRIDGE_ADDR);
+    expect(agent.LOOM_MCP_SERVERS).toBeUndefined();
+    expect(agent.VLLM_API_KEY).toBeUndefined();
   });
 });
 

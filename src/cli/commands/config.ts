@@ -19,7 +19,7 @@ export default defineCommand({
   },
   async run({ args }) {
     const project = await loadProjectConfig(args.project ?? process.cwd());
-    for (const w of project.warnings) consola.warn(w);
+    for (const w of [...project.warnings, ...(project.compatWarnings ?? [])]) consola.warn(w);
     const config = args["show-secrets"] ? project.config : redactConfig(project.config);
     if (args.json) process.stdout.write(JSON.stringify(config, null, 2) + "\n");
     else process.stdout.write(summary({ ...project, config }));

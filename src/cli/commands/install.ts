@@ -1,5 +1,5 @@
 import { defineCommand } from "citty";
-import { getBinary } from "../../binaries/get-binary";
+import { describeBinary, getBinary } from "../../binaries/get-binary";
 import { binaryNameFor } from "../../binaries/names";
 import type { BridgeMode } from "../../config/types";
 import { loadProjectConfig } from "../../config/load";
@@ -44,8 +44,7 @@ export default defineCommand({
         env: { ...process.env },
         hooks: installHooks(),
       });
-      const how = { override: "path override", local: "local build", cache: "cache", download: "verified download" }[result.source];
-      log.success(`${name} ${result.version ?? "(version unknown)"} from ${how}: ${result.path}`);
+      log.success(`${name}: ${describeBinary(result, project.root)}`);
     }
   },
 });

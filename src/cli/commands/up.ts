@@ -1,4 +1,5 @@
 import { defineCommand, type ArgsDef } from "citty";
+import { describeBinary } from "../../binaries/get-binary";
 import { EXIT, LoomError } from "../../errors";
 import type { UpOptions } from "../../orchestrator/prepare";
 import type { BridgeMode } from "../../config/types";
@@ -70,7 +71,7 @@ export async function startCommand(args: RuntimeArgs, withAgents: boolean, agent
     process.off("SIGINT", early);
   }
   for (const w of prepared.warnings) log.warn(w);
-  log.info(`runtime: ${prepared.binary.path} (${prepared.binary.source}${prepared.binary.version ? `, ${prepared.binary.version}` : ""})`);
+  log.info(`runtime: ${describeBinary(prepared.binary, prepared.project.root)}`);
   if (args.detach) {
     const ledger = await startDetached(prepared, up, graceMs);
     const agents = Object.values(ledger.children)
