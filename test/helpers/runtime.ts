@@ -3,10 +3,10 @@
  * packed like a release, served on loopback; temporary projects; loom processes the tests start
  * and always stop; and the check that nothing is left behind.
  */
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
 import { join, resolve } from "pathe";
 import { ROOT, cleanEnv, ensureBuilt } from "./loom";
-import { serveRelease, type ReleaseServer } from "./release";
+import { TAG, serveRelease, type ReleaseServer } from "./release";
 import { RUNTIME_VERSION, runtimeRelease } from "../../scripts/runtime-double";
 import { tempDir, writeTree } from "./tmp";
 
@@ -27,6 +27,31 @@ export function runtimeEnv(extra: Record<string, string> = {}): Record<string, s
   server ??= serveRelease(runtimeRelease());
   cacheDir ??= join(tempDir("loom-cache-"), "bin");
   return { LOOM_DOWNLOAD_BASE_URL: server.url, LOOM_CACHE_DIR: cacheDir, ...extra };
+}
+
+/** The compiled runtime double itself (it behaves like upstream's loom-bridge-server). */
+export function doubleBinary(): string {
+  return join(runtimeRelease(), "..", "bin", "loom-core");
+}
+
+/**
+ * A release of the double in one of the three layouts on record (docs/runtime-contract.md
+ * "Releases"): ours, the Python SDK's, upstream's build docs'. Returns the release root.
+ */
+export function layoutRelease(layout: "ours" | "python-sdk" | "build-docs"): string {
+  if (layout === "ours") return runtimeRelease();
+  const root = tempDir("loom-layout-");
+  const dir = join(root, `v${RUNTIME_VERSION}`);
+  const work = tempDir("loom-pack-");
+  mkdirSync(dir, { recursive: true });
+  copyFileSync(doubleBinary(), join(work, "loom-bridge-server"));
+  const asset = `${layout === "python-sdk" ? "loom-bridge-server" : "loom-core"}-${RUNTIME_VERSION}-${TAG}.tar.gz`;
+  const r = Bun.spawnSync(["sh", "-c", `chmod 755 loom-bridge-server && tar -cf - loom-bridge-server | gzip -1 > "${join(dir, asset)}"`], { cwd: work });
+  if (r.exitCode !== 0) throw new Error(r.stderr.toString());
+  const hex = new Bun.CryptoHasher("sha256").update(readFileSync(join(dir, asset))).digest("hex");
+  if (layout === "python-sdk") writeFileSync(join(dir, `${asset}.sha256`), `${hex}\n`);
+  else writeFileSync(join(dir, "SHA256SUMS.txt"), `${hex}  ${asset}\n`);
+  return root;
 }
 
 export function releaseServer(): ReleaseServer {

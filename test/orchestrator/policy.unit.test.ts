@@ -4,7 +4,7 @@ import http2 from "node:http2";
 import { join } from "pathe";
 import { loadProjectConfig } from "../../src/config/load";
 import { decide, freshMemory, type RestartSettings } from "../../src/orchestrator/restart-policy";
-import { discoverAgents, planAgents, planRuntime, pythonFor, runtimeEnv } from "../../src/orchestrator/plan";
+import { discoverAgents, planAgents, planRuntime, pythonFor } from "../../src/orchestrator/plan";
 import { grpcHeartbeat, heartbeatFrame } from "../../src/orchestrator/health";
 import { LogFile } from "../../src/orchestrator/log-file";
 import { hintFor } from "../../src/orchestrator/hints";

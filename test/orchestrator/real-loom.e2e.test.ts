@@ -1,0 +1,116 @@
+/**
+ * Issue 9 through dist/loom, against a runtime double that behaves like upstream's
+ * loom-bridge-server: it ignores every argument (`--version` starts it serving), exits 1 on a host
+ * name in LOOM_BRIDGE_ADDR, installs no signal handlers.
+ */
+import { describe, expect, test } from "bun:test";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from "node:fs";
+import { join } from "pathe";
+import { grpcHeartbeat } from "../../src/orchestrator/health";
+import { freePort } from "../../src/orchestrator/ports";
+import { serveRelease } from "../helpers/release";
+import { doubleBinary, layoutRelease, leftIn, loom, makeProject } from "../helpers/runtime";
+import { tempDir } from "../helpers/tmp";
+
+const FREE = ["--bridge-port", "0", "--dashboard-port", "0"];
+
+/** Live processes whose command line is the runtime double (by any of its names). */
+function runtimesIn(root: string): number[] {
+  const out: number[] = [];
+  for (const pid of readdirSync("/proc")) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      if (readFileSync(`/proc/${pid}/stat`, "utf8").includes(") Z ")) continue;
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8");
+      if (/loom-(core|bridge)/.test(cmd.split("\0")[0]!) && readlinkSync(`/proc/${pid}/cwd`) === root) out.push(Number(pid));
+    } catch {}
+  }
+  return out;
+}
+
+describe("the three release layouts on record", () => {
+  for (const layout of ["ours", "python-sdk", "build-docs"] as const)
+    test(`${layout}: install runs nothing; up starts the runtime; down stops it`, async () => {
+      const server = serveRelease(layoutRelease(layout));
+      try {
+        const root = makeProject();
+        const ran = join(tempDir(), "exec.log");
+        const env = { LOOM_DOWNLOAD_BASE_URL: server.url, LOOM_CACHE_DIR: join(tempDir(), "bin"), DOUBLE_EXEC_LOG: ran };
+        const install = await loom(["install"], root, env);
+        expect(install.code).toBe(0);
+        expect(install.err).toContain("(verified download, v0.1.0)");
+        expect(existsSync(ran)).toBe(false); // never executed to learn what it is
+        const up = await loom(["up", "--detach", ...FREE], root, env);
+        expect(up.code).toBe(0);
+        expect(up.err).toContain("(cache, v0.1.0)");
+        const address = /bridge\s+(\S+)/.exec(up.out)![1]!;
+        expect((await grpcHeartbeat(address)).ok).toBe(true);
+        expect(readFileSync(ran, "utf8").trim().split("\n")).toHaveLength(1); // one runtime, started once
+        expect((await loom(["down"], root)).code).toBe(0);
+        expect(await leftIn(root)).toEqual([]);
+      } finally {
+        server.stop();
+      }
+    });
+});
+
+describe("a local build", () => {
+  test("target/release/loom-bridge-server: exactly one runtime, no download, reported as a local build", async () => {
+    const root = makeProject();
+    mkdirSync(join(root, "target/release"), { recursive: true });
+    copyFileSync(doubleBinary(), join(root, "target/release/loom-bridge-server"));
+    chmodSync(join(root, "target/release/loom-bridge-server"), 0o755);
+    const ran = join(tempDir(), "exec.log");
+    const up = await loom(["up", "--detach", ...FREE], root, { LOOM_DOWNLOAD_BASE_URL: "http://127.0.0.1:9", DOUBLE_EXEC_LOG: ran });
+    expect(up.code).toBe(0);
+    expect(up.err).toContain("runtime: target/release/loom-bridge-server (local build)");
+    expect(readFileSync(ran, "utf8").trim().split("\n")).toHaveLength(1);
+    expect(runtimesIn(root)).toHaveLength(1);
+    expect((await loom(["down"], root)).code).toBe(0);
+  });
+
+  test("CARGO_TARGET_DIR is honoured", async () => {
+    const root = makeProject();
+    const target = tempDir();
+    mkdirSync(join(target, "debug"));
+    copyFileSync(doubleBinary(), join(target, "debug/loom-bridge-server"));
+    chmodSync(join(target, "debug/loom-bridge-server"), 0o755);
+    const up = await loom(["up", "--detach", ...FREE], root, { CARGO_TARGET_DIR: target, LOOM_DOWNLOAD_BASE_URL: "http://127.0.0.1:9" });
+    expect(up.code).toBe(0);
+    expect(up.err).toContain(`runtime: ${join(target, "debug/loom-bridge-server")} (local build)`);
+    expect((await loom(["down"], root)).code).toBe(0);
+  });
+});
+
+describe("what the runtime and the agents read", () => {
+  test('address = "localhost:PORT" reaches the runtime as 127.0.0.1:PORT (it accepts only IP literals)', async () => {
+    const port = await freePort("127.0.0.1");
+    const root = makeProject([], "[dashboard]\nenabled = false\n");
+    writeFileSync(join(root, "loom.toml"), readFileSync(join(root, "loom.toml"), "utf8").replace("[bridge]\n", `[bridge]\naddress = "localhost:${port}"\n`));
+    const up = await loom(["up", "--detach", "--dashboard-port", "0"], root);
+    expect(up.code).toBe(0);
+    expect(up.out).toContain(`bridge     127.0.0.1:${port}`);
+    expect((await grpcHeartbeat(`127.0.0.1:${port}`)).ok).toBe(true);
+    expect((await loom(["down"], root)).code).toBe(0);
+  });
+
+  test("[agents.<id>] script binds the file to the id: it runs once, under that name", async () => {
+    const root = makeProject(["idle.py"], '[agents.idle-agent]\nscript = "agents/idle.py"\ntopics = ["x"]\n[agents.ghost]\nenabled = false\n');
+    const run = await loom(["run", "--detach", ...FREE], root);
+    expect(run.code).toBe(0);
+    expect(run.out).toContain("agents     idle-agent\n");
+    expect(run.err).toContain('[agents.ghost] sets enabled, but no agent is named "ghost" (agents: idle-agent)');
+    const status = JSON.parse((await loom(["status", "--json"], root)).out);
+    expect(status.processes.map((p: { name: string }) => p.name)).toEqual(["core", "idle-agent"]);
+    expect((await loom(["down"], root)).code).toBe(0);
+  });
+
+  test("loom config warns, with the line, where the Python SDK's loader reads loom.toml differently", async () => {
+    const root = makeProject([], '[llm.deepseek]\nbase_url = "https://api.deepseek.com/v1"\nmodel = "${MODEL:-deepseek-chat}"\n[agents.data-agent]\nhome = "$$HOME"\n');
+    const r = await loom(["config"], root);
+    expect(r.code).toBe(0);
+    expect(r.err).toContain("loom.toml:6:12: Python agents read `api_base`, not `base_url`");
+    expect(r.err).toContain('loom.toml:7:9: Python agents expand only ${VAR}: an agent reading `llm.deepseek.model` sees "${MODEL:-deepseek-chat}"');
+    expect(r.err).toContain("an agent reading `agents.data-agent.home`");
+  });
+});
