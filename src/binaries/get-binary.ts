@@ -77,11 +77,26 @@ export function describeBinary(b: BinaryResult, projectDir: string): string {
   return `${shown} (${how}${b.version ? `, v${b.version}` : ""})`;
 }
 
-export async function getBinary(options: GetBinaryOptions): Promise<BinaryResult> {
+/** A runtime that must still be downloaded: what to fetch, and where it will be cached. */
+export interface DownloadNeeded {
+  source: "download-needed";
+  version: string;
+  path: string;
+}
+
+function httpFor(options: GetBinaryOptions, env: Env): HttpDeps {
+  const hooks = options.hooks ?? {};
+  return { ...defaultHttpDeps(env), ...options.http, env, onRetry: hooks.onRetry ?? options.http?.onRetry };
+}
+
+/**
+ * Which runtime would run, without downloading (or running) anything: an explicit path, a local
+ * build, a verified cached binary, or the release version still to fetch. `loom doctor` stops here.
+ */
+export async function findBinary(options: GetBinaryOptions): Promise<BinaryResult | DownloadNeeded> {
   const env = options.env ?? process.env;
   const hooks = options.hooks ?? {};
   const tag = options.platform ?? platformTag();
-  const http: HttpDeps = { ...defaultHttpDeps(env), ...options.http, env, onRetry: hooks.onRetry ?? options.http?.onRetry };
 
   const override = overrideFor(options.name, env);
   if (override) return override;
@@ -95,7 +110,7 @@ export async function getBinary(options: GetBinaryOptions): Promise<BinaryResult
   assertTrustedCache(cacheDir(env)); // before anything in it is read: "latest", checksums, binaries
   let version: string;
   if (isLatest(options.version)) {
-    const latest = await resolveLatest(options.name, tag, http);
+    const latest = await resolveLatest(options.name, tag, httpFor(options, env));
     if (latest.how === "offline-cache")
       hooks.onWarn?.(`cannot resolve "latest" (offline, or the release server did not say); using the newest cached ${options.name} ${latest.version}`);
     version = latest.version;
@@ -108,11 +123,27 @@ export async function getBinary(options: GetBinaryOptions): Promise<BinaryResult
     hooks.onWarn?.(`removing cached ${cachedFileName(options.name, version, tag)}: ${problem}; fetching it again`);
     removeCached(cacheDir(env), cachedFileName(options.name, version, tag));
   }
+  return { source: "download-needed", version, path };
+}
 
+export async function getBinary(options: GetBinaryOptions): Promise<BinaryResult> {
+  const env = options.env ?? process.env;
+  const found = await findBinary(options);
+  if (found.source !== "download-needed") return found;
+  const tag = options.platform ?? platformTag();
+  const { version, path } = found;
   if (env.LOOM_OFFLINE === "1")
     throw new LoomError("DOWNLOAD", `LOOM_OFFLINE=1 and ${options.name} ${version} for ${tag} is not in the cache (${cacheDir(env)})`, {
       hint: `run \`loom install --version ${version}\` with network access first, or unset LOOM_OFFLINE`,
     });
-  await installRelease({ name: options.name, version, tag, http, hooks, force: options.forceDownload ?? false, versionFlag: options.versionFlag });
+  await installRelease({
+    name: options.name,
+    version,
+    tag,
+    http: httpFor(options, env),
+    hooks: options.hooks ?? {},
+    force: options.forceDownload ?? false,
+    versionFlag: options.versionFlag,
+  });
   return { path, source: "download", version };
 }

@@ -21,6 +21,7 @@ export const COMMANDS: Record<string, Loader> = {
   down: lazy(() => import("./commands/down")),
   status: lazy(() => import("./commands/status")),
   logs: lazy(() => import("./commands/logs")),
+  doctor: lazy(() => import("./commands/doctor")),
   completion: lazy(() => import("./commands/completion")),
 };
 

@@ -114,3 +114,41 @@ describe("what the runtime and the agents read", () => {
     expect(r.err).toContain("an agent reading `agents.data-agent.home`");
   });
 });
+
+describe("loom doctor", () => {
+  /** An interpreter that says it is Python 3.12 with the SDK and grpc importable. */
+  function fakePython(): string {
+    const path = join(tempDir(), "python3");
+    writeFileSync(path, '#!/bin/sh\nprintf "3.12.1\\nok\\nok\\n"\n');
+    chmodSync(path, 0o755);
+    return path;
+  }
+
+  test("a project that can run: exit 0, naming the runtime it would use and each agent", async () => {
+    const root = makeProject(["idle.py", "idle.ts"], '[agents.idle]\ntopics = ["x"]\n');
+    const r = await loom(["doctor"], root, { LOOM_PYTHON: fakePython() });
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/ok +runtime +not here yet: `loom run` will download loom-core-0\.1\.0-\S+\.tar\.gz \(v0\.1\.0, checksum published\)/);
+    expect(r.out).toMatch(/ok +agents +idle \(agents\/idle\.py, \[agents\.idle\]\), idle-2 \(agents\/idle\.ts\)/);
+    expect(r.out).toMatch(/ok +python +\S+python3 3\.12\.1 for idle: loom and grpc import/);
+    expect(r.out).toContain("`loom run` can work here.");
+    const json = JSON.parse((await loom(["doctor", "--json"], root, { LOOM_PYTHON: fakePython() })).out);
+    expect(json.ok).toBe(true);
+  });
+
+  test("a Python without the SDK, and no runtime to be had: exit 1 with each fix; nothing started", async () => {
+    const root = makeProject(["idle.py"]);
+    const server = serveRelease(tempDir()); // a release with nothing in it
+    try {
+      const r = await loom(["doctor"], root, { LOOM_DOWNLOAD_BASE_URL: server.url, LOOM_PYTHON: "python3" });
+      expect(r.code).toBe(1);
+      expect(r.out).toMatch(/FAIL +runtime +nothing built \(target\/release, target\/debug\), nothing cached, and release v0\.1\.0 has no asset for/);
+      expect(r.out).toContain("fix: build it: `cargo build --release -p loom-bridge --bin loom-bridge-server` in a loom checkout");
+      expect(r.out).toMatch(/FAIL +python +python3 \S+ for idle: cannot import loom/);
+      expect(r.out).toContain("python3 -m pip install loom");
+      expect(await leftIn(root)).toEqual([]);
+    } finally {
+      server.stop();
+    }
+  });
+});

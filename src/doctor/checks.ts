@@ -1,0 +1,167 @@
+/**
+ * `loom doctor`: what a new user needs to know before `loom run`, each problem with its fix. It
+ * reads, resolves and asks the release server, but never starts the runtime, never downloads it,
+ * and never runs a runtime binary. (It does run each Python agent's interpreter, to ask whether
+ * the SDK imports there: that is the program the agents will be started with.)
+ */
+import { join, relative } from "pathe";
+import { describeBinary, findBinary } from "../binaries/get-binary";
+import { defaultHttpDeps } from "../binaries/http";
+import { candidateAssets } from "../binaries/install";
+import { binaryNameFor } from "../binaries/names";
+import { platformTag } from "../binaries/platform";
+import { locateAsset } from "../binaries/release";
+import { loadProjectConfig } from "../config/load";
+import type { ProjectConfig } from "../config/types";
+import { isLoomError } from "../errors";
+import { STATE_DIR } from "../orchestrator/constants";
+import { planAgents, pythonFor } from "../orchestrator/plan";
+import { portHolder, splitAddress, tryListen } from "../orchestrator/ports";
+import { lockHolder } from "../orchestrator/project-lock";
+import { bunRuntime } from "../orchestrator/self";
+
+export type Verdict = "ok" | "warn" | "fail";
+
+export interface Check {
+  name: string;
+  verdict: Verdict;
+  detail: string;
+  fix?: string;
+}
+
+const BUILD_COMMAND = "cargo build --release -p loom-bridge --bin loom-bridge-server";
+
+const messageOf = (e: unknown) => (e instanceof Error ? e.message : String(e));
+
+async function runtimeCheck(project: ProjectConfig, env: Record<string, string | undefined>): Promise<Check> {
+  const { config, root } = project;
+  const name = binaryNameFor(config.bridge.mode, config.bridge.binary);
+  try {
+    const found = await findBinary({ name, version: config.bridge.version, projectDir: root, env });
+    if (found.source !== "download-needed") return { name: "runtime", verdict: "ok", detail: describeBinary(found, root) };
+    if (env.LOOM_OFFLINE === "1")
+      return {
+        name: "runtime",
+        verdict: "fail",
+        detail: `nothing built, nothing cached for v${found.version}, and LOOM_OFFLINE=1`,
+        fix: `build it (\`${BUILD_COMMAND}\` in a loom checkout), or \`loom install\` with network access`,
+      };
+    const tag = platformTag();
+    const located = await locateAsset(found.version, candidateAssets(name, found.version, tag), defaultHttpDeps(env));
+    if (located.asset && located.sha256)
+      return { name: "runtime", verdict: "ok", detail: `not here yet: \`loom run\` will download ${located.asset} (v${found.version}, checksum published)` };
+    return {
+      name: "runtime",
+      verdict: "fail",
+      detail: `nothing built (target/release, target/debug${env.CARGO_TARGET_DIR ? ", CARGO_TARGET_DIR" : ""}), nothing cached, and release v${found.version} has no ${located.asset ? "checksum for" : "asset for"} ${tag}${located.listed.length ? ` (it has: ${located.listed.join(", ")})` : ""}`,
+      fix: `build it: \`${BUILD_COMMAND}\` in a loom checkout (loom finds target/release from the project upward, or set CARGO_TARGET_DIR / LOOM_BRIDGE_PATH)`,
+    };
+  } catch (error) {
+    return { name: "runtime", verdict: "fail", detail: messageOf(error), fix: isLoomError(error) ? error.hint : undefined };
+  }
+}
+
+/** Runs `python` once: its version, and whether the Loom SDK and grpc import there. */
+function pythonCheck(python: string, agents: string[]): Check {
+  const script =
+    "import sys\nprint(sys.version.split()[0])\nfor m in ('loom', 'grpc'):\n    try:\n        __import__(m); print('ok')\n    except Exception as e:\n        print(type(e).__name__ + ': ' + str(e))\n";
+  const who = `for ${agents.join(", ")}`;
+  const r = (() => {
+    try {
+      return Bun.spawnSync([python, "-c", script], { stdout: "pipe", stderr: "pipe", timeout: 20_000 });
+    } catch (error) {
+      return { exitCode: 127, stdout: Buffer.from(""), stderr: Buffer.from(messageOf(error)) };
+    }
+  })();
+  if (r.exitCode !== 0)
+    return {
+      name: "python",
+      verdict: "fail",
+      detail: `${python} ${who} does not run (${r.stderr.toString().trim().split("\n").pop() || `exit ${r.exitCode}`})`,
+      fix: "install Python 3.9+, or point LOOM_PYTHON (or VIRTUAL_ENV, or a .venv in the project) at it",
+    };
+  const [version, loom, grpc] = r.stdout.toString().trim().split("\n");
+  const missing = [loom !== "ok" ? `loom (${loom})` : "", grpc !== "ok" ? `grpc (${grpc})` : ""].filter(Boolean);
+  if (missing.length)
+    return {
+      name: "python",
+      verdict: "fail",
+      detail: `${python} ${version} ${who}: cannot import ${missing.join(" and ")}`,
+      fix: `\`${python} -m pip install loom\` (the Loom Python SDK; it brings grpcio), or use the virtualenv that has it`,
+    };
+  return { name: "python", verdict: "ok", detail: `${python} ${version} ${who}: loom and grpc import` };
+}
+
+async function portCheck(what: string, host: string, port: number): Promise<Check> {
+  try {
+    await tryListen(host, port);
+    return { name: `${what} port`, verdict: "ok", detail: `${host}:${port} is free` };
+  } catch (error) {
+    const holder = portHolder(port);
+    return {
+      name: `${what} port`,
+      verdict: "fail",
+      detail: `${host}:${port} is taken${holder ? ` by ${holder}` : ""} (${(error as NodeJS.ErrnoException).code})`,
+      fix: "stop that process, or `loom run --bridge-port 0 --dashboard-port 0` for free ones",
+    };
+  }
+}
+
+/** The agent's file for a script agent (its last argument under the project), else its command. */
+function scriptOf(argv: string[], root: string): string {
+  const script = argv.findLast((x) => x.startsWith(`${root}/`) && !x.startsWith(join(root, STATE_DIR)));
+  return script ? relative(root, script) : argv.join(" ");
+}
+
+export interface DoctorReport {
+  ok: boolean;
+  root: string;
+  checks: Check[];
+}
+
+export async function doctor(projectDir: string, env: Record<string, string | undefined> = process.env): Promise<DoctorReport> {
+  const checks: Check[] = [];
+  let project: ProjectConfig;
+  try {
+    project = await loadProjectConfig(projectDir, { env });
+  } catch (error) {
+    checks.push({ name: "loom.toml", verdict: "fail", detail: messageOf(error), fix: isLoomError(error) ? error.hint : undefined });
+    return { ok: false, root: projectDir, checks };
+  }
+  const { config, root } = project;
+  checks.push({ name: "loom.toml", verdict: "ok", detail: project.file ?? `none in ${root} or above: every default applies` });
+  for (const w of [...project.warnings, ...(project.compatWarnings ?? [])]) checks.push({ name: "loom.toml", verdict: "warn", detail: w });
+
+  const running = lockHolder(root);
+  if (running)
+    checks.push({ name: "running", verdict: "warn", detail: `loom already runs here (supervisor pid ${running}): \`loom run\` would be refused`, fix: "`loom down` first" });
+
+  checks.push(await runtimeCheck(project, env));
+
+  const warnings: string[] = [];
+  try {
+    const agents = planAgents(project, { python: pythonFor(root, env), bun: bunRuntime(), preload: join(root, STATE_DIR, "agent-preload.mjs") }, undefined, warnings);
+    const tables = new Set(Object.keys(config.agents));
+    checks.push({
+      name: "agents",
+      verdict: agents.length ? "ok" : "warn",
+      detail: agents.length
+        ? agents.map((a) => `${a.name} (${scriptOf(a.argv, root)}${tables.has(a.name) ? `, [agents.${a.name}]` : ""})`).join(", ")
+        : "none found (agents/*.py|ts|js|mjs, main.py, run.py, app.py): the runtime would run alone",
+    });
+    for (const w of warnings) checks.push({ name: "agents", verdict: "warn", detail: w });
+    const py = new Map<string, string[]>();
+    for (const a of agents) if (a.argv[1]?.endsWith(".py")) py.set(a.argv[0]!, [...(py.get(a.argv[0]!) ?? []), a.name]);
+    for (const [python, names] of py) checks.push(pythonCheck(python, names));
+    if (agents.some((a) => a.env.BUN_BE_BUN === "1")) checks.push({ name: "typescript", verdict: "ok", detail: "TypeScript/JavaScript agents run with the Bun built into loom" });
+  } catch (error) {
+    checks.push({ name: "agents", verdict: "fail", detail: messageOf(error), fix: isLoomError(error) ? error.hint : undefined });
+  }
+
+  if (!running) {
+    const bridge = splitAddress(config.bridge.address);
+    checks.push(await portCheck("bridge", bridge.host, bridge.port));
+    if (config.bridge.mode === "full" && config.dashboard.enabled) checks.push(await portCheck("dashboard", config.dashboard.host, config.dashboard.port));
+  }
+  return { ok: !checks.some((c) => c.verdict === "fail"), root, checks };
+}
