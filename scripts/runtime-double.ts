@@ -1,6 +1,6 @@
 /**
  * Builds the runtime double (test/fixtures/runtime-double.ts) with `bun build --compile` and packs
- * it like a Loom release (RUNTIME-CONTRACT.md "Releases"): the real runtime cannot be downloaded
+ * it like a Loom release (docs/runtime-contract.md "Releases"): the real runtime cannot be downloaded
  * here, so the tests and the demo fetch this one from a release server on loopback.
  * Cached under node_modules/.cache while the double's source is unchanged.
  */

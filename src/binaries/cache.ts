@@ -1,5 +1,5 @@
 /**
- * The shared binary cache (RUNTIME-CONTRACT.md "Cache"): `<name>-v<version>-<platform>` files and
+ * The shared binary cache (docs/runtime-contract.md "Cache"): `<name>-v<version>-<platform>` files and
  * a `checksums.txt` with one `<hex>  <file name>` line per cached binary. Every write is a rename
  * of a finished temporary file, so a reader never sees half a binary or half a checksum list.
  */

@@ -1,4 +1,4 @@
-/** The platform tag of release assets (RUNTIME-CONTRACT.md "Platforms"). */
+/** The platform tag of release assets (docs/runtime-contract.md "Releases"). */
 import { LoomError } from "../errors";
 
 export type PlatformTag = "linux-x86_64" | "linux-aarch64" | "macos-x86_64" | "macos-aarch64" | "windows-x86_64";

@@ -1,4 +1,4 @@
-/** The release layout (RUNTIME-CONTRACT.md "Releases"): asset names, URLs, published checksums. */
+/** The release layout (docs/runtime-contract.md "Releases"): asset names, URLs, published checksums. */
 import { LoomError } from "../errors";
 import { fetchText, releaseBase, type HttpDeps } from "./http";
 import { isWindowsTag, type PlatformTag } from "./platform";

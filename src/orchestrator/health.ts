@@ -1,6 +1,6 @@
 /**
  * Readiness and liveness, measured rather than slept: the Bridge's gRPC Heartbeat over h2c
- * (RUNTIME-CONTRACT.md "Health"; a few lines of node:http2, no gRPC library) and the dashboard's
+ * (docs/runtime-contract.md "Health"; a few lines of node:http2, no gRPC library) and the dashboard's
  * GET /api/metrics.
  */
 import http from "node:http";

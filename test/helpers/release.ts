@@ -1,5 +1,5 @@
 /**
- * Releases in the layout of RUNTIME-CONTRACT.md, built on disk with `tar` (Bun.Archive cannot
+ * Releases in the layouts of docs/runtime-contract.md, built on disk with `tar` (Bun.Archive cannot
  * create executable entries), and a release server on loopback (`Bun.serve({ port: 0 })`) that
  * records every request and can be told to misbehave per path.
  */
