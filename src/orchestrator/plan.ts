@@ -3,7 +3,7 @@
  * (argv, cwd, environment, restart policy). Nothing here starts anything, so `loom run --dry-run`
  * and the tests can see exactly what would run.
  */
-import { existsSync, readdirSync, readlinkSync, statSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, readlinkSync, statSync } from "node:fs";
 import { basename, extname, isAbsolute, join, relative, resolve } from "pathe";
 import { agentEnvVars, toEnvVars } from "../config/env-vars";
 import { isTable } from "../config/schema";
@@ -138,6 +138,26 @@ function stringEnv(name: string, value: unknown): Record<string, string> {
   return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, String(v)]));
 }
 
+/** `agent_id="data-agent"` (Python) or `agentId: "data-agent"` (TypeScript), as the SDKs are called. */
+const AGENT_ID = /\bagent_?id\s*[=:]\s*["']([A-Za-z0-9][A-Za-z0-9._-]*)["']/gi;
+
+/**
+ * The agent id a script declares, read as text (never run): upstream agents write their id in
+ * their code (`agents/data.py` registers as `data-agent`). Only a single, unambiguous id counts.
+ */
+export function declaredAgentId(script: string): string | undefined {
+  let text: string;
+  try {
+    const st = statSync(script);
+    if (!st.isFile() || st.size > 1024 * 1024) return undefined;
+    text = readFileSync(script, "utf8");
+  } catch {
+    return undefined;
+  }
+  const ids = new Set([...text.matchAll(AGENT_ID)].map((m) => m[1]!));
+  return ids.size === 1 ? [...ids][0] : undefined;
+}
+
 /** Keys of an `[agents.<id>]` table that loom itself reads; every other key is the agent's. */
 export const RUN_SETTINGS = ["script", "command", "env", "restart", "enabled"];
 
@@ -145,8 +165,9 @@ export const RUN_SETTINGS = ["script", "command", "env", "restart", "enabled"];
  * The agents to run: `paths` when given, else the discovered scripts, plus every `[agents.<id>]`
  * that says itself how to run (`script` or `command`). A table with `script` binds that file to the
  * id, as upstream apps key an agent's settings by its agent id (`agents/data.py` registers as
- * `data-agent` and reads `[agents.data-agent]`): the file runs once, named `<id>`. A table with run
- * settings that matches no agent gets a warning in `warnings`.
+ * `data-agent` and reads `[agents.data-agent]`): the file runs once, named `<id>`. Without
+ * `script`, a file that declares the id of an existing table in its code is bound the same way.
+ * A table with run settings that matches no agent gets a warning in `warnings`.
  */
 export function planAgents(project: ProjectConfig, tools: Interpreters, paths?: string[], warnings: string[] = []): ProcessSpec[] {
   const root = project.root;
@@ -199,8 +220,12 @@ export function planAgents(project: ProjectConfig, tools: Interpreters, paths?: 
   const matched = new Set(configured);
   for (const script of scripts) {
     const file = basename(script);
-    const name = ENTRY_SCRIPTS.includes(file) && !script.includes(`${join(root, "agents")}/`) ? basename(root) : file.slice(0, file.length - extname(file).length);
+    const fileName = ENTRY_SCRIPTS.includes(file) && !script.includes(`${join(root, "agents")}/`) ? basename(root) : file.slice(0, file.length - extname(file).length);
     if (!paths?.length && bound.has(script)) continue; // it runs under the id of the table that binds it
+    // The id it declares in its code, when a table of that id exists (and says nothing of how to run).
+    const id = declaredAgentId(script);
+    const tableOfId = id !== undefined && Object.keys(project.config.agents).some((t) => key(t) === key(id)) && !configured.has(key(id));
+    const name = tableOfId ? id! : fileName;
     discovered.push(`${name} (${relative(root, script) || script})`);
     matched.add(key(name));
     if (!paths?.length && configured.has(key(name))) continue; // its [agents.<name>] already says how to run it

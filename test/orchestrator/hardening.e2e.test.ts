@@ -113,8 +113,9 @@ EOF
 describe("one loom per project", () => {
   test("four `loom up --detach` racing: exactly one wins, the others exit 4 saying it is already running", async () => {
     const root = makeProject();
-    const runs = await Promise.all([0, 1, 2, 3].map(() => loom(["up", "--detach", ...FREE], root)));
+    const runs = await Promise.all([0, 1, 2, 3].map(() => loom(["up", "--detach", "--verbose", ...FREE], root)));
     const codes = runs.map((r) => r.code).sort();
+    for (const r of runs) if (r.code !== 0 && r.code !== 4) console.log(`unexpected exit ${r.code}:\n${r.all}`);
     expect(codes).toEqual([0, 4, 4, 4]);
     for (const r of runs.filter((r) => r.code === 4)) expect(r.err).toContain(`loom is already running in ${root}`);
     expect((await loom(["down"], root)).code).toBe(0);

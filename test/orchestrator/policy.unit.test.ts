@@ -1,8 +1,9 @@
 import { describe, expect, test } from "bun:test";
-import { chmodSync, readdirSync, statSync } from "node:fs";
+import { chmodSync, readdirSync, readFileSync, statSync } from "node:fs";
 import http2 from "node:http2";
 import { join } from "pathe";
 import { loadProjectConfig } from "../../src/config/load";
+import { EXAMPLES_DIR } from "../helpers/examples";
 import { decide, freshMemory, type RestartSettings } from "../../src/orchestrator/restart-policy";
 import { discoverAgents, planAgents, planRuntime, pythonFor } from "../../src/orchestrator/plan";
 import { grpcHeartbeat, heartbeatFrame } from "../../src/orchestrator/health";
@@ -104,6 +105,22 @@ describe("planning", () => {
     expect(warnings).toEqual([
       '[agents.risk-agent] sets enabled, but no agent is named "risk-agent" (agents: data-agent, risk (agents/risk.py)); bind it to its file with script = "agents/<file>"',
     ]);
+  });
+
+  test("the real example apps: a file declaring its agent id in code binds to that table (text only, never run)", async () => {
+    const root = writeTree(tempDir(), {
+      "loom.toml": readFileSync(join(EXAMPLES_DIR, "market-analyst.loom.toml"), "utf8"),
+      "agents/data.py": 'from loom import Agent\nagent = Agent(agent_id="data-agent", topics=["market.price.*"])\n',
+      "agents/risk.py": 'AGENT = Agent(\n    agent_id = "risk-agent",\n)\n',
+      "agents/helper.py": 'x = Agent(agent_id="not-a-table")\n',
+      "agents/two.py": 'a = Agent(agent_id="trend-agent")\nb = Agent(agent_id="planner-agent")\n',
+    });
+    const project = await loadProjectConfig(root, { env: { DEEPSEEK_API_KEY: "k" } });
+    const warnings: string[] = [];
+    const specs = planAgents(project, { python: "py", bun: "/loom", preload: "/p" }, undefined, warnings);
+    expect(specs.map((s) => s.name).sort()).toEqual(["data-agent", "helper", "risk-agent", "two"]);
+    expect(specs.find((s) => s.name === "data-agent")!.env.LOOM_AGENT_NAME).toBe("data-agent");
+    expect(warnings).toEqual([]);
   });
 
   test("the runtime reads VLLM_* of the chosen provider and every MCP field; agents get neither", async () => {
