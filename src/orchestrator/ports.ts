@@ -48,29 +48,44 @@ export async function freePort(host: string): Promise<number> {
   return tryListen(host, 0);
 }
 
+/** Linux: the pids with a listening socket on `port` (from /proc/net/tcp{,6} and each process's fds). */
+export function listenersOf(port: number): number[] {
+  const inodes = new Set<string>();
+  for (const table of ["/proc/net/tcp", "/proc/net/tcp6"]) {
+    try {
+      for (const line of readFileSync(table, "utf8").split("\n").slice(1)) {
+        const f = line.trim().split(/\s+/);
+        if (f.length > 9 && f[3] === "0A" && parseInt(f[1]!.split(":")[1]!, 16) === port) inodes.add(f[9]!);
+      }
+    } catch {}
+  }
+  if (inodes.size === 0) return [];
+  const pids: number[] = [];
+  for (const pid of readdirSync("/proc")) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+        const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+        if (m && inodes.has(m[1]!)) {
+          pids.push(Number(pid));
+          break;
+        }
+      }
+    } catch {}
+  }
+  return pids;
+}
+
 /** Best effort: "pid 123 (python3)" for the process listening on `port`. */
 export function portHolder(port: number): string | undefined {
   if (process.platform === "linux") {
-    const inodes = new Set<string>();
-    for (const table of ["/proc/net/tcp", "/proc/net/tcp6"]) {
-      try {
-        for (const line of readFileSync(table, "utf8").split("\n").slice(1)) {
-          const f = line.trim().split(/\s+/);
-          if (f.length > 9 && f[3] === "0A" && parseInt(f[1]!.split(":")[1]!, 16) === port) inodes.add(f[9]!);
-        }
-      } catch {}
-    }
-    if (inodes.size === 0) return undefined;
-    for (const pid of readdirSync("/proc")) {
-      if (!/^\d+$/.test(pid)) continue;
-      try {
-        for (const fd of readdirSync(`/proc/${pid}/fd`)) {
-          const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
-          if (m && inodes.has(m[1]!)) return `pid ${pid} (${readFileSync(`/proc/${pid}/comm`, "utf8").trim()})`;
-        }
-      } catch {}
-    }
-    return undefined;
+    const pid = listenersOf(port)[0];
+    if (pid === undefined) return undefined;
+    let comm = "";
+    try {
+      comm = readFileSync(`/proc/${pid}/comm`, "utf8").trim();
+    } catch {}
+    return `pid ${pid}${comm ? ` (${comm})` : ""}`;
   }
   const r = Bun.spawnSync(["lsof", "-nP", `-iTCP:${port}`, "-sTCP:LISTEN", "-Fpc"], { stdout: "pipe", stderr: "ignore" });
   const out = r.stdout.toString();

@@ -13,7 +13,8 @@ import { FAILURE_TAIL_LINES, LIVENESS_FAILURES, LIVENESS_INTERVAL_MS, PAGEOUT_AF
 import { dashboardHealthy, grpcHeartbeat } from "./health";
 import { describeExit, hintFor } from "./hints";
 import { describeStragglers, findStragglers, stopStragglers } from "./hunt";
-import { RUN_ID_VAR, groupMembers, processStartTime, signalGroup } from "./identity";
+import { RUN_ID_VAR, groupMembers, processStartTime, realGroupOf, signalGroup } from "./identity";
+import { listenersOf, splitAddress } from "./ports";
 import { tailLines } from "./log-tail";
 import type { ProcessSpec } from "./plan";
 import { DEFAULT_RESTART, decide, freshMemory, type ExitInfo, type RestartMemory, type RestartSettings } from "./restart-policy";
@@ -48,6 +49,8 @@ export interface SupervisorDeps {
   spawn: typeof spawnChild;
   heartbeat: typeof grpcHeartbeat;
   dashboard: typeof dashboardHealthy;
+  /** The pids listening on a port (ports.ts). */
+  listeners: typeof listenersOf;
 }
 
 interface Slot {
@@ -78,7 +81,7 @@ export class Supervisor {
   private readonly deps: SupervisorDeps;
 
   constructor(private readonly o: SupervisorOptions) {
-    this.deps = { spawn: spawnChild, heartbeat: grpcHeartbeat, dashboard: dashboardHealthy, ...o.deps };
+    this.deps = { spawn: spawnChild, heartbeat: grpcHeartbeat, dashboard: dashboardHealthy, listeners: listenersOf, ...o.deps };
     const { config, root } = o.project;
     const dashboardOn = config.bridge.mode === "full" && config.dashboard.enabled;
     // Orphaned descendants come to the supervisor, not to init, so a stop can find them (hunt.ts).
@@ -277,6 +280,12 @@ export class Supervisor {
       }
       const bridge = await this.deps.heartbeat(config.bridge.address);
       const dash = bridge.ok && full ? await this.deps.dashboard(config.dashboard.host, config.dashboard.port) : { ok: true };
+      const stranger = bridge.ok && dash.ok && child ? this.strangerOn(child, full) : undefined;
+      if (stranger) {
+        last = stranger;
+        await Bun.sleep(READY_POLL_MS);
+        continue;
+      }
       if (bridge.ok && dash.ok) {
         slot.record.health = "ok";
         this.save();
@@ -292,6 +301,24 @@ export class Supervisor {
       details: lines.length ? ["runtime's last log lines:", ...lines.map((l) => `  ${l}`)] : [],
       hint: "raise [bridge] timeout_sec in loom.toml if it is only slow; otherwise see `loom logs " + slot.spec.name + "`",
     });
+  }
+
+  /**
+   * Linux: who listens on the ports that answered. Ready means our runtime answered, not another
+   * process on the same address: a listener must be in the runtime's process group. (When the
+   * system cannot say, e.g. another network namespace, the answer is taken as it is.)
+   */
+  private strangerOn(child: Child, full: boolean): string | undefined {
+    if (process.platform !== "linux" || !child.pgid) return undefined;
+    const { config } = this.o.project;
+    const ports: [string, number][] = [["bridge", splitAddress(config.bridge.address).port]];
+    if (full) ports.push(["dashboard", config.dashboard.port]);
+    for (const [what, port] of ports) {
+      const pids = this.deps.listeners(port);
+      if (pids.length && !pids.some((pid) => realGroupOf(pid) === child.pgid))
+        return `the ${what} port ${port} answers, but from pid ${pids.join(", ")}, not from the runtime (pid ${child.pid})`;
+    }
+    return undefined;
   }
 
   private async checkLiveness(): Promise<void> {

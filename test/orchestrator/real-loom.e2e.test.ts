@@ -126,7 +126,7 @@ describe("loom doctor", () => {
 
   test("a project that can run: exit 0, naming the runtime it would use and each agent", async () => {
     const root = makeProject(["idle.py", "idle.ts"], '[agents.idle]\ntopics = ["x"]\n');
-    const r = await loom(["doctor"], root, { LOOM_PYTHON: fakePython() });
+    const r = await loom(["doctor"], root, { LOOM_PYTHON: fakePython(), LOOM_CACHE_DIR: join(tempDir(), "bin") }); // nothing cached yet
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/ok +runtime +not here yet: `loom run` will download loom-core-0\.1\.0-\S+\.tar\.gz \(v0\.1\.0, checksum published\)/);
     expect(r.out).toMatch(/ok +agents +idle \(agents\/idle\.py, \[agents\.idle\]\), idle-2 \(agents\/idle\.ts\)/);
@@ -140,7 +140,7 @@ describe("loom doctor", () => {
     const root = makeProject(["idle.py"]);
     const server = serveRelease(tempDir()); // a release with nothing in it
     try {
-      const r = await loom(["doctor"], root, { LOOM_DOWNLOAD_BASE_URL: server.url, LOOM_PYTHON: "python3" });
+      const r = await loom(["doctor"], root, { LOOM_DOWNLOAD_BASE_URL: server.url, LOOM_PYTHON: "python3", LOOM_CACHE_DIR: join(tempDir(), "bin") });
       expect(r.code).toBe(1);
       expect(r.out).toMatch(/FAIL +runtime +nothing built \(target\/release, target\/debug\), nothing cached, and release v0\.1\.0 has no asset for/);
       expect(r.out).toContain("fix: build it: `cargo build --release -p loom-bridge --bin loom-bridge-server` in a loom checkout");

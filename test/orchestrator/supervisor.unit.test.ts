@@ -110,3 +110,23 @@ describe("supervisor", () => {
     expect(w.spawns.agent).toBeUndefined(); // no agent starts before the runtime is ready
   });
 });
+
+describe("readiness proves it reached our runtime", () => {
+  test("a Heartbeat answered by another process on the address is not ready", async () => {
+    const w = world({});
+    // A runtime in a group nobody else is in; it ends a little after the readiness deadline.
+    const spawn: SupervisorDeps["spawn"] = (spec, deps) => ({
+      ...w.spawn(spec, deps),
+      pid: process.pid,
+      pgid: 999_999,
+      exited: Bun.sleep(500).then(() => ({ code: 0, signal: null, livedMs: 500 })),
+    });
+    const { sup } = supervisor({ spawn, listeners: () => [process.pid] }, [], 0.3);
+    const error = await sup.start().then(
+      () => undefined,
+      (e) => e,
+    );
+    expect(String(error?.message)).toContain(`the bridge port 1 answers, but from pid ${process.pid}, not from the runtime`);
+    expect(await sup.done).toBe(4);
+  });
+});
