@@ -4,7 +4,7 @@
  * redirects.
  */
 import { expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "pathe";
 import { getBinary } from "../../src/binaries/get-binary";
 import { TAG, newRelease } from "../helpers/release";
@@ -40,4 +40,26 @@ test("latest comes from GitHub's API; the token goes to github.com and api.githu
     expect(s.auth).toBe(host === "github.com" || host === "api.github.com" ? "Bearer ghp_test" : undefined);
   }
   expect(seen.some((s) => s.url.startsWith("https://objects.githubusercontent.com/"))).toBe(true);
+});
+
+test("a non-JSON answer from the API (a captive portal) is a download error that falls back to the cache", async () => {
+  const portal = (async () => new Response("<html>Sign in to the Wi-Fi</html>", { headers: { "content-type": "text/html" } })) as unknown as typeof fetch;
+  const cache = join(tempDir(), "cache");
+  const env = { LOOM_CACHE_DIR: cache, HOME: tempDir(), LOOM_DOWNLOAD_RETRIES: "0" };
+  const none = await getBinary({ name: "loom-core", version: "latest", projectDir: tempDir(), env, http: { fetch: portal } }).then(
+    () => undefined,
+    (e) => e,
+  );
+  expect(none.exitCode).toBe(3);
+  expect(none.message).toContain('did not answer with JSON (got "<html>Sign in to the Wi-Fi</html>")');
+  // With a version cached, that version runs, with a warning.
+  const binary = `loom-core-v0.3.1-${TAG}`;
+  mkdirSync(cache, { recursive: true });
+  writeFileSync(join(cache, binary), "#!/bin/sh\n");
+  chmodSync(join(cache, binary), 0o755);
+  writeFileSync(join(cache, "checksums.txt"), `${new Bun.CryptoHasher("sha256").update("#!/bin/sh\n").digest("hex")}  ${binary}\n`);
+  const warnings: string[] = [];
+  const r = await getBinary({ name: "loom-core", version: "latest", projectDir: tempDir(), env, http: { fetch: portal }, hooks: { onWarn: (m) => warnings.push(m) } });
+  expect(r).toMatchObject({ source: "cache", version: "0.3.1" });
+  expect(warnings.join("\n")).toContain('cannot resolve "latest"');
 });

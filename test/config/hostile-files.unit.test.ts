@@ -100,6 +100,12 @@ describe("not a text file: exit 2, no hang, no unbounded memory", () => {
     expect((await failure(dir)).message).toBe(`${join(dir, "loom.toml")}:2:7: configuration file is not valid UTF-8 (byte 0xff)`);
   });
 
+  test("a project path with ? and # still gets its TOML error with line and column", async () => {
+    const dir = writeTree(tempDir(), { "we?ird#dir/loom.toml": "a = 1\nb = [\n" });
+    const e = await failure(join(dir, "we?ird#dir"));
+    expect(e.message).toStartWith(`${join(dir, "we?ird#dir/loom.toml")}:2:6: TOML syntax error`);
+  });
+
   test("a backslash is part of a POSIX file name", async () => {
     const dir = writeTree(tempDir(), { "a\\b/loom.toml": 'name = "slash"\n' });
     expect((await loadProjectConfig(join(dir, "a\\b"), { env: {} })).config.name).toBe("slash");

@@ -69,6 +69,23 @@ describe("a local build", () => {
     expect((await loom(["down"], root)).code).toBe(0);
   });
 
+  test("an explicit path (LOOM_CORE_PATH) is used as it is", async () => {
+    const root = makeProject();
+    const ran = join(tempDir(), "exec.log");
+    const up = await loom(["up", "--detach", ...FREE], root, { LOOM_CORE_PATH: doubleBinary(), LOOM_DOWNLOAD_BASE_URL: "http://127.0.0.1:9", DOUBLE_EXEC_LOG: ran });
+    expect(up.code).toBe(0);
+    expect(up.err).toContain(`runtime: ${doubleBinary()} (path from the environment)`);
+    expect(readFileSync(ran, "utf8").trim().split("\n")).toHaveLength(1);
+    expect((await loom(["down"], root)).code).toBe(0);
+  });
+
+  test("a version the release does not have: the hint names up's own flag, --runtime-version", async () => {
+    const root = makeProject();
+    const up = await loom(["up", "--runtime-version", "9.9.9", ...FREE], root);
+    expect(up.code).toBe(3);
+    expect(up.err).toContain("or --runtime-version)");
+  });
+
   test("CARGO_TARGET_DIR is honoured", async () => {
     const root = makeProject();
     const target = tempDir();
