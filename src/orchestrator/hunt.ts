@@ -48,6 +48,21 @@ export function findStragglers(runId: string | undefined, options: { adoptedBy?:
   return out;
 }
 
+/**
+ * Zombies of orphans the supervisor adopted as subreaper (never a child Bun spawned: those are in
+ * `exclude`, and Bun reaps them). Reaped so a long run with daemonising agents leaves no zombies.
+ */
+export function reapAdoptedZombies(exclude: Set<number>): number {
+  if (process.platform !== "linux") return 0;
+  let reaped = 0;
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry) || exclude.has(Number(entry))) continue;
+    const fields = stat(entry);
+    if (fields?.[0] === "Z" && Number(fields[1]) === process.pid && reap(Number(entry))) reaped++;
+  }
+  return reaped;
+}
+
 function signal(s: Straggler, sig: NodeJS.Signals): void {
   if (processStartTime(s.pid) !== s.startTime) return; // gone, or the pid is someone else's now
   try {

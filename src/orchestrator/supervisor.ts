@@ -12,7 +12,7 @@ import { spawnChild, type Child, type ConsoleSink } from "./child";
 import { FAILURE_TAIL_LINES, LIVENESS_FAILURES, LIVENESS_INTERVAL_MS, PAGEOUT_AFTER_MS, READY_POLL_MS } from "./constants";
 import { dashboardHealthy, grpcHeartbeat } from "./health";
 import { describeExit, hintFor } from "./hints";
-import { describeStragglers, findStragglers, stopStragglers } from "./hunt";
+import { describeStragglers, findStragglers, reapAdoptedZombies, stopStragglers } from "./hunt";
 import { RUN_ID_VAR, groupMembers, processStartTime, realGroupOf, signalGroup } from "./identity";
 import { listenersOf, splitAddress } from "./ports";
 import { tailLines } from "./log-tail";
@@ -322,6 +322,7 @@ export class Supervisor {
   }
 
   private async checkLiveness(): Promise<void> {
+    if (this.subreaper) reapAdoptedZombies(new Set([...this.slots.values()].flatMap((s) => (s.child ? [s.child.pid] : [])).concat(this.watchdog ? [this.watchdog.pid] : [])));
     const slot = this.runtimeSlot;
     if (this.stopping || !slot.child || slot.record.health === "unknown") return;
     const probe = await this.deps.heartbeat(this.o.project.config.bridge.address);

@@ -415,3 +415,16 @@ describe("a full disk", () => {
     expect(await leftIn(root)).toEqual([]);
   });
 });
+
+describe("the subreaper", () => {
+  test("orphans adopted by the supervisor that exit are reaped, not left as zombies", async () => {
+    // The orphan records its pid and exits 200 ms later; while it is a zombie, /proc/<pid> stays.
+    const daemon =
+      'import os, time\nif os.fork() == 0:\n    os.setsid()\n    if os.fork() == 0:\n        open("orphan.pid", "w").write(str(os.getpid()))\n        time.sleep(0.2)\n        os._exit(0)\n    os._exit(0)\nos.wait()\nwhile True:\n    time.sleep(1)\n';
+    const root = makeProject([], "", { "agents/daemon.py": daemon });
+    expect((await loom(["run", "--detach", ...FREE], root, { LOOM_LIVENESS_INTERVAL_MS: "100" })).code).toBe(0);
+    const orphan = Number(await poll("orphan.pid", () => existsSync(join(root, "orphan.pid")) && readFileSync(join(root, "orphan.pid"), "utf8")));
+    await poll(`pid ${orphan} reaped`, () => !existsSync(`/proc/${orphan}`), 5_000);
+    expect((await loom(["down"], root)).code).toBe(0);
+  });
+});
