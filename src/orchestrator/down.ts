@@ -7,7 +7,7 @@
  */
 import { existsSync, readlinkSync } from "node:fs";
 import { join } from "pathe";
-import { writePrivateFile } from "../files/private";
+import { privateDir, writePrivateFile } from "../files/private";
 import { STATE_DIR, STOP_GRACE_MS } from "./constants";
 import { describeStragglers, findStragglers, stopStragglers } from "./hunt";
 import { disproveGroup, isAlive, isSameProcess } from "./identity";
@@ -90,7 +90,7 @@ export async function downProject(root: string, options: { graceMs?: number } = 
     return result;
   }
   if (holder !== undefined && holder !== process.pid) {
-    writePrivateFile(join(root, STATE_DIR, STOP_REQUEST_FILE), JSON.stringify({ graceMs }));
+    writePrivateFile(join(privateDir(join(root, STATE_DIR), "loom's state directory"), STOP_REQUEST_FILE), JSON.stringify({ graceMs }));
     const clean = await stopSupervisor(holder, graceMs);
     result.supervisor = clean ? (ledger ? "stopped" : "starting") : "killed";
     result.hunted.push(...takeStopReport(root));
