@@ -22,6 +22,7 @@ export const COMMANDS: Record<string, Loader> = {
   status: lazy(() => import("./commands/status")),
   logs: lazy(() => import("./commands/logs")),
   doctor: lazy(() => import("./commands/doctor")),
+  ping: lazy(() => import("./commands/ping")),
   completion: lazy(() => import("./commands/completion")),
 };
 

@@ -169,3 +169,20 @@ describe("loom doctor", () => {
     }
   });
 });
+
+describe("loom ping", () => {
+  test("Heartbeat round trips to the running project's Bridge, with latency; none answering is exit 4", async () => {
+    const root = makeProject();
+    expect((await loom(["up", "--detach", ...FREE], root)).code).toBe(0);
+    const r = await loom(["ping", "--count", "3", "--interval", "0.05"], root);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/heartbeat from 127\.0\.0\.1:\d+: seq=3 time=\d+\.\d\d ms/);
+    expect(r.out).toMatch(/3 sent, 3 answered, min\/avg\/max [\d.]+\/[\d.]+\/[\d.]+ ms/);
+    expect((await loom(["down"], root)).code).toBe(0);
+    const port = await freePort("127.0.0.1");
+    const none = await loom(["ping", "--count", "1", "--address", `localhost:${port}`], root);
+    expect(none.code).toBe(4);
+    expect(none.out).toContain(`no heartbeat from localhost:${port}: seq=1 connection refused`);
+    expect(none.err).toContain(`the Bridge at localhost:${port} did not answer`);
+  });
+});

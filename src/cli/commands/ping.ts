@@ -1,0 +1,53 @@
+import { defineCommand } from "citty";
+import { projectRoot } from "../../config/load";
+import { LoomError } from "../../errors";
+import { readLedger } from "../../orchestrator/state";
+import { projectArg } from "../shared-args";
+
+export default defineCommand({
+  meta: {
+    name: "ping",
+    description: "Heartbeat round trips to the Bridge (this project's, LOOM_BRIDGE_ADDR, or --address), with their latency",
+    examples: ["loom ping", "loom ping --count 10 --interval 0.2", "loom ping --address 127.0.0.1:50051"],
+  } as never,
+  args: {
+    ...projectArg,
+    address: { type: "string", description: "Bridge address (default: the running project's, else LOOM_BRIDGE_ADDR, else loom.toml's)", valueHint: "HOST:PORT" },
+    count: { type: "string", alias: "c", description: "How many round trips (default 3)", valueHint: "N" },
+    interval: { type: "string", description: "Seconds between them (default 1)", valueHint: "S" },
+  },
+  async run({ args }) {
+    const count = Number(args.count ?? 3);
+    const interval = Number(args.interval ?? 1);
+    if (!Number.isInteger(count) || count < 1) throw new LoomError("USAGE", `--count must be a whole number of at least 1, not "${args.count}"`);
+    if (!(interval >= 0)) throw new LoomError("USAGE", `--interval must be a number of seconds, not "${args.interval}"`);
+    const address = args.address ?? (await bridgeAddress(args.project ?? process.cwd()));
+    const { pingSession } = await import("../../client/ping");
+    const { ipAddress } = await import("../../orchestrator/ports");
+    const session = pingSession(await ipAddress(address));
+    const times: number[] = [];
+    try {
+      for (let i = 1; i <= count; i++) {
+        const r = await session.ping(2_000);
+        if (r.ok) times.push(r.ms);
+        process.stdout.write(r.ok ? `heartbeat from ${address}: seq=${i} time=${r.ms.toFixed(2)} ms\n` : `no heartbeat from ${address}: seq=${i} ${r.detail}\n`);
+        if (i < count) await Bun.sleep(interval * 1000);
+      }
+    } finally {
+      session.close();
+    }
+    const summary = `${count} sent, ${times.length} answered${times.length ? `, min/avg/max ${Math.min(...times).toFixed(2)}/${(times.reduce((a, b) => a + b, 0) / times.length).toFixed(2)}/${Math.max(...times).toFixed(2)} ms` : ""}`;
+    process.stdout.write(`--- ${address} ---\n${summary}\n`);
+    if (times.length === 0) throw new LoomError("PROCESS", `the Bridge at ${address} did not answer`, { hint: "is it running? `loom status`, or `loom up --detach`" });
+    if (times.length < count) process.exitCode = 1;
+  },
+});
+
+/** The running project's Bridge, else LOOM_BRIDGE_ADDR, else loom.toml's. */
+async function bridgeAddress(dir: string): Promise<string> {
+  const running = readLedger(projectRoot(dir))?.bridge.address;
+  if (running) return running;
+  if (process.env.LOOM_BRIDGE_ADDR) return process.env.LOOM_BRIDGE_ADDR;
+  const { loadProjectConfig } = await import("../../config/load");
+  return (await loadProjectConfig(dir)).config.bridge.address;
+}
