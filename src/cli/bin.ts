@@ -29,6 +29,10 @@ if (first === "__watchdog") {
     process.stderr.write(formatError(error, true));
     finish(exitCodeOf(error));
   }
+} else if (first === "__bridge") {
+  // Internal: the embedded Bridge, supervised like a native runtime (bridge/main.ts).
+  const { runEmbeddedBridge } = await import("../bridge/main");
+  await runEmbeddedBridge();
 } else if (process.argv.length === 3 && ["--version", "-v", "-V"].includes(first!)) {
   // Answered before the CLI's modules load: `loom --version` is what scripts and installers run.
   process.stdout.write(`loom ${LOOM_VERSION}\n`);

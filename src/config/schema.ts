@@ -4,7 +4,7 @@
  * file, line and column.
  */
 import { BRIDGE_DEFAULTS, DASHBOARD_DEFAULTS, DEFAULT_PROJECT_VERSION, KNOWN_KEYS, LLM_DEFAULTS } from "./defaults";
-import { BRIDGE_MODES, type LlmProviderConfig, type LoomConfig, type McpServerConfig } from "./types";
+import { BRIDGE_MODES, RUNTIME_CHOICES, type LlmProviderConfig, type LoomConfig, type McpServerConfig } from "./types";
 
 export interface ConfigIssue {
   path: string[];
@@ -103,6 +103,7 @@ function checkBridge(c: Checker, raw: unknown): LoomConfig["bridge"] {
   c.number(t, "timeout_sec", path, { min: 1 });
   c.string(t, "binary", path);
   c.string(t, "llm", path);
+  if (t.runtime !== undefined && !RUNTIME_CHOICES.includes(t.runtime as never)) c.bad([...path, "runtime"], `one of ${RUNTIME_CHOICES.map((m) => `"${m}"`).join(", ")}`, t.runtime);
   if (typeof t.binary === "string" && !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(t.binary))
     c.issues.push({ path: [...path, "binary"], message: `\`bridge.binary\` must be a plain file name (like "loom-bridge-server"), not ${JSON.stringify(t.binary)}` });
   return { ...BRIDGE_DEFAULTS, ...t } as LoomConfig["bridge"];

@@ -1,6 +1,8 @@
 /** The shape of loom.toml after defaults are filled in. Keys are the loom.toml key names. */
 
 export type BridgeMode = "full" | "bridge-only";
+export type RuntimeChoice = "auto" | "native" | "embedded";
+export const RUNTIME_CHOICES: readonly RuntimeChoice[] = ["auto", "native", "embedded"];
 export const BRIDGE_MODES: readonly BridgeMode[] = ["full", "bridge-only"];
 
 export interface BridgeConfig {
@@ -11,6 +13,8 @@ export interface BridgeConfig {
   timeout_sec: number;
   /** Runtime binary name, when not the mode's (loom-core / loom-bridge), e.g. "loom-bridge-server". */
   binary?: string;
+  /** Which runtime runs: a native binary, the Bridge inside loom, or native when one can be had ("auto"). */
+  runtime?: RuntimeChoice;
   /** The [llm.*] provider the runtime's llm:generate uses (VLLM_*); the first one when absent. */
   llm?: string;
   [key: string]: unknown;

@@ -36,6 +36,21 @@ const messageOf = (e: unknown) => (e instanceof Error ? e.message : String(e));
 async function runtimeCheck(project: ProjectConfig, env: Record<string, string | undefined>): Promise<Check> {
   const { config, root } = project;
   const name = binaryNameFor(config.bridge.mode, config.bridge.binary);
+  const choice = config.bridge.runtime ?? "auto";
+  if (choice === "embedded") return { name: "runtime", verdict: "ok", detail: 'the embedded Bridge ([bridge] runtime = "embedded"): nothing to download' };
+  const check = await nativeCheck(project, env, name);
+  if (check.verdict === "fail" && choice === "auto")
+    return {
+      name: "runtime",
+      verdict: "ok",
+      detail: `no native runtime (${check.detail}); \`loom run\` will use the embedded Bridge`,
+      fix: check.fix ? `for the native one: ${check.fix}` : undefined,
+    };
+  return check;
+}
+
+async function nativeCheck(project: ProjectConfig, env: Record<string, string | undefined>, name: string): Promise<Check> {
+  const { config, root } = project;
   try {
     const found = await findBinary({ name, version: config.bridge.version, projectDir: root, env });
     if (found.source !== "download-needed") return { name: "runtime", verdict: "ok", detail: describeBinary(found, root) };

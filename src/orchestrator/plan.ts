@@ -11,6 +11,7 @@ import type { ProjectConfig } from "../config/types";
 import { LoomError } from "../errors";
 import { isExecutable } from "../binaries/probe";
 import { RESTART_MODES, type RestartMode } from "./restart-policy";
+import { selfArgv } from "./self";
 
 export type ProcessKind = "runtime" | "agent";
 
@@ -46,11 +47,12 @@ export function runtimeEnv(project: ProjectConfig): Record<string, string> {
   return toEnvVars(project.config, project.env);
 }
 
-export function planRuntime(project: ProjectConfig, binary: string): ProcessSpec {
+export function planRuntime(project: ProjectConfig, binary: { path: string; source: string }): ProcessSpec {
   return {
     name: project.config.bridge.mode === "full" ? "core" : "bridge",
     kind: "runtime",
-    argv: [binary],
+    // The embedded Bridge is this very executable, supervised like any runtime (bridge/main.ts).
+    argv: binary.source === "embedded" ? [...selfArgv(), "__bridge"] : [binary.path],
     cwd: project.root,
     env: { ...project.env, ...runtimeEnv(project) },
     restart: "always",

@@ -4,11 +4,11 @@
  */
 import { existsSync, lstatSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join, resolve } from "pathe";
-import { type BinaryResult, getBinary } from "../binaries/get-binary";
+import { EMBEDDED, type BinaryResult, getBinary } from "../binaries/get-binary";
 import type { InstallHooks } from "../binaries/install";
 import { binaryNameFor } from "../binaries/names";
 import { loadProjectConfig } from "../config/load";
-import type { BridgeMode, ProjectConfig } from "../config/types";
+import type { BridgeMode, ProjectConfig, RuntimeChoice } from "../config/types";
 import { LoomError } from "../errors";
 import { privateDir, writePrivateFile } from "../files/private";
 import { LOGS_DIR, STATE_DIR } from "./constants";
@@ -28,6 +28,8 @@ export interface UpOptions {
   dashboardPort?: number;
   /** Overrides [bridge] mode and version. */
   mode?: BridgeMode;
+  /** Overrides [bridge] runtime. */
+  runtime?: RuntimeChoice;
   runtimeVersion?: string;
   logsDir?: string;
   forceDownload?: boolean;
@@ -105,6 +107,33 @@ function assertRunnable(spec: ProcessSpec): void {
   });
 }
 
+/**
+ * `[bridge] runtime`: "native" is a runtime binary (path, local build, cache, download);
+ * "embedded" is the Bridge inside loom (bridge/); "auto", the default, is native when one can be
+ * had, else embedded, saying why in one line.
+ */
+async function chooseRuntime(o: UpOptions, project: ProjectConfig, env: Record<string, string | undefined>, warnings: string[]): Promise<BinaryResult> {
+  const { config, root } = project;
+  const choice = o.runtime ?? config.bridge.runtime ?? "auto";
+  if (choice === "embedded") return EMBEDDED;
+  try {
+    return await getBinary({
+      name: binaryNameFor(config.bridge.mode, config.bridge.binary),
+      version: config.bridge.version,
+      projectDir: root,
+      forceDownload: o.forceDownload,
+      preferDebug: o.preferDebug,
+      env: { ...env },
+      hooks: o.hooks,
+      versionFlag: "--runtime-version",
+    });
+  } catch (error) {
+    if (choice === "native" || !(error instanceof LoomError) || (error.code !== "DOWNLOAD" && error.code !== "VERIFY")) throw error;
+    warnings.push(`no native runtime (${error.message}); using the embedded Bridge`);
+    return EMBEDDED;
+  }
+}
+
 export async function prepare(o: UpOptions): Promise<Prepared> {
   const env = o.env ?? process.env;
   const project = await loadProjectConfig(o.projectDir, { env });
@@ -124,18 +153,7 @@ export async function prepare(o: UpOptions): Promise<Prepared> {
   if (dashboardOn && !o.portsChecked && o.dashboardPort !== 0)
     await assertPortFree("the dashboard", config.dashboard.host, config.dashboard.port, "pick another with --dashboard-port N ([dashboard] port), or --dashboard-port 0");
 
-  const binary =
-    o.binary ??
-    (await getBinary({
-      name: binaryNameFor(config.bridge.mode, config.bridge.binary),
-      version: config.bridge.version,
-      projectDir: root,
-      forceDownload: o.forceDownload,
-      preferDebug: o.preferDebug,
-      env: { ...env },
-      hooks: o.hooks,
-      versionFlag: "--runtime-version",
-    }));
+  const binary = o.binary ?? (await chooseRuntime(o, project, env, warnings));
 
   const logsDir = resolve(root, o.logsDir ?? join(STATE_DIR, LOGS_DIR));
   if (o.logsDir) mkdirSync(logsDir, { recursive: true, mode: 0o700 });
@@ -143,7 +161,7 @@ export async function prepare(o: UpOptions): Promise<Prepared> {
   const preload = join(root, STATE_DIR, "agent-preload.mjs");
   const current = lstatSync(preload, { throwIfNoEntry: false });
   if (!current?.isFile() || (current.mode & 0o777) !== 0o600 || readFileSync(preload, "utf8") !== PRELOAD_SOURCE) writePrivateFile(preload, PRELOAD_SOURCE);
-  const runtime = planRuntime(project, binary.path);
+  const runtime = planRuntime(project, binary);
   const agents = o.withAgents ? planAgents(project, { python: pythonFor(root, env), bun: bunRuntime(), preload }, o.agentPaths, warnings) : [];
   for (const a of agents) assertRunnable(a);
   if (o.withAgents && agents.length === 0) warnings.push("no agents found (agents/*.py|ts|js|mjs, main.py, run.py, app.py); running the runtime only");

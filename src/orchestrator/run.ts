@@ -3,6 +3,7 @@
  * terminal, Ctrl+C handled), or detached (a background `loom __supervise` does, and this process
  * returns once everything is ready or has failed).
  */
+import { describeBinary } from "../binaries/get-binary";
 import { envNumber } from "../config/env-number";
 import { closeSync, lstatSync, readFileSync, rmSync } from "node:fs";
 import { openAppendNoFollow } from "../files/private";
@@ -44,6 +45,7 @@ function supervisorFor(prepared: Prepared, o: RunOptions, printer?: Printer): Su
     onEvent: o.onEvent ?? ((level, message) => printer?.line("loom", level === "info" ? message : `${level}: ${message}`)),
     watchdog: startWatchdog,
     lock: prepared.lock,
+    runtimeDescription: describeBinary(prepared.binary, prepared.project.root),
   });
 }
 

@@ -38,7 +38,8 @@ export interface Ledger {
   error?: string;
   supervisor: { pid: number; startTime?: string; startedAt: number; detached: boolean };
   watchdog?: { pid: number; startTime?: string };
-  bridge: { address: string; mode: string };
+  /** `runtime`: which runs, as `loom up` said it (describeBinary), e.g. "the embedded Bridge (...)". */
+  bridge: { address: string; mode: string; runtime?: string };
   dashboard?: string;
   logsDir: string;
   children: Record<string, ChildRecord>;

@@ -27,6 +27,8 @@ export interface ProjectStatus {
   supervisorPid?: number;
   bridge?: string;
   dashboard?: string;
+  /** Which runtime runs. */
+  runtime?: string;
   processes: ProcessStatus[];
   /** Why the ledger could not be used. */
   problem?: string;
@@ -68,6 +70,7 @@ export function projectStatus(root: string, now = Date.now()): ProjectStatus {
     error: ledger.error,
     supervisorPid: ledger.supervisor.pid,
     bridge: ledger.bridge.address,
+    runtime: ledger.bridge.runtime,
     dashboard: ledger.dashboard,
     processes: Object.values(ledger.children).map((c) => describe(c, ledger.runId, alive, now)),
     dropped: ledger.dropped,

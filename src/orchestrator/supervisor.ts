@@ -41,6 +41,8 @@ export interface SupervisorOptions {
   logMaxBytes?: number;
   /** The project lock, released once everything is stopped. */
   lock?: ProjectLock;
+  /** Which runtime runs, for `loom status` ("the embedded Bridge ...", "target/release/... (local build)"). */
+  runtimeDescription?: string;
   /** What the supervisor does to the world, swapped in tests: starting a process, probing health. */
   deps?: Partial<SupervisorDeps>;
 }
@@ -93,7 +95,7 @@ export class Supervisor {
       runId: this.runId,
       phase: "starting",
       supervisor: { pid: process.pid, startTime: processStartTime(process.pid), startedAt: Date.now(), detached: o.detached },
-      bridge: { address: config.bridge.address, mode: config.bridge.mode },
+      bridge: { address: config.bridge.address, mode: config.bridge.mode, runtime: o.runtimeDescription },
       dashboard: dashboardOn ? `http://${config.dashboard.host}:${config.dashboard.port}` : undefined,
       logsDir: o.logsDir,
       children: {},

@@ -329,7 +329,7 @@ describe("exit codes as documented (README)", () => {
     const root = makeProject();
     const file = join(tempDir(), "not-a-dir");
     writeFileSync(file, "");
-    const r = await loom(["up", ...FREE], root, { LOOM_CACHE_DIR: join(file, "bin") });
+    const r = await loom(["up", "--runtime", "native", ...FREE], root, { LOOM_CACHE_DIR: join(file, "bin") });
     expect(r.code).toBe(3);
     expect(r.err).toContain(`cannot write the runtime cache ${join(file, "bin")} (ENOTDIR)`);
     expect(r.err).toContain("LOOM_CACHE_DIR");

@@ -88,7 +88,7 @@ describe("planning", () => {
     expect(byName.tool).toMatchObject({ argv: ["./tool", "--x"] });
     expect(byName.tool!.env.K).toBe("v");
     expect(planAgents(project, tools, [join(root, "agents/bin-agent")])[0]).toMatchObject({ name: "bin-agent", argv: [join(root, "agents/bin-agent")] });
-    expect(planRuntime(project, "/cache/loom-core")).toMatchObject({ name: "core", kind: "runtime", argv: ["/cache/loom-core"], restart: "always" });
+    expect(planRuntime(project, { path: "/cache/loom-core", source: "cache" })).toMatchObject({ name: "core", kind: "runtime", argv: ["/cache/loom-core"], restart: "always" });
   });
 
   test("[agents.<id>] script binds the file to the id, as upstream apps write it; a table that matches no agent is warned about", async () => {
@@ -130,7 +130,7 @@ describe("planning", () => {
       "agents/a.py": "",
     });
     const project = await loadProjectConfig(root, { env: { VLLM_TEMPERATURE: "0.9" } });
-    const runtime = planRuntime(project, "/bin/rt").env;
+    const runtime = planRuntime(project, { path: "/bin/rt", source: "cache" }).env;
     expect(runtime).toMatchObject({ VLLM_BASE_URL: "http://l/v1", VLLM_MODEL: "small", VLLM_API_KEY: "k-1", REQUEST_TIMEOUT_MS: "12000", VLLM_TEMPERATURE: "0.9" });
     expect(JSON.parse(runtime.LOOM_MCP_SERVERS!)).toEqual({ fs: { command: "npx", args: [], env: { TOKEN: "t" }, cwd: "tools", protocol_version: "2025-03-26" } });
     expect(Object.keys(runtime).filter((k) => k.startsWith("LOOM_LLM_"))).toEqual([]);

@@ -81,7 +81,7 @@ describe("a local build", () => {
 
   test("a version the release does not have: the hint names up's own flag, --runtime-version", async () => {
     const root = makeProject();
-    const up = await loom(["up", "--runtime-version", "9.9.9", ...FREE], root);
+    const up = await loom(["up", "--runtime", "native", "--runtime-version", "9.9.9", ...FREE], root);
     expect(up.code).toBe(3);
     expect(up.err).toContain("or --runtime-version)");
   });
@@ -153,8 +153,9 @@ describe("loom doctor", () => {
     expect(json.ok).toBe(true);
   });
 
-  test("a Python without the SDK, and no runtime to be had: exit 1 with each fix; nothing started", async () => {
+  test("a Python without the SDK, and no native runtime to be had (runtime = native): exit 1 with each fix; nothing started", async () => {
     const root = makeProject(["idle.py"]);
+    writeFileSync(join(root, "loom.toml"), readFileSync(join(root, "loom.toml"), "utf8").replace("[bridge]\n", '[bridge]\nruntime = "native"\n'));
     const server = serveRelease(tempDir()); // a release with nothing in it
     try {
       const r = await loom(["doctor"], root, { LOOM_DOWNLOAD_BASE_URL: server.url, LOOM_PYTHON: "python3", LOOM_CACHE_DIR: join(tempDir(), "bin") });
@@ -164,6 +165,10 @@ describe("loom doctor", () => {
       expect(r.out).toMatch(/FAIL +python +python3 \S+ for idle: cannot import loom/);
       expect(r.out).toContain("python3 -m pip install loom");
       expect(await leftIn(root)).toEqual([]);
+      // With the default, runtime = "auto", the embedded Bridge stands in, and doctor says so.
+      writeFileSync(join(root, "loom.toml"), readFileSync(join(root, "loom.toml"), "utf8").replace('runtime = "native"\n', ""));
+      const auto = await loom(["doctor"], root, { LOOM_DOWNLOAD_BASE_URL: server.url, LOOM_PYTHON: "python3", LOOM_CACHE_DIR: join(tempDir(), "bin") });
+      expect(auto.out).toMatch(/ok +runtime +no native runtime \(.*\); `loom run` will use the embedded Bridge/);
     } finally {
       server.stop();
     }

@@ -40,7 +40,16 @@ export default defineCommand({
     );
     const notes = status.processes.filter((p) => p.reason).map((p) => `${p.name}: ${p.reason}`);
     const dropped = status.dropped ? [`warning: ${status.dropped.writes} log or ledger writes were dropped (last: ${status.dropped.lastError})`] : [];
-    const text = [head, ...problem, ...(status.error ? [`error: ${status.error}`] : []), ...dropped, "", ...lines, ...notes].join("\n");
+    const text = [
+      head,
+      ...(status.running && status.runtime ? [`runtime: ${status.runtime}`] : []),
+      ...problem,
+      ...(status.error ? [`error: ${status.error}`] : []),
+      ...dropped,
+      "",
+      ...lines,
+      ...notes,
+    ].join("\n");
     process.stdout.write(printable(text) + "\n");
   },
 });

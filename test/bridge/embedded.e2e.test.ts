@@ -1,0 +1,104 @@
+/**
+ * The embedded Bridge through dist/loom, spoken to by a real gRPC client (grpc-js, with the
+ * service definitions of src/bridge/loom.proto): registration, the event stream with exact and
+ * wildcard topics, replies, Ping/Pong, the handshake's rule, the dashboard's JSON.
+ */
+import { describe, expect, test } from "bun:test";
+import * as grpc from "@grpc/grpc-js";
+import { loomV1 } from "../../src/bridge/proto";
+import { leftIn, loom, makeProject, poll } from "../helpers/runtime";
+import { serveRelease } from "../helpers/release";
+import { tempDir } from "../helpers/tmp";
+
+const FREE = ["--bridge-port", "0", "--dashboard-port", "0"];
+
+type Client = grpc.Client & Record<string, (...args: unknown[]) => unknown>;
+
+function client(address: string): Client {
+  const { Bridge } = loomV1();
+  return new Bridge(address, grpc.credentials.createInsecure()) as unknown as Client;
+}
+
+function register(c: Client, agent_id: string, subscribed_topics: string[]): Promise<{ success: boolean; error_message: string }> {
+  return new Promise((resolve, reject) => c.RegisterAgent({ agent_id, subscribed_topics, tools: [] }, (e: Error | null, r: never) => (e ? reject(e) : resolve(r))));
+}
+
+/** Opens the agent's stream (Ack first) and collects what the server sends. */
+function stream(c: Client, agentId: string) {
+  const call = c.EventStream() as grpc.ClientDuplexStream<unknown, Record<string, unknown>>;
+  const received: Record<string, unknown>[] = [];
+  let error: grpc.ServiceError | undefined;
+  call.on("data", (m) => received.push(m));
+  call.on("error", (e: grpc.ServiceError) => (error = e));
+  call.write({ ack: { message_id: agentId } });
+  return { call, received, error: () => error };
+}
+
+describe("the embedded Bridge", () => {
+  test("agents register, subscribe exactly and by a trailing wildcard, publish, get replies' topic and Pong", async () => {
+    const root = makeProject();
+    const up = await loom(["up", "--detach", "--runtime", "embedded", ...FREE], root);
+    expect(up.code).toBe(0);
+    expect(up.err).toContain("runtime: the embedded Bridge (inside loom; no download)");
+    const address = /bridge\s+(\S+)/.exec(up.out)![1]!;
+    const dashboard = /dashboard\s+(\S+)/.exec(up.out)![1]!;
+    expect((await loom(["status"], root)).out).toContain("runtime: the embedded Bridge");
+
+    const c = client(address);
+    try {
+      expect(await register(c, "", [])).toMatchObject({ success: false });
+      expect(await register(c, "risk-agent", ["market.price.*"])).toMatchObject({ success: true });
+      expect(await register(c, "data-agent", ["chat.input"])).toMatchObject({ success: true });
+      const risk = stream(c, "risk-agent");
+      const data = stream(c, "data-agent");
+      await poll("both streams open", async () => (await (await fetch(`${dashboard}/api/metrics`)).json()).agents === 2);
+
+      data.call.write({ publish: { topic: "market.price.BTC", event: { id: "e1", type: "price", payload: Buffer.from('{"p":1}') } } });
+      data.call.write({ publish: { topic: "nobody.listens", event: { id: "e2" } } });
+      risk.call.write({ ping: { timestamp_ms: 1 } });
+      await poll("the delivery and the pong", () => risk.received.length >= 2);
+      const delivery = risk.received.find((m) => m.msg === "delivery")!.delivery as { topic: string; event: { id: string; metadata: Record<string, string>; payload: Buffer } };
+      expect(delivery.topic).toBe("market.price.*"); // the subscription pattern, as upstream sends it
+      expect(delivery.event.id).toBe("e1");
+      expect(Buffer.from(delivery.event.payload).toString()).toBe('{"p":1}');
+      expect(delivery.event.metadata.reply_to).toBe("agent.data-agent.replies");
+      expect(risk.received.find((m) => m.msg === "pong")).toMatchObject({ pong: { status: "ok" } });
+      expect(data.received).toEqual([]); // it subscribed to chat.input only
+
+      const metrics = await (await fetch(`${dashboard}/api/metrics`)).json();
+      expect(metrics).toMatchObject({ runtime: "embedded", published: 2, delivered: 1 });
+      const topology = await (await fetch(`${dashboard}/api/topology`)).json();
+      expect(topology.agents.map((a: { id: string }) => a.id).sort()).toEqual(["data-agent", "risk-agent"]);
+
+      const rude = c.EventStream() as grpc.ClientDuplexStream<unknown, unknown>;
+      const refused = new Promise<grpc.ServiceError>((resolve) => rude.on("error", resolve));
+      rude.on("data", () => {});
+      rude.write({ publish: { topic: "x", event: {} } });
+      expect((await refused).code).toBe(grpc.status.INVALID_ARGUMENT);
+      risk.call.end();
+      data.call.end();
+    } finally {
+      c.close();
+    }
+    expect((await loom(["ping", "-c", "1"], root)).code).toBe(0);
+    expect((await loom(["down"], root)).code).toBe(0);
+    expect(await leftIn(root)).toEqual([]);
+  });
+
+  test("auto: with no native runtime to be had, loom run uses the embedded Bridge and says why in one line", async () => {
+    const server = serveRelease(tempDir()); // a release with nothing in it
+    try {
+      const root = makeProject(["idle.py"]);
+      const run = await loom(["run", "--detach", ...FREE], root, { LOOM_DOWNLOAD_BASE_URL: server.url, LOOM_CACHE_DIR: `${tempDir()}/bin` });
+      expect(run.code).toBe(0);
+      expect(run.err).toMatch(/no native runtime \(release v0\.1\.0 or its runtime for \S+ does not exist .*\); using the embedded Bridge/);
+      expect(run.out).toContain("agents     idle");
+      expect((await loom(["ping", "-c", "1"], root)).code).toBe(0);
+      expect((await loom(["down"], root)).code).toBe(0);
+      const native = await loom(["up", "--runtime", "native", ...FREE], root, { LOOM_DOWNLOAD_BASE_URL: server.url, LOOM_CACHE_DIR: `${tempDir()}/bin` });
+      expect(native.code).toBe(3); // native only: the download error stands
+    } finally {
+      server.stop();
+    }
+  });
+});
