@@ -12,7 +12,10 @@ import { tempDir } from "../helpers/tmp";
 
 const FREE = ["--bridge-port", "0", "--dashboard-port", "0"];
 
-type Client = grpc.Client & Record<string, (...args: unknown[]) => unknown>;
+interface Client extends grpc.Client {
+  RegisterAgent(req: unknown, done: (e: Error | null, r: never) => void): void;
+  EventStream(): grpc.ClientDuplexStream<unknown, Record<string, unknown>>;
+}
 
 function client(address: string): Client {
   const { Bridge } = loomV1();
@@ -25,7 +28,7 @@ function register(c: Client, agent_id: string, subscribed_topics: string[]): Pro
 
 /** Opens the agent's stream (Ack first) and collects what the server sends. */
 function stream(c: Client, agentId: string) {
-  const call = c.EventStream() as grpc.ClientDuplexStream<unknown, Record<string, unknown>>;
+  const call = c.EventStream();
   const received: Record<string, unknown>[] = [];
   let error: grpc.ServiceError | undefined;
   call.on("data", (m) => received.push(m));
@@ -51,7 +54,7 @@ describe("the embedded Bridge", () => {
       expect(await register(c, "data-agent", ["chat.input"])).toMatchObject({ success: true });
       const risk = stream(c, "risk-agent");
       const data = stream(c, "data-agent");
-      await poll("both streams open", async () => (await (await fetch(`${dashboard}/api/metrics`)).json()).agents === 2);
+      await poll("both streams open", async () => ((await (await fetch(`${dashboard}/api/metrics`)).json()) as { agents: number }).agents === 2);
 
       data.call.write({ publish: { topic: "market.price.BTC", event: { id: "e1", type: "price", payload: Buffer.from('{"p":1}') } } });
       data.call.write({ publish: { topic: "nobody.listens", event: { id: "e2" } } });
@@ -67,10 +70,10 @@ describe("the embedded Bridge", () => {
 
       const metrics = await (await fetch(`${dashboard}/api/metrics`)).json();
       expect(metrics).toMatchObject({ runtime: "embedded", published: 2, delivered: 1 });
-      const topology = await (await fetch(`${dashboard}/api/topology`)).json();
+      const topology = (await (await fetch(`${dashboard}/api/topology`)).json()) as { agents: { id: string }[] };
       expect(topology.agents.map((a: { id: string }) => a.id).sort()).toEqual(["data-agent", "risk-agent"]);
 
-      const rude = c.EventStream() as grpc.ClientDuplexStream<unknown, unknown>;
+      const rude = c.EventStream();
       const refused = new Promise<grpc.ServiceError>((resolve) => rude.on("error", resolve));
       rude.on("data", () => {});
       rude.write({ publish: { topic: "x", event: {} } });
