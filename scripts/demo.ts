@@ -1,13 +1,12 @@
 /**
  * The README's main-job command (`npm run demo`): `loom run` on the sample project in
- * examples/demo (Python and TypeScript agents), against the runtime double served by a release
- * server on loopback: download + checksum, readiness, agents, a restart, `loom status`,
- * `loom logs`, then Ctrl+C and a check that nothing is left running.
+ * examples/demo (Python and TypeScript agents) with the embedded Bridge, so nothing is downloaded
+ * and no mirror is needed: readiness, agents, a restart, `loom status`, `loom logs`, then Ctrl+C
+ * and a check that nothing is left running.
  */
 import { cpSync, mkdtempSync, readdirSync, readlinkSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "pathe";
-import { runtimeRelease, serveDirectory } from "./runtime-double";
 
 const ROOT = resolve(import.meta.dir, "..");
 const loom = join(ROOT, "dist/loom");
@@ -15,11 +14,8 @@ const work = mkdtempSync(join(tmpdir(), "loom-demo-"));
 const project = join(work, "demo");
 cpSync(join(ROOT, "examples/demo"), project, { recursive: true });
 
-console.log("preparing the runtime double release (the real runtime cannot be downloaded here)...");
-const mirror = serveDirectory(runtimeRelease());
 const env = {
   ...process.env,
-  LOOM_DOWNLOAD_BASE_URL: mirror.url,
   LOOM_CACHE_DIR: join(work, "cache"),
   XDG_STATE_HOME: join(work, "state"),
 };
@@ -65,7 +61,6 @@ try {
   console.log(`\nloom run exited with ${code} (130: interrupted); processes left running: ${left().length}`);
   code = code === 130 && left().length === 0 ? 0 : 1;
 } finally {
-  mirror.stop();
   rmSync(work, { recursive: true, force: true });
 }
 process.exit(code);
