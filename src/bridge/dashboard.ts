@@ -34,8 +34,14 @@ export function serveDashboard(bridge: EmbeddedBridge, host: string, port: numbe
           agents: [...bridge.registrations].map(([id, r]) => ({ id, topics: r.topics, tools: r.tools.map((t) => t.name), connected: bridge.subscribers.has(id) })),
         });
       if (path === "/api/events/stream") {
-        let me: ReadableStreamDefaultController<string>;
-        const body = new ReadableStream<string>({ start: (c) => void streams.add((me = c)), cancel: () => void streams.delete(me) });
+        let me: ReadableStreamDefaultController<string> | undefined;
+        const body = new ReadableStream<string>({
+          start(c) {
+            me = c;
+            streams.add(c);
+          },
+          cancel: () => void (me && streams.delete(me)),
+        });
         return new Response(body, { headers: { "content-type": "text/event-stream", "cache-control": "no-cache" } });
       }
       return new Response("not found", { status: 404 });

@@ -34,7 +34,7 @@ const BUILD_COMMAND = "cargo build --release -p loom-bridge --bin loom-bridge-se
 const messageOf = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 async function runtimeCheck(project: ProjectConfig, env: Record<string, string | undefined>): Promise<Check> {
-  const { config, root } = project;
+  const { config } = project;
   const name = binaryNameFor(config.bridge.mode, config.bridge.binary);
   const choice = config.bridge.runtime ?? "auto";
   if (choice === "embedded") return { name: "runtime", verdict: "ok", detail: 'the embedded Bridge ([bridge] runtime = "embedded"): nothing to download' };
