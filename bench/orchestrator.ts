@@ -52,6 +52,17 @@ function project(agents: number, agentScript = "#!/bin/sh\nexec sleep 600\n", to
   return root;
 }
 
+/** The floor of a restart: spawning `sh -c script` and waiting for it, 20 times. */
+async function spawnTimes(script: string): Promise<number[]> {
+  const times: number[] = [];
+  for (let i = 0; i < 20; i++) {
+    const t = performance.now();
+    await Bun.spawn(["sh", "-c", script]).exited;
+    times.push(performance.now() - t);
+  }
+  return times;
+}
+
 const agentArgs = (root: string, n: number) => Array.from({ length: n }, (_, i) => join(root, "agents", `a${i}`));
 const FREE = ["--bridge-port", "0", "--dashboard-port", "0"];
 const rows: (string | number)[][] = [["measure", "loom", "floor", "ratio", "note"]];
@@ -134,12 +145,7 @@ try {
     await run.exited;
     const ns = readFileSync(stamps, "utf8").trim().split("\n").map(BigInt);
     const deltas = ns.slice(1).map((v, i) => Number(v - ns[i]!) / 1e6);
-    const trueTimes: number[] = [];
-    for (let i = 0; i < 20; i++) {
-      const t = performance.now();
-      await Bun.spawn(["sh", "-c", "date +%s%N >/dev/null; exit 1"]).exited;
-      trueTimes.push(performance.now() - t);
-    }
+    const trueTimes = await spawnTimes("date +%s%N >/dev/null; exit 1");
     rows.push([
       "restart after a crash (ms)",
       fmt(median(deltas), 1),
@@ -162,17 +168,12 @@ try {
     const gaps: number[] = [];
     for (let i = 1; i < events.length; i++)
       if (events[i - 1]![0] === "exit" && events[i]![0] === "start") gaps.push(Number(BigInt(events[i]![1]) - BigInt(events[i - 1]![1])) / 1e6);
-    const spawnTimes: number[] = [];
-    for (let i = 0; i < 20; i++) {
-      const t = performance.now();
-      await Bun.spawn(["sh", "-c", "date +%s%N >/dev/null"]).exited;
-      spawnTimes.push(performance.now() - t);
-    }
+    const floor = await spawnTimes("date +%s%N >/dev/null");
     rows.push([
       "first restart after a healthy run (ms)",
       fmt(median(gaps), 1),
-      fmt(median(spawnTimes), 1),
-      fmt(median(gaps) / median(spawnTimes), 1),
+      fmt(median(floor), 1),
+      fmt(median(gaps) / median(floor), 1),
       "exit to next start, default backoff; floor: spawn + exit of sh; pm2 restarts in ~30 ms (issue 8)",
     ]);
   }
