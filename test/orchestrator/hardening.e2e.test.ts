@@ -281,12 +281,19 @@ describe("loom down reaches what runs", () => {
   });
 
   test("a `loom up` still downloading is stopped by loom down, with a message", async () => {
-    const stall = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Promise<Response>(() => {}) });
+    let asked = 0;
+    const stall = Bun.serve({
+      port: 0,
+      hostname: "127.0.0.1",
+      fetch: () => {
+        asked++;
+        return new Promise<Response>(() => {});
+      },
+    });
     try {
       const root = makeProject();
       const up = new LoomProcess(["up", ...FREE], root, { LOOM_DOWNLOAD_BASE_URL: `http://127.0.0.1:${stall.port}`, LOOM_CACHE_DIR: join(tempDir(), "bin") });
-      await poll("the lock taken", () => existsSync(join(root, ".loom/lock")));
-      await Bun.sleep(200); // let it reach the download (the lock is taken first)
+      await poll("the download under way", () => asked > 0); // the lock is taken before it
       const down = await loom(["down"], root);
       expect(down.code).toBe(0);
       expect(down.err).toContain("stopped the loom that was still starting");
