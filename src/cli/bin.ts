@@ -3,12 +3,14 @@
 import { LOOM_VERSION } from "../version";
 
 /**
- * Ends with `code` once output has drained. Exiting naturally lets Bun flush stdout into a pipe
- * (process.exit would cut it short); the unref'd timer is a safety net should some handle keep the
- * process alive after the command is done.
+ * Ends with `code` once stdout and stderr have flushed into whatever reads them (an immediate
+ * process.exit could cut a pipe short), without waiting for handles a library keeps open after
+ * the command is done (grpc-js holds the loop for about 2 s after its client is closed). The timer
+ * is a safety net should a write never complete.
  */
 function finish(code: number): void {
   process.exitCode = code;
+  process.stdout.write("", () => process.stderr.write("", () => process.exit(code)));
   setTimeout(() => process.exit(code), 3_000).unref();
 }
 

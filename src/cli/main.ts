@@ -23,6 +23,8 @@ export const COMMANDS: Record<string, Loader> = {
   logs: lazy(() => import("./commands/logs")),
   doctor: lazy(() => import("./commands/doctor")),
   ping: lazy(() => import("./commands/ping")),
+  pub: lazy(() => import("./commands/pub")),
+  sub: lazy(() => import("./commands/sub")),
   completion: lazy(() => import("./commands/completion")),
 };
 

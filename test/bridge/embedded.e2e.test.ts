@@ -6,7 +6,8 @@
 import { describe, expect, test } from "bun:test";
 import * as grpc from "@grpc/grpc-js";
 import { loomV1 } from "../../src/bridge/proto";
-import { leftIn, loom, makeProject, poll } from "../helpers/runtime";
+import { cleanEnv, ensureBuilt } from "../helpers/loom";
+import { LoomProcess, leftIn, loom, makeProject, poll } from "../helpers/runtime";
 import { serveRelease } from "../helpers/release";
 import { tempDir } from "../helpers/tmp";
 
@@ -103,5 +104,41 @@ describe("the embedded Bridge", () => {
     } finally {
       server.stop();
     }
+  });
+});
+
+describe("loom pub and loom sub", () => {
+  test("sub prints what pub publishes (wildcard, --json, --count); a stdin line each; bad JSON is exit 2", async () => {
+    const root = makeProject();
+    expect((await loom(["up", "--detach", "--runtime", "embedded", ...FREE], root)).code).toBe(0);
+    const sub = new LoomProcess(["sub", "market.price.*", "chat.input", "--json", "--count", "3"], root);
+    await poll("the subscriber registered", async () => {
+      const dashboard = JSON.parse((await loom(["status", "--json"], root)).out).dashboard;
+      return ((await (await fetch(`${dashboard}/api/metrics`)).json()) as { agents: number }).agents === 1;
+    });
+    expect((await loom(["pub", "market.price.BTC", '{"price": 97000}'], root)).code).toBe(0);
+    const piped = Bun.spawn(["sh", "-c", `printf '{"q": 1}\\n\\n{"q": 2}\\n' | "$LOOM" pub chat.input -`], {
+      cwd: root,
+      env: cleanEnv({ LOOM: ensureBuilt() }),
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    expect(await piped.exited).toBe(0);
+    expect(await new Response(piped.stderr).text()).toContain("published 2 events to chat.input");
+    expect(await sub.exited).toBe(0);
+    const lines = sub.out
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(lines.map((l) => [l.topic, l.payload])).toEqual([
+      ["market.price.*", '{"price": 97000}'],
+      ["chat.input", '{"q": 1}'],
+      ["chat.input", '{"q": 2}'],
+    ]);
+    expect(lines[0].metadata.reply_to).toMatch(/^agent\.loom-pub-\d+\.replies$/);
+    const bad = await loom(["pub", "x", "{not json"], root);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain("the payload is not JSON");
+    expect((await loom(["down"], root)).code).toBe(0);
   });
 });

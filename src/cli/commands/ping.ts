@@ -1,7 +1,5 @@
 import { defineCommand } from "citty";
-import { projectRoot } from "../../config/load";
 import { LoomError } from "../../errors";
-import { readLedger } from "../../orchestrator/state";
 import { projectArg } from "../shared-args";
 
 export default defineCommand({
@@ -21,7 +19,8 @@ export default defineCommand({
     const interval = Number(args.interval ?? 1);
     if (!Number.isInteger(count) || count < 1) throw new LoomError("USAGE", `--count must be a whole number of at least 1, not "${args.count}"`);
     if (!(interval >= 0)) throw new LoomError("USAGE", `--interval must be a number of seconds, not "${args.interval}"`);
-    const address = args.address ?? (await bridgeAddress(args.project ?? process.cwd()));
+    const { bridgeAddress } = await import("../../client/address");
+    const address = await bridgeAddress(args.project ?? process.cwd(), args.address);
     const { pingSession } = await import("../../client/ping");
     const { ipAddress } = await import("../../orchestrator/ports");
     const session = pingSession(await ipAddress(address));
@@ -42,12 +41,3 @@ export default defineCommand({
     if (times.length < count) process.exitCode = 1;
   },
 });
-
-/** The running project's Bridge, else LOOM_BRIDGE_ADDR, else loom.toml's. */
-async function bridgeAddress(dir: string): Promise<string> {
-  const running = readLedger(projectRoot(dir))?.bridge.address;
-  if (running) return running;
-  if (process.env.LOOM_BRIDGE_ADDR) return process.env.LOOM_BRIDGE_ADDR;
-  const { loadProjectConfig } = await import("../../config/load");
-  return (await loadProjectConfig(dir)).config.bridge.address;
-}

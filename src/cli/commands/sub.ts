@@ -1,0 +1,42 @@
+import { defineCommand } from "citty";
+import { LoomError } from "../../errors";
+import { jsonArg, projectArg } from "../shared-args";
+
+export default defineCommand({
+  meta: {
+    name: "sub",
+    description: "Print the events of topics as they arrive (exact, or a trailing .* wildcard) until Ctrl+C or --count",
+    examples: ["loom sub market.price.*", "loom sub chat.input chat.replies --json", "loom sub agent.x.replies --count 1"],
+  } as never,
+  args: {
+    ...projectArg,
+    ...jsonArg,
+    topic: { type: "positional", required: true, description: "Topics (more may follow)", valueHint: "TOPIC..." },
+    count: { type: "string", alias: "c", description: "Exit after this many events", valueHint: "N" },
+    address: { type: "string", description: "Bridge address (default: the running project's, else LOOM_BRIDGE_ADDR, else loom.toml's)", valueHint: "HOST:PORT" },
+  },
+  async run({ args }) {
+    const topics = (args._ as string[]).length ? (args._ as string[]) : [args.topic];
+    const count = args.count === undefined ? Number.POSITIVE_INFINITY : Number(args.count);
+    if (!(count >= 1)) throw new LoomError("USAGE", `--count must be a whole number of at least 1, not "${args.count}"`);
+    const { bridgeAddress } = await import("../../client/address");
+    const { connectAgent } = await import("../../client/agent");
+    const { ipAddress } = await import("../../orchestrator/ports");
+    const address = await ipAddress(await bridgeAddress(args.project ?? process.cwd(), args.address));
+    const agent = await connectAgent(address, `loom-sub-${process.pid}`, topics);
+    let seen = 0;
+    await new Promise<void>((resolve) => {
+      process.once("SIGINT", () => {
+        process.exitCode = 130;
+        resolve();
+      });
+      agent.onDelivery(({ topic, event }) => {
+        const payload = event.payload ? Buffer.from(event.payload).toString("utf8") : "";
+        const line = args.json ? JSON.stringify({ topic, id: event.id, type: event.type, source: event.source, metadata: event.metadata, payload }) : `${topic}  ${payload}`;
+        process.stdout.write(`${line}\n`);
+        if (++seen >= count) resolve();
+      });
+    });
+    await agent.close();
+  },
+});

@@ -1,0 +1,62 @@
+/**
+ * loom as a Bridge agent, for `loom pub` and `loom sub`: RegisterAgent with its topics, then the
+ * EventStream with the Ack handshake first (docs/runtime-contract.md "Bridge protocol"). Works
+ * against the native runtime and the embedded Bridge alike.
+ */
+import { randomUUID } from "node:crypto";
+import * as grpc from "@grpc/grpc-js";
+import { loomV1 } from "../bridge/proto";
+import type { WireEvent } from "../bridge/server";
+import { LoomError } from "../errors";
+
+export interface Delivery {
+  topic: string;
+  event: WireEvent;
+}
+
+interface BridgeClient extends grpc.Client {
+  RegisterAgent(req: unknown, done: (e: grpc.ServiceError | null, r: { success: boolean; error_message: string }) => void): void;
+  EventStream(): grpc.ClientDuplexStream<unknown, { msg?: string; delivery?: Delivery }>;
+}
+
+export interface CliAgent {
+  id: string;
+  publish(topic: string, payload: string): void;
+  /** Calls `onDelivery` for each event until the stream ends. */
+  onDelivery(handler: (d: Delivery) => void): void;
+  /** Half-closes the stream and waits for the Bridge to end it (everything written is handled). */
+  close(): Promise<void>;
+}
+
+export async function connectAgent(address: string, id: string, topics: string[]): Promise<CliAgent> {
+  const { Bridge } = loomV1();
+  const client = new Bridge(address, grpc.credentials.createInsecure()) as unknown as BridgeClient;
+  const reply = await new Promise<{ success: boolean; error_message: string }>((resolve, reject) =>
+    client.RegisterAgent({ agent_id: id, subscribed_topics: topics, tools: [], metadata: { client: "loom-cli" } }, (e, r) =>
+      e ? reject(new LoomError("PROCESS", `cannot register with the Bridge at ${address}: ${e.details || e.message}`, { hint: "is it running? `loom ping`" })) : resolve(r),
+    ),
+  );
+  if (!reply.success) throw new LoomError("PROCESS", `the Bridge at ${address} refused ${id}: ${reply.error_message}`);
+  const call = client.EventStream();
+  // The call's final status, not the stream's 'end': that needs a reader, and `pub` reads nothing.
+  const ended = new Promise<void>((resolve) => {
+    call.on("status", () => resolve());
+    call.on("error", () => resolve());
+  });
+  call.write({ ack: { message_id: id } });
+  return {
+    id,
+    publish(topic, payload) {
+      const event: WireEvent = { id: randomUUID(), type: "loom.cli", timestamp_ms: Date.now(), source: id, payload: Buffer.from(payload), metadata: {} };
+      call.write({ publish: { topic, event } });
+    },
+    onDelivery(handler) {
+      call.on("data", (m) => m.msg === "delivery" && m.delivery && handler(m.delivery));
+    },
+    async close() {
+      call.end();
+      await Promise.race([ended, Bun.sleep(2_000)]);
+      client.close();
+    },
+  };
+}
