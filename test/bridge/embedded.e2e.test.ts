@@ -6,7 +6,9 @@
 import { describe, expect, test } from "bun:test";
 import * as grpc from "@grpc/grpc-js";
 import { loomV1 } from "../../src/bridge/proto";
-import { cleanEnv, ensureBuilt } from "../helpers/loom";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "pathe";
+import { ROOT, cleanEnv, ensureBuilt } from "../helpers/loom";
 import { LoomProcess, leftIn, loom, makeProject, poll } from "../helpers/runtime";
 import { serveRelease } from "../helpers/release";
 import { tempDir } from "../helpers/tmp";
@@ -139,6 +141,34 @@ describe("loom pub and loom sub", () => {
     const bad = await loom(["pub", "x", "{not json"], root);
     expect(bad.code).toBe(2);
     expect(bad.err).toContain("the payload is not JSON");
+    expect((await loom(["down"], root)).code).toBe(0);
+  });
+});
+
+describe("agents written against the protocol (Python grpcio, stubs from loom.proto)", () => {
+  const python = "/usr/bin/python3";
+  const ready = Bun.spawnSync([python, "-c", "import grpc"], { stderr: "ignore" }).exitCode === 0 && Bun.which("protoc") !== null && Bun.which("grpc_python_plugin") !== null;
+
+  test.skipIf(!ready)("two Python agents exchange a request and its reply through agent.<id>.replies on the embedded Bridge", async () => {
+    const stubs = tempDir();
+    const gen = Bun.spawnSync([
+      "protoc",
+      `-I${join(ROOT, "src/bridge")}`,
+      `--python_out=${stubs}`,
+      `--grpc_python_out=${stubs}`,
+      `--plugin=protoc-gen-grpc_python=${Bun.which("grpc_python_plugin")}`,
+      "loom.proto",
+    ]);
+    expect(gen.exitCode).toBe(0);
+    const agent = (role: string) =>
+      `[agents.${role}]\ncommand = ["${python}", "${join(ROOT, "test/fixtures/agents/proto_agent.py")}", "${role}"]\nenv = { PYTHONPATH = "${stubs}" }\n`;
+    // makeProject's loom.toml ends inside [bridge]: `runtime` lands there.
+    const root = makeProject([], `runtime = "embedded"\n${agent("answerer")}${agent("asker")}`);
+    const run = await loom(["run", "--detach", ...FREE], root);
+    expect(run.code).toBe(0);
+    const answer = await poll("the answer", () => existsSync(join(root, "answer.txt")) && readFileSync(join(root, "answer.txt"), "utf8"), 25_000);
+    expect(answer).toBe("42");
+    expect(readFileSync(join(root, ".loom/logs/answerer.log"), "utf8")).toContain("answerer-agent: got '6 * 7' on questions.*");
     expect((await loom(["down"], root)).code).toBe(0);
   });
 });
