@@ -6,7 +6,7 @@
 import { describe, expect, test } from "bun:test";
 import * as grpc from "@grpc/grpc-js";
 import { loomV1 } from "../../src/bridge/proto";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "pathe";
 import { ROOT, cleanEnv, ensureBuilt } from "../helpers/loom";
 import { LoomProcess, leftIn, loom, makeProject, poll } from "../helpers/runtime";
@@ -170,5 +170,35 @@ describe("agents written against the protocol (Python grpcio, stubs from loom.pr
     expect(answer).toBe("42");
     expect(readFileSync(join(root, ".loom/logs/answerer.log"), "utf8")).toContain("answerer-agent: got '6 * 7' on questions.*");
     expect((await loom(["down"], root)).code).toBe(0);
+  });
+});
+
+describe("run --detach --wait-agents", () => {
+  const python = "/usr/bin/python3";
+  const ready = Bun.spawnSync([python, "-c", "import grpc"], { stderr: "ignore" }).exitCode === 0 && Bun.which("protoc") !== null && Bun.which("grpc_python_plugin") !== null;
+
+  test.skipIf(!ready)("returns once the agents registered; agents that never register are exit 4 after timeout_sec", async () => {
+    const stubs = tempDir();
+    Bun.spawnSync([
+      "protoc",
+      `-I${join(ROOT, "src/bridge")}`,
+      `--python_out=${stubs}`,
+      `--grpc_python_out=${stubs}`,
+      `--plugin=protoc-gen-grpc_python=${Bun.which("grpc_python_plugin")}`,
+      "loom.proto",
+    ]);
+    const answerer = `[agents.answerer]\ncommand = ["${python}", "${join(ROOT, "test/fixtures/agents/proto_agent.py")}", "answerer"]\nenv = { PYTHONPATH = "${stubs}" }\n`;
+    const root = makeProject([], `runtime = "embedded"\n${answerer}`);
+    const run = await loom(["run", "--detach", "--wait-agents", ...FREE], root);
+    expect(run.code).toBe(0);
+    expect(run.err).toContain("agents registered with the Bridge: answerer-agent");
+    expect((await loom(["down"], root)).code).toBe(0);
+
+    const silent = makeProject(["idle.py"], 'runtime = "embedded"\n');
+    writeFileSync(join(silent, "loom.toml"), readFileSync(join(silent, "loom.toml"), "utf8").replace("timeout_sec = 20", "timeout_sec = 1"));
+    const never = await loom(["run", "--detach", "--wait-agents", ...FREE], silent);
+    expect(never.code).toBe(4);
+    expect(never.err).toContain("only 0 of 1 agents registered with the Bridge in 1s");
+    expect((await loom(["down"], silent)).code).toBe(0);
   });
 });

@@ -11,6 +11,7 @@ import { binaryArgs } from "./install";
 export const runtimeArgs = {
   ...projectArg,
   detach: { type: "boolean", alias: "d", description: "Return once everything is ready; a background supervisor keeps it running (stop with `loom down`)" },
+  "wait-agents": { type: "boolean", description: "With --detach: return once every started agent has registered with the Bridge (known from the dashboard's /api/topology)" },
   "bridge-port": { type: "string", description: "Bridge port (0 picks a free one); overrides [bridge] address's port", valueHint: "N" },
   "dashboard-port": { type: "string", description: "Dashboard port (0 picks a free one)", valueHint: "N" },
   mode: { type: "enum", options: ["full", "bridge-only"], description: "Runtime mode (overrides [bridge] mode)" },
@@ -80,6 +81,12 @@ export async function startCommand(args: RuntimeArgs, withAgents: boolean, agent
   log.info(`runtime: ${describeBinary(prepared.binary, prepared.project.root)}`);
   if (args.detach) {
     const ledger = await startDetached(prepared, up, graceMs);
+    if (args["wait-agents"]) {
+      const { waitForAgents } = await import("../../orchestrator/wait-agents");
+      const waited = await waitForAgents(ledger, prepared.project.config.bridge.timeout_sec * 1000);
+      if ("unknown" in waited) log.warn(`cannot know whether the agents registered: ${waited.unknown}; returning once they run`);
+      else if (waited.registered.length) log.info(`agents registered with the Bridge: ${waited.registered.join(", ")}`);
+    }
     const agents = Object.values(ledger.children)
       .filter((c) => c.kind === "agent")
       .map((c) => c.name);
