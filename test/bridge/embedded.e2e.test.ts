@@ -202,3 +202,56 @@ describe("run --detach --wait-agents", () => {
     expect((await loom(["down"], silent)).code).toBe(0);
   });
 });
+
+describe("load and restarts", () => {
+  test("100 agents at once: each registers, subscribes by wildcard, and gets the one event published", async () => {
+    const root = makeProject();
+    const up = await loom(["up", "--detach", "--runtime", "embedded", ...FREE], root);
+    expect(up.code).toBe(0);
+    const address = /bridge\s+(\S+)/.exec(up.out)![1]!;
+    const clients = Array.from({ length: 100 }, () => client(address));
+    try {
+      await Promise.all(clients.map((c, i) => register(c, `agent-${i}`, ["fan.*"])));
+      const streams = clients.map((c, i) => stream(c, `agent-${i}`));
+      const dashboard = /dashboard\s+(\S+)/.exec(up.out)![1]!;
+      await poll("100 streams open", async () => ((await (await fetch(`${dashboard}/api/metrics`)).json()) as { agents: number }).agents === 100);
+      streams[0]!.call.write({ publish: { topic: "fan.out", event: { id: "one" } } });
+      await poll("every agent's delivery", () => streams.every((s) => s.received.some((m) => m.msg === "delivery")));
+      for (const s of streams) s.call.end();
+    } finally {
+      for (const c of clients) c.close();
+    }
+    expect((await loom(["down"], root)).code).toBe(0);
+  });
+
+  test("the embedded Bridge killed: the supervisor restarts it on the same address and agents reconnect", async () => {
+    const root = makeProject();
+    const up = await loom(["up", "--detach", "--runtime", "embedded", ...FREE], root);
+    expect(up.code).toBe(0);
+    const address = /bridge\s+(\S+)/.exec(up.out)![1]!;
+    const status = async () => JSON.parse((await loom(["status", "--json"], root)).out);
+    const first = (await status()).processes[0].pid;
+    process.kill(first, "SIGKILL");
+    await poll("the Bridge restarted and healthy", async () => {
+      const p = (await status()).processes[0];
+      return p.restarts >= 1 && p.health === "ok" && p.pid !== first;
+    });
+    // An agent reconnects as the SDK does: register again, open a new stream.
+    const c = client(address);
+    try {
+      expect(await register(c, "back", ["again.*"])).toMatchObject({ success: true });
+      const s = stream(c, "back");
+      await poll("the stream open", async () => {
+        s.call.write({ ping: { timestamp_ms: 1 } });
+        return s.received.some((m) => m.msg === "pong");
+      });
+      s.call.write({ publish: { topic: "again.ok", event: { id: "e" } } });
+      await poll("its own event back", () => s.received.some((m) => m.msg === "delivery"));
+      s.call.end();
+    } finally {
+      c.close();
+    }
+    expect((await loom(["down"], root)).code).toBe(0);
+    expect(await leftIn(root)).toEqual([]);
+  });
+});
