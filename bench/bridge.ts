@@ -1,0 +1,165 @@
+/**
+ * The embedded Bridge against a peer and a floor, in one run: a Python grpcio Bridge stand-in
+ * doing the same forwarding (bench/python-bridge.py; the Rust runtime cannot be built here) and a
+ * raw grpc-js echo server in its own process (bench/echo-server.ts, the floor: the same wire and
+ * library, no Bridge logic; run by `bun`, not compiled).
+ * - time from exec to the first answered Heartbeat;
+ * - event round trip between two agents (A publishes, B answers, A receives), p50 and p99;
+ * - fan-out deliveries/s to 10 and 100 subscribers;
+ * - RSS idle and after the load.
+ * Run: bun run build && bun bench/bridge.ts (needs /usr/bin/python3 with grpcio, protoc, grpc_python_plugin)
+ */
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "pathe";
+import * as grpc from "@grpc/grpc-js";
+import { loomV1 } from "../src/bridge/proto";
+import { freePort } from "../src/orchestrator/ports";
+import { grpcHeartbeat } from "../src/orchestrator/health";
+import { fmt, median, table } from "./lib";
+
+const ROOT = resolve(import.meta.dir, "..");
+const LOOM = join(ROOT, "dist/loom");
+const work = mkdtempSync(join(tmpdir(), "loom-bench-bridge-"));
+const rows: (string | number)[][] = [["measure", "embedded (loom)", "python grpcio", "floor (grpc-js echo)", "loom / python", "loom / floor"]];
+
+type Stream = grpc.ClientDuplexStream<unknown, { msg?: string; delivery?: { topic: string; event: { id: string } } }>;
+interface Client extends grpc.Client {
+  RegisterAgent(req: unknown, done: (e: Error | null, r: unknown) => void): void;
+  EventStream(): Stream;
+}
+const { Bridge } = loomV1();
+const connect = (address: string) => new Bridge(address, grpc.credentials.createInsecure()) as unknown as Client;
+
+async function agent(address: string, id: string, topics: string[]): Promise<{ c: Client; s: Stream }> {
+  const c = connect(address);
+  await new Promise<void>((ok, fail) => c.RegisterAgent({ agent_id: id, subscribed_topics: topics, tools: [] }, (e) => (e ? fail(e) : ok())));
+  const s = c.EventStream();
+  s.write({ ack: { message_id: id } });
+  return { c, s };
+}
+
+const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]) / 1024;
+
+async function until(address: string): Promise<void> {
+  while (!(await grpcHeartbeat(address, 500)).ok) await Bun.sleep(1);
+}
+
+interface Result {
+  readyMs?: number;
+  p50: number;
+  p99: number;
+  fan10: number;
+  fan100: number;
+  idleMb?: number;
+  loadMb?: number;
+}
+
+async function measure(address: string, pid?: number): Promise<Result> {
+  const idleMb = pid ? rssMb(pid) : undefined;
+  // Round trip: A publishes ping.n; B (subscribed ping.*) publishes pong.n; A (pong.*) receives.
+  const a = await agent(address, "rt-a", ["pong.*"]);
+  const b = await agent(address, "rt-b", ["ping.*"]);
+  b.s.on("data", (m) => m.msg === "delivery" && b.s.write({ publish: { topic: "pong.x", event: m.delivery!.event } }));
+  await Bun.sleep(200);
+  const times: number[] = [];
+  for (let i = 0; i < 2_000; i++) {
+    const t = performance.now();
+    const got = new Promise<void>((ok) => a.s.once("data", () => ok()));
+    a.s.write({ publish: { topic: "ping.x", event: { id: String(i) } } });
+    await got;
+    times.push(performance.now() - t);
+  }
+  times.sort((x, y) => x - y);
+  for (const x of [a, b]) {
+    x.s.end();
+    x.c.close();
+  }
+  const fan = async (n: number): Promise<number> => {
+    const subs = await Promise.all(Array.from({ length: n }, (_, i) => agent(address, `fan-${n}-${i}`, ["fan.*"])));
+    const pub = await agent(address, `pub-${n}`, []);
+    await Bun.sleep(300);
+    // Waves of 100 events, each delivered before the next is sent: sustained throughput, with no
+    // event dropped by a subscriber's bounded queue (512) as a burst of thousands would be.
+    const waves = 20;
+    const wave = 100;
+    let got = 0;
+    let waiting: (() => void) | undefined;
+    let target = 0;
+    for (const s of subs) s.s.on("data", () => ++got >= target && waiting?.());
+    const t = performance.now();
+    for (let w = 0; w < waves; w++) {
+      target = n * wave * (w + 1);
+      const done = new Promise<void>((ok) => (waiting = ok));
+      for (let i = 0; i < wave; i++) pub.s.write({ publish: { topic: "fan.x", event: { id: `${w}-${i}` } } });
+      await Promise.race([done, Bun.sleep(10_000)]);
+    }
+    const rate = got / ((performance.now() - t) / 1000);
+    for (const x of [...subs, pub]) {
+      x.s.end();
+      x.c.close();
+    }
+    return rate;
+  };
+  const fan10 = await fan(10);
+  const fan100 = await fan(100);
+  return { p50: times[Math.floor(times.length * 0.5)]!, p99: times[Math.floor(times.length * 0.99)]!, fan10, fan100, idleMb, loadMb: pid ? rssMb(pid) : undefined };
+}
+
+async function start(argv: string[], env: Record<string, string>): Promise<{ proc: ReturnType<typeof Bun.spawn>; address: string; readyMs: number }> {
+  const address = `127.0.0.1:${await freePort("127.0.0.1")}`;
+  const readies: number[] = [];
+  let proc: ReturnType<typeof Bun.spawn> | undefined;
+  for (let i = 0; i < 5; i++) {
+    proc?.kill();
+    await proc?.exited;
+    const t = performance.now();
+    proc = Bun.spawn(argv, { env: { ...process.env, ...env, LOOM_BRIDGE_ADDR: address }, stdout: "ignore", stderr: "inherit" });
+    await until(address);
+    readies.push(performance.now() - t);
+  }
+  return { proc: proc!, address, readyMs: median(readies) };
+}
+
+const stubs = join(work, "stubs");
+Bun.spawnSync(["mkdir", "-p", stubs]);
+const gen = Bun.spawnSync([
+  "protoc",
+  `-I${join(ROOT, "src/bridge")}`,
+  `--python_out=${stubs}`,
+  `--grpc_python_out=${stubs}`,
+  `--plugin=protoc-gen-grpc_python=${Bun.which("grpc_python_plugin")}`,
+  "loom.proto",
+]);
+if (gen.exitCode !== 0) throw new Error(`protoc failed: ${gen.stderr}`);
+const started: ReturnType<typeof Bun.spawn>[] = [];
+try {
+  const loom = await start([LOOM, "__bridge"], {});
+  started.push(loom.proc);
+  const loomResult = { ...(await measure(loom.address, loom.proc.pid)), readyMs: loom.readyMs };
+  const py = await start(["/usr/bin/python3", join(ROOT, "bench/python-bridge.py")], { PYTHONPATH: stubs });
+  started.push(py.proc);
+  const pyResult = { ...(await measure(py.address, py.proc.pid)), readyMs: py.readyMs };
+  const echo = await start([process.execPath, join(ROOT, "bench/echo-server.ts")], {});
+  started.push(echo.proc);
+  const floor = { ...(await measure(echo.address, echo.proc.pid)), readyMs: echo.readyMs };
+  const row = (name: string, pick: (r: Result) => number | undefined, digits = 1, lowerIsBetter = true) => {
+    const l = pick(loomResult);
+    const p = pick(pyResult);
+    const f = pick(floor);
+    const ratio = (x?: number, y?: number) => (x === undefined || y === undefined ? "" : fmt(lowerIsBetter ? x / y : x / y, 2));
+    rows.push([name, fmt(l, digits), fmt(p, digits), fmt(f, digits), ratio(l, p), ratio(l, f)]);
+  };
+  row("exec to ready (ms)", (r) => r.readyMs);
+  row("round trip p50 (ms)", (r) => r.p50, 2);
+  row("round trip p99 (ms)", (r) => r.p99, 2);
+  row("fan-out to 10, deliveries/s", (r) => r.fan10, 0, false);
+  row("fan-out to 100, deliveries/s", (r) => r.fan100, 0, false);
+  row("RSS idle (MB)", (r) => r.idleMb);
+  row("RSS after the load (MB)", (r) => r.loadMb);
+  console.log(table(rows));
+} finally {
+  for (const p of started) p.kill();
+  rmSync(work, { recursive: true, force: true });
+}
+process.exit(0);
