@@ -5,6 +5,7 @@
  */
 import { disproveGroup, isSameProcess } from "./identity";
 import { lockHolder } from "./project-lock";
+import { groupUsage } from "./usage";
 import { inspectLedger, type ChildRecord, type Ledger } from "./state";
 
 export interface ProcessStatus {
@@ -17,6 +18,9 @@ export interface ProcessStatus {
   lastExit?: string;
   health?: string;
   reason?: string;
+  /** CPU (percent of one core, over its life) and resident memory of its process group. */
+  cpuPercent?: number;
+  rssMb?: number;
 }
 
 export interface ProjectStatus {
@@ -52,6 +56,7 @@ function describe(c: ChildRecord, runId: string | undefined, supervisorAlive: bo
     lastExit: exit,
     health: c.kind === "runtime" && alive ? c.health : undefined,
     reason: c.reason,
+    ...(alive && c.pgid ? groupUsage(c.pgid) : {}),
   };
 }
 

@@ -33,6 +33,10 @@ describe("loom up --detach and loom down", () => {
     const s = await status(root);
     expect(s).toMatchObject({ running: true, phase: "running", bridge: address });
     expect(s.processes[0]).toMatchObject({ name: "core", state: "running", health: "ok", restarts: 0 });
+    // CPU and memory of each running process group, as pm2 ls shows them.
+    expect(s.processes[0].rssMb).toBeGreaterThan(1);
+    expect(s.processes[0].cpuPercent).toBeGreaterThanOrEqual(0);
+    expect((await loom(["status"], root)).out).toMatch(/core +running +\d+ +\d+s +[\d.]+% +[\d.]+ MB/);
 
     const second = await loom(["up", "--detach", ...FREE], root);
     expect(second.code).toBe(4);

@@ -29,8 +29,19 @@ export default defineCommand({
     const head = status.running
       ? `loom ${status.phase} in ${status.root} (supervisor pid ${status.supervisorPid})${status.bridge ? `; bridge ${status.bridge}` : ""}${status.dashboard ? `, dashboard ${status.dashboard}` : ""}`
       : `loom is not running in ${status.root}: its supervisor (pid ${status.supervisorPid}) is gone${status.processes.some((p) => p.state === "orphaned") ? "; run `loom down` to stop what it left" : ""}`;
-    const rows = [["NAME", "STATE", "PID", "UPTIME", "RESTARTS", "LAST EXIT", "HEALTH"]];
-    for (const p of status.processes) rows.push([p.name, p.state, p.pid ? String(p.pid) : "-", uptime(p.uptimeSec), String(p.restarts), p.lastExit ?? "-", p.health ?? "-"]);
+    const rows = [["NAME", "STATE", "PID", "UPTIME", "CPU", "MEM", "RESTARTS", "LAST EXIT", "HEALTH"]];
+    for (const p of status.processes)
+      rows.push([
+        p.name,
+        p.state,
+        p.pid ? String(p.pid) : "-",
+        uptime(p.uptimeSec),
+        p.cpuPercent === undefined ? "-" : `${p.cpuPercent.toFixed(1)}%`,
+        p.rssMb === undefined ? "-" : `${p.rssMb.toFixed(1)} MB`,
+        String(p.restarts),
+        p.lastExit ?? "-",
+        p.health ?? "-",
+      ]);
     const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
     const lines = rows.map((r) =>
       r
