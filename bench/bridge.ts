@@ -13,6 +13,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "pathe";
 import * as grpc from "@grpc/grpc-js";
+import { DEBIAN_PYTHON, makePythonStubs } from "../scripts/python-stubs";
 import { loomV1 } from "../src/bridge/proto";
 import { freePort } from "../src/orchestrator/ports";
 import { grpcHeartbeat } from "../src/orchestrator/health";
@@ -123,21 +124,13 @@ async function start(argv: string[], env: Record<string, string>): Promise<{ pro
 
 const stubs = join(work, "stubs");
 Bun.spawnSync(["mkdir", "-p", stubs]);
-const gen = Bun.spawnSync([
-  "protoc",
-  `-I${join(ROOT, "src/bridge")}`,
-  `--python_out=${stubs}`,
-  `--grpc_python_out=${stubs}`,
-  `--plugin=protoc-gen-grpc_python=${Bun.which("grpc_python_plugin")}`,
-  "loom.proto",
-]);
-if (gen.exitCode !== 0) throw new Error(`protoc failed: ${gen.stderr}`);
+makePythonStubs(stubs);
 const started: ReturnType<typeof Bun.spawn>[] = [];
 try {
   const loom = await start([LOOM, "__bridge"], {});
   started.push(loom.proc);
   const loomResult = { ...(await measure(loom.address, loom.proc.pid)), readyMs: loom.readyMs };
-  const py = await start(["/usr/bin/python3", join(ROOT, "bench/python-bridge.py")], { PYTHONPATH: stubs });
+  const py = await start([DEBIAN_PYTHON, join(ROOT, "bench/python-bridge.py")], { PYTHONPATH: stubs });
   started.push(py.proc);
   const pyResult = { ...(await measure(py.address, py.proc.pid)), readyMs: py.readyMs };
   const echo = await start([process.execPath, join(ROOT, "bench/echo-server.ts")], {});

@@ -5,6 +5,7 @@
  */
 import { describe, expect, test } from "bun:test";
 import * as grpc from "@grpc/grpc-js";
+import { DEBIAN_PYTHON, makePythonStubs, pythonGrpcReady } from "../../scripts/python-stubs";
 import { loomV1 } from "../../src/bridge/proto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "pathe";
@@ -146,20 +147,11 @@ describe("loom pub and loom sub", () => {
 });
 
 describe("agents written against the protocol (Python grpcio, stubs from loom.proto)", () => {
-  const python = "/usr/bin/python3";
-  const ready = Bun.spawnSync([python, "-c", "import grpc"], { stderr: "ignore" }).exitCode === 0 && Bun.which("protoc") !== null && Bun.which("grpc_python_plugin") !== null;
+  const python = DEBIAN_PYTHON;
+  const ready = pythonGrpcReady();
 
   test.skipIf(!ready)("two Python agents exchange a request and its reply through agent.<id>.replies on the embedded Bridge", async () => {
-    const stubs = tempDir();
-    const gen = Bun.spawnSync([
-      "protoc",
-      `-I${join(ROOT, "src/bridge")}`,
-      `--python_out=${stubs}`,
-      `--grpc_python_out=${stubs}`,
-      `--plugin=protoc-gen-grpc_python=${Bun.which("grpc_python_plugin")}`,
-      "loom.proto",
-    ]);
-    expect(gen.exitCode).toBe(0);
+    const stubs = makePythonStubs(tempDir());
     const agent = (role: string) =>
       `[agents.${role}]\ncommand = ["${python}", "${join(ROOT, "test/fixtures/agents/proto_agent.py")}", "${role}"]\nenv = { PYTHONPATH = "${stubs}" }\n`;
     // makeProject's loom.toml ends inside [bridge]: `runtime` lands there.
@@ -174,19 +166,11 @@ describe("agents written against the protocol (Python grpcio, stubs from loom.pr
 });
 
 describe("run --detach --wait-agents", () => {
-  const python = "/usr/bin/python3";
-  const ready = Bun.spawnSync([python, "-c", "import grpc"], { stderr: "ignore" }).exitCode === 0 && Bun.which("protoc") !== null && Bun.which("grpc_python_plugin") !== null;
+  const python = DEBIAN_PYTHON;
+  const ready = pythonGrpcReady();
 
   test.skipIf(!ready)("returns once the agents registered; agents that never register are exit 4 after timeout_sec", async () => {
-    const stubs = tempDir();
-    Bun.spawnSync([
-      "protoc",
-      `-I${join(ROOT, "src/bridge")}`,
-      `--python_out=${stubs}`,
-      `--grpc_python_out=${stubs}`,
-      `--plugin=protoc-gen-grpc_python=${Bun.which("grpc_python_plugin")}`,
-      "loom.proto",
-    ]);
+    const stubs = makePythonStubs(tempDir());
     const answerer = `[agents.answerer]\ncommand = ["${python}", "${join(ROOT, "test/fixtures/agents/proto_agent.py")}", "answerer"]\nenv = { PYTHONPATH = "${stubs}" }\n`;
     const root = makeProject([], `runtime = "embedded"\n${answerer}`);
     const run = await loom(["run", "--detach", "--wait-agents", ...FREE], root);
