@@ -4,7 +4,7 @@
  * a symlink planted in them: opened with O_NOFOLLOW, or written to a fresh O_EXCL temporary file
  * and renamed into place.
  */
-import { chmodSync, closeSync, constants, lstatSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
+import { chmodSync, closeSync, constants, lstatSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { LoomError } from "../errors";
 import { distrust } from "./trust";
@@ -58,6 +58,23 @@ export function writePrivateFile(path: string, content: string | Uint8Array): vo
     } catch {}
     rmSync(tmp, { force: true });
     throw writeError(path, error);
+  }
+}
+
+/**
+ * Reads and removes a one-shot JSON note that another loom process left (a stop request, a stop
+ * report): only a regular file of the user's counts; anything else, or bad JSON, is undefined.
+ */
+export function takePrivateJson(path: string): Record<string, unknown> | undefined {
+  const st = lstatSync(path, { throwIfNoEntry: false });
+  if (!st?.isFile() || distrust(st)) return undefined;
+  try {
+    const value = JSON.parse(readFileSync(path, "utf8"));
+    return value && typeof value === "object" ? value : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    rmSync(path, { force: true });
   }
 }
 

@@ -5,9 +5,8 @@
  */
 import { describeBinary } from "../binaries/get-binary";
 import { envNumber } from "../config/env-number";
-import { closeSync, lstatSync, readFileSync, rmSync } from "node:fs";
-import { openAppendNoFollow } from "../files/private";
-import { distrust } from "../files/trust";
+import { closeSync } from "node:fs";
+import { openAppendNoFollow, takePrivateJson } from "../files/private";
 import { join } from "pathe";
 import { EXIT, LoomError } from "../errors";
 import { DETACH_SETTLE_MS, LIVENESS_INTERVAL_MS, LOG_MAX_BYTES, STATE_DIR, STOP_GRACE_MS } from "./constants";
@@ -51,16 +50,8 @@ function supervisorFor(prepared: Prepared, o: RunOptions, printer?: Printer): Su
 
 /** The grace period a `loom down` asked for, if it left a request of the user's own. */
 function takeStopRequest(root: string): number | undefined {
-  const path = join(root, STATE_DIR, STOP_REQUEST_FILE);
-  try {
-    const st = lstatSync(path);
-    if (!st.isFile() || distrust(st)) return undefined;
-    const graceMs = Number(JSON.parse(readFileSync(path, "utf8")).graceMs);
-    rmSync(path, { force: true });
-    return Number.isFinite(graceMs) && graceMs >= 0 ? graceMs : undefined;
-  } catch {
-    return undefined;
-  }
+  const graceMs = Number(takePrivateJson(join(root, STATE_DIR, STOP_REQUEST_FILE))?.graceMs);
+  return Number.isFinite(graceMs) && graceMs >= 0 ? graceMs : undefined;
 }
 
 /** Supervises in this process until stopped; returns loom's exit code. */

@@ -7,8 +7,8 @@ import { createHash } from "node:crypto";
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "pathe";
-import { privateDir, writePrivateFile } from "../files/private";
-import { distrust } from "../files/trust";
+import { privateDir, takePrivateJson, writePrivateFile } from "../files/private";
+import { distrust, mode } from "../files/trust";
 import { STATE_DIR, STATE_FILE } from "./constants";
 
 export type ProcessState = "starting" | "running" | "backoff" | "stopping" | "stopped" | "exited" | "crash-loop" | "failed";
@@ -67,7 +67,7 @@ export function inspectLedger(root: string): LedgerRead {
   const st = lstatSync(path, { throwIfNoEntry: false });
   if (!st) return {};
   if (!st.isFile()) return { problem: `${path} is not a regular file` };
-  const why = distrust(st) ?? (process.platform !== "win32" && (st.mode & 0o077) !== 0 ? `its mode is 0${(st.mode & 0o777).toString(8)}, not 0600` : undefined);
+  const why = distrust(st) ?? (process.platform !== "win32" && (st.mode & 0o077) !== 0 ? `its mode is ${mode(st)}, not 0600` : undefined);
   if (why) return { problem: `ledger ${path} refused: ${why}` };
   let ledger: Ledger;
   try {
@@ -100,17 +100,8 @@ export function writeStopReport(root: string, hunted: string[]): void {
 }
 
 export function takeStopReport(root: string): string[] {
-  const path = join(root, STATE_DIR, STOP_REPORT_FILE);
-  const st = lstatSync(path, { throwIfNoEntry: false });
-  if (!st?.isFile() || distrust(st)) return [];
-  try {
-    const hunted = JSON.parse(readFileSync(path, "utf8")).hunted;
-    return Array.isArray(hunted) ? hunted.map(String) : [];
-  } catch {
-    return [];
-  } finally {
-    rmSync(path, { force: true });
-  }
+  const hunted = takePrivateJson(join(root, STATE_DIR, STOP_REPORT_FILE))?.hunted;
+  return Array.isArray(hunted) ? hunted.map(String) : [];
 }
 
 export function removeLedger(root: string): void {

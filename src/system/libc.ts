@@ -17,7 +17,6 @@ const SYMBOLS = {
 
 export const LOCK_EX = 2;
 export const LOCK_NB = 4;
-export const LOCK_UN = 8;
 const PR_SET_CHILD_SUBREAPER = 36;
 const WNOHANG = 1;
 const MADV_PAGEOUT = 21;
