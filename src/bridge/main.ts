@@ -7,6 +7,7 @@ import { isIP } from "node:net";
 import { splitAddress } from "../orchestrator/ports";
 import { serveDashboard } from "./dashboard";
 import { EmbeddedBridge } from "./server";
+import { builtinTools } from "./tools";
 
 export async function runEmbeddedBridge(env: Record<string, string | undefined> = process.env): Promise<void> {
   const address = env.LOOM_BRIDGE_ADDR ?? "0.0.0.0:50051";
@@ -15,7 +16,8 @@ export async function runEmbeddedBridge(env: Record<string, string | undefined> 
     console.error(`loom embedded Bridge: invalid LOOM_BRIDGE_ADDR ${JSON.stringify(address)}: an IP address and port are needed`);
     process.exit(1);
   }
-  const bridge = new EmbeddedBridge();
+  // The working directory is the project root: the fs:* tools' workspace, as upstream's.
+  const bridge = new EmbeddedBridge(builtinTools(process.cwd(), env, (line) => console.error(`loom embedded Bridge: ${line}`)));
   await bridge.listen(address);
   console.log(`loom embedded Bridge: listening on ${address}`);
   if (env.LOOM_DASHBOARD === "true") {

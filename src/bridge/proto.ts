@@ -11,11 +11,16 @@ const OPTIONS = { keepCase: true, longs: Number, enums: String, defaults: true, 
 
 let loaded: grpc.GrpcObject | undefined;
 
-/** The `loom.v1` package: `Bridge` service constructor and its definition. */
-export function loomV1(): { Bridge: grpc.ServiceClientConstructor } {
+export interface LoomV1 {
+  Bridge: grpc.ServiceClientConstructor;
+  MemoryService: grpc.ServiceClientConstructor;
+}
+
+/** The `loom.v1` package: the service constructors and their definitions. */
+export function loomV1(): LoomV1 {
   if (!loaded) {
     const root = protobuf.parse(source as unknown as string, { keepCase: true }).root;
     loaded = grpc.loadPackageDefinition(fromJSON(root.toJSON(), OPTIONS));
   }
-  return (loaded.loom as grpc.GrpcObject).v1 as unknown as { Bridge: grpc.ServiceClientConstructor };
+  return (loaded.loom as grpc.GrpcObject).v1 as unknown as LoomV1;
 }

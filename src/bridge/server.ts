@@ -8,6 +8,11 @@
  *   agent is subscribed to the topics it registered; a Publish goes to every matching subscriber
  *   (exact, or a trailing `.*`), the Delivery naming the subscription pattern; events nobody
  *   subscribes to are dropped; Ping answers Pong; when the stream ends the agent is unregistered.
+ * - ForwardToolCall calls the Bridge's tool registry (tools/); beyond upstream, a tool no built-in
+ *   answers for but a connected agent declared in RegisterAgent is sent to that agent as
+ *   ServerEvent.tool_call and its ClientEvent.tool_result is the answer. ToolCall.timeout_ms is
+ *   honoured (30 s when 0). Failures are an OK answer whose ToolResult.status says what failed.
+ * - MemoryService is served in memory (memory.ts).
  * - Heartbeat answers {timestamp_ms, status "ok"}.
  * Where upstream is plainly broken, the protocol's intent (README "Embedded Bridge"): a published
  * event without `reply_to` in its metadata gets `agent.<id>.replies`, and a reconnecting agent's
@@ -15,8 +20,11 @@
  * Each subscriber has a bounded queue (QUEUE_LIMIT): a slow agent loses its oldest events (counted)
  * rather than growing the Bridge's memory.
  */
+import { randomUUID } from "node:crypto";
 import * as grpc from "@grpc/grpc-js";
+import { MemoryStore } from "./memory";
 import { loomV1 } from "./proto";
+import { DEFAULT_TOOL_TIMEOUT_MS, failure, parseArguments, ToolFailure, ToolRegistry, type WireToolResult } from "./tools/registry";
 import { matchingPattern } from "./topics";
 
 export const QUEUE_LIMIT = 512;
@@ -38,6 +46,21 @@ interface Registration {
   tools: { name: string; description?: string }[];
 }
 
+export interface WireToolCall {
+  id?: string;
+  name?: string;
+  arguments?: string;
+  headers?: Record<string, string>;
+  timeout_ms?: number;
+  correlation_id?: string;
+  qos?: string;
+}
+
+interface PendingCall {
+  agentId: string;
+  settle: (result: WireToolResult) => void;
+}
+
 interface Subscriber {
   agentId: string;
   topics: string[];
@@ -57,9 +80,53 @@ export class EmbeddedBridge {
   readonly registrations = new Map<string, Registration>();
   readonly subscribers = new Map<string, Subscriber>();
   readonly stats: BridgeStats = { published: 0, delivered: 0, dropped: 0, startedAt: Date.now() };
+  /** Tool calls sent to agents, by call id, until their tool_result (or deadline) comes. */
+  private readonly pendingCalls = new Map<string, PendingCall>();
+  private readonly memory = new MemoryStore();
   /** Every published event, for the dashboard's stream (server-sent events). */
   onPublish?: (topic: string, event: WireEvent, from: string) => void;
   private server?: grpc.Server;
+
+  constructor(readonly tools: ToolRegistry = new ToolRegistry()) {}
+
+  /** The agent whose live stream serves a tool it declared, if one does. */
+  private declaringAgent(name: string): Subscriber | undefined {
+    for (const [agentId, reg] of this.registrations) {
+      const sub = this.subscribers.get(agentId);
+      if (sub && reg.tools.some((t) => t.name === name)) return sub;
+    }
+    return undefined;
+  }
+
+  async forwardToolCall(call: WireToolCall): Promise<WireToolResult> {
+    const id = call.id || randomUUID();
+    const name = call.name ?? "";
+    const timeoutMs = Number(call.timeout_ms) > 0 ? Number(call.timeout_ms) : DEFAULT_TOOL_TIMEOUT_MS;
+    if (this.tools.serves(name)) return this.tools.call(id, name, call.arguments ?? "", timeoutMs);
+    const agent = this.declaringAgent(name);
+    if (!agent) return failure(id, new ToolFailure("not_found", name));
+    try {
+      parseArguments(call.arguments ?? "");
+    } catch (e) {
+      return failure(id, e as ToolFailure);
+    }
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => settle(failure(id, new ToolFailure("timeout", ""))), timeoutMs);
+      const settle = (result: WireToolResult) => {
+        clearTimeout(timer);
+        this.pendingCalls.delete(id);
+        resolve({ ...result, id });
+      };
+      this.pendingCalls.set(id, { agentId: agent.agentId, settle });
+      this.write(agent, { tool_call: { ...call, id, arguments: call.arguments || "{}", timeout_ms: timeoutMs } });
+    });
+  }
+
+  /** An agent's stream ended: its unanswered tool calls fail now rather than at their deadline. */
+  private failCallsOf(agentId: string): void {
+    for (const [id, pending] of this.pendingCalls)
+      if (pending.agentId === agentId) pending.settle(failure(id, new ToolFailure("failed", `agent ${agentId} disconnected before answering`)));
+  }
 
   private write(sub: Subscriber, message: unknown): void {
     if (!sub.writable || sub.queue.length) {
@@ -111,12 +178,19 @@ export class EmbeddedBridge {
         const p = message.publish as { topic: string; event?: WireEvent };
         this.publish(sub.agentId, p.topic, p.event ?? {});
       } else if (message.msg === "ping") this.write(sub, { pong: { timestamp_ms: Date.now(), status: "ok" } });
+      else if (message.msg === "tool_result") {
+        const result = message.tool_result as WireToolResult;
+        const pending = this.pendingCalls.get(result.id);
+        // Only the agent the call went to may answer it.
+        if (pending && pending.agentId === sub.agentId) pending.settle(result);
+      }
     });
     const end = () => {
       // Only the agent's current stream unregisters it: an old one ending after a reconnect does not.
       if (sub && this.subscribers.get(sub.agentId) === sub) {
         this.subscribers.delete(sub.agentId);
         this.registrations.delete(sub.agentId);
+        this.failCallsOf(sub.agentId);
       }
       try {
         call.end();
@@ -136,6 +210,9 @@ export class EmbeddedBridge {
         reply(null, { success: true, error_message: "" });
       },
       EventStream: (call: grpc.ServerDuplexStream<Record<string, unknown>, unknown>) => this.eventStream(call),
+      ForwardToolCall: (call: grpc.ServerUnaryCall<WireToolCall, unknown>, reply: grpc.sendUnaryData<unknown>) => {
+        this.forwardToolCall(call.request).then((result) => reply(null, result));
+      },
       Heartbeat: (_call: unknown, reply: grpc.sendUnaryData<unknown>) => reply(null, { timestamp_ms: Date.now(), status: "ok" }),
     };
   }
@@ -144,6 +221,7 @@ export class EmbeddedBridge {
   listen(address: string): Promise<number> {
     const server = new grpc.Server();
     server.addService(loomV1().Bridge.service, this.implementation());
+    server.addService(loomV1().MemoryService.service, this.memory.implementation());
     this.server = server;
     return new Promise((resolve, reject) => server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (error, port) => (error ? reject(error) : resolve(port))));
   }

@@ -25,6 +25,7 @@ export const COMMANDS: Record<string, Loader> = {
   ping: lazy(() => import("./commands/ping")),
   pub: lazy(() => import("./commands/pub")),
   sub: lazy(() => import("./commands/sub")),
+  call: lazy(() => import("./commands/call")),
   completion: lazy(() => import("./commands/completion")),
 };
 

@@ -64,6 +64,8 @@ export function toEnvVars(config: LoomConfig, userEnv: Record<string, string | u
   const env = sharedVars(config, userEnv);
   const mcp = mcpServers(config);
   if (mcp) env.LOOM_MCP_SERVERS = mcp;
+  // Read only by the embedded Bridge; the native runtime ignores it.
+  if (config.bridge.shell_allow) env.LOOM_SHELL_ALLOW = JSON.stringify(config.bridge.shell_allow);
   const provider = chosenProvider(config);
   if (provider) for (const [key, value] of Object.entries(vllmVars(provider[1]))) if (!userEnv[key]) env[key] = value;
   return env;

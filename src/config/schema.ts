@@ -103,6 +103,8 @@ function checkBridge(c: Checker, raw: unknown): LoomConfig["bridge"] {
   c.number(t, "timeout_sec", path, { min: 1 });
   c.string(t, "binary", path);
   c.string(t, "llm", path);
+  if (t.shell_allow !== undefined && (!Array.isArray(t.shell_allow) || t.shell_allow.some((a) => typeof a !== "string" || !/^[A-Za-z0-9][A-Za-z0-9._+-]*$/.test(a))))
+    c.bad([...path, "shell_allow"], 'an array of plain command names (like ["ls", "git"])', t.shell_allow);
   if (t.runtime !== undefined && !RUNTIME_CHOICES.includes(t.runtime as never)) c.bad([...path, "runtime"], `one of ${RUNTIME_CHOICES.map((m) => `"${m}"`).join(", ")}`, t.runtime);
   if (typeof t.binary === "string" && !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(t.binary))
     c.issues.push({ path: [...path, "binary"], message: `\`bridge.binary\` must be a plain file name (like "loom-bridge-server"), not ${JSON.stringify(t.binary)}` });

@@ -17,6 +17,8 @@ export interface BridgeConfig {
   runtime?: RuntimeChoice;
   /** The [llm.*] provider the runtime's llm:generate uses (VLLM_*); the first one when absent. */
   llm?: string;
+  /** Commands the embedded Bridge's `system:shell` tool may run (LOOM_SHELL_ALLOW). */
+  shell_allow?: string[];
   [key: string]: unknown;
 }
 

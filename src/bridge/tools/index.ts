@@ -1,0 +1,21 @@
+/**
+ * The embedded Bridge's tools, as upstream's runtime registers them (docs/runtime-contract.md
+ * "Tools"): fs:* in the project directory, system:shell, llm:generate, web:search, and each MCP
+ * server's tools. Upstream's weather:get is not served.
+ */
+import { fsTools, Workspace } from "./fs";
+import { llmTool } from "./llm";
+import { startMcpServers, parseMcpServers } from "./mcp";
+import { ToolRegistry } from "./registry";
+import { shellAllowFromEnv, shellTool } from "./shell";
+import { webSearchTool } from "./web";
+
+export function builtinTools(root: string, env: Record<string, string | undefined>, log: (line: string) => void): ToolRegistry {
+  const registry = new ToolRegistry();
+  for (const tool of fsTools(new Workspace(root))) registry.register(tool);
+  registry.register(shellTool(root, shellAllowFromEnv(env.LOOM_SHELL_ALLOW)));
+  registry.register(llmTool(env));
+  registry.register(webSearchTool(env));
+  startMcpServers(parseMcpServers(env.LOOM_MCP_SERVERS), root, registry, log);
+  return registry;
+}

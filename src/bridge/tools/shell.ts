@@ -1,0 +1,63 @@
+/**
+ * system:shell: runs one command from an explicit allow-list (`[bridge] shell_allow`, passed as
+ * LOOM_SHELL_ALLOW), with its arguments as given: no shell parses them, so `;`, `|` or `$(...)`
+ * are plain characters. It runs in the project directory and is killed at the call's deadline.
+ * Output as upstream: {stdout, stderr, exit_code}; each stream is cut at OUTPUT_LIMIT.
+ */
+import { type Tool, ToolFailure } from "./registry";
+
+/** Commands that only report, used when loom.toml has no `shell_allow`. */
+export const DEFAULT_SHELL_ALLOW = ["echo", "date", "pwd", "ls", "uname", "whoami"];
+export const OUTPUT_LIMIT = 1024 * 1024;
+
+export function shellAllowFromEnv(value: string | undefined): string[] {
+  if (!value) return DEFAULT_SHELL_ALLOW;
+  try {
+    const list = JSON.parse(value);
+    if (Array.isArray(list) && list.every((c) => typeof c === "string")) return list;
+  } catch {}
+  return [];
+}
+
+async function capped(stream: ReadableStream<Uint8Array>): Promise<string> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of stream) {
+    if (size < OUTPUT_LIMIT) chunks.push(chunk.subarray(0, OUTPUT_LIMIT - size));
+    size += chunk.length;
+  }
+  return Buffer.concat(chunks).toString("utf8") + (size > OUTPUT_LIMIT ? `\n[${size - OUTPUT_LIMIT} more bytes cut]` : "");
+}
+
+export function shellTool(cwd: string, allow: readonly string[]): Tool {
+  return {
+    name: "system:shell",
+    description: `Run an allowed command (${allow.join(", ") || "none allowed"}) in the project directory`,
+    parameters: {
+      type: "object",
+      properties: { command: { type: "string", description: "The command to execute" }, args: { type: "array", items: { type: "string" }, description: "Arguments for the command" } },
+      required: ["command"],
+    },
+    async call(args, signal) {
+      const command = args.command;
+      if (typeof command !== "string" || !command) throw new ToolFailure("invalid", "Missing 'command'");
+      const argv = args.args ?? [];
+      if (!Array.isArray(argv) || argv.some((a) => typeof a !== "string")) throw new ToolFailure("invalid", "'args' must be an array of strings");
+      if (!allow.includes(command)) throw new ToolFailure("denied", `Command '${command}' is not allowed (allowed: ${allow.join(", ") || "none"}; set [bridge] shell_allow in loom.toml)`);
+      let child: ReturnType<typeof Bun.spawn<"ignore", "pipe", "pipe">>;
+      try {
+        child = Bun.spawn([command, ...(argv as string[])], { cwd, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+      } catch (e) {
+        throw new ToolFailure("failed", `Failed to execute command: ${(e as Error).message}`);
+      }
+      const kill = () => child.kill("SIGKILL");
+      signal.addEventListener("abort", kill);
+      try {
+        const [stdout, stderr, code] = await Promise.all([capped(child.stdout), capped(child.stderr), child.exited]);
+        return { stdout, stderr, exit_code: child.signalCode ? null : code };
+      } finally {
+        signal.removeEventListener("abort", kill);
+      }
+    },
+  };
+}

@@ -1,0 +1,48 @@
+import { defineCommand } from "citty";
+import { LoomError } from "../../errors";
+import { projectArg } from "../shared-args";
+
+export default defineCommand({
+  meta: {
+    name: "call",
+    description: "Call a Bridge tool (ForwardToolCall) and print its result; exits 1 when the tool answers an error",
+    examples: ["loom call fs:list_dir", "loom call fs:read_file '{\"path\": \"README.md\"}'", "loom call llm:generate '{\"input\": \"hello\"}' --timeout 60"],
+  } as never,
+  args: {
+    ...projectArg,
+    tool: { type: "positional", required: true, description: "Tool name, like fs:read_file or <mcp server>:<tool>", valueHint: "TOOL" },
+    arguments: { type: "positional", required: false, description: "Arguments as a JSON object, or - to read them from stdin (default {})", valueHint: "JSON|-" },
+    timeout: { type: "string", description: "Seconds the tool may take (default 30)", valueHint: "S" },
+    json: { type: "boolean", description: "Print the whole ToolResult as JSON" },
+    address: { type: "string", description: "Bridge address (default: the running project's, else LOOM_BRIDGE_ADDR, else loom.toml's)", valueHint: "HOST:PORT" },
+  },
+  async run({ args }) {
+    const timeout = Number(args.timeout ?? 30);
+    if (!(timeout > 0)) throw new LoomError("USAGE", `--timeout must be a number of seconds above 0, not "${args.timeout}"`);
+    const text = args.arguments === "-" ? await Bun.stdin.text() : (args.arguments ?? "{}");
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text || "{}");
+    } catch {
+      throw new LoomError("USAGE", `the arguments are not JSON: ${text.slice(0, 60)}`, { hint: `quote them: loom call ${args.tool} '{"path": "README.md"}'` });
+    }
+    if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) throw new LoomError("USAGE", "the arguments must be a JSON object, like '{\"path\": \"README.md\"}'");
+    const { bridgeAddress } = await import("../../client/address");
+    const { ipAddress } = await import("../../orchestrator/ports");
+    const { callTool } = await import("../../client/call");
+    const address = await ipAddress(await bridgeAddress(args.project ?? process.cwd(), args.address));
+    const result = await callTool(address, args.tool, JSON.stringify(parsed), Math.round(timeout * 1000));
+    if (args.json) process.stdout.write(`${JSON.stringify(result)}\n`);
+    if (result.status !== "TOOL_OK") {
+      process.stderr.write(`loom call ${args.tool}: ${result.status}${result.error?.code ? ` (${result.error.code})` : ""}: ${result.error?.message ?? "no message"}\n`);
+      process.exitCode = 1;
+      return;
+    }
+    if (args.json) return;
+    let output = result.output;
+    try {
+      output = JSON.stringify(JSON.parse(result.output), null, 2);
+    } catch {}
+    process.stdout.write(`${output}\n`);
+  },
+});
