@@ -1,7 +1,8 @@
 /**
  * The README's main-job command (`npm run demo`): `loom run` on the sample project in
  * examples/demo (Python and TypeScript agents) with the embedded Bridge, so nothing is downloaded
- * and no mirror is needed: readiness, agents, a restart, `loom status`, `loom logs`, then Ctrl+C
+ * and no mirror is needed: readiness, agents, a restart, `loom status`, `loom logs`, a Heartbeat
+ * and a tool call through the Bridge (`loom ping`, `loom call`), then Ctrl+C
  * and a check that nothing is left running.
  */
 import { cpSync, mkdtempSync, readdirSync, readlinkSync, rmSync } from "node:fs";
@@ -55,6 +56,8 @@ try {
   await Bun.sleep(2500);
   await show(["status"]);
   await show(["logs", "flaky", "-n", "3"]);
+  await show(["ping", "-c", "1"]);
+  await show(["call", "fs:list_dir", '{"path": "agents"}']);
   console.log("\n(sending Ctrl+C to loom run)");
   run.kill("SIGINT");
   code = await run.exited;

@@ -1,4 +1,8 @@
-/** The action's main step: install loom (verified), fetch the runtime, start it detached. */
+/**
+ * The action's main step: install loom (verified), fetch the runtime, start it detached. `start`:
+ * "true" (or "runtime") is `loom up --detach`; "agents" is `loom run --detach --wait-agents`, so the
+ * next steps can talk to the agents at once; "false" only installs.
+ */
 import * as core from "@actions/core";
 import { dirname, resolve } from "node:path";
 import { installLoom } from "./install";
@@ -20,11 +24,16 @@ export async function main(): Promise<void> {
 
   const mode = core.getInput("mode");
   const runtimeVersion = core.getInput("runtime-version");
-  const installArgs = ["install", ...(mode ? ["--mode", mode] : []), ...(runtimeVersion ? ["--version", runtimeVersion] : [])];
+  const runtime = core.getInput("runtime");
+  const runtimeArgs = runtime ? ["--runtime", runtime] : [];
+  const start = core.getInput("start") || "true";
+  if (!["true", "runtime", "agents", "false"].includes(start)) throw new Error(`the input start must be true, runtime, agents or false, not "${start}"`);
+  const installArgs = ["install", ...(mode ? ["--mode", mode] : []), ...(runtimeVersion ? ["--version", runtimeVersion] : []), ...runtimeArgs];
   runLoom(installed.path, installArgs, cwd);
 
-  if ((core.getInput("start") || "true") !== "false") {
-    const upArgs = ["up", "--detach", ...(mode && mode !== "all" ? ["--mode", mode] : []), ...(runtimeVersion ? ["--runtime-version", runtimeVersion] : [])];
+  if (start !== "false") {
+    const command = start === "agents" ? ["run", "--detach", "--wait-agents"] : ["up", "--detach"];
+    const upArgs = [...command, ...(mode && mode !== "all" ? ["--mode", mode] : []), ...(runtimeVersion ? ["--runtime-version", runtimeVersion] : []), ...runtimeArgs];
     runLoom(installed.path, upArgs, cwd);
     core.saveState("started", "true");
     const status = JSON.parse(runLoom(installed.path, ["status", "--json"], cwd, [0, 1, 3]).stdout) as { bridge?: string };

@@ -45,7 +45,10 @@ export class MemoryStore {
 
   recentPlans(req: Request): object {
     const limit = Math.min(Math.max(Number(req.limit) || 1, 1), 100);
-    const plans = (this.plans.get(req.session_id) ?? []).filter((p) => p.symbol === req.symbol).reverse().slice(0, limit);
+    const plans = (this.plans.get(req.session_id) ?? [])
+      .filter((p) => p.symbol === req.symbol)
+      .reverse()
+      .slice(0, limit);
     return { plans, success: true, error_message: "" };
   }
 
@@ -53,7 +56,8 @@ export class MemoryStore {
     const plan = req.plan as PlanRecord | null;
     const windowMs = Math.max(Number(req.time_window_sec) || 0, 60) * 1000;
     const at = plan ? Number(plan.timestamp_ms) : Date.now();
-    const duplicate = plan && (this.plans.get(req.session_id) ?? []).find((p) => p.symbol === plan.symbol && p.action === plan.action && Math.abs(at - Number(p.timestamp_ms)) < windowMs);
+    const duplicate =
+      plan && (this.plans.get(req.session_id) ?? []).find((p) => p.symbol === plan.symbol && p.action === plan.action && Math.abs(at - Number(p.timestamp_ms)) < windowMs);
     return { is_duplicate: Boolean(duplicate), duplicate_plan: duplicate || null, time_since_duplicate_ms: duplicate ? Math.abs(at - Number(duplicate.timestamp_ms)) : 0 };
   }
 

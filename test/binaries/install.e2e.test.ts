@@ -58,13 +58,19 @@ describe("loom install", () => {
     expect(existsSync(join(w.cache, `loom-bridge-server-v0.1.0-${TAG}`))).toBe(true);
   });
 
-  test("a bad --mode is a usage error; a 404 version exits 3 with the URL", async () => {
+  test("a bad --mode is a usage error; a 404 version exits 3 with the URL (native), or says the embedded Bridge will run (auto)", async () => {
     const w = world();
     const bad = await w.loom(["install", "--mode", "fast"]);
     expect(bad.code).toBe(2);
-    const missing = await w.loom(["install", "--version", "7.7.7"]);
+    const missing = await w.loom(["install", "--version", "7.7.7", "--runtime", "native"]);
     expect(missing.code).toBe(3);
     expect(missing.stderr).toContain(`tried loom-core-7.7.7-${TAG}.tar.gz, loom-bridge-server-7.7.7-${TAG}.tar.gz at ${w.server.url}/v7.7.7/`);
+    const auto = await w.loom(["install", "--version", "7.7.7"]);
+    expect(auto.code).toBe(0);
+    expect(auto.stderr).toContain("`loom up` and `loom run` will use the embedded Bridge (--runtime native to make this an error)");
+    const embedded = await w.loom(["install", "--runtime", "embedded"]);
+    expect(embedded.code).toBe(0);
+    expect(embedded.stderr).toContain("the embedded Bridge (inside loom); nothing to install");
   });
 
   test("a bad numeric setting names the variable (exit 2)", async () => {
@@ -76,7 +82,7 @@ describe("loom install", () => {
 
   test("LOOM_OFFLINE=1 with an empty cache exits 3 at once, without a request", async () => {
     const w = world();
-    const r = await w.loom(["install"], { LOOM_OFFLINE: "1" });
+    const r = await w.loom(["install", "--runtime", "native"], { LOOM_OFFLINE: "1" });
     expect(r.code).toBe(3);
     expect(r.stderr).toContain("LOOM_OFFLINE=1");
     expect(w.server.requests.length).toBe(0);

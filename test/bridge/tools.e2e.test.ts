@@ -28,8 +28,7 @@ function fakeApis() {
       seen.push({ path: url.pathname + url.search, auth: req.headers.get("authorization"), token: req.headers.get("x-subscription-token"), body: await req.text() });
       if (url.pathname === "/v1/chat/completions")
         return Response.json({ model: "fake-model", choices: [{ message: { role: "assistant", content: "forty-two" } }], usage: { total_tokens: 7 } });
-      if (url.pathname === "/res/v1/web/search")
-        return Response.json({ web: { results: [{ title: "Loom", url: "https://example.test/loom", description: "agents" }] } });
+      if (url.pathname === "/res/v1/web/search") return Response.json({ web: { results: [{ title: "Loom", url: "https://example.test/loom", description: "agents" }] } });
       return new Response("no", { status: 404 });
     },
   });
@@ -158,14 +157,15 @@ describe("loom call against the embedded Bridge", () => {
     expect(up.code).toBe(0);
     const address = /bridge\s+(\S+)/.exec(up.out)![1]!;
     const { Bridge, MemoryService } = loomV1();
-    const bridge = new Bridge(address, grpc.credentials.createInsecure()) as unknown as grpc.Client & Record<string, Function>;
-    const memory = new MemoryService(address, grpc.credentials.createInsecure()) as unknown as grpc.Client & Record<string, Function>;
-    const unary = <T>(client: Record<string, Function>, method: string, req: unknown) =>
-      new Promise<T>((resolve, reject) => client[method]!(req, (e: Error | null, r: T) => (e ? reject(e) : resolve(r))));
+    type Methods = Record<string, (req: unknown, done: (e: Error | null, r: never) => void) => void>;
+    const bridge = new Bridge(address, grpc.credentials.createInsecure()) as unknown as grpc.Client &
+      Methods & { EventStream(): grpc.ClientDuplexStream<unknown, Record<string, unknown>> };
+    const memory = new MemoryService(address, grpc.credentials.createInsecure()) as unknown as grpc.Client & Methods;
+    const unary = <T>(client: Methods, method: string, req: unknown) => new Promise<T>((resolve, reject) => client[method]!(req, (e, r) => (e ? reject(e) : resolve(r as T))));
     try {
       const tools = [{ name: "text:upper", description: "upper-case" }, { name: "text:never" }];
       expect(await unary(bridge, "RegisterAgent", { agent_id: "texter", subscribed_topics: [], tools })).toMatchObject({ success: true });
-      const stream = (bridge.EventStream as () => grpc.ClientDuplexStream<unknown, Record<string, unknown>>)();
+      const stream = bridge.EventStream();
       const calls: { id: string; name: string; arguments: string; timeout_ms: number }[] = [];
       stream.on("data", (m) => {
         if (m.msg !== "tool_call") return;

@@ -208,6 +208,15 @@ describe("toEnvVars and redaction", () => {
     expect(toEnvVars({ ...config, bridge: { ...config.bridge, mode: "bridge-only" } }).LOOM_DASHBOARD).toBe("false");
   });
 
+  test("[bridge] shell_allow reaches the embedded Bridge as LOOM_SHELL_ALLOW; anything but plain command names is refused", async () => {
+    const dir = projectWith({ "loom.toml": '[bridge]\nshell_allow = ["git", "ls"]\n' });
+    expect(toEnvVars((await loadProjectConfig(dir, { env: {} })).config).LOOM_SHELL_ALLOW).toBe('["git","ls"]');
+    for (const bad of ['"ls"', '["/bin/sh"]', '["ls -la"]', "[1]"]) {
+      const error = await loadError(`[bridge]\nshell_allow = ${bad}\n`);
+      expect(error.message).toContain("`bridge.shell_allow` must be an array of plain command names");
+    }
+  });
+
   test("secrets become *** (api_key, token, secret, password, every mcp env value)", async () => {
     const dir = projectWith({
       "loom.toml":

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync, existsSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "pathe";
 import { buildRelease } from "../../scripts/build-release";
+import { DEBIAN_PYTHON, makePythonStubs, pythonGrpcReady } from "../../scripts/python-stubs";
 import { renderFormula } from "../../scripts/render-formula";
 import { RELEASE_TARGETS, archiveName } from "../../scripts/release-targets";
 import { ROOT, ensureBuilt, newestSource } from "../helpers/loom";
@@ -203,7 +204,7 @@ describe("the GitHub Action", () => {
       outputs: Record<string, unknown>;
     };
     expect(action.runs).toEqual({ using: "node24", main: "action/dist/main.js", post: "action/dist/post.js", "post-if": "always()" });
-    for (const input of ["version", "runtime-version", "mode", "working-directory", "start", "upload-logs"]) expect(action.inputs).toHaveProperty(input);
+    for (const input of ["version", "runtime-version", "runtime", "mode", "working-directory", "start", "upload-logs"]) expect(action.inputs).toHaveProperty(input);
     expect(Object.keys(action.outputs).sort()).toEqual(["bridge-address", "loom-path"]);
     for (const f of ["main.js", "post.js"]) expect(existsSync(join(ROOT, "action/dist", f))).toBe(true);
   });
@@ -217,11 +218,12 @@ describe("the GitHub Action", () => {
     }
   });
 
-  test("its main step installs loom, fetches and starts the runtime; its post step stops it", async () => {
-    const { runtimeEnv, makeProject, leftIn } = await import("../helpers/runtime");
-    const project = makeProject();
+  /** Runs one of the action's steps in `project` as a runner would, with files for its outputs. */
+  async function actionRunner(project: string) {
+    const { runtimeEnv } = await import("../helpers/runtime");
     const files = tempDir();
-    const runner = (script: string, extra: Record<string, string>) => {
+    for (const f of ["output", "state", "env", "path"]) writeFileSync(join(files, f), "");
+    const run = (script: string, extra: Record<string, string>) => {
       const p = Bun.spawn(["node", join(ROOT, "action/dist", script)], {
         cwd: project,
         env: {
@@ -245,7 +247,13 @@ describe("the GitHub Action", () => {
       });
       return Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
     };
-    for (const f of ["output", "state", "env", "path"]) writeFileSync(join(files, f), "");
+    return { files, run };
+  }
+
+  test("its main step installs loom, fetches and starts the runtime; its post step stops it", async () => {
+    const { makeProject, leftIn } = await import("../helpers/runtime");
+    const project = makeProject();
+    const { files, run: runner } = await actionRunner(project);
     const [out, err, code] = await runner("main.js", {});
     expect(err).toBe(""); // loom's own lines reach the log through core.info, not stderr
     expect(code).toBe(0);
@@ -265,6 +273,24 @@ describe("the GitHub Action", () => {
     expect(postCode).toBe(0);
     expect(postOut).toContain("stopped loom");
     expect(postOut).toContain("not on a GitHub runner: would upload");
+    expect(await leftIn(project)).toEqual([]);
+  });
+
+  test.skipIf(!pythonGrpcReady())("start: agents returns once the agents registered with the (embedded) Bridge", async () => {
+    const { makeProject, leftIn } = await import("../helpers/runtime");
+    const stubs = makePythonStubs(tempDir());
+    const answerer = `[agents.answerer]\ncommand = ["${DEBIAN_PYTHON}", "${join(ROOT, "test/fixtures/agents/proto_agent.py")}", "answerer"]\nenv = { PYTHONPATH = "${stubs}" }\n`;
+    const project = makeProject([], answerer);
+    const { run } = await actionRunner(project);
+    const [out, , code] = await run("main.js", { INPUT_START: "agents", INPUT_RUNTIME: "embedded" });
+    expect(code).toBe(0);
+    expect(out).toContain("$ loom run --detach --wait-agents --runtime embedded");
+    expect(out).toContain("agents registered with the Bridge: answerer-agent");
+    const [bad, , badCode] = await run("main.js", { INPUT_START: "yes" });
+    expect(badCode).not.toBe(0);
+    expect(bad).toContain('the input start must be true, runtime, agents or false, not "yes"');
+    const [, , postCode] = await run("post.js", { STATE_started: "true", "STATE_working-directory": project, "STATE_loom-path": join(ROOT, "dist/loom") });
+    expect(postCode).toBe(0);
     expect(await leftIn(project)).toEqual([]);
   });
 });

@@ -83,7 +83,11 @@ export function fsTools(workspace: Workspace): Tool[] {
     {
       name: "fs:write_file",
       description: "Write content to a file in the workspace (creates parent directories if needed)",
-      parameters: { type: "object", properties: { path: pathSchema("Relative path to the file"), content: { type: "string", description: "Content to write" } }, required: ["path", "content"] },
+      parameters: {
+        type: "object",
+        properties: { path: pathSchema("Relative path to the file"), content: { type: "string", description: "Content to write" } },
+        required: ["path", "content"],
+      },
       async call(args) {
         const given = pathArg(args);
         if (typeof args.content !== "string") throw new ToolFailure("invalid", "Missing 'content' argument");

@@ -5,7 +5,7 @@
  */
 import { fsTools, Workspace } from "./fs";
 import { llmTool } from "./llm";
-import { startMcpServers, parseMcpServers } from "./mcp";
+import { parseMcpServers, startMcpServers } from "./mcp-servers";
 import { ToolRegistry } from "./registry";
 import { shellAllowFromEnv, shellTool } from "./shell";
 import { webSearchTool } from "./web";

@@ -17,7 +17,11 @@ export function llmTool(env: Record<string, string | undefined>): Tool {
     description: "Generate text using an LLM",
     parameters: {
       type: "object",
-      properties: { input: { type: "string", description: "Input text or instructions" }, bundle: { type: "object", description: "Full prompt bundle (optional)" }, budget: { type: "object", description: "Token budget (optional)" } },
+      properties: {
+        input: { type: "string", description: "Input text or instructions" },
+        bundle: { type: "object", description: "Full prompt bundle (optional)" },
+        budget: { type: "object", description: "Token budget (optional)" },
+      },
       required: ["input"],
     },
     async call(args, signal) {

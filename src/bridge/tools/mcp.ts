@@ -11,33 +11,14 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { resolve } from "pathe";
 import { LOOM_VERSION } from "../../version";
+import type { ServerSpec } from "./mcp-servers";
 import { ToolFailure, type ToolRegistry } from "./registry";
-
-interface ServerSpec {
-  command: string;
-  args?: string[];
-  env?: Record<string, string>;
-  cwd?: string;
-}
-
-/** LOOM_MCP_SERVERS: an object keyed by server name, or an array of servers with a `name`. */
-export function parseMcpServers(value: string | undefined): [string, ServerSpec][] {
-  if (!value) return [];
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(value);
-  } catch {
-    throw new Error("LOOM_MCP_SERVERS is not JSON");
-  }
-  const entries = Array.isArray(parsed) ? parsed.map((s, i) => [String(s?.name ?? `mcp${i}`), s] as const) : Object.entries((parsed ?? {}) as Record<string, unknown>);
-  return entries.filter(([, s]) => s && typeof (s as ServerSpec).command === "string") as [string, ServerSpec][];
-}
 
 function text(content: unknown): string {
   return Array.isArray(content) ? content.map((c) => (c?.type === "text" ? c.text : JSON.stringify(c))).join("\n") : "";
 }
 
-async function start(name: string, spec: ServerSpec, root: string, registry: ToolRegistry, log: (line: string) => void): Promise<Client> {
+export async function startMcpServer(name: string, spec: ServerSpec, root: string, registry: ToolRegistry, log: (line: string) => void): Promise<Client> {
   const transport = new StdioClientTransport({ command: spec.command, args: spec.args ?? [], env: spec.env, cwd: resolve(root, spec.cwd ?? "."), stderr: "pipe" });
   let partial = "";
   transport.stderr?.on("data", (chunk: Buffer) => {
@@ -68,15 +49,4 @@ async function start(name: string, spec: ServerSpec, root: string, registry: Too
   } while (cursor);
   log(`mcp ${name}: ready`);
   return client;
-}
-
-/** Starts each server in the background; their tools appear in `registry` as each is ready. */
-export function startMcpServers(servers: [string, ServerSpec][], root: string, registry: ToolRegistry, log: (line: string) => void): void {
-  for (const [name, spec] of servers) {
-    const ready = start(name, spec, root, registry, log).catch((e: Error) => {
-      log(`mcp ${name}: did not start: ${e.message}`);
-      throw new ToolFailure("failed", `MCP server '${name}' did not start: ${e.message}`);
-    });
-    registry.startingFamily(`${name}:`, ready);
-  }
 }

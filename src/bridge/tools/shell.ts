@@ -35,7 +35,10 @@ export function shellTool(cwd: string, allow: readonly string[]): Tool {
     description: `Run an allowed command (${allow.join(", ") || "none allowed"}) in the project directory`,
     parameters: {
       type: "object",
-      properties: { command: { type: "string", description: "The command to execute" }, args: { type: "array", items: { type: "string" }, description: "Arguments for the command" } },
+      properties: {
+        command: { type: "string", description: "The command to execute" },
+        args: { type: "array", items: { type: "string" }, description: "Arguments for the command" },
+      },
       required: ["command"],
     },
     async call(args, signal) {
@@ -43,7 +46,8 @@ export function shellTool(cwd: string, allow: readonly string[]): Tool {
       if (typeof command !== "string" || !command) throw new ToolFailure("invalid", "Missing 'command'");
       const argv = args.args ?? [];
       if (!Array.isArray(argv) || argv.some((a) => typeof a !== "string")) throw new ToolFailure("invalid", "'args' must be an array of strings");
-      if (!allow.includes(command)) throw new ToolFailure("denied", `Command '${command}' is not allowed (allowed: ${allow.join(", ") || "none"}; set [bridge] shell_allow in loom.toml)`);
+      if (!allow.includes(command))
+        throw new ToolFailure("denied", `Command '${command}' is not allowed (allowed: ${allow.join(", ") || "none"}; set [bridge] shell_allow in loom.toml)`);
       let child: ReturnType<typeof Bun.spawn<"ignore", "pipe", "pipe">>;
       try {
         child = Bun.spawn([command, ...(argv as string[])], { cwd, stdin: "ignore", stdout: "pipe", stderr: "pipe" });

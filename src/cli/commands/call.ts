@@ -6,7 +6,7 @@ export default defineCommand({
   meta: {
     name: "call",
     description: "Call a Bridge tool (ForwardToolCall) and print its result; exits 1 when the tool answers an error",
-    examples: ["loom call fs:list_dir", "loom call fs:read_file '{\"path\": \"README.md\"}'", "loom call llm:generate '{\"input\": \"hello\"}' --timeout 60"],
+    examples: ["loom call fs:list_dir", 'loom call fs:read_file \'{"path": "README.md"}\'', 'loom call llm:generate \'{"input": "hello"}\' --timeout 60'],
   } as never,
   args: {
     ...projectArg,
@@ -26,7 +26,7 @@ export default defineCommand({
     } catch {
       throw new LoomError("USAGE", `the arguments are not JSON: ${text.slice(0, 60)}`, { hint: `quote them: loom call ${args.tool} '{"path": "README.md"}'` });
     }
-    if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) throw new LoomError("USAGE", "the arguments must be a JSON object, like '{\"path\": \"README.md\"}'");
+    if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) throw new LoomError("USAGE", 'the arguments must be a JSON object, like \'{"path": "README.md"}\'');
     const { bridgeAddress } = await import("../../client/address");
     const { ipAddress } = await import("../../orchestrator/ports");
     const { callTool } = await import("../../client/call");

@@ -1,5 +1,7 @@
 import { defineCommand } from "citty";
 import { describeBinary, getBinary } from "../../binaries/get-binary";
+import { RUNTIME_CHOICES, type RuntimeChoice } from "../../config/types";
+import { LoomError } from "../../errors";
 import { binaryNameFor } from "../../binaries/names";
 import type { BridgeMode } from "../../config/types";
 import { loadProjectConfig } from "../../config/load";
@@ -26,12 +28,22 @@ export default defineCommand({
       description: "Which runtime: full (loom-core), bridge-only (loom-bridge) or all (default: loom.toml's bridge.mode)",
     },
     version: { type: "string", description: "Runtime version (default: loom.toml's bridge.version, else latest)", valueHint: "V" },
+    runtime: {
+      type: "enum",
+      options: [...RUNTIME_CHOICES],
+      description: "native fails when no binary can be had; auto (the default: [bridge] runtime) then says the embedded Bridge will run; embedded has nothing to fetch",
+    },
     ...binaryArgs,
   },
   async run({ args }) {
     const project = await loadProjectConfig(args.project ?? process.cwd());
     for (const w of project.warnings) log.warn(w);
     const { bridge } = project.config;
+    const choice: RuntimeChoice = (args.runtime as RuntimeChoice | undefined) ?? bridge.runtime ?? "auto";
+    if (choice === "embedded") {
+      log.success("runtime: the embedded Bridge (inside loom); nothing to install");
+      return;
+    }
     const modes: BridgeMode[] = args.mode === "all" ? ["full", "bridge-only"] : [(args.mode as BridgeMode | undefined) ?? bridge.mode];
     const names = [...new Set(modes.map((m) => binaryNameFor(m, bridge.binary)))];
     for (const name of names) {
@@ -43,8 +55,13 @@ export default defineCommand({
         preferDebug: args["use-debug"] || undefined,
         env: { ...process.env },
         hooks: installHooks(),
+      }).catch((error) => {
+        // As `up` decides (orchestrator/prepare.ts): only a runtime that cannot be had falls back.
+        if (choice === "native" || !(error instanceof LoomError) || (error.code !== "DOWNLOAD" && error.code !== "VERIFY")) throw error;
+        log.warn(`no native ${name} (${error.message}); \`loom up\` and \`loom run\` will use the embedded Bridge (--runtime native to make this an error)`);
+        return undefined;
       });
-      log.success(`${name}: ${describeBinary(result, project.root)}`);
+      if (result) log.success(`${name}: ${describeBinary(result, project.root)}`);
     }
   },
 });
