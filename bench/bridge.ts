@@ -6,7 +6,7 @@
  * - time from exec to the first answered Heartbeat;
  * - event round trip between two agents (A publishes, B answers, A receives), p50 and p99;
  * - fan-out deliveries/s to 10 and 100 subscribers;
- * - RSS idle and after the load.
+ * - RSS idle (settled, 1.5 s after ready) and with 101 agents connected after the fan-out.
  * Run: bun run build && bun bench/bridge.ts (needs /usr/bin/python3 with grpcio, protoc, grpc_python_plugin)
  */
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -57,6 +57,7 @@ interface Result {
 }
 
 async function measure(address: string, pid?: number): Promise<Result> {
+  await Bun.sleep(1_500); // settled: each server has done what it does after start-up
   const idleMb = pid ? rssMb(pid) : undefined;
   // Round trip: A publishes ping.n; B (subscribed ping.*) publishes pong.n; A (pong.*) receives.
   const a = await agent(address, "rt-a", ["pong.*"]);
@@ -76,6 +77,7 @@ async function measure(address: string, pid?: number): Promise<Result> {
     x.s.end();
     x.c.close();
   }
+  let loadMb: number | undefined;
   const fan = async (n: number): Promise<number> => {
     const subs = await Promise.all(Array.from({ length: n }, (_, i) => agent(address, `fan-${n}-${i}`, ["fan.*"])));
     const pub = await agent(address, `pub-${n}`, []);
@@ -96,6 +98,7 @@ async function measure(address: string, pid?: number): Promise<Result> {
       await Promise.race([done, Bun.sleep(10_000)]);
     }
     const rate = got / ((performance.now() - t) / 1000);
+    if (pid && n === 100) loadMb = rssMb(pid); // 101 agents still connected, after 200,000 deliveries
     for (const x of [...subs, pub]) {
       x.s.end();
       x.c.close();
@@ -104,7 +107,7 @@ async function measure(address: string, pid?: number): Promise<Result> {
   };
   const fan10 = await fan(10);
   const fan100 = await fan(100);
-  return { p50: times[Math.floor(times.length * 0.5)]!, p99: times[Math.floor(times.length * 0.99)]!, fan10, fan100, idleMb, loadMb: pid ? rssMb(pid) : undefined };
+  return { p50: times[Math.floor(times.length * 0.5)]!, p99: times[Math.floor(times.length * 0.99)]!, fan10, fan100, idleMb, loadMb };
 }
 
 async function start(argv: string[], env: Record<string, string>): Promise<{ proc: ReturnType<typeof Bun.spawn>; address: string; readyMs: number }> {
@@ -149,7 +152,7 @@ try {
   row("fan-out to 10, deliveries/s", (r) => r.fan10, 0, false);
   row("fan-out to 100, deliveries/s", (r) => r.fan100, 0, false);
   row("RSS idle (MB)", (r) => r.idleMb);
-  row("RSS after the load (MB)", (r) => r.loadMb);
+  row("RSS, 101 agents connected (MB)", (r) => r.loadMb);
   console.log(table(rows));
 } finally {
   for (const p of started) p.kill();

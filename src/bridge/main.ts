@@ -4,7 +4,9 @@
  * 1; LOOM_DASHBOARD=true adds the dashboard's JSON endpoints). No signal handlers: SIGTERM ends it.
  */
 import { isIP } from "node:net";
+import { PAGEOUT_AFTER_MS } from "../orchestrator/constants";
 import { splitAddress } from "../orchestrator/ports";
+import { releaseFilePages } from "../system/libc";
 import { serveDashboard } from "./dashboard";
 import { EmbeddedBridge } from "./server";
 import { builtinTools } from "./tools";
@@ -20,6 +22,9 @@ export async function runEmbeddedBridge(env: Record<string, string | undefined> 
   const bridge = new EmbeddedBridge(builtinTools(process.cwd(), env, (line) => console.error(`loom embedded Bridge: ${line}`)));
   await bridge.listen(address);
   console.log(`loom embedded Bridge: listening on ${address}`);
+  // As the supervisor does: the start-up code's pages of the executable go back to the kernel;
+  // what serving uses is faulted back in (system/libc.ts).
+  setTimeout(() => releaseFilePages(), PAGEOUT_AFTER_MS).unref();
   if (env.LOOM_DASHBOARD === "true") {
     const dash = serveDashboard(bridge, env.LOOM_DASHBOARD_HOST ?? "127.0.0.1", Number(env.LOOM_DASHBOARD_PORT ?? 3030));
     console.log(`loom embedded Bridge: dashboard API on http://${dash.hostname}:${dash.port}`);
