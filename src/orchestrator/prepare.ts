@@ -167,3 +167,15 @@ export async function prepare(o: UpOptions): Promise<Prepared> {
   if (o.withAgents && agents.length === 0) warnings.push("no agents found (agents/*.py|ts|js|mjs, main.py, run.py, app.py); running the runtime only");
   return { project, runtime, agents, logsDir, warnings, binary, lock };
 }
+
+/** `loom start PATH`: the agent a file would be, planned as `loom run PATH` plans it. */
+export function agentPlanner(prepared: Prepared, env: Record<string, string | undefined>): (path: string) => ProcessSpec {
+  const { project } = prepared;
+  const preload = join(project.root, STATE_DIR, "agent-preload.mjs");
+  return (path) => {
+    const specs = planAgents(project, { python: pythonFor(project.root, env), bun: bunRuntime(), preload }, [path]);
+    if (specs.length !== 1) throw new LoomError("USAGE", `${path} is not one agent`);
+    assertRunnable(specs[0]!);
+    return specs[0]!;
+  };
+}

@@ -11,7 +11,8 @@ import { join } from "pathe";
 import { EXIT, LoomError } from "../errors";
 import { DETACH_SETTLE_MS, LIVENESS_INTERVAL_MS, LOG_MAX_BYTES, STATE_DIR, STOP_GRACE_MS } from "./constants";
 import { tailLines } from "./log-tail";
-import { prepare, type Prepared, type UpOptions } from "./prepare";
+import { serveControl } from "./control";
+import { agentPlanner, prepare, type Prepared, type UpOptions } from "./prepare";
 import { Printer } from "./printer";
 import { restartSettingsFromEnv } from "./restart-policy";
 import { selfArgv } from "./self";
@@ -45,6 +46,8 @@ function supervisorFor(prepared: Prepared, o: RunOptions, printer?: Printer): Su
     watchdog: startWatchdog,
     lock: prepared.lock,
     runtimeDescription: describeBinary(prepared.binary, prepared.project.root),
+    planAgent: agentPlanner(prepared, env),
+    control: (handle, warn) => serveControl(prepared.project.root, handle, warn),
   });
 }
 

@@ -1,5 +1,6 @@
 /**
- * What `loom status` shows: the ledger, checked against the live processes. Whether loom runs is
+ * What `loom status` shows: the supervisor's live state (over the control channel) or, when it
+ * does not answer, the ledger file, checked against the live processes. Whether loom runs is
  * the system's word (the holder of the project lock), so a damaged ledger still shows the
  * supervisor.
  */
@@ -60,8 +61,9 @@ function describe(c: ChildRecord, runId: string | undefined, supervisorAlive: bo
   };
 }
 
-export function projectStatus(root: string, now = Date.now()): ProjectStatus {
-  const { ledger, problem } = inspectLedger(root);
+/** `live`: the ledger the supervisor answered over the control channel; else the file is read. */
+export function projectStatus(root: string, now = Date.now(), live?: Ledger): ProjectStatus {
+  const { ledger, problem } = live ? { ledger: live, problem: undefined } : inspectLedger(root);
   const holder = lockHolder(root);
   if (!ledger)
     return holder

@@ -18,6 +18,7 @@ import { listenersOf, splitAddress } from "./ports";
 import { tailLines } from "./log-tail";
 import type { ProcessSpec } from "./plan";
 import { DEFAULT_RESTART, decide, freshMemory, type ExitInfo, type RestartMemory, type RestartSettings } from "./restart-policy";
+import type { ControlReply, ControlRequest, ControlServer } from "./control";
 import type { ProjectLock } from "./project-lock";
 import { register, removeLedger, unregister, writeLedger, writeStopReport, type ChildRecord, type Ledger } from "./state";
 import { stopGroup } from "./terminate";
@@ -45,6 +46,10 @@ export interface SupervisorOptions {
   runtimeDescription?: string;
   /** What the supervisor does to the world, swapped in tests: starting a process, probing health. */
   deps?: Partial<SupervisorDeps>;
+  /** Plans an agent from a file for `loom start PATH` (plan.ts planAgents); none: not possible. */
+  planAgent?: (path: string) => ProcessSpec;
+  /** Opens the control channel once everything runs (control.ts); closed before the lock is released. */
+  control?: (handle: (req: ControlRequest) => Promise<ControlReply>, warn: (message: string) => void) => ControlServer | undefined;
 }
 
 export interface SupervisorDeps {
@@ -61,6 +66,10 @@ interface Slot {
   child?: Child;
   memory: RestartMemory;
   timer?: ReturnType<typeof setTimeout>;
+  /** Stopped by `loom stop`: not restarted until `loom start`. */
+  held?: boolean;
+  /** Being stopped by `loom restart`: its exit is not a crash. */
+  restarting?: boolean;
 }
 
 export class Supervisor {
@@ -81,6 +90,9 @@ export class Supervisor {
   readonly done = new Promise<number>((r) => (this.resolveDone = r));
 
   private readonly deps: SupervisorDeps;
+  private controlServer?: ControlServer;
+  /** Control actions run one at a time, so two clients never start a process twice. */
+  private controlQueue: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly o: SupervisorOptions) {
     this.deps = { spawn: spawnChild, heartbeat: grpcHeartbeat, dashboard: dashboardHealthy, listeners: listenersOf, ...o.deps };
@@ -100,17 +112,21 @@ export class Supervisor {
       logsDir: o.logsDir,
       children: {},
     };
-    for (const spec of [o.runtime, ...o.agents]) {
-      const record: ChildRecord = {
-        name: spec.name,
-        kind: spec.kind,
-        state: "starting",
-        restarts: 0,
-        logs: { out: join(o.logsDir, `${spec.name}.log`), err: join(o.logsDir, `${spec.name}.err`) },
-      };
-      this.slots.set(spec.name, { spec, record, memory: freshMemory() });
-      this.ledger.children[spec.name] = record;
-    }
+    for (const spec of [o.runtime, ...o.agents]) this.addSlot(spec);
+  }
+
+  private addSlot(spec: ProcessSpec): Slot {
+    const record: ChildRecord = {
+      name: spec.name,
+      kind: spec.kind,
+      state: "starting",
+      restarts: 0,
+      logs: { out: join(this.o.logsDir, `${spec.name}.log`), err: join(this.o.logsDir, `${spec.name}.err`) },
+    };
+    const slot: Slot = { spec, record, memory: freshMemory() };
+    this.slots.set(spec.name, slot);
+    this.ledger.children[spec.name] = record;
+    return slot;
   }
 
   private event(level: EventLevel, message: string): void {
@@ -186,6 +202,14 @@ export class Supervisor {
     this.ledger.phase = "running";
     this.save();
     this.livenessTimer = setInterval(() => void this.checkLiveness(), this.o.livenessMs ?? LIVENESS_INTERVAL_MS);
+    try {
+      this.controlServer = this.o.control?.(
+        (req) => this.control(req),
+        (message) => this.event("warn", message),
+      );
+    } catch (error) {
+      this.event("warn", `no control channel: ${error instanceof Error ? error.message : String(error)}`);
+    }
     // Start-up code is done with: its pages go back to the kernel (system/libc.ts).
     setTimeout(() => releaseFilePages(), PAGEOUT_AFTER_MS).unref();
   }
@@ -221,7 +245,7 @@ export class Supervisor {
     slot.child = undefined;
     slot.record.lastExit = { code: exit.code, signal: exit.signal, at: Date.now(), livedMs: exit.livedMs };
     slot.record.pid = slot.record.pgid = slot.record.startTime = undefined;
-    if (this.stopping) {
+    if (this.stopping || slot.held || slot.restarting) {
       slot.record.state = "stopped";
       this.save();
       return;
@@ -346,21 +370,104 @@ export class Supervisor {
     }
   }
 
+  /** Stops one process group (SIGTERM, then SIGKILL after the grace period) and waits for it. */
+  private async stopSlot(slot: Slot, signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
+    if (slot.timer) clearTimeout(slot.timer);
+    slot.timer = undefined;
+    const child = slot.child;
+    if (!child?.pgid) return;
+    slot.record.state = "stopping";
+    const outcome = await stopGroup(child.pgid, { graceMs: this.graceMs, signal, leaderExited: child.exited });
+    await child.exited;
+    if (outcome.forced) this.event("warn", `${slot.spec.name} did not stop within ${this.graceMs} ms; killed it`);
+  }
+
   private async stopAll(signal: NodeJS.Signals): Promise<void> {
-    const graceMs = this.graceMs;
     for (const slot of this.slots.values()) if (slot.timer) clearTimeout(slot.timer);
-    const stopSlot = async (slot: Slot) => {
-      const child = slot.child;
-      if (!child?.pgid) return;
-      slot.record.state = "stopping";
-      const outcome = await stopGroup(child.pgid, { graceMs, signal, leaderExited: child.exited });
-      await child.exited;
-      if (outcome.forced) this.event("warn", `${slot.spec.name} did not stop within ${graceMs} ms; killed it`);
-    };
     const agents = [...this.slots.values()].filter((s) => s.spec.kind === "agent");
-    await Promise.all(agents.map(stopSlot));
-    await stopSlot(this.runtimeSlot);
-    await this.huntStragglers(graceMs);
+    await Promise.all(agents.map((slot) => this.stopSlot(slot, signal)));
+    await this.stopSlot(this.runtimeSlot, signal);
+    await this.huntStragglers(this.graceMs);
+  }
+
+  /** The live ledger, for `loom status` through the control channel. */
+  snapshot(): Ledger {
+    return this.ledger;
+  }
+
+  /**
+   * `loom stop|start|restart` (control.ts). Each answers once its action is done: stopped means
+   * the process group is gone, started means the process runs (and, for the runtime, is ready).
+   */
+  control(req: ControlRequest): Promise<ControlReply> {
+    if (req.cmd === "status") return Promise.resolve({ ok: true, ledger: this.ledger });
+    const next = this.controlQueue.then(() => this.act(req));
+    this.controlQueue = next.catch(() => {});
+    return next;
+  }
+
+  private async act(req: Exclude<ControlRequest, { cmd: "status" }>): Promise<ControlReply> {
+    if (this.stopping || this.ledger.phase !== "running")
+      return { ok: false, code: "PROCESS", error: `loom is ${this.stopping ? "stopping" : this.ledger.phase}; try again when it runs` };
+    const agents = [...this.slots.values()].filter((s) => s.spec.kind === "agent").map((s) => s.spec.name);
+    let names = req.cmd === "restart" && req.names.length === 0 && !req.runtime ? agents : [...new Set(req.names)];
+    if (req.cmd === "restart" && req.runtime) names = [this.o.runtime.name, ...names.filter((n) => n !== this.o.runtime.name)];
+    const unknown = names.filter((n) => !this.slots.has(n));
+    if (unknown.length) return { ok: false, code: "USAGE", error: `no process named ${unknown.join(", ")} (there is ${[...this.slots.keys()].join(", ")})` };
+    if (req.cmd === "stop" && names.includes(this.o.runtime.name))
+      return {
+        ok: false,
+        code: "USAGE",
+        error: `the runtime (${this.o.runtime.name}) is not stopped alone: \`loom restart --runtime\` restarts it, \`loom down\` stops everything`,
+      };
+    const lines: string[] = [];
+    if (req.cmd === "start") {
+      for (const path of req.paths ?? []) {
+        if (!this.o.planAgent) return { ok: false, code: "USAGE", error: "this supervisor cannot add agents" };
+        const spec = this.o.planAgent(path);
+        const existing = this.slots.get(spec.name);
+        if (existing && existing.spec.argv.join("\0") !== spec.argv.join("\0"))
+          return { ok: false, code: "USAGE", error: `${path} would be named ${spec.name}, which is another process` };
+        if (!existing) this.addSlot(spec).record.state = "stopped";
+        names.push(spec.name);
+      }
+    }
+    for (const name of names) lines.push(await this.controlOne(req.cmd, this.slots.get(name)!));
+    this.save();
+    return { ok: true, lines };
+  }
+
+  private async controlOne(cmd: "stop" | "start" | "restart", slot: Slot): Promise<string> {
+    const name = slot.spec.name;
+    if (cmd === "stop") {
+      slot.held = true;
+      if (!slot.child) {
+        if (slot.timer) clearTimeout(slot.timer);
+        slot.timer = undefined;
+        slot.record.state = "stopped";
+        return `${name}: stopped (it was not running)`;
+      }
+      await this.stopSlot(slot);
+      slot.record.state = "stopped";
+      return `${name}: stopped`;
+    }
+    if (cmd === "start" && slot.child) return `${name}: already running (pid ${slot.child.pid})`;
+    slot.held = false;
+    if (slot.child) {
+      slot.restarting = true;
+      try {
+        await this.stopSlot(slot);
+      } finally {
+        slot.restarting = false;
+      }
+    }
+    if (slot.timer) clearTimeout(slot.timer);
+    slot.timer = undefined;
+    slot.memory = freshMemory(); // a crash loop is forgiven: the user asked for it
+    if (cmd === "restart") slot.record.restarts++;
+    this.launch(slot);
+    if (slot.spec.kind === "runtime") await this.waitReady(slot, Date.now() + this.o.project.config.bridge.timeout_sec * 1000);
+    return `${name}: ${cmd === "restart" ? "restarted" : "started"} (pid ${slot.record.pid})`;
   }
 
   /** Descendants that left their process group: by the run id, and orphans adopted as subreaper. */
@@ -403,6 +510,7 @@ export class Supervisor {
     const dog = this.watchdog;
     this.watchdog = undefined;
     dog?.close();
+    this.controlServer?.close();
     // A failed start keeps its ledger (phase "failed", nothing alive) so `loom status` can say why.
     if (this.ledger.phase === "failed") this.save();
     else removeLedger(this.o.project.root);

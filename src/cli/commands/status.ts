@@ -1,5 +1,6 @@
 import { defineCommand } from "citty";
 import { projectRoot } from "../../config/load";
+import type { Ledger } from "../../orchestrator/state";
 import { projectStatus } from "../../orchestrator/status";
 import { jsonArg, projectArg } from "../shared-args";
 
@@ -18,8 +19,12 @@ function printable(text: string): string {
 export default defineCommand({
   meta: { name: "status", description: "Show each process: state, pid, uptime, restarts, last exit, health", examples: ["loom status", "loom status --json"] } as never,
   args: { ...projectArg, ...jsonArg },
-  run({ args }) {
-    const status = projectStatus(projectRoot(args.project ?? process.cwd()));
+  async run({ args }) {
+    const root = projectRoot(args.project ?? process.cwd());
+    // Live from the supervisor when it answers; the ledger file stays the fallback.
+    const { askSupervisor } = await import("../../orchestrator/control");
+    const live = await askSupervisor(root, { cmd: "status" }, 2_000).catch(() => undefined);
+    const status = projectStatus(root, Date.now(), live?.ok ? (live.ledger as Ledger) : undefined);
     // Like `systemctl status`: 3 when not running, 1 when something runs badly (README "Exit codes").
     const troubled = status.processes.some((p) => p.state === "crash-loop" || p.state === "failed" || p.health === "unhealthy");
     process.exitCode = !status.running ? 3 : troubled ? 1 : 0;

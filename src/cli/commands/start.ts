@@ -1,0 +1,18 @@
+import { defineCommand } from "citty";
+import { LoomError } from "../../errors";
+import { namesAndPaths, sendControl } from "../control-command";
+import { projectArg } from "../shared-args";
+
+export default defineCommand({
+  meta: {
+    name: "start",
+    description: "Start stopped or crash-looped processes of the running project, or add an agent file to it",
+    examples: ["loom start researcher", "loom start agents/new.py"],
+  } as never,
+  args: { ...projectArg },
+  async run({ args }) {
+    const words = args._.map(String);
+    if (words.length === 0) throw new LoomError("USAGE", "name the processes to start, or give an agent file (`loom start agents/new.py`)");
+    await sendControl(args.project, { cmd: "start", ...namesAndPaths(words) });
+  },
+});

@@ -1,0 +1,39 @@
+/**
+ * `loom restart|stop|start`: one request to the running supervisor over the control channel
+ * (orchestrator/control.ts), its answer printed a line per process. Exit codes as README "Exit
+ * codes": 3 when loom is not running here (as `loom status`), 2 for an unknown name, 4 when an
+ * action failed.
+ */
+import { existsSync } from "node:fs";
+import { isAbsolute, resolve } from "pathe";
+import { projectRoot } from "../config/load";
+import { LoomError } from "../errors";
+import type { ControlRequest } from "../orchestrator/control";
+
+export async function sendControl(project: string | undefined, req: ControlRequest): Promise<void> {
+  const { askSupervisor } = await import("../orchestrator/control");
+  const root = projectRoot(project ?? process.cwd());
+  const reply = await askSupervisor(root, req);
+  if (reply.ok) {
+    for (const line of reply.lines ?? []) process.stdout.write(`${line}\n`);
+    return;
+  }
+  if (reply.code === "NOT_RUNNING") {
+    process.stderr.write(`${reply.error}\n`);
+    process.exitCode = 3;
+    return;
+  }
+  throw new LoomError(reply.code === "USAGE" ? "USAGE" : "PROCESS", reply.error ?? "the supervisor refused", { hint: "`loom status` shows the processes" });
+}
+
+/** `loom start` takes names and agent files alike: a word that is an existing file is a path. */
+export function namesAndPaths(words: string[]): { names: string[]; paths: string[] } {
+  const names: string[] = [];
+  const paths: string[] = [];
+  for (const word of words) {
+    const path = isAbsolute(word) ? word : resolve(process.cwd(), word);
+    if ((word.includes("/") || /\.(py|ts|js|mjs)$/.test(word)) && existsSync(path)) paths.push(path);
+    else names.push(word);
+  }
+  return { names, paths };
+}
