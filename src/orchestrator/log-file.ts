@@ -1,5 +1,7 @@
 /**
- * A log file that loom appends to: a marker line at each start, rotation by size
+ * A log file that loom appends to: each line starts with the time loom read it (ISO 8601 UTC and a
+ * space, log-tail.ts parses it), so `loom logs` can interleave processes and filter by time; a
+ * marker line at each start, rotation by size
  * (`x.log` -> `x.log.1` -> ... ), synchronous writes so memory never grows with output.
  * Opened with O_NOFOLLOW (a symlink planted in the logs directory is refused, never written
  * through). A write that fails (a full disk, EIO, a refused link) is dropped and reported through
@@ -13,6 +15,8 @@ export class LogFile {
   private fd = -1;
   private size = 0;
   private closed = false;
+  /** The next byte written starts a line (and so gets the time). */
+  private atLineStart = true;
 
   constructor(
     readonly path: string,
@@ -33,9 +37,26 @@ export class LogFile {
     }
   }
 
+  /** Appends `data`, the time put before each line that starts in it. */
   write(data: Uint8Array | string): void {
     if (this.closed) return; // a late chunk must never land in whatever file reuses the fd
-    const bytes = typeof data === "string" ? Buffer.from(data) : data;
+    const input = typeof data === "string" ? Buffer.from(data) : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    if (input.length === 0) return;
+    const stamp = Buffer.from(`${new Date().toISOString()} `);
+    const parts: Buffer[] = [];
+    let at = 0;
+    while (at < input.length) {
+      if (this.atLineStart) parts.push(stamp);
+      const newline = input.indexOf(10, at);
+      const end = newline < 0 ? input.length : newline + 1;
+      parts.push(input.subarray(at, end));
+      this.atLineStart = newline >= 0;
+      at = end;
+    }
+    this.append(Buffer.concat(parts));
+  }
+
+  private append(bytes: Uint8Array): void {
     try {
       if (this.size > 0 && this.size + bytes.length > this.maxBytes) this.rotate();
       if (this.fd < 0) return;
@@ -47,7 +68,7 @@ export class LogFile {
   }
 
   marker(text: string): void {
-    this.write(`--- loom ${new Date().toISOString()} ${text} ---\n`);
+    this.write(`${this.atLineStart ? "" : "\n"}--- loom ${new Date().toISOString()} ${text} ---\n`);
   }
 
   private rotate(): void {

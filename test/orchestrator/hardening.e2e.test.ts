@@ -127,6 +127,10 @@ describe("one loom per project", () => {
     expect((await loom(["run", "--detach", ...FREE], root)).code).toBe(0);
     const supervisor = ledgerOf(root).supervisor.pid;
     writeFileSync(join(root, ".loom/state.json"), '{"version": 1, "children": {');
+    const live = await loom(["status"], root);
+    expect(live.out).toContain(`(supervisor pid ${supervisor})`);
+    expect(live.out).toMatch(/^idle\s+running/m); // the supervisor answered over its control socket
+    rmSync(join(root, ".loom/control.sock")); // no control channel: the ledger file is the fallback
     const s = await loom(["status"], root);
     expect(s.out).toContain(`(supervisor pid ${supervisor})`);
     expect(s.out).toContain("ledger unreadable");
@@ -143,7 +147,10 @@ describe("one loom per project", () => {
     expect(up.code).toBe(0);
     const address = /bridge\s+(\S+)/.exec(up.out)![1]!;
     const copy = join(tempDir(), "copy");
-    cpSync(root, copy, { recursive: true });
+    expect(Bun.spawnSync(["cp", "-a", root, copy]).exitCode).toBe(0); // the control socket too, as a file nobody listens on
+    const restart = await loom(["restart", "--runtime"], copy);
+    expect(restart.code).toBe(3);
+    expect(restart.err).toContain("its control socket is stale");
     const down = await loom(["down"], copy);
     expect(down.err).toContain(`it records the project ${root}, not this one`);
     expect((await grpcHeartbeat(address)).ok).toBe(true);

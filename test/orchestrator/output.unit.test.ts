@@ -1,6 +1,6 @@
 /** What loom prints of its processes' output: rotation, split characters, terminal controls, a closed pipe. */
 import { describe, expect, test } from "bun:test";
-import { appendFileSync, renameSync, writeFileSync } from "node:fs";
+import { appendFileSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { Writable } from "node:stream";
 import { join } from "pathe";
 import { followLogs } from "../../src/orchestrator/follow";
@@ -14,7 +14,7 @@ describe("loom logs -f", () => {
     writeFileSync(path, "old\n");
     const seen: string[] = [];
     const abort = new AbortController();
-    const following = followLogs([{ name: "agent", path, err: false }], (_, line) => seen.push(line), abort.signal);
+    const following = followLogs([{ name: "agent", path, err: false }], (_, entry) => seen.push(entry.text), abort.signal);
     appendFileSync(path, "one\ntwo\n");
     await poll("the first lines", () => seen.length >= 2);
     // Between two polls: more lines, then the rotation, then the new file's lines.
@@ -68,5 +68,37 @@ describe("the foreground printer", () => {
     out.emit("error", Object.assign(new Error("broken pipe"), { code: "EPIPE" }));
     p.sink("agent", "out", new TextEncoder().encode("after\n"));
     expect(closed).toBe(1);
+  });
+});
+
+describe("log files carry each line's time", () => {
+  test("a time starts each line, also a line split across writes (once), and the marker after a partial line", async () => {
+    const { LogFile } = await import("../../src/orchestrator/log-file");
+    const { tailEntries } = await import("../../src/orchestrator/log-tail");
+    const path = join(tempDir(), "a.log");
+    const log = new LogFile(path);
+    const before = Date.now();
+    log.write("one\ntw");
+    log.write("o\nthree");
+    log.marker("a ended: exit code 0");
+    log.close();
+    const entries = tailEntries(path, 10);
+    expect(entries.map((e) => e.text)).toEqual(["one", "two", "three", expect.stringMatching(/^--- loom \S+ a ended: exit code 0 ---$/)]);
+    for (const e of entries) expect(e.time!).toBeGreaterThanOrEqual(before - 1);
+    expect(readFileSync(path, "utf8").split("\n")[1]).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z two$/);
+  });
+
+  test("interleaving is by time, stable within a file; --since takes durations and dates", async () => {
+    const { byTime } = await import("../../src/orchestrator/follow");
+    const { sinceTime } = await import("../../src/cli/commands/logs");
+    const a = { f: "a", entry: { time: 10, text: "a1" } };
+    const a2 = { f: "a", entry: { text: "a2 (no time: after a1)" } };
+    const b = { f: "b", entry: { time: 5, text: "b1" } };
+    const b2 = { f: "b", entry: { time: 10, text: "b2" } };
+    expect(byTime([a, a2, b, b2]).map((l) => l.entry.text)).toEqual(["b1", "a1", "a2 (no time: after a1)", "b2"]);
+    expect(sinceTime("10m", 1_000_000)).toBe(400_000);
+    expect(sinceTime("1.5h", 10_000_000)).toBe(10_000_000 - 5_400_000);
+    expect(sinceTime("2026-11-26T15:00:00Z")).toBe(Date.parse("2026-11-26T15:00:00Z"));
+    expect(() => sinceTime("yesterday")).toThrow("--since must be a duration like 10m, 2h or 1d, or a date and time");
   });
 });

@@ -348,6 +348,30 @@ describe("logs", () => {
     expect(await follow.exited).toBe(0);
   });
 
+  test("loom logs interleaves processes by the time loom read each line; --timestamps, --since, --json", async () => {
+    // ping prints, then pong, then ping again: three lines that only time can put in order.
+    const ping =
+      'import os, time\nprint("ping 1", flush=True)\nopen("pong.go", "w").close()\nwhile not os.path.exists("ping.go"):\n    time.sleep(0.02)\nprint("ping 2", flush=True)\ntime.sleep(3600)\n';
+    const pong = 'import os, time\nwhile not os.path.exists("pong.go"):\n    time.sleep(0.02)\nprint("pong 1", flush=True)\nopen("ping.go", "w").close()\ntime.sleep(3600)\n';
+    const root = makeProject([], "", { "agents/ping.py": ping, "agents/pong.py": pong });
+    expect((await loom(["run", "--detach", ...FREE], root)).code).toBe(0);
+    await poll("both agents' lines", () => existsSync(join(root, ".loom/logs/ping.log")) && readFileSync(join(root, ".loom/logs/ping.log"), "utf8").includes("ping 2"));
+    const logs = await loom(["logs"], root);
+    const agentLines = logs.out.split("\n").filter((l) => /^(ping|pong)\s+\| (ping|pong) \d$/.test(l));
+    expect(agentLines.map((l) => l.replace(/\s+\|/, " |"))).toEqual(["ping | ping 1", "pong | pong 1", "ping | ping 2"]);
+    const stamped = await loom(["logs", "ping", "--timestamps"], root);
+    expect(stamped.out).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z ping \| ping 1$/m);
+    const json = (await loom(["logs", "--json"], root)).out
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(json.find((j) => j.text === "pong 1")).toEqual({ time: expect.stringMatching(/Z$/), process: "pong", stream: "stdout", text: "pong 1" });
+    expect((await loom(["logs", "--since", "1h"], root)).out).toContain("pong 1");
+    expect((await loom(["logs", "--since", new Date(Date.now() + 60_000).toISOString()], root)).out).toBe("");
+    expect((await loom(["logs", "--since", "soon"], root)).code).toBe(2);
+    expect((await loom(["down"], root)).code).toBe(0);
+  });
+
   test("loom logs shows the last lines; a flooding agent's log rotates by size", async () => {
     const root = makeProject(["flood.ts"]);
     expect((await loom(["run", "--detach", ...FREE], root, { FLOOD_MB: "6", LOOM_LOG_MAX_BYTES: String(2 * 1024 * 1024) })).code).toBe(0);
