@@ -5,7 +5,7 @@
  * escape the test.
  */
 import { describe, expect, test } from "bun:test";
-import { chmodSync, chownSync, cpSync, existsSync, lstatSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "pathe";
 import { grpcHeartbeat } from "../../src/orchestrator/health";
 import { isAlive, processStartTime } from "../../src/orchestrator/identity";
