@@ -22,6 +22,10 @@ export interface ProcessSpec {
   cwd: string;
   env: Record<string, string>;
   restart: RestartMode;
+  /** The agent's file, when it runs one (`loom run --watch` restarts it when that changes). */
+  source?: string;
+  /** `[agents.<name>] watch`: more files (globs, relative to the project) that restart it. */
+  watch?: string[];
 }
 
 export const AGENT_EXTENSIONS = [".py", ".ts", ".js", ".mjs"];
@@ -161,7 +165,15 @@ export function declaredAgentId(script: string): string | undefined {
 }
 
 /** Keys of an `[agents.<id>]` table that loom itself reads; every other key is the agent's. */
-export const RUN_SETTINGS = ["script", "command", "env", "restart", "enabled"];
+export const RUN_SETTINGS = ["script", "command", "env", "restart", "enabled", "watch"];
+
+function watchOf(name: string, settings: Record<string, unknown>): string[] | undefined {
+  const w = settings.watch;
+  if (w === undefined) return undefined;
+  if (!Array.isArray(w) || w.some((g) => typeof g !== "string"))
+    throw new LoomError("CONFIG", `\`agents.${name}.watch\` must be an array of globs, like ["prompts/**", "lib/*.py"]`, { hint: "fix it in loom.toml" });
+  return w as string[];
+}
 
 /**
  * The agents to run: `paths` when given, else the discovered scripts, plus every `[agents.<id>]`
@@ -179,7 +191,7 @@ export function planAgents(project: ProjectConfig, tools: Interpreters, paths?: 
 
   const specs: ProcessSpec[] = [];
   const taken = new Set<string>();
-  const add = (name: string, from: string, argv: string[], extraEnv: Record<string, string>, settings: Record<string, unknown>) => {
+  const add = (name: string, from: string, argv: string[], extraEnv: Record<string, string>, settings: Record<string, unknown>, source?: string) => {
     checkName(name, from);
     let unique = name;
     for (let i = 2; taken.has(unique); i++) unique = `${name}-${i}`;
@@ -191,6 +203,8 @@ export function planAgents(project: ProjectConfig, tools: Interpreters, paths?: 
       cwd: root,
       env: { ...project.env, ...agentEnvVars(project.config, project.env, unique), ...extraEnv, ...stringEnv(name, settings.env) },
       restart: restartOf(name, settings),
+      ...(source ? { source } : {}),
+      ...(settings.watch !== undefined ? { watch: watchOf(name, settings) } : {}),
     });
   };
 
@@ -214,7 +228,7 @@ export function planAgents(project: ProjectConfig, tools: Interpreters, paths?: 
         if (!existsSync(script))
           throw new LoomError("CONFIG", `\`agents.${name}.script\` is ${relative(root, script)}, which does not exist`, { hint: "fix the path (relative to loom.toml)" });
         const cmd = commandFor(script, tools);
-        add(name, `[agents.${name}]`, cmd.argv, cmd.env, raw);
+        add(name, `[agents.${name}]`, cmd.argv, cmd.env, raw, script);
       }
     }
 
@@ -234,7 +248,7 @@ export function planAgents(project: ProjectConfig, tools: Interpreters, paths?: 
     const settings = settingsFor(project, name);
     if (settings.enabled === false) continue;
     const cmd = commandFor(script, tools);
-    add(name, relative(root, script) || script, cmd.argv, cmd.env, settings);
+    add(name, relative(root, script) || script, cmd.argv, cmd.env, settings, script);
   }
 
   for (const [name, raw] of Object.entries(project.config.agents)) {

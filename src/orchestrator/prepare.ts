@@ -20,6 +20,8 @@ import { bunRuntime } from "./self";
 import { inspectLedger } from "./state";
 
 export interface UpOptions {
+  /** `loom run --watch`: restart agents when their files change, reload loom.toml and .env. */
+  watch?: boolean;
   projectDir: string;
   /** `loom run`: start agents too. */
   withAgents: boolean;
@@ -177,5 +179,30 @@ export function agentPlanner(prepared: Prepared, env: Record<string, string | un
     if (specs.length !== 1) throw new LoomError("USAGE", `${path} is not one agent`);
     assertRunnable(specs[0]!);
     return specs[0]!;
+  };
+}
+
+/**
+ * `--watch`: the processes planned again from loom.toml and .env as they are now, on the running
+ * address and ports (a `--bridge-port 0` run keeps the port it got) and with the same runtime.
+ */
+export function replanner(
+  prepared: Prepared,
+  agentPaths: string[] | undefined,
+  env: Record<string, string | undefined>,
+): () => Promise<{ runtime: ProcessSpec; agents: ProcessSpec[] }> {
+  const running = prepared.project.config;
+  return async () => {
+    const project = await loadProjectConfig(prepared.project.root, { env });
+    const { config } = project;
+    config.bridge.address = running.bridge.address;
+    config.bridge.mode = running.bridge.mode;
+    config.dashboard.host = running.dashboard.host;
+    config.dashboard.port = running.dashboard.port;
+    const runtime = { ...planRuntime(project, prepared.binary), name: prepared.runtime.name };
+    const preload = join(project.root, STATE_DIR, "agent-preload.mjs");
+    const agents = planAgents(project, { python: pythonFor(project.root, env), bun: bunRuntime(), preload }, agentPaths);
+    for (const a of agents) assertRunnable(a);
+    return { runtime, agents };
   };
 }

@@ -12,7 +12,7 @@ import { EXIT, LoomError } from "../errors";
 import { DETACH_SETTLE_MS, LIVENESS_INTERVAL_MS, LOG_MAX_BYTES, STATE_DIR, STOP_GRACE_MS } from "./constants";
 import { tailLines } from "./log-tail";
 import { serveControl } from "./control";
-import { agentPlanner, prepare, type Prepared, type UpOptions } from "./prepare";
+import { agentPlanner, prepare, replanner, type Prepared, type UpOptions } from "./prepare";
 import { Printer } from "./printer";
 import { restartSettingsFromEnv } from "./restart-policy";
 import { selfArgv } from "./self";
@@ -27,6 +27,9 @@ export interface RunOptions {
   printOutput: boolean;
   detached?: boolean;
   onEvent?: (level: EventLevel, message: string) => void;
+  /** `loom run --watch`, and the agent paths `loom run` was given (planned again on a reload). */
+  watch?: boolean;
+  agentPaths?: string[];
 }
 
 function supervisorFor(prepared: Prepared, o: RunOptions, printer?: Printer): Supervisor {
@@ -48,6 +51,7 @@ function supervisorFor(prepared: Prepared, o: RunOptions, printer?: Printer): Su
     runtimeDescription: describeBinary(prepared.binary, prepared.project.root),
     planAgent: agentPlanner(prepared, env),
     control: (handle, warn) => serveControl(prepared.project.root, handle, warn),
+    replan: o.watch ? replanner(prepared, o.agentPaths, process.env) : undefined,
   });
 }
 
@@ -133,6 +137,8 @@ export async function superviseMain(json: string): Promise<number> {
     graceMs: spec.graceMs,
     printOutput: false,
     detached: true,
+    watch: spec.up.watch,
+    agentPaths: spec.up.agentPaths,
     onEvent: (level, message) => console.log(`${stamp()} ${level} ${message}`),
   });
 }

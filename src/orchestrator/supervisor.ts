@@ -4,7 +4,7 @@
  * ledger, and stops every process group, agents first and the runtime last.
  */
 import { randomBytes } from "node:crypto";
-import { join } from "pathe";
+import { dirname, join, relative } from "pathe";
 import { LoomError } from "../errors";
 import { becomeSubreaper, releaseFilePages } from "../system/libc";
 import type { ProjectConfig } from "../config/types";
@@ -23,6 +23,7 @@ import type { ProjectLock } from "./project-lock";
 import { register, removeLedger, unregister, writeLedger, writeStopReport, type ChildRecord, type Ledger } from "./state";
 import { stopGroup } from "./terminate";
 import type { WatchdogClient } from "./watchdog";
+import { type ProjectWatcher, watchProject } from "./watch";
 
 export type EventLevel = "info" | "warn" | "error";
 
@@ -50,6 +51,8 @@ export interface SupervisorOptions {
   planAgent?: (path: string) => ProcessSpec;
   /** Opens the control channel once everything runs (control.ts); closed before the lock is released. */
   control?: (handle: (req: ControlRequest) => Promise<ControlReply>, warn: (message: string) => void) => ControlServer | undefined;
+  /** `loom run --watch`: plans the processes again from loom.toml and .env (throws when they are broken). */
+  replan?: () => Promise<{ runtime: ProcessSpec; agents: ProcessSpec[] }>;
 }
 
 export interface SupervisorDeps {
@@ -91,6 +94,7 @@ export class Supervisor {
 
   private readonly deps: SupervisorDeps;
   private controlServer?: ControlServer;
+  private watcher?: ProjectWatcher;
   /** Control actions run one at a time, so two clients never start a process twice. */
   private controlQueue: Promise<unknown> = Promise.resolve();
 
@@ -209,6 +213,12 @@ export class Supervisor {
       );
     } catch (error) {
       this.event("warn", `no control channel: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    if (this.o.replan) {
+      this.watcher = watchProject(this.o.project.root, (paths) =>
+        this.queue(() => this.filesChanged(paths)).catch((error: Error) => this.event("error", `after a change of ${paths.join(", ")}: ${error.message}`)),
+      );
+      this.event("info", "watching the project's files: agents restart when their code changes, loom.toml and .env are reloaded");
     }
     // Start-up code is done with: its pages go back to the kernel (system/libc.ts).
     setTimeout(() => releaseFilePages(), PAGEOUT_AFTER_MS).unref();
@@ -401,9 +411,70 @@ export class Supervisor {
    */
   control(req: ControlRequest): Promise<ControlReply> {
     if (req.cmd === "status") return Promise.resolve({ ok: true, ledger: this.ledger });
-    const next = this.controlQueue.then(() => this.act(req));
+    return this.queue(() => this.act(req));
+  }
+
+  private queue<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.controlQueue.then(work);
     this.controlQueue = next.catch(() => {});
     return next;
+  }
+
+  /** `--watch`: which agents a batch of changed files concerns, or a reload of the configuration. */
+  private async filesChanged(paths: string[]): Promise<void> {
+    if (this.stopping || this.ledger.phase !== "running") return;
+    const root = this.o.project.root;
+    if (paths.some((p) => p === "loom.toml" || p === ".env")) return this.reload(paths.filter((p) => p === "loom.toml" || p === ".env"));
+    const agents = [...this.slots.values()].filter((s) => s.spec.kind === "agent" && !s.held);
+    const sources = new Set(agents.flatMap((s) => (s.spec.source ? [relative(root, s.spec.source)] : [])));
+    const hit = agents.filter((slot) => {
+      const own = slot.spec.source ? relative(root, slot.spec.source) : undefined;
+      const dir = own !== undefined ? dirname(own) : undefined;
+      return paths.some(
+        (p) =>
+          p === own ||
+          // a file next to or under the agent's own that is not another agent: code it may import
+          (dir !== undefined && !sources.has(p) && (dir === "." || p.startsWith(`${dir}/`))) ||
+          (slot.spec.watch ?? []).some((glob) => new Bun.Glob(glob).match(p)),
+      );
+    });
+    if (hit.length === 0) return;
+    this.event("info", `${paths.length === 1 ? paths[0] : `${paths.length} files`} changed; restarting ${hit.map((s) => s.spec.name).join(", ")}`);
+    for (const slot of hit) await this.controlOne("restart", slot);
+    this.save();
+  }
+
+  /** loom.toml or .env changed: what changed restarts; a broken file changes nothing. */
+  private async reload(files: string[]): Promise<void> {
+    let next: { runtime: ProcessSpec; agents: ProcessSpec[] };
+    try {
+      next = await this.o.replan!();
+    } catch (error) {
+      this.event("error", `${files.join(" and ")} changed but cannot be used, so nothing was restarted: ${error instanceof Error ? error.message : String(error)}`);
+      return;
+    }
+    const same = (a: ProcessSpec, b: ProcessSpec) => JSON.stringify([a.argv, a.cwd, a.env, a.restart, a.watch]) === JSON.stringify([b.argv, b.cwd, b.env, b.restart, b.watch]);
+    const done: string[] = [];
+    const runtime = this.runtimeSlot;
+    if (!same(runtime.spec, next.runtime)) {
+      runtime.spec = { ...next.runtime, name: runtime.spec.name };
+      done.push(await this.controlOne("restart", runtime));
+    }
+    const planned = new Set(next.agents.map((a) => a.name));
+    for (const spec of next.agents) {
+      const slot = this.slots.get(spec.name);
+      if (!slot) {
+        done.push(await this.controlOne("start", this.addSlot(spec)));
+        continue;
+      }
+      if (slot.held || same(slot.spec, spec)) continue;
+      slot.spec = spec;
+      done.push(await this.controlOne("restart", slot));
+    }
+    for (const slot of this.slots.values())
+      if (slot.spec.kind === "agent" && !planned.has(slot.spec.name) && !slot.held) done.push(`${await this.controlOne("stop", slot)} (no longer in the configuration)`);
+    this.event("info", `${files.join(" and ")} reloaded${done.length ? `: ${done.join("; ")}` : "; nothing that runs changed"}`);
+    this.save();
   }
 
   private async act(req: Exclude<ControlRequest, { cmd: "status" }>): Promise<ControlReply> {
@@ -510,6 +581,7 @@ export class Supervisor {
     const dog = this.watchdog;
     this.watchdog = undefined;
     dog?.close();
+    this.watcher?.close();
     this.controlServer?.close();
     // A failed start keeps its ledger (phase "failed", nothing alive) so `loom status` can say why.
     if (this.ledger.phase === "failed") this.save();

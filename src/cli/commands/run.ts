@@ -5,10 +5,15 @@ export default defineCommand({
   meta: {
     name: "run",
     description: "Start the runtime, then the project's agents; restart what crashes; Ctrl+C stops all",
-    examples: ["loom run", "loom run agents/researcher.py agents/writer.ts", "loom run --detach && loom status"],
+    examples: ["loom run", "loom run agents/researcher.py agents/writer.ts", "loom run --watch", "loom run --detach && loom status"],
   } as never,
   args: {
     ...runtimeArgs,
+    watch: {
+      type: "boolean",
+      alias: "w",
+      description: "Restart an agent when its file, a file beside or under it, or its [agents.<name>] watch globs change; reload loom.toml and .env when they change",
+    },
     agents: { type: "positional", required: false, description: "Agent scripts to run (default: agents/*.py|ts|js|mjs and main.py/run.py/app.py)", valueHint: "PATH..." },
   },
   async run({ args }) {

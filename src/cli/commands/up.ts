@@ -41,7 +41,7 @@ function grace(value: string | undefined): number | undefined {
   return n * 1000;
 }
 
-type RuntimeArgs = { [K in keyof typeof runtimeArgs]?: string | boolean };
+type RuntimeArgs = { [K in keyof typeof runtimeArgs]?: string | boolean } & { watch?: boolean };
 
 /** Shared by `loom up` and `loom run`. */
 export async function startCommand(args: RuntimeArgs, withAgents: boolean, agentPaths?: string[]): Promise<void> {
@@ -60,6 +60,7 @@ export async function startCommand(args: RuntimeArgs, withAgents: boolean, agent
     forceDownload: Boolean(args["force-download"]),
     preferDebug: args["use-debug"] ? true : undefined,
     hooks: installHooks(),
+    watch: Boolean(args.watch),
   };
   const graceMs = grace(args.grace as string | undefined);
   // Until the supervisor takes over its signals: `loom down` (SIGTERM) or Ctrl+C while the
@@ -102,7 +103,7 @@ export async function startCommand(args: RuntimeArgs, withAgents: boolean, agent
     );
     return;
   }
-  process.exitCode = await runSupervised(prepared, { graceMs, printOutput: true });
+  process.exitCode = await runSupervised(prepared, { graceMs, printOutput: true, watch: up.watch, agentPaths });
 }
 
 export default defineCommand({
