@@ -33,7 +33,7 @@ export interface GetBinaryOptions {
   versionFlag?: string;
 }
 
-export type BinarySource = "override" | "local" | "cache" | "download" | "embedded";
+export type BinarySource = "override" | "local" | "cache" | "download" | "embedded" | "remote";
 
 /** The Bridge inside the loom executable (`loom __bridge`): nothing to find or fetch. */
 export const EMBEDDED: BinaryResult = { path: "", source: "embedded" };
@@ -75,9 +75,10 @@ export async function cachedProblem(path: string, env: Env): Promise<string | un
 /** "target/release/loom-bridge-server (local build)", "~/.cache/.../loom-core-v0.1.0-... (cache, v0.1.0)". */
 export function describeBinary(b: BinaryResult, projectDir: string): string {
   if (b.source === "embedded") return "the embedded Bridge (inside loom; no download)";
+  if (b.source === "remote") return `a remote Bridge at ${b.path} (nothing runs here)`;
   const rel = relative(projectDir, b.path);
   const shown = b.source === "local" && !rel.startsWith("..") ? rel : b.path;
-  const how = { override: "path from the environment", local: "local build", cache: "cache", download: "verified download", embedded: "" }[b.source];
+  const how = { override: "path from the environment", local: "local build", cache: "cache", download: "verified download", embedded: "", remote: "" }[b.source];
   return `${shown} (${how}${b.version ? `, v${b.version}` : ""})`;
 }
 

@@ -82,7 +82,7 @@ export function editDistance(a: string, b: string): number {
   return d[a.length]![b.length]!;
 }
 
-const ADDRESS = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
+const ADDRESS = /^(?:https?:\/\/)?(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
 
 export function isAddress(value: string): boolean {
   const m = ADDRESS.exec(value);
@@ -103,6 +103,13 @@ function checkBridge(c: Checker, raw: unknown): LoomConfig["bridge"] {
   c.number(t, "timeout_sec", path, { min: 1 });
   c.string(t, "binary", path);
   c.string(t, "llm", path);
+  c.boolean(t, "tls", path);
+  c.string(t, "ca_file", path);
+  if (typeof t.address === "string" && /^https?:\/\//.test(t.address) && t.runtime !== "remote")
+    c.issues.push({
+      path: [...path, "address"],
+      message: `\`bridge.address\` ${JSON.stringify(t.address)} is a URL, which only a remote Bridge has: set \`runtime = "remote"\`, or give host:port`,
+    });
   if (t.shell_allow !== undefined && (!Array.isArray(t.shell_allow) || t.shell_allow.some((a) => typeof a !== "string" || !/^[A-Za-z0-9][A-Za-z0-9._+-]*$/.test(a))))
     c.bad([...path, "shell_allow"], 'an array of plain command names (like ["ls", "git"])', t.shell_allow);
   if (t.runtime !== undefined && !RUNTIME_CHOICES.includes(t.runtime as never)) c.bad([...path, "runtime"], `one of ${RUNTIME_CHOICES.map((m) => `"${m}"`).join(", ")}`, t.runtime);

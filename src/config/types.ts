@@ -1,8 +1,8 @@
 /** The shape of loom.toml after defaults are filled in. Keys are the loom.toml key names. */
 
 export type BridgeMode = "full" | "bridge-only";
-export type RuntimeChoice = "auto" | "native" | "embedded";
-export const RUNTIME_CHOICES: readonly RuntimeChoice[] = ["auto", "native", "embedded"];
+export type RuntimeChoice = "auto" | "native" | "embedded" | "remote";
+export const RUNTIME_CHOICES: readonly RuntimeChoice[] = ["auto", "native", "embedded", "remote"];
 export const BRIDGE_MODES: readonly BridgeMode[] = ["full", "bridge-only"];
 
 export interface BridgeConfig {
@@ -17,6 +17,9 @@ export interface BridgeConfig {
   runtime?: RuntimeChoice;
   /** The [llm.*] provider the runtime's llm:generate uses (VLLM_*); the first one when absent. */
   llm?: string;
+  /** Remote mode: speak TLS to the Bridge (also when `address` is https://...); `ca_file` to trust another CA. */
+  tls?: boolean;
+  ca_file?: string;
   /** Commands the embedded Bridge's `system:shell` tool may run (LOOM_SHELL_ALLOW). */
   shell_allow?: string[];
   [key: string]: unknown;

@@ -38,6 +38,15 @@ async function runtimeCheck(project: ProjectConfig, env: Record<string, string |
   const name = binaryNameFor(config.bridge.mode, config.bridge.binary);
   const choice = config.bridge.runtime ?? "auto";
   if (choice === "embedded") return { name: "runtime", verdict: "ok", detail: 'the embedded Bridge ([bridge] runtime = "embedded"): nothing to download' };
+  if (choice === "remote") {
+    const { remoteBridge, describeRemote } = await import("../orchestrator/remote");
+    const { grpcHeartbeat } = await import("../orchestrator/health");
+    const remote = remoteBridge(config, project.root)!;
+    const probe = await grpcHeartbeat(remote.address, 2_000, remote.tls ? { ca: remote.ca } : undefined);
+    return probe.ok
+      ? { name: "runtime", verdict: "ok", detail: `${describeRemote(remote)}: its Heartbeat answers` }
+      : { name: "runtime", verdict: "fail", detail: `${describeRemote(remote)}: ${probe.detail}`, fix: "start it there, or fix [bridge] address (and tls / ca_file)" };
+  }
   const check = await nativeCheck(project, env, name);
   if (check.verdict === "fail" && choice === "auto")
     return {

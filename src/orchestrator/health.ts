@@ -31,12 +31,14 @@ export function heartbeatFrame(now = Date.now()): Buffer {
   return frame;
 }
 
-export function grpcHeartbeat(address: string, timeoutMs = PROBE_TIMEOUT_MS): Promise<ProbeResult> {
+/** `tls`: a remote Bridge over TLS (remote.ts), trusting `tls.ca` when given, else the default roots. */
+export function grpcHeartbeat(address: string, timeoutMs = PROBE_TIMEOUT_MS, tls?: { ca?: string }): Promise<ProbeResult> {
   const { host, port } = splitAddress(address);
   const connectHost = host === "0.0.0.0" ? "127.0.0.1" : host === "::" ? "::1" : host;
   return new Promise((resolve) => {
     let settled = false;
-    const client = http2.connect(`http://${connectHost.includes(":") ? `[${connectHost}]` : connectHost}:${port}`);
+    const origin = `${tls ? "https" : "http"}://${connectHost.includes(":") ? `[${connectHost}]` : connectHost}:${port}`;
+    const client = tls ? http2.connect(origin, tls.ca ? { ca: tls.ca } : {}) : http2.connect(origin);
     const done = (result: ProbeResult) => {
       if (settled) return;
       settled = true;

@@ -11,6 +11,7 @@ import type { ProjectConfig } from "../config/types";
 import { LoomError } from "../errors";
 import { isExecutable } from "../binaries/probe";
 import { RESTART_MODES, type RestartMode } from "./restart-policy";
+import type { RemoteBridge } from "./remote";
 import { selfArgv } from "./self";
 
 export type ProcessKind = "runtime" | "agent";
@@ -26,6 +27,8 @@ export interface ProcessSpec {
   source?: string;
   /** `[agents.<name>] watch`: more files (globs, relative to the project) that restart it. */
   watch?: string[];
+  /** The runtime is a Bridge elsewhere: nothing is started, its Heartbeat is probed (remote.ts). */
+  remote?: RemoteBridge;
 }
 
 export const AGENT_EXTENSIONS = [".py", ".ts", ".js", ".mjs"];
@@ -51,7 +54,8 @@ export function runtimeEnv(project: ProjectConfig): Record<string, string> {
   return toEnvVars(project.config, project.env);
 }
 
-export function planRuntime(project: ProjectConfig, binary: { path: string; source: string }): ProcessSpec {
+export function planRuntime(project: ProjectConfig, binary: { path: string; source: string }, remote?: RemoteBridge): ProcessSpec {
+  if (remote) return { name: "bridge", kind: "runtime", argv: [], cwd: project.root, env: {}, restart: "never", remote };
   return {
     name: project.config.bridge.mode === "full" ? "core" : "bridge",
     kind: "runtime",

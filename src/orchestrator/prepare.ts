@@ -17,6 +17,7 @@ import { PRELOAD_SOURCE, planAgents, planRuntime, pythonFor, type ProcessSpec } 
 import { freePort, ipAddress, joinAddress, portHolder, splitAddress, tryListen } from "./ports";
 import { lockHolder, tryLockProject, type ProjectLock } from "./project-lock";
 import { bunRuntime } from "./self";
+import { describeRemote, type RemoteBridge, remoteBridge } from "./remote";
 import { inspectLedger } from "./state";
 
 export interface UpOptions {
@@ -32,6 +33,8 @@ export interface UpOptions {
   mode?: BridgeMode;
   /** Overrides [bridge] runtime. */
   runtime?: RuntimeChoice;
+  /** `loom run --bridge HOST:PORT`: agents against a Bridge that runs elsewhere (remote.ts). */
+  remote?: string;
   runtimeVersion?: string;
   logsDir?: string;
   forceDownload?: boolean;
@@ -53,6 +56,8 @@ export interface Prepared {
   binary: BinaryResult;
   /** The project lock, held from here on (the supervisor releases it when all is stopped). */
   lock: ProjectLock;
+  /** Agents against a Bridge elsewhere: no local runtime. */
+  remote?: RemoteBridge;
 }
 
 async function assertPortFree(what: string, host: string, port: number, fix: string): Promise<void> {
@@ -143,7 +148,14 @@ export async function prepare(o: UpOptions): Promise<Prepared> {
   const { config, root } = project;
   if (o.mode) config.bridge.mode = o.mode;
   if (o.runtimeVersion) config.bridge.version = o.runtimeVersion;
+  if (o.runtime) config.bridge.runtime = o.runtime;
+  const remote = remoteBridge(config, root, o.remote);
+  if (remote && !o.withAgents)
+    throw new LoomError("USAGE", `loom up starts a local runtime, and this project's Bridge is ${describeRemote(remote)}: there is nothing to start`, {
+      hint: "`loom run` starts the agents against it; `loom ping` checks it",
+    });
   const lock = await lockProject(root, warnings);
+  if (remote) return prepareRemote(o, project, remote, lock, warnings, env);
 
   const bridge = splitAddress(config.bridge.address);
   if (o.bridgePort !== undefined) bridge.port = o.bridgePort === 0 ? await freePort(bridge.host) : o.bridgePort;
@@ -157,17 +169,36 @@ export async function prepare(o: UpOptions): Promise<Prepared> {
 
   const binary = o.binary ?? (await chooseRuntime(o, project, env, warnings));
 
-  const logsDir = resolve(root, o.logsDir ?? join(STATE_DIR, LOGS_DIR));
-  if (o.logsDir) mkdirSync(logsDir, { recursive: true, mode: 0o700 });
-  else privateDir(logsDir, "loom's logs directory");
-  const preload = join(root, STATE_DIR, "agent-preload.mjs");
-  const current = lstatSync(preload, { throwIfNoEntry: false });
-  if (!current?.isFile() || (current.mode & 0o777) !== 0o600 || readFileSync(preload, "utf8") !== PRELOAD_SOURCE) writePrivateFile(preload, PRELOAD_SOURCE);
+  const { logsDir, preload } = logsAndPreload(root, o.logsDir);
   const runtime = planRuntime(project, binary);
   const agents = o.withAgents ? planAgents(project, { python: pythonFor(root, env), bun: bunRuntime(), preload }, o.agentPaths, warnings) : [];
   for (const a of agents) assertRunnable(a);
   if (o.withAgents && agents.length === 0) warnings.push("no agents found (agents/*.py|ts|js|mjs, main.py, run.py, app.py); running the runtime only");
   return { project, runtime, agents, logsDir, warnings, binary, lock };
+}
+
+/** The logs directory (private unless `--logs-dir` says where), and the agents' preload file, current. */
+function logsAndPreload(root: string, logsDirFlag: string | undefined): { logsDir: string; preload: string } {
+  const logsDir = resolve(root, logsDirFlag ?? join(STATE_DIR, LOGS_DIR));
+  if (logsDirFlag) mkdirSync(logsDir, { recursive: true, mode: 0o700 });
+  else privateDir(logsDir, "loom's logs directory");
+  const preload = join(root, STATE_DIR, "agent-preload.mjs");
+  const current = lstatSync(preload, { throwIfNoEntry: false });
+  if (!current?.isFile() || (current.mode & 0o777) !== 0o600 || readFileSync(preload, "utf8") !== PRELOAD_SOURCE) writePrivateFile(preload, PRELOAD_SOURCE);
+  return { logsDir, preload };
+}
+
+/** Agents only, against a Bridge elsewhere: no ports to check, no runtime to fetch or start. */
+function prepareRemote(o: UpOptions, project: ProjectConfig, remote: RemoteBridge, lock: ProjectLock, warnings: string[], env: Record<string, string | undefined>): Prepared {
+  const { config, root } = project;
+  config.bridge.address = remote.address;
+  config.dashboard.enabled = false;
+  const { logsDir, preload } = logsAndPreload(root, o.logsDir);
+  const binary: BinaryResult = { path: `${remote.address}${remote.tls ? " over TLS" : ""}`, source: "remote" };
+  const agents = planAgents(project, { python: pythonFor(root, env), bun: bunRuntime(), preload }, o.agentPaths, warnings);
+  for (const a of agents) assertRunnable(a);
+  if (agents.length === 0) warnings.push("no agents found (agents/*.py|ts|js|mjs, main.py, run.py, app.py); with a remote Bridge there is nothing else to run");
+  return { project, runtime: planRuntime(project, binary, remote), agents, logsDir, warnings, binary, lock, remote };
 }
 
 /** `loom start PATH`: the agent a file would be, planned as `loom run PATH` plans it. */
@@ -199,7 +230,7 @@ export function replanner(
     config.bridge.mode = running.bridge.mode;
     config.dashboard.host = running.dashboard.host;
     config.dashboard.port = running.dashboard.port;
-    const runtime = { ...planRuntime(project, prepared.binary), name: prepared.runtime.name };
+    const runtime = { ...planRuntime(project, prepared.binary, prepared.remote), name: prepared.runtime.name };
     const preload = join(project.root, STATE_DIR, "agent-preload.mjs");
     const agents = planAgents(project, { python: pythonFor(project.root, env), bun: bunRuntime(), preload }, agentPaths);
     for (const a of agents) assertRunnable(a);

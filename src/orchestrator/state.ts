@@ -23,7 +23,9 @@ export interface ChildRecord {
   startedAt?: number;
   restarts: number;
   lastExit?: { code: number | null; signal: string | null; at: number; livedMs: number };
-  health?: "ok" | "unhealthy" | "unknown";
+  health?: "ok" | "unhealthy" | "unknown" | "unreachable";
+  /** A Bridge elsewhere (remote.ts): no process here, its address instead. */
+  remote?: string;
   /** Why it is not running (crash loop, start failure). */
   reason?: string;
   logs: { out: string; err: string };

@@ -42,6 +42,15 @@ export interface ProjectStatus {
 }
 
 function describe(c: ChildRecord, runId: string | undefined, supervisorAlive: boolean, now: number): ProcessStatus {
+  if (c.remote)
+    return {
+      name: c.name,
+      kind: c.kind,
+      state: !supervisorAlive ? "stopped" : c.health === "unreachable" ? "unreachable" : c.state,
+      restarts: c.restarts,
+      health: supervisorAlive ? c.health : undefined,
+      reason: c.reason,
+    };
   const alive = c.pid !== undefined && disproveGroup(c, runId) === undefined;
   const exit = c.lastExit ? (c.lastExit.signal ? `killed by ${c.lastExit.signal}` : `exit ${c.lastExit.code}`) : undefined;
   let state: string = c.state;

@@ -225,6 +225,12 @@ export class Supervisor {
   }
 
   private launch(slot: Slot): void {
+    if (slot.spec.remote) {
+      // Nothing to start: the Bridge runs elsewhere; readiness and liveness probe it.
+      Object.assign(slot.record, { state: "running", remote: slot.spec.remote.address, startedAt: Date.now(), health: "unknown" });
+      this.save();
+      return;
+    }
     const spec = { ...slot.spec, env: { ...slot.spec.env, [RUN_ID_VAR]: this.runId } };
     const child = this.deps.spawn(spec, { logsDir: this.o.logsDir, sink: this.o.sink, logMaxBytes: this.o.logMaxBytes, onWriteError: (e) => this.dropped(e) });
     slot.child = child;
@@ -299,7 +305,14 @@ export class Supervisor {
     this.save();
   }
 
+  /** The remote Bridge's Heartbeat, with its TLS settings. */
+  private probeRemote(slot: Slot) {
+    const remote = slot.spec.remote!;
+    return this.deps.heartbeat(remote.address, undefined, remote.tls ? { ca: remote.ca } : undefined);
+  }
+
   private async waitReady(slot: Slot, deadline: number): Promise<void> {
+    if (slot.spec.remote) return this.waitRemote(slot, deadline);
     const { config } = this.o.project;
     const full = config.bridge.mode === "full" && config.dashboard.enabled;
     let last = "not probed yet";
@@ -339,6 +352,24 @@ export class Supervisor {
     });
   }
 
+  private async waitRemote(slot: Slot, deadline: number): Promise<void> {
+    let last = "not probed yet";
+    while (Date.now() < deadline && !this.stopping) {
+      const probe = await this.probeRemote(slot);
+      if (probe.ok) {
+        slot.record.health = "ok";
+        this.save();
+        return;
+      }
+      last = probe.detail ?? "no answer";
+      await Bun.sleep(READY_POLL_MS * 10);
+    }
+    const remote = slot.spec.remote!;
+    throw new LoomError("PROCESS", `the remote Bridge at ${remote.address} did not answer its Heartbeat within ${this.o.project.config.bridge.timeout_sec}s (last: ${last})`, {
+      hint: `is it running there, and reachable from here? \`loom ping --address ${remote.address}\`${remote.tls ? "" : "; if it speaks TLS, give https://HOST:PORT"}`,
+    });
+  }
+
   /**
    * Linux: who listens on the ports that answered. Ready means our runtime answered, not another
    * process on the same address: a listener must be in the runtime's process group. (When the
@@ -360,6 +391,7 @@ export class Supervisor {
   private async checkLiveness(): Promise<void> {
     if (this.subreaper) reapAdoptedZombies(new Set([...this.slots.values()].flatMap((s) => (s.child ? [s.child.pid] : [])).concat(this.watchdog ? [this.watchdog.pid] : [])));
     const slot = this.runtimeSlot;
+    if (slot.spec.remote) return this.checkRemote(slot);
     if (this.stopping || !slot.child || slot.record.health === "unknown") return;
     const probe = await this.deps.heartbeat(this.o.project.config.bridge.address);
     if (probe.ok) {
@@ -377,6 +409,31 @@ export class Supervisor {
       this.event("warn", `runtime failed ${this.livenessFailures} heartbeats (${probe.detail}); restarting it`);
       this.livenessFailures = 0;
       await stopGroup(slot.child.pgid, { graceMs: this.o.graceMs, leaderExited: slot.child.exited });
+    }
+  }
+
+  /**
+   * A remote Bridge that stops answering is marked unreachable (after LIVENESS_FAILURES probes),
+   * never restarted: the agents keep running and reconnect, or crash and are restarted with backoff.
+   */
+  private async checkRemote(slot: Slot): Promise<void> {
+    if (this.stopping || slot.record.health === "unknown") return;
+    const probe = await this.probeRemote(slot);
+    const address = slot.spec.remote!.address;
+    if (probe.ok) {
+      this.livenessFailures = 0;
+      if (slot.record.health !== "ok") {
+        this.event("info", `the remote Bridge at ${address} answers again`);
+        slot.record.health = "ok";
+        this.save();
+      }
+      return;
+    }
+    this.livenessFailures++;
+    if (this.livenessFailures >= LIVENESS_FAILURES && slot.record.health !== "unreachable") {
+      slot.record.health = "unreachable";
+      this.event("warn", `the remote Bridge at ${address} is unreachable (${probe.detail}); the agents keep running and reconnect when it is back`);
+      this.save();
     }
   }
 
@@ -485,6 +542,8 @@ export class Supervisor {
     if (req.cmd === "restart" && req.runtime) names = [this.o.runtime.name, ...names.filter((n) => n !== this.o.runtime.name)];
     const unknown = names.filter((n) => !this.slots.has(n));
     if (unknown.length) return { ok: false, code: "USAGE", error: `no process named ${unknown.join(", ")} (there is ${[...this.slots.keys()].join(", ")})` };
+    if (this.o.runtime.remote && names.includes(this.o.runtime.name))
+      return { ok: false, code: "USAGE", error: `the Bridge runs elsewhere (${this.o.runtime.remote.address}); loom can restart, stop and start only the agents here` };
     if (req.cmd === "stop" && names.includes(this.o.runtime.name))
       return {
         ok: false,

@@ -40,8 +40,8 @@ export default defineCommand({
     for (const w of project.warnings) log.warn(w);
     const { bridge } = project.config;
     const choice: RuntimeChoice = (args.runtime as RuntimeChoice | undefined) ?? bridge.runtime ?? "auto";
-    if (choice === "embedded") {
-      log.success("runtime: the embedded Bridge (inside loom); nothing to install");
+    if (choice === "embedded" || choice === "remote") {
+      log.success(choice === "remote" ? "runtime: a remote Bridge; nothing to install here" : "runtime: the embedded Bridge (inside loom); nothing to install");
       return;
     }
     const modes: BridgeMode[] = args.mode === "all" ? ["full", "bridge-only"] : [(args.mode as BridgeMode | undefined) ?? bridge.mode];

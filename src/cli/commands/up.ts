@@ -18,8 +18,8 @@ export const runtimeArgs = {
   "runtime-version": { type: "string", description: "Runtime version (overrides [bridge] version)", valueHint: "V" },
   runtime: {
     type: "enum",
-    options: ["auto", "native", "embedded"],
-    description: "Which runtime: a native binary, the Bridge inside loom, or native when one can be had (default: [bridge] runtime, else auto)",
+    options: ["auto", "native", "embedded", "remote"],
+    description: "Which runtime: a native binary, the Bridge inside loom, native when one can be had, or a Bridge elsewhere (run only) (default: [bridge] runtime, else auto)",
   },
   grace: { type: "string", description: "Seconds between SIGTERM and SIGKILL when stopping (default 5)", valueHint: "S" },
   "logs-dir": { type: "string", description: "Where process logs go (default .loom/logs)", valueHint: "DIR" },
@@ -41,7 +41,7 @@ function grace(value: string | undefined): number | undefined {
   return n * 1000;
 }
 
-type RuntimeArgs = { [K in keyof typeof runtimeArgs]?: string | boolean } & { watch?: boolean };
+type RuntimeArgs = { [K in keyof typeof runtimeArgs]?: string | boolean } & { watch?: boolean; bridge?: string };
 
 /** Shared by `loom up` and `loom run`. */
 export async function startCommand(args: RuntimeArgs, withAgents: boolean, agentPaths?: string[]): Promise<void> {
@@ -61,6 +61,7 @@ export async function startCommand(args: RuntimeArgs, withAgents: boolean, agent
     preferDebug: args["use-debug"] ? true : undefined,
     hooks: installHooks(),
     watch: Boolean(args.watch),
+    remote: args.bridge,
   };
   const graceMs = grace(args.grace as string | undefined);
   // Until the supervisor takes over its signals: `loom down` (SIGTERM) or Ctrl+C while the
