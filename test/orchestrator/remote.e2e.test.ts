@@ -89,7 +89,7 @@ describe("agents against a remote Bridge", () => {
     const cert = readFileSync(join(dir, "cert.pem"), "utf8");
     // A Bridge's Heartbeat over TLS (HTTP/2 with ALPN h2), answering grpc-status 0.
     const server = http2.createSecureServer({ key: readFileSync(join(dir, "key.pem")), cert });
-    server.on("stream", (stream) => {
+    server.on("stream", (stream: http2.ServerHttp2Stream) => {
       stream.on("data", () => {});
       stream.on("end", () => {
         stream.respond({ ":status": 200, "content-type": "application/grpc" }, { waitForTrailers: true });
