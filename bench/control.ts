@@ -133,7 +133,15 @@ try {
     await Bun.sleep(300);
   }
   const saveFloor = WATCH_DEBOUNCE_MS + median(floor);
-  rows.push(["save to new process running, --watch (ms)", fmt(median(saves), 1), "-", fmt(saveFloor, 1), "-", fmt(median(saves) / saveFloor, 2), `floor: the ${WATCH_DEBOUNCE_MS} ms debounce + spawning it`]);
+  rows.push([
+    "save to new process running, --watch (ms)",
+    fmt(median(saves), 1),
+    "-",
+    fmt(saveFloor, 1),
+    "-",
+    fmt(median(saves) / saveFloor, 2),
+    `floor: the ${WATCH_DEBOUNCE_MS} ms debounce + spawning it`,
+  ]);
 
   // Supervisor CPU, idle, watching 10,000 files vs not watching.
   const idleCpu = async (watch: boolean): Promise<number> => {
