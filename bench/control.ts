@@ -46,7 +46,7 @@ function project(files: Record<string, string>): string {
   return root;
 }
 
-const startedCount = (dir: string) => new Bun.Glob("started.*").scanSync(dir).toArray().length;
+const startedCount = (dir: string) => [...new Bun.Glob("started.*").scanSync(dir)].length;
 const cpuTicks = (pid: number) => {
   const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
   return Number(fields[11]) + Number(fields[12]); // utime + stime, in clock ticks (1/100 s)
