@@ -59,7 +59,7 @@ export class LogFile {
         this.atLineStart = newline >= 0;
         at = end;
       }
-    } else this.atLineStart = false;
+    } else this.atLineStart = input[input.length - 1] === 10; // a chunk that only ends a line
     this.append(out);
   }
 

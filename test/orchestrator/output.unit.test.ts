@@ -80,11 +80,13 @@ describe("log files carry each line's time", () => {
     const before = Date.now();
     log.write("one\ntw");
     log.write("o\nthree");
+    log.write("\n"); // a chunk that only ends the line (Python's print can write its end apart)
+    log.write("four\n");
     log.marker("a ended: exit code 0");
     log.close();
     const entries = tailEntries(path, 10);
-    expect(entries.map((e) => e.text)).toEqual(["one", "two", "three", expect.stringMatching(/^--- loom \S+ a ended: exit code 0 ---$/)]);
-    for (const e of entries) expect(e.time!).toBeGreaterThanOrEqual(before - 1);
+    expect(entries.map((e) => e.text)).toEqual(["one", "two", "three", "four", expect.stringMatching(/^--- loom \S+ a ended: exit code 0 ---$/)]);
+    for (const e of entries) expect(e.time!).toBeGreaterThanOrEqual(before - 1); // every line has its time
     expect(readFileSync(path, "utf8").split("\n")[1]).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z two$/);
   });
 

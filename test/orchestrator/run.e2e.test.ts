@@ -354,7 +354,8 @@ describe("logs", () => {
     // pipes that became readable meanwhile in either order.
     const ping =
       'import os, time\nprint("ping 1", flush=True)\nopen("pong.go", "w").close()\nwhile not os.path.exists("ping.go"):\n    time.sleep(0.02)\ntime.sleep(0.1)\nprint("ping 2", flush=True)\ntime.sleep(3600)\n';
-    const pong = 'import os, time\nwhile not os.path.exists("pong.go"):\n    time.sleep(0.02)\ntime.sleep(0.1)\nprint("pong 1", flush=True)\nopen("ping.go", "w").close()\ntime.sleep(3600)\n';
+    const pong =
+      'import os, time\nwhile not os.path.exists("pong.go"):\n    time.sleep(0.02)\ntime.sleep(0.1)\nprint("pong 1", flush=True)\nopen("ping.go", "w").close()\ntime.sleep(3600)\n';
     const root = makeProject([], "", { "agents/ping.py": ping, "agents/pong.py": pong });
     expect((await loom(["run", "--detach", ...FREE], root)).code).toBe(0);
     await poll("both agents' lines", () => existsSync(join(root, ".loom/logs/ping.log")) && readFileSync(join(root, ".loom/logs/ping.log"), "utf8").includes("ping 2"));
