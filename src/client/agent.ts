@@ -4,10 +4,11 @@
  * against the native runtime and the embedded Bridge alike.
  */
 import { randomUUID } from "node:crypto";
-import * as grpc from "@grpc/grpc-js";
+import type * as grpc from "@grpc/grpc-js";
 import { loomV1 } from "../bridge/proto";
 import type { WireEvent } from "../bridge/server";
 import { LoomError } from "../errors";
+import { type BridgeTarget, credentialsFor } from "./address";
 
 export interface Delivery {
   topic: string;
@@ -28,9 +29,10 @@ export interface CliAgent {
   close(): Promise<void>;
 }
 
-export async function connectAgent(address: string, id: string, topics: string[]): Promise<CliAgent> {
+export async function connectAgent(target: BridgeTarget, id: string, topics: string[]): Promise<CliAgent> {
   const { Bridge } = loomV1();
-  const client = new Bridge(address, grpc.credentials.createInsecure()) as unknown as BridgeClient;
+  const address = target.address;
+  const client = new Bridge(address, credentialsFor(target)) as unknown as BridgeClient;
   const reply = await new Promise<{ success: boolean; error_message: string }>((resolve, reject) =>
     client.RegisterAgent({ agent_id: id, subscribed_topics: topics, tools: [], metadata: { client: "loom-cli" } }, (e, r) =>
       e ? reject(new LoomError("PROCESS", `cannot register with the Bridge at ${address}: ${e.details || e.message}`, { hint: "is it running? `loom ping`" })) : resolve(r),

@@ -4,18 +4,20 @@
  * an unreachable Bridge is a gRPC error.
  */
 import { randomUUID } from "node:crypto";
-import * as grpc from "@grpc/grpc-js";
+import type * as grpc from "@grpc/grpc-js";
 import { loomV1 } from "../bridge/proto";
 import type { WireToolResult } from "../bridge/tools/registry";
 import { LoomError } from "../errors";
+import { type BridgeTarget, credentialsFor } from "./address";
 
 interface ToolClient extends grpc.Client {
   ForwardToolCall(req: unknown, options: grpc.CallOptions, done: (e: grpc.ServiceError | null, r: WireToolResult) => void): void;
 }
 
-export async function callTool(address: string, name: string, argumentsJson: string, timeoutMs: number): Promise<WireToolResult> {
+export async function callTool(target: BridgeTarget, name: string, argumentsJson: string, timeoutMs: number): Promise<WireToolResult> {
   const { Bridge } = loomV1();
-  const client = new Bridge(address, grpc.credentials.createInsecure()) as unknown as ToolClient;
+  const address = target.address;
+  const client = new Bridge(address, credentialsFor(target)) as unknown as ToolClient;
   try {
     // The gRPC deadline leaves the Bridge time to answer TOOL_TIMEOUT itself.
     const deadline = new Date(Date.now() + timeoutMs + 5_000);

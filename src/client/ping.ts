@@ -18,10 +18,11 @@ export interface PingSession {
   close(): void;
 }
 
-export function pingSession(address: string): PingSession {
+export function pingSession(address: string, tls?: { ca?: string }): PingSession {
   const { host, port } = splitAddress(address);
   const target = host === "0.0.0.0" ? "127.0.0.1" : host === "::" ? "::1" : host;
-  const session = http2.connect(`http://${target.includes(":") ? `[${target}]` : target}:${port}`);
+  const origin = `${tls ? "https" : "http"}://${target.includes(":") ? `[${target}]` : target}:${port}`;
+  const session = tls ? http2.connect(origin, tls.ca ? { ca: tls.ca } : {}) : http2.connect(origin);
   let broken: string | undefined;
   session.on("error", (e: NodeJS.ErrnoException) => (broken = e.code === "ECONNREFUSED" ? "connection refused" : e.message));
   return {

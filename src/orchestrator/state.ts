@@ -41,7 +41,8 @@ export interface Ledger {
   supervisor: { pid: number; startTime?: string; startedAt: number; detached: boolean };
   watchdog?: { pid: number; startTime?: string };
   /** `runtime`: which runs, as `loom up` said it (describeBinary), e.g. "the embedded Bridge (...)". */
-  bridge: { address: string; mode: string; runtime?: string };
+  /** `tls`: a remote Bridge spoken to over TLS (remote.ts). */
+  bridge: { address: string; mode: string; runtime?: string; tls?: boolean };
   dashboard?: string;
   logsDir: string;
   children: Record<string, ChildRecord>;

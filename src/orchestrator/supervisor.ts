@@ -111,7 +111,7 @@ export class Supervisor {
       runId: this.runId,
       phase: "starting",
       supervisor: { pid: process.pid, startTime: processStartTime(process.pid), startedAt: Date.now(), detached: o.detached },
-      bridge: { address: config.bridge.address, mode: config.bridge.mode, runtime: o.runtimeDescription },
+      bridge: { address: config.bridge.address, mode: config.bridge.mode, runtime: o.runtimeDescription, ...(o.runtime.remote?.tls ? { tls: true } : {}) },
       dashboard: dashboardOn ? `http://${config.dashboard.host}:${config.dashboard.port}` : undefined,
       logsDir: o.logsDir,
       children: {},

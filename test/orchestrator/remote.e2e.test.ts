@@ -106,6 +106,10 @@ describe("agents against a remote Bridge", () => {
       expect(run.code).toBe(0);
       expect(run.err).toContain(`a remote Bridge at localhost:${port} over TLS`);
       expect((await status(root)).processes.find((p) => p.name === "bridge")).toMatchObject({ health: "ok" });
+      const ping = await loom(["ping", "-c", "1"], root); // over TLS, trusting ca_file, as the supervisor does
+      expect(ping.code).toBe(0);
+      expect(ping.out).toContain(`heartbeat from https://localhost:${port}: seq=1`);
+      expect((await loom(["ping", "-c", "1", "--address", `localhost:${port}`], root)).code).toBe(4); // plaintext to a TLS port
       expect((await loom(["down"], root)).code).toBe(0);
 
       const untrusted = makeProject(["idle.py"], `runtime = "remote"\naddress = "https://localhost:${port}"\n`);

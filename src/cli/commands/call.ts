@@ -27,11 +27,10 @@ export default defineCommand({
       throw new LoomError("USAGE", `the arguments are not JSON: ${text.slice(0, 60)}`, { hint: `quote them: loom call ${args.tool} '{"path": "README.md"}'` });
     }
     if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) throw new LoomError("USAGE", 'the arguments must be a JSON object, like \'{"path": "README.md"}\'');
-    const { bridgeAddress } = await import("../../client/address");
-    const { ipAddress } = await import("../../orchestrator/ports");
+    const { bridgeTarget } = await import("../../client/address");
     const { callTool } = await import("../../client/call");
-    const address = await ipAddress(await bridgeAddress(args.project ?? process.cwd(), args.address));
-    const result = await callTool(address, args.tool, JSON.stringify(parsed), Math.round(timeout * 1000));
+    const target = await bridgeTarget(args.project ?? process.cwd(), args.address);
+    const result = await callTool(target, args.tool, JSON.stringify(parsed), Math.round(timeout * 1000));
     if (args.json) process.stdout.write(`${JSON.stringify(result)}\n`);
     if (result.status !== "TOOL_OK") {
       process.stderr.write(`loom call ${args.tool}: ${result.status}${result.error?.code ? ` (${result.error.code})` : ""}: ${result.error?.message ?? "no message"}\n`);

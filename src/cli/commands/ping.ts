@@ -19,11 +19,11 @@ export default defineCommand({
     const interval = Number(args.interval ?? 1);
     if (!Number.isInteger(count) || count < 1) throw new LoomError("USAGE", `--count must be a whole number of at least 1, not "${args.count}"`);
     if (!(interval >= 0)) throw new LoomError("USAGE", `--interval must be a number of seconds, not "${args.interval}"`);
-    const { bridgeAddress } = await import("../../client/address");
-    const address = await bridgeAddress(args.project ?? process.cwd(), args.address);
+    const { bridgeTarget } = await import("../../client/address");
+    const target = await bridgeTarget(args.project ?? process.cwd(), args.address);
+    const address = `${target.tls ? "https://" : ""}${target.address}`;
     const { pingSession } = await import("../../client/ping");
-    const { ipAddress } = await import("../../orchestrator/ports");
-    const session = pingSession(await ipAddress(address));
+    const session = pingSession(target.address, target.tls);
     const times: number[] = [];
     try {
       for (let i = 1; i <= count; i++) {

@@ -15,9 +15,8 @@ export default defineCommand({
     address: { type: "string", description: "Bridge address (default: the running project's, else LOOM_BRIDGE_ADDR, else loom.toml's)", valueHint: "HOST:PORT" },
   },
   async run({ args }) {
-    const { bridgeAddress } = await import("../../client/address");
+    const { bridgeTarget } = await import("../../client/address");
     const { connectAgent } = await import("../../client/agent");
-    const { ipAddress } = await import("../../orchestrator/ports");
     const json = (text: string, where: string) => {
       try {
         JSON.parse(text);
@@ -26,8 +25,8 @@ export default defineCommand({
       }
       return text;
     };
-    const address = await ipAddress(await bridgeAddress(args.project ?? process.cwd(), args.address));
-    const agent = await connectAgent(address, `loom-pub-${process.pid}`, []);
+    const target = await bridgeTarget(args.project ?? process.cwd(), args.address);
+    const agent = await connectAgent(target, `loom-pub-${process.pid}`, []);
     let sent = 0;
     try {
       if (args.payload === "-") {

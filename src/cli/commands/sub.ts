@@ -19,11 +19,10 @@ export default defineCommand({
     const topics = (args._ as string[]).length ? (args._ as string[]) : [args.topic];
     const count = args.count === undefined ? Number.POSITIVE_INFINITY : Number(args.count);
     if (!(count >= 1)) throw new LoomError("USAGE", `--count must be a whole number of at least 1, not "${args.count}"`);
-    const { bridgeAddress } = await import("../../client/address");
+    const { bridgeTarget } = await import("../../client/address");
     const { connectAgent } = await import("../../client/agent");
-    const { ipAddress } = await import("../../orchestrator/ports");
-    const address = await ipAddress(await bridgeAddress(args.project ?? process.cwd(), args.address));
-    const agent = await connectAgent(address, `loom-sub-${process.pid}`, topics);
+    const target = await bridgeTarget(args.project ?? process.cwd(), args.address);
+    const agent = await connectAgent(target, `loom-sub-${process.pid}`, topics);
     let seen = 0;
     await new Promise<void>((resolve) => {
       process.once("SIGINT", () => {
