@@ -225,6 +225,7 @@ export class Supervisor {
   }
 
   private launch(slot: Slot): void {
+    if (this.stopping) return; // a restart that a stop overtook starts nothing
     if (slot.spec.remote) {
       // Nothing to start: the Bridge runs elsewhere; readiness and liveness probe it.
       Object.assign(slot.record, { state: "running", remote: slot.spec.remote.address, startedAt: Date.now(), health: "unknown" });
@@ -578,6 +579,7 @@ export class Supervisor {
         return `${name}: stopped (it was not running)`;
       }
       await this.stopSlot(slot);
+      slot.child = undefined; // gone (a child that was never signalled, pid 0, included)
       slot.record.state = "stopped";
       return `${name}: stopped`;
     }
@@ -594,6 +596,7 @@ export class Supervisor {
     if (slot.timer) clearTimeout(slot.timer);
     slot.timer = undefined;
     slot.memory = freshMemory(); // a crash loop is forgiven: the user asked for it
+    if (this.stopping) return `${name}: not ${cmd === "restart" ? "restarted" : "started"}: loom is stopping`;
     if (cmd === "restart") slot.record.restarts++;
     this.launch(slot);
     if (slot.spec.kind === "runtime") await this.waitReady(slot, Date.now() + this.o.project.config.bridge.timeout_sec * 1000);

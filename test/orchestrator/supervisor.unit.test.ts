@@ -130,3 +130,31 @@ describe("readiness proves it reached our runtime", () => {
     expect(await sup.done).toBe(4);
   });
 });
+
+describe("supervisor control (restart, stop, start)", () => {
+  test("stop holds an agent against its restart policy; start brings it back; unknown names and the runtime are refused", async () => {
+    const w = world({ agent: [undefined], other: [undefined] });
+    const { sup, root } = supervisor({ spawn: w.spawn }, ["agent", "other"]);
+    await sup.start();
+    expect(await sup.control({ cmd: "stop", names: ["agent"] })).toEqual({ ok: true, lines: ["agent: stopped"] });
+    expect(readLedger(root)!.children.agent!.state).toBe("stopped");
+    expect(await sup.control({ cmd: "restart", names: ["nope"] })).toMatchObject({ ok: false, code: "USAGE", error: "no process named nope (there is core, agent, other)" });
+    expect(await sup.control({ cmd: "stop", names: ["core"] })).toMatchObject({ ok: false, code: "USAGE" });
+    expect((await sup.control({ cmd: "start", names: ["agent"] })).lines).toEqual(["agent: started (pid 0)"]);
+    expect(w.spawns.agent).toBe(2);
+    expect((await sup.control({ cmd: "restart", names: [] })).lines).toEqual(["agent: restarted (pid 0)", "other: restarted (pid 0)"]);
+    expect(readLedger(root)!.children.other!.restarts).toBe(1);
+    await sup.stop();
+    expect(await sup.done).toBe(0);
+  });
+
+  test("once a stop has begun, a restart starts nothing", async () => {
+    const w = world({ agent: [undefined] });
+    const { sup } = supervisor({ spawn: w.spawn }, ["agent"]);
+    await sup.start();
+    const stopping = sup.stop();
+    expect(await sup.control({ cmd: "restart", names: ["agent"] })).toMatchObject({ ok: false, code: "PROCESS", error: "loom is stopping; try again when it runs" });
+    await stopping;
+    expect(w.spawns.agent).toBe(1);
+  });
+});
