@@ -46,6 +46,10 @@ export interface ControlServer {
 /** Listens on the project's control socket; `handle` answers each request. */
 export function serveControl(root: string, handle: (req: ControlRequest) => Promise<ControlReply>, warn: (message: string) => void): ControlServer | undefined {
   const path = controlSocketPath(root);
+  if (process.platform === "win32") {
+    warn("no control channel on Windows yet: restart/stop/start need a named pipe, which loom does not open yet");
+    return undefined;
+  }
   if (Buffer.byteLength(path) > MAX_SOCKET_PATH) {
     warn(`no control channel: ${path} is longer than a Unix socket path may be; restart/stop/start need a shorter project path`);
     return undefined;
