@@ -458,11 +458,6 @@ export class Supervisor {
     await this.huntStragglers(this.graceMs);
   }
 
-  /** The live ledger, for `loom status` through the control channel. */
-  snapshot(): Ledger {
-    return this.ledger;
-  }
-
   /**
    * `loom stop|start|restart` (control.ts). Each answers once its action is done: stopped means
    * the process group is gone, started means the process runs (and, for the runtime, is ready).
