@@ -3,7 +3,7 @@ import { existsSync, readdirSync, statSync } from "node:fs";
 import { join, resolve } from "pathe";
 import { projectRoot } from "../../config/load";
 import { LoomError } from "../../errors";
-import { LOG_MAX_BYTES, LOGS_DIR, STATE_DIR } from "../../orchestrator/constants";
+import { LOGS_DIR, STATE_DIR } from "../../orchestrator/constants";
 import { byTime, type FollowedFile, followLogs } from "../../orchestrator/follow";
 import { type LogEntry, tailEntries } from "../../orchestrator/log-tail";
 import { neutralize } from "../../orchestrator/printer";
@@ -68,8 +68,7 @@ export default defineCommand({
       process.stdout.write(`${stamp}${f.name.padEnd(width)} ${f.err ? "!" : "|"} ${neutralize(entry.text)}\n`);
     };
     // With --since the whole current file is read (at most its rotation size); else its tail.
-    const readBytes = (f: FollowedFile) => (since !== undefined ? Math.max(statSync(f.path).size, 1) : Math.min(64 * 1024, LOG_MAX_BYTES));
-    const lines = files.flatMap((f) => tailEntries(f.path, n, readBytes(f)).map((entry) => ({ f, entry })));
+    const lines = files.flatMap((f) => tailEntries(f.path, n, since !== undefined ? Math.max(statSync(f.path).size, 1) : undefined).map((entry) => ({ f, entry })));
     for (const { f, entry } of byTime(lines)) show(f, entry);
     if (args.follow) await followLogs(files, show);
   },
