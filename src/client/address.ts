@@ -11,6 +11,8 @@ import { readLedger } from "../orchestrator/state";
 export interface BridgeTarget {
   /** host:port; an IP literal unless TLS needs the host name for the certificate. */
   address: string;
+  /** The address as given (a host name stays a name), for messages. */
+  shown: string;
   tls?: { ca?: string };
 }
 
@@ -26,20 +28,21 @@ async function caOf(dir: string): Promise<string | undefined> {
 }
 
 export async function bridgeTarget(dir: string, explicit?: string): Promise<BridgeTarget> {
-  const plain = async (address: string): Promise<BridgeTarget> => ({ address: await ipAddress(address) });
+  const plain = async (address: string): Promise<BridgeTarget> => ({ address: await ipAddress(address), shown: address });
+  const secure = async (address: string, ca?: string): Promise<BridgeTarget> => ({ address, shown: `https://${address}`, tls: { ca: ca ?? (await caOf(dir)) } });
   if (explicit) {
     const url = /^(https?):\/\/(.*)$/.exec(explicit);
     if (!url) return plain(explicit);
-    return url[1] === "https" ? { address: url[2]!, tls: { ca: await caOf(dir) } } : plain(url[2]!);
+    return url[1] === "https" ? secure(url[2]!) : plain(url[2]!);
   }
   const running = readLedger(projectRoot(dir))?.bridge;
-  if (running) return running.tls ? { address: running.address, tls: { ca: await caOf(dir) } } : plain(running.address);
+  if (running) return running.tls ? secure(running.address) : plain(running.address);
   if (process.env.LOOM_BRIDGE_ADDR) return plain(process.env.LOOM_BRIDGE_ADDR);
   const { loadProjectConfig } = await import("../config/load");
   const { remoteBridge } = await import("../orchestrator/remote");
   const { config, root } = await loadProjectConfig(dir);
   const remote = remoteBridge(config, root);
-  if (remote?.tls) return { address: remote.address, tls: { ca: remote.ca } };
+  if (remote?.tls) return secure(remote.address, remote.ca);
   return plain(remote?.address ?? config.bridge.address);
 }
 

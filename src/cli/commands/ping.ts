@@ -21,7 +21,7 @@ export default defineCommand({
     if (!(interval >= 0)) throw new LoomError("USAGE", `--interval must be a number of seconds, not "${args.interval}"`);
     const { bridgeTarget } = await import("../../client/address");
     const target = await bridgeTarget(args.project ?? process.cwd(), args.address);
-    const address = `${target.tls ? "https://" : ""}${target.address}`;
+    const address = target.shown;
     const { pingSession } = await import("../../client/ping");
     const session = pingSession(target.address, target.tls);
     const times: number[] = [];
