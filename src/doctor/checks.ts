@@ -182,7 +182,8 @@ export async function doctor(projectDir: string, env: Record<string, string | un
     checks.push({ name: "agents", verdict: "fail", detail: messageOf(error), fix: isLoomError(error) ? error.hint : undefined });
   }
 
-  if (!running) {
+  // A remote Bridge listens elsewhere: no port here is loom's to take.
+  if (!running && config.bridge.runtime !== "remote") {
     const bridge = splitAddress(config.bridge.address);
     checks.push(await portCheck("bridge", bridge.host, bridge.port));
     if (config.bridge.mode === "full" && config.dashboard.enabled) checks.push(await portCheck("dashboard", config.dashboard.host, config.dashboard.port));

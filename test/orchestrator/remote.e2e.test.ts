@@ -110,12 +110,18 @@ describe("agents against a remote Bridge", () => {
       expect(ping.code).toBe(0);
       expect(ping.out).toContain(`heartbeat from https://localhost:${port}: seq=1`);
       expect((await loom(["ping", "-c", "1", "--address", `localhost:${port}`], root)).code).toBe(4); // plaintext to a TLS port
+      const doctor = await loom(["doctor"], root);
+      expect(doctor.out).toContain(`a remote Bridge at localhost:${port} (TLS): its Heartbeat answers`);
+
       expect((await loom(["down"], root)).code).toBe(0);
 
       const untrusted = makeProject(["idle.py"], `runtime = "remote"\naddress = "https://localhost:${port}"\n`);
       writeFileSync(join(untrusted, "loom.toml"), readFileSync(join(untrusted, "loom.toml"), "utf8").replace("timeout_sec = 20", "timeout_sec = 1"));
       const refused = await loom(["run", "--detach"], untrusted, FAST);
       expect(refused.code).toBe(4);
+      const untrustedDoctor = await loom(["doctor"], untrusted);
+      expect(untrustedDoctor.out).toMatch(/FAIL\s+runtime\s+a remote Bridge at localhost:\d+ \(TLS\): .*(certificate|self.signed)/i);
+      expect(untrustedDoctor.out).not.toContain("bridge port"); // nothing is to listen here
       expect(refused.err).toMatch(new RegExp(`the remote Bridge at localhost:${port} did not answer its Heartbeat within 1s \\(last: .*(certificate|self.signed)`, "i"));
     } finally {
       server.close();
