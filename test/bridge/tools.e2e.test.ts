@@ -48,7 +48,7 @@ describe("loom call against the embedded Bridge", () => {
   test("fs:* stay inside the project; system:shell runs only allowed commands, without a shell", async () => {
     const outside = tempDir();
     writeFileSync(join(outside, "secret.txt"), "not yours");
-    const root = makeProject([], 'runtime = "embedded"\nshell_allow = ["echo", "ls"]\n', { "data/in.txt": "hello" });
+    const root = makeProject([], 'runtime = "embedded"\nshell_allow = ["echo", "ls", "env"]\n[llm.local]\napi_key = "sk-never-shown"\n', { "data/in.txt": "hello" });
     symlinkSync(join(outside, "secret.txt"), join(root, "data/link.txt"));
     symlinkSync(outside, join(root, "away"));
     expect((await loom(["up", "--detach", ...FREE], root)).code).toBe(0);
@@ -85,7 +85,10 @@ describe("loom call against the embedded Bridge", () => {
     expect(echo.output).toEqual({ stdout: "a; rm -rf / $(id)\n", stderr: "", exit_code: 0 });
     const refused = await call(root, "system:shell", '{"command": "rm", "args": ["-rf", "data"]}');
     expect(refused.code).toBe(1);
-    expect(refused.err).toContain("Command 'rm' is not allowed (allowed: echo, ls; set [bridge] shell_allow in loom.toml)");
+    expect(refused.err).toContain("Command 'rm' is not allowed (allowed: echo, ls, env; set [bridge] shell_allow in loom.toml)");
+    const env = (await call(root, "system:shell", '{"command": "env"}')).output as { stdout: string };
+    expect(env.stdout).toContain("PATH=");
+    expect(env.stdout).not.toContain("sk-never-shown"); // the runtime's VLLM_API_KEY stays with the runtime
     expect(existsSync(join(root, "data/in.txt"))).toBe(true);
     const ls = await call(root, "system:shell", '{"command": "ls", "args": ["data"]}');
     expect((ls.output as { stdout: string }).stdout).toBe("in.txt\nlink.txt\n"); // it runs in the project directory

@@ -1,7 +1,8 @@
 /**
  * system:shell: runs one command from an explicit allow-list (`[bridge] shell_allow`, passed as
  * LOOM_SHELL_ALLOW), with its arguments as given: no shell parses them, so `;`, `|` or `$(...)`
- * are plain characters. It runs in the project directory and is killed at the call's deadline.
+ * are plain characters. It runs in the project directory, with only PATH, HOME, the locale, TZ and
+ * TMPDIR of the Bridge's environment (never its secrets), and is killed at the call's deadline.
  * Output as upstream: {stdout, stderr, exit_code}; each stream is cut at OUTPUT_LIMIT.
  */
 import { type Tool, ToolFailure } from "./registry";
@@ -9,6 +10,17 @@ import { type Tool, ToolFailure } from "./registry";
 /** Commands that only report, used when loom.toml has no `shell_allow`. */
 export const DEFAULT_SHELL_ALLOW = ["echo", "date", "pwd", "ls", "uname", "whoami"];
 export const OUTPUT_LIMIT = 1024 * 1024;
+
+/**
+ * What a command gets of the Bridge's environment: enough to run, none of the runtime's secrets
+ * (VLLM_API_KEY, the MCP servers' variables), which an allowed `env` or `printenv` would hand to
+ * whoever calls the tool.
+ */
+export function shellEnv(from: Record<string, string | undefined> = process.env): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const key of ["PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR"]) if (from[key] !== undefined) env[key] = from[key]!;
+  return env;
+}
 
 export function shellAllowFromEnv(value: string | undefined): string[] {
   if (!value) return DEFAULT_SHELL_ALLOW;
@@ -50,7 +62,7 @@ export function shellTool(cwd: string, allow: readonly string[]): Tool {
         throw new ToolFailure("denied", `Command '${command}' is not allowed (allowed: ${allow.join(", ") || "none"}; set [bridge] shell_allow in loom.toml)`);
       let child: ReturnType<typeof Bun.spawn<"ignore", "pipe", "pipe">>;
       try {
-        child = Bun.spawn([command, ...(argv as string[])], { cwd, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+        child = Bun.spawn([command, ...(argv as string[])], { cwd, env: shellEnv(), stdin: "ignore", stdout: "pipe", stderr: "pipe" });
       } catch (e) {
         throw new ToolFailure("failed", `Failed to execute command: ${(e as Error).message}`);
       }
