@@ -59,6 +59,9 @@ describe("loom call against the embedded Bridge", () => {
     expect(readFileSync(join(root, "out/new.txt"), "utf8")).toBe("héllo");
     const listing = (await call(root, "fs:list_dir", '{"path": "data"}')).output as { entries: { name: string }[] };
     expect(listing.entries.map((e) => e.name).sort()).toEqual(["in.txt", "link.txt"]);
+    const top = (await call(root, "fs:list_dir")).output as { entries: { name: string }[] };
+    expect(top.entries.map((e) => e.name)).toContain("loom.toml");
+    expect(top.entries.map((e) => e.name)).not.toContain(".loom");
     expect((await call(root, "fs:delete", '{"path": "out/new.txt"}')).output).toMatchObject({ success: true, was_directory: false });
     expect(existsSync(join(root, "out/new.txt"))).toBe(false);
 

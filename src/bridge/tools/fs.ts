@@ -114,10 +114,12 @@ export function fsTools(workspace: Workspace): Tool[] {
         const path = await workspace.confine(given);
         await existing(path, given, "Directory");
         const entries = await Promise.all(
-          (await readdir(path)).map(async (name) => {
-            const info = await lstat(join(path, name)).catch(() => undefined); // a link is listed as itself, never what it points to
-            return { name, is_dir: info?.isDirectory() ?? false, size: info?.size ?? 0 };
-          }),
+          (await readdir(path))
+            .filter((name) => !(name === ".loom" && path === workspace.root)) // loom's private state is not the agents'
+            .map(async (name) => {
+              const info = await lstat(join(path, name)).catch(() => undefined); // a link is listed as itself, never what it points to
+              return { name, is_dir: info?.isDirectory() ?? false, size: info?.size ?? 0 };
+            }),
         );
         return { path: given, entries };
       },
