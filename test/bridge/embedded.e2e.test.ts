@@ -5,12 +5,12 @@
  */
 import { describe, expect, test } from "bun:test";
 import * as grpc from "@grpc/grpc-js";
-import { DEBIAN_PYTHON, makePythonStubs, pythonGrpcReady } from "../../scripts/python-stubs";
+import { makePythonStubs, pythonGrpcReady } from "../../scripts/python-stubs";
 import { loomV1 } from "../../src/bridge/proto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "pathe";
-import { ROOT, cleanEnv, ensureBuilt } from "../helpers/loom";
-import { LoomProcess, leftIn, loom, makeProject, poll } from "../helpers/runtime";
+import { cleanEnv, ensureBuilt } from "../helpers/loom";
+import { LoomProcess, leftIn, loom, makeProject, poll, protoAgentTable } from "../helpers/runtime";
 import { serveRelease } from "../helpers/release";
 import { tempDir } from "../helpers/tmp";
 
@@ -147,13 +147,11 @@ describe("loom pub and loom sub", () => {
 });
 
 describe("agents written against the protocol (Python grpcio, stubs from loom.proto)", () => {
-  const python = DEBIAN_PYTHON;
   const ready = pythonGrpcReady();
 
   test.skipIf(!ready)("two Python agents exchange a request and its reply through agent.<id>.replies on the embedded Bridge", async () => {
     const stubs = makePythonStubs(tempDir());
-    const agent = (role: string) =>
-      `[agents.${role}]\ncommand = ["${python}", "${join(ROOT, "test/fixtures/agents/proto_agent.py")}", "${role}"]\nenv = { PYTHONPATH = "${stubs}" }\n`;
+    const agent = (role: string) => protoAgentTable(role, stubs);
     // makeProject's loom.toml ends inside [bridge]: `runtime` lands there.
     const root = makeProject([], `runtime = "embedded"\n${agent("answerer")}${agent("asker")}`);
     const run = await loom(["run", "--detach", ...FREE], root);
@@ -166,12 +164,11 @@ describe("agents written against the protocol (Python grpcio, stubs from loom.pr
 });
 
 describe("run --detach --wait-agents", () => {
-  const python = DEBIAN_PYTHON;
   const ready = pythonGrpcReady();
 
   test.skipIf(!ready)("returns once the agents registered; agents that never register are exit 4 after timeout_sec", async () => {
     const stubs = makePythonStubs(tempDir());
-    const answerer = `[agents.answerer]\ncommand = ["${python}", "${join(ROOT, "test/fixtures/agents/proto_agent.py")}", "answerer"]\nenv = { PYTHONPATH = "${stubs}" }\n`;
+    const answerer = protoAgentTable("answerer", stubs);
     const root = makeProject([], `runtime = "embedded"\n${answerer}`);
     const run = await loom(["run", "--detach", "--wait-agents", ...FREE], root);
     expect(run.code).toBe(0);

@@ -8,10 +8,10 @@ import { describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import * as grpc from "@grpc/grpc-js";
 import { join } from "pathe";
-import { DEBIAN_PYTHON, makePythonStubs, pythonGrpcReady } from "../../scripts/python-stubs";
+import { makePythonStubs, pythonGrpcReady } from "../../scripts/python-stubs";
 import { loomV1 } from "../../src/bridge/proto";
 import { ROOT } from "../helpers/loom";
-import { loom, makeProject, poll } from "../helpers/runtime";
+import { loom, makeProject, poll, protoAgentTable } from "../helpers/runtime";
 import { tempDir } from "../helpers/tmp";
 
 const FREE = ["--bridge-port", "0", "--dashboard-port", "0"];
@@ -213,8 +213,7 @@ describe("loom call against the embedded Bridge", () => {
 describe("Python agents written against the protocol call tools", () => {
   test.skipIf(!pythonGrpcReady())("one declares math:multiply and answers on its stream; the other calls it and fs:* through ForwardToolCall", async () => {
     const stubs = makePythonStubs(tempDir());
-    const agent = (role: string) =>
-      `[agents.${role}]\ncommand = ["${DEBIAN_PYTHON}", "${join(ROOT, "test/fixtures/agents/proto_agent.py")}", "${role}"]\nenv = { PYTHONPATH = "${stubs}" }\n`;
+    const agent = (role: string) => protoAgentTable(role, stubs);
     const root = makeProject([], `runtime = "embedded"\n${agent("toolsmith")}${agent("caller")}`);
     mkdirSync(join(root, "notes"));
     expect((await loom(["run", "--detach", ...FREE], root)).code).toBe(0);

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync, existsSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "pathe";
 import { buildRelease } from "../../scripts/build-release";
-import { DEBIAN_PYTHON, makePythonStubs, pythonGrpcReady } from "../../scripts/python-stubs";
+import { makePythonStubs, pythonGrpcReady } from "../../scripts/python-stubs";
 import { renderFormula } from "../../scripts/render-formula";
 import { RELEASE_TARGETS, archiveName } from "../../scripts/release-targets";
 import { ROOT, ensureBuilt, newestSource } from "../helpers/loom";
@@ -277,9 +277,9 @@ describe("the GitHub Action", () => {
   });
 
   test.skipIf(!pythonGrpcReady())("start: agents returns once the agents registered with the (embedded) Bridge", async () => {
-    const { makeProject, leftIn } = await import("../helpers/runtime");
+    const { makeProject, leftIn, protoAgentTable } = await import("../helpers/runtime");
     const stubs = makePythonStubs(tempDir());
-    const answerer = `[agents.answerer]\ncommand = ["${DEBIAN_PYTHON}", "${join(ROOT, "test/fixtures/agents/proto_agent.py")}", "answerer"]\nenv = { PYTHONPATH = "${stubs}" }\n`;
+    const answerer = protoAgentTable("answerer", stubs);
     const project = makeProject([], answerer);
     const { run } = await actionRunner(project);
     const [out, , code] = await run("main.js", { INPUT_START: "agents", INPUT_RUNTIME: "embedded" });

@@ -3,6 +3,7 @@
  * packed like a release, served on loopback; temporary projects; loom processes the tests start
  * and always stop; and the check that nothing is left behind.
  */
+import { DEBIAN_PYTHON } from "../../scripts/python-stubs";
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
 import { join, resolve } from "pathe";
 import { ROOT, cleanEnv, ensureBuilt } from "./loom";
@@ -174,3 +175,11 @@ export async function stopEverything(): Promise<void> {
 }
 
 export { resolve };
+
+/**
+ * `[agents.<role>]` running test/fixtures/agents/proto_agent.py as `role` with Debian's Python
+ * and the stubs made in `stubs` (scripts/python-stubs.ts): an agent written against the protocol.
+ */
+export function protoAgentTable(role: string, stubs: string): string {
+  return `[agents.${role}]\ncommand = ["${DEBIAN_PYTHON}", "${join(AGENTS_DIR, "proto_agent.py")}", "${role}"]\nenv = { PYTHONPATH = "${stubs}" }\n`;
+}
