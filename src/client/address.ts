@@ -18,10 +18,10 @@ export interface BridgeTarget {
 
 async function caOf(dir: string): Promise<string | undefined> {
   const { loadProjectConfig } = await import("../config/load");
-  const { remoteBridge } = await import("../orchestrator/remote");
+  const { caFile } = await import("../orchestrator/remote");
   try {
     const { config, root } = await loadProjectConfig(dir);
-    return config.bridge.ca_file ? remoteBridge({ ...config, bridge: { ...config.bridge, runtime: "remote" } }, root)?.ca : undefined;
+    return caFile(config, root);
   } catch {
     return undefined;
   }

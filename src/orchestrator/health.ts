@@ -31,24 +31,41 @@ export function heartbeatFrame(now = Date.now()): Buffer {
   return frame;
 }
 
-/** `tls`: a remote Bridge over TLS (remote.ts), trusting `tls.ca` when given, else the default roots. */
-export function grpcHeartbeat(address: string, timeoutMs = PROBE_TIMEOUT_MS, tls?: { ca?: string }): Promise<ProbeResult> {
+/**
+ * An HTTP/2 session to a Bridge: h2c, or TLS for a remote Bridge (remote.ts) trusting `tls.ca` when
+ * given, else the default roots. A wildcard listen address is reached on loopback.
+ */
+export function bridgeSession(address: string, tls?: { ca?: string }): http2.ClientHttp2Session {
   const { host, port } = splitAddress(address);
   const connectHost = host === "0.0.0.0" ? "127.0.0.1" : host === "::" ? "::1" : host;
+  const origin = `${tls ? "https" : "http"}://${connectHost.includes(":") ? `[${connectHost}]` : connectHost}:${port}`;
+  return tls ? http2.connect(origin, tls.ca ? { ca: tls.ca } : {}) : http2.connect(origin);
+}
+
+/**
+ * One Heartbeat on an open session: ok on grpc-status 0 within `timeoutMs`. The session's own
+ * error (a refused connection, a refused certificate) is the detail when there is one; `loom
+ * ping` reuses one session for many, a probe opens one for each.
+ */
+export function heartbeatOn(session: http2.ClientHttp2Session, timeoutMs: number): Promise<ProbeResult> {
   return new Promise((resolve) => {
     let settled = false;
-    const origin = `${tls ? "https" : "http"}://${connectHost.includes(":") ? `[${connectHost}]` : connectHost}:${port}`;
-    const client = tls ? http2.connect(origin, tls.ca ? { ca: tls.ca } : {}) : http2.connect(origin);
+    let broken: string | undefined;
     const done = (result: ProbeResult) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      client.destroy();
+      session.off("error", onError);
       resolve(result);
     };
+    const onError = (e: NodeJS.ErrnoException) => {
+      broken = e.code === "ECONNREFUSED" ? "connection refused" : e.message;
+      done({ ok: false, detail: broken });
+    };
     const timer = setTimeout(() => done({ ok: false, detail: `no answer within ${timeoutMs} ms` }), timeoutMs);
-    client.on("error", (e: NodeJS.ErrnoException) => done({ ok: false, detail: e.code === "ECONNREFUSED" ? "connection refused" : e.message }));
-    const req = client.request({ ":method": "POST", ":path": "/loom.v1.Bridge/Heartbeat", "content-type": "application/grpc", te: "trailers" });
+    if (session.destroyed || session.closed) return done({ ok: false, detail: "connection closed" });
+    session.on("error", onError);
+    const req = session.request({ ":method": "POST", ":path": "/loom.v1.Bridge/Heartbeat", "content-type": "application/grpc", te: "trailers" });
     let status: string | undefined;
     let message: string | undefined;
     const take = (h: http2.IncomingHttpHeaders) => {
@@ -58,13 +75,23 @@ export function grpcHeartbeat(address: string, timeoutMs = PROBE_TIMEOUT_MS, tls
     req.on("response", take); // a trailers-only answer puts grpc-status in the headers
     req.on("trailers", take);
     req.on("data", () => {});
-    req.on("error", (e) => done({ ok: false, detail: e.message }));
+    req.on("error", (e) => done({ ok: false, detail: broken ?? e.message }));
     req.on("end", () => {
       if (status === "0") done({ ok: true });
       else done({ ok: false, detail: status === undefined ? "answer without grpc-status" : `grpc-status ${status}${message ? `: ${message}` : ""}` });
     });
     req.end(heartbeatFrame());
   });
+}
+
+export async function grpcHeartbeat(address: string, timeoutMs = PROBE_TIMEOUT_MS, tls?: { ca?: string }): Promise<ProbeResult> {
+  const session = bridgeSession(address, tls);
+  session.on("error", () => {}); // reported by heartbeatOn; never an uncaught error after it
+  try {
+    return await heartbeatOn(session, timeoutMs);
+  } finally {
+    session.destroy();
+  }
 }
 
 /** GET /api/metrics answers 200 with JSON. node:http, not fetch: fetch would route loopback through HTTP_PROXY. */

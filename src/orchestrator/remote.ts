@@ -25,8 +25,13 @@ export function remoteBridge(config: LoomConfig, root: string, flag?: string): R
   if (!isAddress(given)) throw new LoomError("USAGE", `--bridge must be host:port or https://host:port, not "${given}"`);
   const url = /^(https?):\/\/(.*)$/.exec(given);
   const tls = url ? url[1] === "https" : config.bridge.tls === true;
-  const ca = config.bridge.ca_file ? readTextFile(resolve(root, config.bridge.ca_file), "the CA file ([bridge] ca_file)") : undefined;
+  const ca = caFile(config, root);
   return { address: url ? url[2]! : given, tls, ...(ca ? { ca } : {}) };
+}
+
+/** `[bridge] ca_file`, read as loom.toml is (a regular file nobody else can write), if set. */
+export function caFile(config: LoomConfig, root: string): string | undefined {
+  return config.bridge.ca_file ? readTextFile(resolve(root, config.bridge.ca_file), "the CA file ([bridge] ca_file)") : undefined;
 }
 
 export function describeRemote(remote: RemoteBridge): string {

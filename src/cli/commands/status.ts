@@ -1,6 +1,7 @@
 import { defineCommand } from "citty";
 import { projectRoot } from "../../config/load";
 import type { Ledger } from "../../orchestrator/state";
+import { neutralize } from "../../orchestrator/printer";
 import { projectStatus } from "../../orchestrator/status";
 import { jsonArg, projectArg } from "../shared-args";
 
@@ -9,11 +10,6 @@ function uptime(sec?: number): string {
   if (sec < 60) return `${sec}s`;
   if (sec < 3600) return `${Math.floor(sec / 60)}m${sec % 60}s`;
   return `${Math.floor(sec / 3600)}h${Math.floor((sec % 3600) / 60)}m`;
-}
-
-/** Control characters (terminal escapes an agent's output may have put in a reason) shown, not obeyed. */
-function printable(text: string): string {
-  return text.replace(/[\x00-\x08\x0b-\x1f\x7f\x9b]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
 }
 
 export default defineCommand({
@@ -66,6 +62,7 @@ export default defineCommand({
       ...lines,
       ...notes,
     ].join("\n");
-    process.stdout.write(printable(text) + "\n");
+    // Terminal controls an agent's output may have put in a reason are shown, not obeyed.
+    process.stdout.write(`${neutralize(text)}\n`);
   },
 });
