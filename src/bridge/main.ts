@@ -1,32 +1,65 @@
 /**
  * `loom __bridge`: the embedded Bridge as its own supervised process, reading the runtime's
- * environment as the native one does (LOOM_BRIDGE_ADDR must be an IP literal and port, else exit
- * 1; LOOM_DASHBOARD=true adds the dashboard's JSON endpoints). No signal handlers: SIGTERM ends it.
+ * environment as the native one does, with loom's additions (docs/embedded-bridge.md):
+ * - LOOM_BRIDGE_ADDR: an IP literal and port (else exit 1), 127.0.0.1:50051 when unset (upstream
+ *   binds 0.0.0.0); a non-loopback address needs LOOM_BRIDGE_EXPOSE=1, the explicit opt-in.
+ * - LOOM_BRIDGE_SOCKET: the Unix socket the agents loom starts connect to (listen.ts).
+ * - LOOM_DASHBOARD=true adds the dashboard (dashboard/) on LOOM_DASHBOARD_HOST and _PORT.
+ * SIGTERM and SIGINT end it even as PID 1 of a container, where the kernel ignores a signal that
+ * has no handler.
  */
 import { isIP } from "node:net";
+import { serveDashboard } from "../dashboard/server";
 import { PAGEOUT_AFTER_MS } from "../orchestrator/constants";
 import { splitAddress } from "../orchestrator/ports";
 import { releaseFilePages } from "../system/libc";
-import { serveDashboard } from "./dashboard";
+import { isLoopback } from "../system/peer";
 import { EmbeddedBridge } from "./server";
 import { builtinTools } from "./tools";
 
+export const DEFAULT_EMBEDDED_ADDRESS = "127.0.0.1:50051";
+
+function fail(message: string): never {
+  console.error(`loom embedded Bridge: ${message}`);
+  process.exit(1);
+}
+
 export async function runEmbeddedBridge(env: Record<string, string | undefined> = process.env): Promise<void> {
-  const address = env.LOOM_BRIDGE_ADDR ?? "0.0.0.0:50051";
+  for (const [signal, code] of [
+    ["SIGTERM", 143],
+    ["SIGINT", 130],
+  ] as const)
+    process.on(signal, () => process.exit(code));
+  const address = env.LOOM_BRIDGE_ADDR || DEFAULT_EMBEDDED_ADDRESS;
   const parsed = /^(.*):(\d{1,5})$/.test(address) ? splitAddress(address) : undefined;
-  if (!parsed || !isIP(parsed.host)) {
-    console.error(`loom embedded Bridge: invalid LOOM_BRIDGE_ADDR ${JSON.stringify(address)}: an IP address and port are needed`);
-    process.exit(1);
-  }
+  if (!parsed || !isIP(parsed.host) || parsed.port > 65535) fail(`invalid LOOM_BRIDGE_ADDR ${JSON.stringify(address)}: an IP address and port are needed`);
+  const exposed = env.LOOM_BRIDGE_EXPOSE === "1" || env.LOOM_BRIDGE_EXPOSE === "true";
+  const dashboardHost = env.LOOM_DASHBOARD_HOST ?? "127.0.0.1";
+  const dashboardOn = env.LOOM_DASHBOARD === "true";
+  for (const [what, host] of [["LOOM_BRIDGE_ADDR", parsed.host], ...(dashboardOn ? [["LOOM_DASHBOARD_HOST", dashboardHost]] : [])] as const)
+    if (!isLoopback(host) && !exposed)
+      fail(
+        `${what} ${host} is not a loopback address: anyone who reaches it could call the Bridge's tools (files, shell) and read every event; set LOOM_BRIDGE_EXPOSE=1 to listen there anyway`,
+      );
+  if (exposed) console.error("loom embedded Bridge: warning: exposed (LOOM_BRIDGE_EXPOSE): other hosts can connect, without TLS; other local users still cannot");
   // The working directory is the project root: the fs:* tools' workspace, as upstream's.
   const bridge = new EmbeddedBridge(builtinTools(process.cwd(), env, (line) => console.error(`loom embedded Bridge: ${line}`)));
-  await bridge.listen(address);
-  console.log(`loom embedded Bridge: listening on ${address}`);
+  try {
+    await bridge.listen({
+      tcp: parsed,
+      unix: env.LOOM_BRIDGE_SOCKET || undefined,
+      exposed,
+      onRefused: (who) => console.error(`loom embedded Bridge: refused a connection from ${who}: only the project's owner may use the Bridge`),
+    });
+  } catch (error) {
+    fail(`cannot listen: ${(error as Error).message}`);
+  }
+  console.log(`loom embedded Bridge: listening on ${address}${env.LOOM_BRIDGE_SOCKET ? ` and unix:${env.LOOM_BRIDGE_SOCKET}` : ""}`);
   // As the supervisor does: the start-up code's pages of the executable go back to the kernel;
   // what serving uses is faulted back in (system/libc.ts).
   setTimeout(() => releaseFilePages(), PAGEOUT_AFTER_MS).unref();
-  if (env.LOOM_DASHBOARD === "true") {
-    const dash = serveDashboard(bridge, env.LOOM_DASHBOARD_HOST ?? "127.0.0.1", Number(env.LOOM_DASHBOARD_PORT ?? 3030));
-    console.log(`loom embedded Bridge: dashboard API on http://${dash.hostname}:${dash.port}`);
+  if (dashboardOn) {
+    const dash = serveDashboard(bridge, { host: dashboardHost, port: Number(env.LOOM_DASHBOARD_PORT ?? 3030), exposed, env });
+    console.log(`loom embedded Bridge: dashboard on http://${dash.hostname}:${dash.port}`);
   }
 }

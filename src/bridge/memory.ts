@@ -1,10 +1,17 @@
 /**
  * loom.v1.MemoryService in memory, as upstream serves it (docs/runtime-contract.md "Bridge
- * protocol"): plans and executions per session, an event log per session; everything is lost when
- * the Bridge restarts. Limits as upstream: 100 plans, 1,000 executions and 500 events per session.
+ * protocol"; upstream's agent_memory.rs and memory_handler.rs): plans (last 100 per session),
+ * executions (last 1,000), an event log; lost when the Bridge restarts. Its edge cases too:
+ * SavePlan and CheckDuplicate without a plan, MarkExecuted without an execution are INTERNAL;
+ * AppendEvent without an event is INVALID_ARGUMENT; Retrieve searches every session and returns
+ * at least one match even for k = 0; SummarizeEpisode joins the last 10 events.
+ * Bounded where upstream is not (limits.ts): a string field over MEMORY_MAX_FIELD_BYTES is
+ * INVALID_ARGUMENT, and past MEMORY_MAX_SESSIONS sessions or MEMORY_MAX_BYTES in all the least
+ * recently written session is forgotten.
  */
-import type * as grpc from "@grpc/grpc-js";
-import type { WireEvent } from "./server";
+import * as grpc from "@grpc/grpc-js";
+import type { WireEvent } from "./envelope";
+import { MEMORY_MAX_BYTES, MEMORY_MAX_FIELD_BYTES, MEMORY_MAX_SESSIONS } from "./limits";
 
 interface PlanRecord {
   timestamp_ms: number;
@@ -24,91 +31,177 @@ interface ExecutionRecord {
 
 type Request = Record<string, unknown> & { session_id: string };
 
-function pushCapped<T>(map: Map<string, T[]>, key: string, value: T, cap: number): void {
-  const list = map.get(key) ?? [];
-  list.push(value);
-  if (list.length > cap) list.splice(0, list.length - cap);
-  map.set(key, list);
+interface Entry<T> {
+  value: T;
+  bytes: number;
+}
+
+interface Session {
+  plans: Entry<PlanRecord>[];
+  executions: Entry<ExecutionRecord>[];
+  events: Entry<string>[];
+  bytes: number;
+}
+
+const values = <T>(list: Entry<T>[] | undefined): T[] => (list ?? []).map((e) => e.value);
+
+/** A gRPC error status, as the handler answers it. */
+export class StatusError extends Error {
+  constructor(
+    readonly code: grpc.status,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Bytes of every string in `value` (nested), near enough to bound memory by; with `limit`, a
+ * string over it is INVALID_ARGUMENT naming its field.
+ */
+function measure(value: unknown, limit = Number.POSITIVE_INFINITY, path = "request"): number {
+  if (typeof value === "string") {
+    const n = Buffer.byteLength(value);
+    if (n > limit) throw new StatusError(grpc.status.INVALID_ARGUMENT, `${path} is ${n} bytes, over the ${limit}-byte limit of the embedded Bridge`);
+    return n;
+  }
+  if (value && typeof value === "object") {
+    let n = 16;
+    for (const [k, v] of Object.entries(value)) n += k.length + measure(v, limit, `${path}.${k}`);
+    return n;
+  }
+  return 8;
 }
 
 export class MemoryStore {
-  private readonly plans = new Map<string, PlanRecord[]>();
-  private readonly executions = new Map<string, ExecutionRecord[]>();
-  private readonly events = new Map<string, string[]>();
+  private readonly sessions = new Map<string, Session>();
+  private bytes = 0;
+
+  private read(id: string): Session | undefined {
+    return this.sessions.get(id);
+  }
+
+  /**
+   * Adds `value` to one of session `id`'s lists, keeping its last `cap`; the session becomes the
+   * most recently used. One session keeps at most half of MEMORY_MAX_BYTES (its oldest entries go
+   * first); past the limits in all, the least recently used sessions are forgotten.
+   */
+  private add<K extends "plans" | "executions" | "events">(id: string, list: K, value: Session[K][number]["value"], cap: number): void {
+    const session = this.sessions.get(id) ?? { plans: [], executions: [], events: [], bytes: id.length + 64 };
+    if (!this.sessions.has(id)) this.bytes += session.bytes;
+    this.sessions.delete(id);
+    this.sessions.set(id, session);
+    const entry = { value, bytes: measure(value) };
+    (session[list] as Entry<unknown>[]).push(entry);
+    session.bytes += entry.bytes;
+    this.bytes += entry.bytes;
+    const drop = (from: Entry<unknown>[]) => {
+      const gone = from.shift()!;
+      session.bytes -= gone.bytes;
+      this.bytes -= gone.bytes;
+    };
+    while (session[list].length > cap) drop(session[list] as Entry<unknown>[]);
+    while (session.bytes > MEMORY_MAX_BYTES / 2) {
+      const longest = [session.events, session.plans, session.executions].reduce((a, b) => (b.length > a.length ? b : a)) as Entry<unknown>[];
+      if (longest.length <= 1) break;
+      drop(longest);
+    }
+    for (const [other, s] of this.sessions) {
+      if (other === id || (this.sessions.size <= MEMORY_MAX_SESSIONS && this.bytes <= MEMORY_MAX_BYTES)) break;
+      this.sessions.delete(other);
+      this.bytes -= s.bytes;
+    }
+  }
 
   savePlan(req: Request): object {
     const plan = req.plan as PlanRecord | null;
-    if (!plan) return { success: false, plan_hash: "", error_message: "Plan is required" };
-    pushCapped(this.plans, req.session_id, plan, 100);
+    if (!plan) throw new StatusError(grpc.status.INTERNAL, "Failed to save plan: Agent error: Plan is required");
+    this.add(req.session_id, "plans", plan, 100);
     return { success: true, plan_hash: plan.plan_hash, error_message: "" };
   }
 
   recentPlans(req: Request): object {
-    const limit = Math.min(Math.max(Number(req.limit) || 1, 1), 100);
-    const plans = (this.plans.get(req.session_id) ?? [])
-      .filter((p) => p.symbol === req.symbol)
-      .reverse()
-      .slice(0, limit);
-    return { plans, success: true, error_message: "" };
+    const limit = Math.min(Math.max(Number(req.limit) || 0, 1), 100);
+    const matching = values(this.read(req.session_id)?.plans).filter((p) => p.symbol === req.symbol);
+    return { plans: matching.slice(-limit), success: true, error_message: "" };
   }
 
   checkDuplicate(req: Request): object {
     const plan = req.plan as PlanRecord | null;
-    const windowMs = Math.max(Number(req.time_window_sec) || 0, 60) * 1000;
-    const at = plan ? Number(plan.timestamp_ms) : Date.now();
-    const duplicate =
-      plan && (this.plans.get(req.session_id) ?? []).find((p) => p.symbol === plan.symbol && p.action === plan.action && Math.abs(at - Number(p.timestamp_ms)) < windowMs);
-    return { is_duplicate: Boolean(duplicate), duplicate_plan: duplicate || null, time_since_duplicate_ms: duplicate ? Math.abs(at - Number(duplicate.timestamp_ms)) : 0 };
+    if (!plan) throw new StatusError(grpc.status.INTERNAL, "Failed to check duplicate: Agent error: Plan is required");
+    const windowMs = (Number(req.time_window_sec) || 0) * 1000;
+    const plans = values(this.read(req.session_id)?.plans);
+    for (let i = plans.length - 1; i >= 0; i--) {
+      const existing = plans[i]!;
+      const diff = Number(plan.timestamp_ms) - Number(existing.timestamp_ms);
+      if (diff > windowMs) break;
+      if (existing.symbol === plan.symbol && existing.action === plan.action && existing.plan_hash === plan.plan_hash)
+        return { is_duplicate: true, duplicate_plan: existing, time_since_duplicate_ms: diff };
+    }
+    return { is_duplicate: false, duplicate_plan: null, time_since_duplicate_ms: 0 };
   }
 
   markExecuted(req: Request): object {
-    const record = (req.execution as ExecutionRecord | null) ?? { timestamp_ms: Date.now(), plan_hash: String(req.plan_hash), symbol: "", status: "executed", executed: true };
-    pushCapped(this.executions, req.session_id, record, 1000);
+    const execution = req.execution as ExecutionRecord | null;
+    if (!execution) throw new StatusError(grpc.status.INTERNAL, "Failed to mark executed: Agent error: Execution record is required");
+    this.add(req.session_id, "executions", execution, 1000);
     return { success: true, error_message: "" };
   }
 
   checkExecuted(req: Request): object {
-    const execution = (this.executions.get(req.session_id) ?? []).find((r) => r.plan_hash === req.plan_hash);
+    const execution = values(this.read(req.session_id)?.executions).findLast((r) => r.plan_hash === req.plan_hash);
     return { is_executed: Boolean(execution), execution: execution ?? null };
   }
 
   executionStats(req: Request): object {
-    const all = (this.executions.get(req.session_id) ?? []).filter((r) => !req.symbol || r.symbol === req.symbol);
+    const all = values(this.read(req.session_id)?.executions).filter((r) => r.symbol === req.symbol);
     const ok = all.filter((r) => r.status === "success").length;
     return {
       total_executions: all.length,
       successful_executions: ok,
       failed_executions: all.filter((r) => r.status === "error").length,
       win_rate: all.length ? ok / all.length : 0,
-      duplicate_prevented: 0,
+      duplicate_prevented: all.filter((r) => r.status === "skipped").length,
       recent_executions: all.slice(-10).reverse(),
     };
   }
 
   appendEvent(req: Request): object {
-    const event = (req.event as WireEvent | null) ?? {};
-    pushCapped(this.events, req.session_id, `[${event.timestamp_ms ?? 0}] ${event.type ?? ""} from ${event.source ?? ""}`, 500);
+    const event = req.event as WireEvent | null;
+    if (!event) throw new StatusError(grpc.status.INVALID_ARGUMENT, "Event is required");
+    this.add(req.session_id, "events", `[${event.timestamp_ms ?? 0}] ${event.type ?? ""} from ${event.source ?? ""}`, Number.MAX_SAFE_INTEGER);
     return { success: true, error_message: "" };
   }
 
   retrieve(req: Request): object {
-    const query = String(req.query ?? "").toLowerCase();
+    const query = String(req.query ?? "");
     const k = Math.max(Number(req.k) || 0, 0);
     const results: string[] = [];
-    for (const lines of this.events.values()) {
-      for (const line of lines) if (results.length < k && line.toLowerCase().includes(query)) results.push(line);
-    }
+    for (const session of this.sessions.values())
+      for (const { value: line } of session.events)
+        if (line.includes(query)) {
+          results.push(line);
+          if (results.length >= k) return { results, success: true, error_message: "" };
+        }
     return { results, success: true, error_message: "" };
   }
 
   summarize(req: Request): object {
-    const lines = (this.events.get(req.session_id) ?? []).slice(0, 50);
-    return { summary: lines.join("\n"), event_count: lines.length, success: true, error_message: "" };
+    const lines = values(this.read(req.session_id)?.events).slice(-10);
+    return { summary: lines.join("\n"), event_count: Number(req.max_events) || 0, success: true, error_message: "" };
   }
 
   /** The grpc-js implementation of loom.v1.MemoryService. */
   implementation(): grpc.UntypedServiceImplementation {
-    const unary = (handler: (req: Request) => object) => (call: grpc.ServerUnaryCall<Request, unknown>, reply: grpc.sendUnaryData<unknown>) => reply(null, handler(call.request));
+    const unary = (handler: (req: Request) => object) => (call: grpc.ServerUnaryCall<Request, unknown>, reply: grpc.sendUnaryData<unknown>) => {
+      try {
+        measure(call.request, MEMORY_MAX_FIELD_BYTES);
+        reply(null, handler(call.request));
+      } catch (e) {
+        const error = e instanceof StatusError ? e : new StatusError(grpc.status.INTERNAL, (e as Error).message);
+        reply({ code: error.code, details: error.message });
+      }
+    };
     return {
       SavePlan: unary((r) => this.savePlan(r)),
       GetRecentPlans: unary((r) => this.recentPlans(r)),

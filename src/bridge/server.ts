@@ -1,50 +1,31 @@
 /**
  * The embedded Bridge: loom.v1.Bridge served by loom itself with @grpc/grpc-js, with upstream's
  * semantics (docs/runtime-contract.md "Bridge protocol"), so SDK agents cannot tell it from the
- * native runtime in anything they rely on:
- * - RegisterAgent stores an agent's topics and tools (a later call replaces them); an empty id
- *   answers success=false.
+ * native runtime in anything they rely on (the differences are in docs/embedded-bridge.md):
+ * - RegisterAgent stores an agent's topics and tools (agents.ts); an empty id answers
+ *   success=false, "agent_id cannot be empty".
  * - EventStream: the first message must be Ack{message_id = agent id}, else INVALID_ARGUMENT; the
- *   agent is subscribed to the topics it registered; a Publish goes to every matching subscriber
- *   (exact, or a trailing `.*`), the Delivery naming the subscription pattern; events nobody
- *   subscribes to are dropped; Ping answers Pong; when the stream ends the agent is unregistered.
- * - ForwardToolCall calls the Bridge's tool registry (tools/); beyond upstream, a tool no built-in
- *   answers for but a connected agent declared in RegisterAgent is sent to that agent as
- *   ServerEvent.tool_call and its ClientEvent.tool_result is the answer. ToolCall.timeout_ms is
- *   honoured (30 s when 0). Failures are an OK answer whose ToolResult.status says what failed.
- * - MemoryService is served in memory (memory.ts).
- * - Heartbeat answers {timestamp_ms, status "ok"}.
- * Where upstream is plainly broken, the protocol's intent (README "Embedded Bridge"): a published
- * event without `reply_to` in its metadata gets `agent.<id>.replies`, and a reconnecting agent's
- * old stream ending does not tear down its new one.
- * Each subscriber has a bounded queue (QUEUE_LIMIT): a slow agent loses its oldest events (counted)
- * rather than growing the Bridge's memory.
+ *   stream subscribes to the topics registered for that id when it opens; every matching
+ *   subscription gets a delivery naming its pattern (bus.ts); a publish is enveloped first
+ *   (envelope.ts); a full subscriber makes its publishers wait (their streams are not read), no
+ *   event is lost. Several streams of one id all receive; one ending leaves the others as they are.
+ * - ForwardToolCall calls the Bridge's tool registry (tools/); beyond upstream, a tool an agent
+ *   declared is sent to that agent's newest stream as ServerEvent.tool_call, and its
+ *   ClientEvent.tool_result is the answer. ToolCall.timeout_ms is honoured (30 s when 0).
+ * - MemoryService is served in memory (memory.ts). Heartbeat echoes the request's timestamp.
  */
 import { randomUUID } from "node:crypto";
 import * as grpc from "@grpc/grpc-js";
+import { AgentDirectory, registrationBytes, type ToolInfo } from "./agents";
+import { type BusStream, EventBus, type Sink } from "./bus";
+import { envelopeMetadata, eventBytes, type WireEvent } from "./envelope";
+import { MAX_PENDING_CALLS, MAX_STREAMS, MAX_TOOL_TIMEOUT_MS } from "./limits";
+import { type ListenOptions, type Listening, listenOwnerOnly } from "./listen";
 import { MemoryStore } from "./memory";
 import { loomV1 } from "./proto";
 import { DEFAULT_TOOL_TIMEOUT_MS, failure, parseArguments, ToolFailure, ToolRegistry, type WireToolResult } from "./tools/registry";
-import { matchingPattern } from "./topics";
 
-export const QUEUE_LIMIT = 512;
-
-export interface WireEvent {
-  id?: string;
-  type?: string;
-  timestamp_ms?: number;
-  source?: string;
-  metadata?: Record<string, string>;
-  payload?: Uint8Array;
-  confidence?: number;
-  tags?: string[];
-  priority?: number;
-}
-
-interface Registration {
-  topics: string[];
-  tools: { name: string; description?: string }[];
-}
+export type { WireEvent } from "./envelope";
 
 export interface WireToolCall {
   id?: string;
@@ -57,59 +38,75 @@ export interface WireToolCall {
 }
 
 interface PendingCall {
-  agentId: string;
+  stream: BusStream;
   settle: (result: WireToolResult) => void;
 }
 
-interface Subscriber {
-  agentId: string;
-  topics: string[];
-  call: grpc.ServerDuplexStream<unknown, unknown>;
-  queue: unknown[];
-  writable: boolean;
-}
+/** What happens in the Bridge, as the dashboard follows it (upstream's dashboard event types). */
+export type BridgeEvent =
+  | { kind: "published"; topic: string; from: string; event: WireEvent; at: number }
+  | { kind: "delivered"; topic: string; pattern: string; to: string; event: WireEvent; at: number }
+  | { kind: "registered"; agentId: string; topics: string[]; tools: string[]; at: number }
+  | { kind: "unregistered"; agentId: string; at: number }
+  | { kind: "tool"; name: string; id: string; status: string; ms: number; at: number };
 
-export interface BridgeStats {
-  published: number;
-  delivered: number;
-  dropped: number;
-  startedAt: number;
+/** The tool call timeout: timeout_ms when positive, else 30 s, never more than MAX_TOOL_TIMEOUT_MS. */
+export function toolTimeout(timeoutMs: unknown): number {
+  const n = Number(timeoutMs);
+  return Number.isFinite(n) && n > 0 ? Math.min(n, MAX_TOOL_TIMEOUT_MS) : DEFAULT_TOOL_TIMEOUT_MS;
 }
 
 export class EmbeddedBridge {
-  readonly registrations = new Map<string, Registration>();
-  readonly subscribers = new Map<string, Subscriber>();
-  readonly stats: BridgeStats = { published: 0, delivered: 0, dropped: 0, startedAt: Date.now() };
-  /** Tool calls sent to agents, by call id, until their tool_result (or deadline) comes. */
+  readonly agents = new AgentDirectory();
+  readonly bus = new EventBus();
+  readonly startedAt = Date.now();
+  /** Open streams by agent id, oldest first. */
+  readonly streamsById = new Map<string, BusStream[]>();
   private readonly pendingCalls = new Map<string, PendingCall>();
   private readonly memory = new MemoryStore();
-  /** Every published event, for the dashboard's stream (server-sent events). */
-  onPublish?: (topic: string, event: WireEvent, from: string) => void;
+  /** Followers of what happens (the dashboard, which bounds what it keeps). */
+  readonly feed = new Set<(e: BridgeEvent) => void>();
   private server?: grpc.Server;
+  private listening?: Listening;
+  private sweeper?: ReturnType<typeof setInterval>;
 
   constructor(readonly tools: ToolRegistry = new ToolRegistry()) {}
 
-  /** The agent whose live stream serves a tool it declared, if one does. */
-  private declaringAgent(name: string): Subscriber | undefined {
-    for (const [agentId, reg] of this.registrations) {
-      const sub = this.subscribers.get(agentId);
-      if (sub && reg.tools.some((t) => t.name === name)) return sub;
+  /** The newest open stream of an agent that declared tool `name`. */
+  private declaringStream(name: string): BusStream | undefined {
+    for (const [agentId, reg] of this.agents.byId) {
+      if (!reg.tools.some((t) => t.name === name)) continue;
+      const streams = this.streamsById.get(agentId);
+      if (streams?.length) return streams[streams.length - 1];
     }
     return undefined;
   }
 
+  private tell(event: BridgeEvent): void {
+    for (const listener of this.feed) listener(event);
+  }
+
   async forwardToolCall(call: WireToolCall): Promise<WireToolResult> {
+    const started = Date.now();
+    const result = await this.callTool(call);
+    if (this.feed.size) this.tell({ kind: "tool", name: call.name ?? "", id: result.id, status: result.status, ms: Date.now() - started, at: Date.now() });
+    return result;
+  }
+
+  private async callTool(call: WireToolCall): Promise<WireToolResult> {
     const id = call.id || randomUUID();
     const name = call.name ?? "";
-    const timeoutMs = Number(call.timeout_ms) > 0 ? Number(call.timeout_ms) : DEFAULT_TOOL_TIMEOUT_MS;
+    const timeoutMs = toolTimeout(call.timeout_ms);
     if (this.tools.serves(name)) return this.tools.call(id, name, call.arguments ?? "", timeoutMs);
-    const agent = this.declaringAgent(name);
-    if (!agent) return failure(id, new ToolFailure("not_found", name));
+    const stream = this.declaringStream(name);
+    if (!stream) return failure(id, new ToolFailure("not_found", name));
     try {
       parseArguments(call.arguments ?? "");
     } catch (e) {
       return failure(id, e as ToolFailure);
     }
+    if (this.pendingCalls.has(id)) return failure(id, new ToolFailure("invalid", `a call with id ${id} is already waiting for its answer`));
+    if (this.pendingCalls.size >= MAX_PENDING_CALLS) return failure(id, new ToolFailure("failed", `${MAX_PENDING_CALLS} tool calls are already waiting for agents`));
     return new Promise((resolve) => {
       const timer = setTimeout(() => settle(failure(id, new ToolFailure("timeout", ""))), timeoutMs);
       const settle = (result: WireToolResult) => {
@@ -117,81 +114,81 @@ export class EmbeddedBridge {
         this.pendingCalls.delete(id);
         resolve({ ...result, id });
       };
-      this.pendingCalls.set(id, { agentId: agent.agentId, settle });
-      this.write(agent, { tool_call: { ...call, id, arguments: call.arguments || "{}", timeout_ms: timeoutMs } });
+      this.pendingCalls.set(id, { stream, settle });
+      const message = { tool_call: { ...call, id, arguments: call.arguments || "{}", timeout_ms: timeoutMs } };
+      this.bus.send(stream, message, 128 + (call.arguments?.length ?? 0) + name.length);
     });
   }
 
-  /** An agent's stream ended: its unanswered tool calls fail now rather than at their deadline. */
-  private failCallsOf(agentId: string): void {
+  /** A stream ended: the tool calls sent to it fail now rather than at their deadline. */
+  private failCallsOf(stream: BusStream): void {
     for (const [id, pending] of this.pendingCalls)
-      if (pending.agentId === agentId) pending.settle(failure(id, new ToolFailure("failed", `agent ${agentId} disconnected before answering`)));
+      if (pending.stream === stream) pending.settle(failure(id, new ToolFailure("failed", `agent ${stream.agentId} disconnected before answering`)));
   }
 
-  private write(sub: Subscriber, message: unknown): void {
-    if (!sub.writable || sub.queue.length) {
-      sub.queue.push(message);
-      if (sub.queue.length > QUEUE_LIMIT) {
-        sub.queue.shift();
-        this.stats.dropped++;
-      }
-      return;
-    }
-    sub.writable = sub.call.write(message);
+  /** Publishes as agent `from`; a promise when the publisher must wait before its next publish. */
+  publish(from: string, topic: string, event: WireEvent): Promise<void> | undefined {
+    const delivered = { ...event, metadata: envelopeMetadata(event, from) };
+    if (this.feed.size === 0) return this.bus.publish(topic, delivered, eventBytes(topic, delivered));
+    const at = Date.now();
+    this.tell({ kind: "published", topic, from, event: delivered, at });
+    return this.bus.publish(topic, delivered, eventBytes(topic, delivered), (stream, pattern) =>
+      this.tell({ kind: "delivered", topic, pattern, to: stream.agentId, event: delivered, at }),
+    );
   }
 
-  private flush(sub: Subscriber): void {
-    sub.writable = true;
-    while (sub.writable && sub.queue.length) sub.writable = sub.call.write(sub.queue.shift());
+  private openStream(agentId: string, call: grpc.ServerDuplexStream<unknown, unknown>): BusStream {
+    const sink: Sink = {
+      write: (message, done) => call.write(message, done),
+      onDrain: (listener) => call.on("drain", listener),
+      fail: (_code, message) => call.emit("error", { code: grpc.status.RESOURCE_EXHAUSTED, details: message }),
+    };
+    const stream = this.bus.open(agentId, this.agents.attach(agentId), sink);
+    this.streamsById.set(agentId, [...(this.streamsById.get(agentId) ?? []), stream]);
+    return stream;
   }
 
-  publish(from: string, topic: string, event: WireEvent): void {
-    this.stats.published++;
-    const metadata = { ...(event.metadata ?? {}) };
-    if (!metadata.reply_to) metadata.reply_to = `agent.${from}.replies`;
-    const delivered = { ...event, metadata };
-    this.onPublish?.(topic, delivered, from);
-    for (const sub of this.subscribers.values()) {
-      const pattern = matchingPattern(sub.topics, topic);
-      if (pattern === undefined) continue;
-      this.stats.delivered++;
-      this.write(sub, { delivery: { topic: pattern, event: delivered } });
-    }
+  private closeStream(stream: BusStream): void {
+    this.bus.close(stream);
+    const rest = (this.streamsById.get(stream.agentId) ?? []).filter((s) => s !== stream);
+    if (rest.length) this.streamsById.set(stream.agentId, rest);
+    else this.streamsById.delete(stream.agentId);
+    this.agents.detach(stream.agentId);
+    this.failCallsOf(stream);
+    if (!rest.length && this.feed.size) this.tell({ kind: "unregistered", agentId: stream.agentId, at: Date.now() });
   }
 
   private eventStream(call: grpc.ServerDuplexStream<Record<string, unknown>, unknown>): void {
-    let sub: Subscriber | undefined;
+    let stream: BusStream | undefined;
     call.on("data", (message: Record<string, unknown>) => {
-      if (!sub) {
+      if (!stream) {
         const ack = message.ack as { message_id?: string } | undefined;
-        if (message.msg !== "ack" || !ack?.message_id) {
-          call.emit("error", { code: grpc.status.INVALID_ARGUMENT, details: "the first message must be Ack{message_id = agent id}" });
-          return;
-        }
-        const agentId = ack.message_id;
-        sub = { agentId, topics: [...(this.registrations.get(agentId)?.topics ?? [])], call, queue: [], writable: true };
-        this.subscribers.set(agentId, sub); // a reconnecting agent's new stream replaces the old one
-        call.on("drain", () => sub && this.flush(sub));
+        if (message.msg !== "ack") return void call.emit("error", { code: grpc.status.INVALID_ARGUMENT, details: "first stream message must be Ack carrying agent_id" });
+        if (this.bus.streams.size >= MAX_STREAMS) return void call.emit("error", { code: grpc.status.RESOURCE_EXHAUSTED, details: `${MAX_STREAMS} streams are open` });
+        stream = this.openStream(ack?.message_id ?? "", call);
         return;
       }
       if (message.msg === "publish") {
-        const p = message.publish as { topic: string; event?: WireEvent };
-        this.publish(sub.agentId, p.topic, p.event ?? {});
-      } else if (message.msg === "ping") this.write(sub, { pong: { timestamp_ms: Date.now(), status: "ok" } });
+        const p = message.publish as { topic: string; event?: WireEvent | null };
+        if (!p.event) return; // upstream publishes nothing without an event
+        const wait = this.publish(stream.agentId, p.topic, p.event);
+        if (wait) {
+          call.pause(); // the publisher waits: its stream is not read until the subscribers drain
+          void wait.then(() => call.resume());
+        }
+      } else if (message.msg === "ping") this.bus.send(stream, { pong: { timestamp_ms: Date.now(), status: "ok" } }, 64);
       else if (message.msg === "tool_result") {
         const result = message.tool_result as WireToolResult;
         const pending = this.pendingCalls.get(result.id);
-        // Only the agent the call went to may answer it.
-        if (pending && pending.agentId === sub.agentId) pending.settle(result);
+        // Only a stream of the agent the call went to may answer it.
+        if (pending && pending.stream.agentId === stream.agentId) pending.settle(result);
       }
     });
+    let ended = false;
     const end = () => {
-      // Only the agent's current stream unregisters it: an old one ending after a reconnect does not.
-      if (sub && this.subscribers.get(sub.agentId) === sub) {
-        this.subscribers.delete(sub.agentId);
-        this.registrations.delete(sub.agentId);
-        this.failCallsOf(sub.agentId);
-      }
+      if (ended) return;
+      ended = true;
+      if (stream) this.closeStream(stream);
       try {
         call.end();
       } catch {}
@@ -199,34 +196,50 @@ export class EmbeddedBridge {
     call.on("end", end);
     call.on("error", end);
     call.on("cancelled", end);
+    call.on("close", end);
   }
 
   private implementation(): grpc.UntypedServiceImplementation {
     return {
       RegisterAgent: (call: grpc.ServerUnaryCall<Record<string, unknown>, unknown>, reply: grpc.sendUnaryData<unknown>) => {
-        const req = call.request as { agent_id: string; subscribed_topics: string[]; tools: Registration["tools"] };
-        if (!req.agent_id) return reply(null, { success: false, error_message: "agent_id is empty" });
-        this.registrations.set(req.agent_id, { topics: req.subscribed_topics ?? [], tools: req.tools ?? [] });
-        reply(null, { success: true, error_message: "" });
+        const req = call.request as { agent_id: string; subscribed_topics: string[]; tools: ToolInfo[]; metadata?: Record<string, string> };
+        if (!req.agent_id) return reply(null, { success: false, error_message: "agent_id cannot be empty" });
+        const topics = req.subscribed_topics ?? [];
+        const tools = req.tools ?? [];
+        const refused = this.agents.register(req.agent_id, topics, tools, registrationBytes(topics, tools, req.metadata));
+        reply(null, { success: !refused, error_message: refused ?? "" });
+        if (!refused && this.feed.size) this.tell({ kind: "registered", agentId: req.agent_id, topics, tools: tools.map((t) => t.name), at: Date.now() });
       },
       EventStream: (call: grpc.ServerDuplexStream<Record<string, unknown>, unknown>) => this.eventStream(call),
       ForwardToolCall: (call: grpc.ServerUnaryCall<WireToolCall, unknown>, reply: grpc.sendUnaryData<unknown>) => {
         this.forwardToolCall(call.request).then((result) => reply(null, result));
       },
-      Heartbeat: (_call: unknown, reply: grpc.sendUnaryData<unknown>) => reply(null, { timestamp_ms: Date.now(), status: "ok" }),
+      Heartbeat: (call: grpc.ServerUnaryCall<{ timestamp_ms?: number }, unknown>, reply: grpc.sendUnaryData<unknown>) =>
+        reply(null, { timestamp_ms: Number(call.request.timestamp_ms) || 0, status: "ok" }),
     };
   }
 
-  /** Listens on `address` (an IP literal and port); resolves with the bound port. */
-  listen(address: string): Promise<number> {
+  /** The grpc-js server with both services (connections are handed to it by listen.ts). */
+  grpcServer(): grpc.Server {
+    if (this.server) return this.server;
     const server = new grpc.Server();
     server.addService(loomV1().Bridge.service, this.implementation());
     server.addService(loomV1().MemoryService.service, this.memory.implementation());
     this.server = server;
-    return new Promise((resolve, reject) => server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (error, port) => (error ? reject(error) : resolve(port))));
+    this.sweeper = setInterval(() => this.agents.sweep(), 10_000);
+    this.sweeper.unref?.();
+    return server;
+  }
+
+  /** Listens as `options` say (listen.ts: owner only); resolves with the bound TCP port. */
+  async listen(options: ListenOptions): Promise<number> {
+    this.listening = await listenOwnerOnly(this.grpcServer(), grpc.ServerCredentials.createInsecure(), options);
+    return this.listening.port;
   }
 
   close(): void {
+    clearInterval(this.sweeper);
+    this.listening?.close();
     this.server?.forceShutdown();
   }
 }

@@ -58,7 +58,7 @@ describe("the embedded Bridge", () => {
       expect(await register(c, "data-agent", ["chat.input"])).toMatchObject({ success: true });
       const risk = stream(c, "risk-agent");
       const data = stream(c, "data-agent");
-      await poll("both streams open", async () => ((await (await fetch(`${dashboard}/api/metrics`)).json()) as { agents: number }).agents === 2);
+      await poll("both streams open", async () => ((await (await fetch(`${dashboard}/api/metrics`)).json()) as { active_agents: number }).active_agents === 2);
 
       data.call.write({ publish: { topic: "market.price.BTC", event: { id: "e1", type: "price", payload: Buffer.from('{"p":1}') } } });
       data.call.write({ publish: { topic: "nobody.listens", event: { id: "e2" } } });
@@ -117,7 +117,7 @@ describe("loom pub and loom sub", () => {
     const sub = new LoomProcess(["sub", "market.price.*", "chat.input", "--json", "--count", "3"], root);
     await poll("the subscriber registered", async () => {
       const dashboard = JSON.parse((await loom(["status", "--json"], root)).out).dashboard;
-      return ((await (await fetch(`${dashboard}/api/metrics`)).json()) as { agents: number }).agents === 1;
+      return ((await (await fetch(`${dashboard}/api/metrics`)).json()) as { active_agents: number }).active_agents === 1;
     });
     expect((await loom(["pub", "market.price.BTC", '{"price": 97000}'], root)).code).toBe(0);
     const piped = Bun.spawn(["sh", "-c", `printf '{"q": 1}\\n\\n{"q": 2}\\n' | "$LOOM" pub chat.input -`], {
@@ -195,7 +195,7 @@ describe("load and restarts", () => {
       await Promise.all(clients.map((c, i) => register(c, `agent-${i}`, ["fan.*"])));
       const streams = clients.map((c, i) => stream(c, `agent-${i}`));
       const dashboard = /dashboard\s+(\S+)/.exec(up.out)![1]!;
-      await poll("100 streams open", async () => ((await (await fetch(`${dashboard}/api/metrics`)).json()) as { agents: number }).agents === 100);
+      await poll("100 streams open", async () => ((await (await fetch(`${dashboard}/api/metrics`)).json()) as { active_agents: number }).active_agents === 100);
       streams[0]!.call.write({ publish: { topic: "fan.out", event: { id: "one" } } });
       await poll("every agent's delivery", () => streams.every((s) => s.received.some((m) => m.msg === "delivery")));
       for (const s of streams) s.call.end();

@@ -1,0 +1,41 @@
+/**
+ * Every state a caller of the embedded Bridge can grow, bounded in bytes or count, in one place
+ * (docs/security.md "Memory a caller can grow"; measured in bench/bridge-floods.ts).
+ */
+
+/** As upstream: each stream has an outbound channel of 512, each subscription one of 2,048. */
+export const STREAM_QUEUE = 512;
+export const SUBSCRIPTION_QUEUE = 2_048;
+/** Bytes queued for one stream before its publishers wait. */
+export const STREAM_QUEUE_BYTES = 8 * 1024 * 1024;
+/** Bytes queued for all streams together before every publisher waits. */
+export const TOTAL_QUEUE_BYTES = 64 * 1024 * 1024;
+/** Bytes handed to grpc-js for one stream and not yet written to its connection. */
+export const IN_FLIGHT_BYTES = 1024 * 1024;
+/**
+ * A stream whose queue is full and that took nothing for this long is cut off (RESOURCE_EXHAUSTED)
+ * so that its publishers go on: a subscriber that stopped reading, not one that is slow.
+ */
+export const STALLED_STREAM_MS = 30_000;
+
+/** A registration with no open stream is forgotten after this long. */
+export const REGISTRATION_TTL_MS = 60_000;
+/** Registrations with no open stream kept at most (the oldest goes first). */
+export const MAX_IDLE_REGISTRATIONS = 1_000;
+/** One registration's topics, tools and metadata, in bytes as received. */
+export const MAX_REGISTRATION_BYTES = 256 * 1024;
+export const MAX_STREAMS = 10_000;
+
+/** Tool calls sent to agents and not yet answered. */
+export const MAX_PENDING_CALLS = 10_000;
+/** ToolCall.timeout_ms is clamped to this (a larger value overflowed the timer). */
+export const MAX_TOOL_TIMEOUT_MS = 60 * 60 * 1000;
+
+/** MemoryService: one string field, sessions kept, and all of it together. */
+export const MEMORY_MAX_FIELD_BYTES = 64 * 1024;
+export const MEMORY_MAX_SESSIONS = 1_000;
+export const MEMORY_MAX_BYTES = 32 * 1024 * 1024;
+
+/** The dashboard's event stream: bytes queued for one client before it is cut off. */
+export const SSE_CLIENT_BYTES = 4 * 1024 * 1024;
+export const SSE_MAX_CLIENTS = 64;

@@ -1,0 +1,156 @@
+/**
+ * The dashboard's HTTP API on [dashboard] host and port, in the shapes of upstream's
+ * `docs/dashboard/API_REFERENCE.md`: `/api/events/stream` (SSE of dashboard events:
+ * `event_published`, `event_delivered`, `agent_registered`, `agent_unregistered`,
+ * `tool_invoked`), `/api/events/status`, `/api/topology`, `/api/flow`, `/api/metrics`,
+ * `/api/spans/recent`, `/api/traces/:id`, `/api/spans/stream` (no spans: the embedded Bridge does
+ * not trace) and `POST /api/debug/emit` (only with LOOM_DASHBOARD_DEBUG=true). Every request
+ * passes guard.ts first (Host, owner); no CORS header is sent.
+ */
+import type { BridgeEvent } from "../bridge/server";
+import { EVENT_BUS, FlowTracker } from "./flow";
+import { type GuardOptions, refuseHost, refusePeer } from "./guard";
+import { SseHub } from "./sse";
+
+/** What the dashboard reads of the Bridge (bridge/server.ts EmbeddedBridge has it). */
+export interface DashboardSource {
+  feed: Set<(e: BridgeEvent) => void>;
+  startedAt: number;
+  agents: { byId: Map<string, { topics: string[]; tools: { name: string }[]; streams: number }> };
+  bus: { stats: { published: number; delivered: number; waits: number; waitedMs: number; stalled: number }; totalBytes: number; streams: Set<{ patterns: readonly string[] }> };
+}
+
+const PREVIEW_CHARS = 100;
+
+function preview(payload: Uint8Array | undefined): string {
+  return payload ? Buffer.from(payload).toString("utf8").slice(0, PREVIEW_CHARS) : "";
+}
+
+/** A Bridge event in upstream's DashboardEvent shape. */
+export function dashboardEvent(e: BridgeEvent): Record<string, unknown> {
+  const timestamp = new Date(e.at).toISOString();
+  if (e.kind === "published" || e.kind === "delivered") {
+    const meta = e.event.metadata ?? {};
+    return {
+      timestamp,
+      event_type: e.kind === "published" ? "event_published" : "event_delivered",
+      event_id: e.event.id ?? "",
+      topic: e.topic,
+      sender: meta.sender || (e.kind === "published" ? e.from : null) || null,
+      thread_id: meta.thread_id || null,
+      correlation_id: meta.correlation_id || null,
+      payload_preview: preview(e.event.payload),
+      trace_id: meta.trace_id ?? "",
+      ...(e.kind === "delivered" ? { to: e.to } : {}),
+    };
+  }
+  if (e.kind === "registered" || e.kind === "unregistered")
+    return {
+      timestamp,
+      event_type: e.kind === "registered" ? "agent_registered" : "agent_unregistered",
+      event_id: `${e.kind === "registered" ? "register" : "unregister"}_${e.agentId}`,
+      topic: `system.agent.${e.kind === "registered" ? "register" : "unregister"}`,
+      sender: e.agentId,
+      thread_id: null,
+      correlation_id: null,
+      payload_preview: e.kind === "registered" ? `Agent ${e.agentId} registered with ${e.topics.length} topics, ${e.tools.length} capabilities` : `Agent ${e.agentId} disconnected`,
+      trace_id: "",
+    };
+  return {
+    timestamp,
+    event_type: "tool_invoked",
+    event_id: e.id,
+    topic: `tool.${e.name}`,
+    sender: null,
+    thread_id: null,
+    correlation_id: null,
+    payload_preview: `${e.name}: ${e.status} in ${e.ms} ms`,
+    trace_id: "",
+  };
+}
+
+const json = (value: unknown, status = 200) => new Response(JSON.stringify(value), { status, headers: { "content-type": "application/json" } });
+
+export interface DashboardOptions extends GuardOptions {
+  env?: Record<string, string | undefined>;
+  /** The page at `/`. */
+  page?: () => Response;
+}
+
+export function serveDashboard(source: DashboardSource, options: DashboardOptions): ReturnType<typeof Bun.serve> {
+  const events = new SseHub();
+  const spans = new SseHub();
+  const flow = new FlowTracker();
+  let tools = 0;
+  const toolTimes: number[] = [];
+  source.feed.add((e) => {
+    if (e.kind === "published") flow.record(e.from, EVENT_BUS, e.topic, e.at);
+    else if (e.kind === "delivered") flow.record(EVENT_BUS, e.to, e.pattern, e.at);
+    else if (e.kind === "tool") {
+      tools++;
+      toolTimes.push(e.at);
+      if (toolTimes.length > 10_000) toolTimes.splice(0, 5_000);
+    }
+    events.sendData(dashboardEvent(e));
+  });
+  const env = options.env ?? process.env;
+  const server = Bun.serve({
+    hostname: options.host,
+    port: options.port,
+    idleTimeout: 0,
+    maxRequestBodySize: 1024 * 1024,
+    async fetch(req, srv) {
+      const refused = refuseHost(req.headers.get("host"), options.host) ?? refusePeer(srv.requestIP(req), { ...options, port: srv.port ?? options.port });
+      if (refused) return new Response(`Forbidden: ${refused}\n`, { status: 403 });
+      const path = new URL(req.url).pathname;
+      if (req.method === "GET" && path === "/")
+        return options.page?.() ?? new Response("Loom dashboard (embedded Bridge): see /api/topology, /api/flow, /api/metrics, /api/events/stream\n");
+      if (req.method === "GET" && path === "/api/metrics") {
+        const since = Date.now() - 5_000;
+        return new Response(
+          JSON.stringify({
+            events_per_sec: flow.eventsPerSec(),
+            active_agents: [...source.agents.byId.values()].filter((a) => a.streams > 0).length,
+            active_subscriptions: [...source.bus.streams].reduce((n, s) => n + s.patterns.length, 0),
+            tool_invocations_per_sec: toolTimes.filter((t) => t >= since).length / 5,
+            runtime: "embedded",
+            uptime_ms: Date.now() - source.startedAt,
+            ...source.bus.stats,
+            tool_invocations: tools,
+            queued_bytes: source.bus.totalBytes,
+            sse_clients_cut: events.cut,
+          }),
+          { headers: { "content-type": "text/plain" } },
+        );
+      }
+      if (req.method === "GET" && path === "/api/topology") {
+        const agents = [...source.agents.byId].map(([id, r]) => ({ id, topics: r.topics, capabilities: r.tools.map((t) => t.name), connected: r.streams > 0 }));
+        return json({ agents, edges: agents.flatMap((a) => a.topics.map((t) => ({ from_topic: t, to_agent: a.id, event_count: 0 }))), timestamp: new Date().toISOString() });
+      }
+      if (req.method === "GET" && path === "/api/flow") return json(flow.snapshot());
+      if (req.method === "GET" && path === "/api/events/status") return json({ subscribers: events.size });
+      if (req.method === "GET" && path === "/api/events/stream") return events.open() ?? new Response("too many event streams open\n", { status: 503 });
+      if (req.method === "GET" && path === "/api/spans/stream") return spans.open() ?? new Response("too many span streams open\n", { status: 503 });
+      if (req.method === "GET" && (path === "/api/spans/recent" || path.startsWith("/api/traces/"))) return json([]);
+      if (path === "/api/debug/emit") {
+        if (req.method !== "POST") return json({ error: "Not found" }, 404);
+        if (env.LOOM_DASHBOARD_DEBUG !== "true") return new Response("Forbidden: debug disabled", { status: 403 });
+        const body = (await req.json().catch(() => ({}))) as { topic?: unknown; sender?: unknown; payload?: unknown };
+        events.sendData({
+          timestamp: new Date().toISOString(),
+          event_type: "event_published",
+          event_id: `debug_${Date.now()}`,
+          topic: String(body.topic ?? "debug"),
+          sender: body.sender === undefined ? null : String(body.sender),
+          thread_id: null,
+          correlation_id: null,
+          payload_preview: String(body.payload ?? "").slice(0, PREVIEW_CHARS),
+          trace_id: "",
+        });
+        return new Response("ok");
+      }
+      return json({ error: "Not found" }, 404);
+    },
+  });
+  return server;
+}

@@ -1,0 +1,133 @@
+/**
+ * The embedded Bridge in this process, spoken to over its Unix socket by grpc-js clients: what an
+ * agent can observe of upstream's semantics (docs/runtime-contract.md "Bridge protocol").
+ */
+import { afterEach, describe, expect, test } from "bun:test";
+import * as grpc from "@grpc/grpc-js";
+import { join } from "pathe";
+import { MAX_TOOL_TIMEOUT_MS } from "../../src/bridge/limits";
+import { loomV1 } from "../../src/bridge/proto";
+import { EmbeddedBridge, toolTimeout } from "../../src/bridge/server";
+import { tempDir } from "../helpers/tmp";
+
+type Unary = (req: unknown, done: (e: grpc.ServiceError | null, r: never) => void) => void;
+type Client = grpc.Client & Record<string, Unary> & { EventStream(): grpc.ClientDuplexStream<unknown, Record<string, unknown>> };
+
+const open: { bridge: EmbeddedBridge; clients: grpc.Client[] }[] = [];
+afterEach(() => {
+  for (const o of open.splice(0)) {
+    for (const c of o.clients) c.close();
+    o.bridge.close();
+  }
+});
+
+async function start() {
+  const bridge = new EmbeddedBridge();
+  const socket = join(tempDir(), "b.sock");
+  await bridge.listen({ tcp: { host: "127.0.0.1", port: 0 }, unix: socket });
+  const clients: grpc.Client[] = [];
+  open.push({ bridge, clients });
+  const client = () => {
+    const { Bridge } = loomV1();
+    const c = new Bridge(`unix:${socket}`, grpc.credentials.createInsecure()) as unknown as Client;
+    clients.push(c);
+    return c;
+  };
+  const unary = <T>(c: Client, method: string, req: unknown) => new Promise<T>((resolve, reject) => c[method]!(req, (e, r) => (e ? reject(e) : resolve(r as T))));
+  const stream = (c: Client, id: string) => {
+    const call = c.EventStream();
+    const got: Record<string, unknown>[] = [];
+    call.on("data", (m) => got.push(m));
+    call.on("error", () => {});
+    call.write({ ack: { message_id: id } });
+    return { call, got };
+  };
+  const until = async (what: string, ok: () => boolean) => {
+    const end = Date.now() + 5_000;
+    while (!ok()) {
+      if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+      await Bun.sleep(5);
+    }
+  };
+  return { bridge, client, unary, stream, until };
+}
+
+const deliveries = (got: Record<string, unknown>[]) =>
+  got.filter((m) => m.msg === "delivery").map((m) => m.delivery as { topic: string; event: { id: string; metadata: Record<string, string> } });
+
+describe("the embedded Bridge, as an agent sees it", () => {
+  test("an agent subscribed to probe.x and probe.* gets an event on probe.x twice, each naming its pattern", async () => {
+    const b = await start();
+    const c = b.client();
+    await b.unary(c, "RegisterAgent", { agent_id: "a", subscribed_topics: ["probe.x", "probe.*"] });
+    const a = b.stream(c, "a");
+    const p = b.stream(c, "publisher");
+    await b.until("both streams", () => b.bridge.bus.streams.size === 2);
+    p.call.write({ publish: { topic: "probe.x", event: { id: "e1", payload: Buffer.from("{}") } } });
+    await b.until("two deliveries", () => deliveries(a.got).length === 2);
+    expect(
+      deliveries(a.got)
+        .map((d) => d.topic)
+        .sort(),
+    ).toEqual(["probe.*", "probe.x"]);
+  });
+
+  test("metadata is filled as upstream's envelope does; what the publisher set is kept", async () => {
+    const b = await start();
+    const c = b.client();
+    await b.unary(c, "RegisterAgent", { agent_id: "sub", subscribed_topics: ["t"] });
+    const sub = b.stream(c, "sub");
+    const pub = b.stream(c, "pub");
+    await b.until("streams", () => b.bridge.bus.streams.size === 2);
+    pub.call.write({ publish: { topic: "t", event: { id: "e1" } } });
+    pub.call.write({ publish: { topic: "t", event: { id: "e2", metadata: { "loom.reply_to": "agent.pub.replies", correlation_id: "c9", ttl: "4" } } } });
+    await b.until("deliveries", () => deliveries(sub.got).length === 2);
+    const [first, second] = deliveries(sub.got).map((d) => d.event.metadata);
+    expect(first).toMatchObject({ thread_id: "e1", correlation_id: "e1", sender: "", reply_to: "agent.pub.replies", ttl: "16", hop: "0" });
+    expect(Number(first!.ts)).toBeGreaterThan(Date.now() - 60_000);
+    expect(second).toMatchObject({ thread_id: "e2", correlation_id: "c9", "loom.reply_to": "agent.pub.replies", ttl: "4" });
+  });
+
+  test("one id on two streams: both receive; the older leaving leaves the newer registered and receiving", async () => {
+    const b = await start();
+    const c = b.client();
+    await b.unary(c, "RegisterAgent", { agent_id: "twin", subscribed_topics: ["t"], tools: [{ name: "twin:echo" }] });
+    const older = b.stream(c, "twin");
+    const newer = b.stream(c, "twin");
+    const pub = b.stream(c, "pub");
+    await b.until("streams", () => b.bridge.bus.streams.size === 3);
+    pub.call.write({ publish: { topic: "t", event: { id: "1" } } });
+    await b.until("both got it", () => deliveries(older.got).length === 1 && deliveries(newer.got).length === 1);
+    older.call.end();
+    older.call.cancel();
+    await b.until("the older gone", () => b.bridge.bus.streams.size === 2);
+    expect(b.bridge.agents.connected("twin")).toBe(true);
+    pub.call.write({ publish: { topic: "t", event: { id: "2" } } });
+    await b.until("the newer got it", () => deliveries(newer.got).length === 2);
+    // its declared tool still routes to the newer stream
+    newer.call.on("data", (m) => {
+      if (m.msg === "tool_call") newer.call.write({ tool_result: { id: (m.tool_call as { id: string }).id, status: "TOOL_OK", output: '"pong"' } });
+    });
+    expect(await b.unary(c, "ForwardToolCall", { id: "x1", name: "twin:echo", arguments: "{}" })).toMatchObject({ status: "TOOL_OK", output: '"pong"' });
+  });
+
+  test("Heartbeat echoes the request's time; an empty id is refused in upstream's words; a timeout that would overflow the timer is clamped", async () => {
+    const b = await start();
+    const c = b.client();
+    expect(await b.unary(c, "Heartbeat", { timestamp_ms: 12345 })).toEqual({ timestamp_ms: 12345, status: "ok" });
+    expect(await b.unary(c, "RegisterAgent", { agent_id: "", subscribed_topics: [] })).toEqual({ success: false, error_message: "agent_id cannot be empty" });
+    expect(toolTimeout(2 ** 32)).toBe(MAX_TOOL_TIMEOUT_MS);
+    expect(toolTimeout(0)).toBe(30_000);
+    expect(toolTimeout(-5)).toBe(30_000);
+    expect(toolTimeout(250)).toBe(250);
+  });
+
+  test("the first message must be an Ack", async () => {
+    const b = await start();
+    const call = b.client().EventStream();
+    const failed = new Promise<grpc.ServiceError>((resolve) => call.on("error", resolve));
+    call.on("data", () => {});
+    call.write({ ping: { timestamp_ms: 1 } });
+    expect((await failed).code).toBe(grpc.status.INVALID_ARGUMENT);
+  });
+});
