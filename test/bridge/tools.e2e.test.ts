@@ -71,7 +71,7 @@ describe("loom call against the embedded Bridge", () => {
       ["fs:read_file", '{"path": "data/link.txt"}', "through a symbolic link"],
       ["fs:write_file", '{"path": "away/planted.txt", "content": "x"}', "through a symbolic link"],
       ["fs:list_dir", '{"path": "away"}', "through a symbolic link"],
-      ["fs:read_file", '{"path": ".loom/state.json"}', "loom's private state"],
+      ["fs:read_file", '{"path": ".loom/state.json"}', "under .loom/"],
       ["fs:delete", '{"path": "."}', "cannot be deleted"],
     ] as const) {
       const r = await call(root, tool, args);
@@ -197,7 +197,12 @@ describe("loom call against the embedded Bridge", () => {
 
       const plan = { timestamp_ms: Date.now(), symbol: "BTC", action: "BUY", plan_hash: "h1", confidence: 0.8 };
       expect(await unary(memory, "SavePlan", { session_id: "s", plan })).toMatchObject({ success: true, plan_hash: "h1" });
-      expect(await unary(memory, "CheckDuplicate", { session_id: "s", plan: { ...plan, plan_hash: "h2" }, time_window_sec: 300 })).toMatchObject({ is_duplicate: true });
+      // As upstream: the same symbol, action and hash within the window.
+      expect(await unary(memory, "CheckDuplicate", { session_id: "s", plan: { ...plan, timestamp_ms: plan.timestamp_ms + 1000 }, time_window_sec: 300 })).toMatchObject({
+        is_duplicate: true,
+        time_since_duplicate_ms: 1000,
+      });
+      expect(await unary(memory, "CheckDuplicate", { session_id: "s", plan: { ...plan, plan_hash: "h2" }, time_window_sec: 300 })).toMatchObject({ is_duplicate: false });
       expect(await unary(memory, "CheckExecuted", { session_id: "s", plan_hash: "h1" })).toMatchObject({ is_executed: false });
       await unary(memory, "MarkExecuted", { session_id: "s", plan_hash: "h1", execution: { plan_hash: "h1", symbol: "BTC", status: "success" } });
       expect(await unary(memory, "CheckExecuted", { session_id: "s", plan_hash: "h1" })).toMatchObject({ is_executed: true });

@@ -4,6 +4,7 @@
  * server's tools. Upstream's weather:get is not served.
  */
 import { fsTools, Workspace } from "./fs";
+import { protectedFromEnv } from "./protect";
 import { llmTool } from "./llm";
 import { parseMcpServers, startMcpServers } from "./mcp-servers";
 import { ToolRegistry } from "./registry";
@@ -12,7 +13,7 @@ import { webSearchTool } from "./web";
 
 export function builtinTools(root: string, env: Record<string, string | undefined>, log: (line: string) => void): ToolRegistry {
   const registry = new ToolRegistry();
-  for (const tool of fsTools(new Workspace(root))) registry.register(tool);
+  for (const tool of fsTools(new Workspace(root, protectedFromEnv(env.LOOM_FS_PROTECT)))) registry.register(tool);
   registry.register(shellTool(root, shellAllowFromEnv(env.LOOM_SHELL_ALLOW)));
   registry.register(llmTool(env));
   registry.register(webSearchTool(env));

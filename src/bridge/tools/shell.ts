@@ -1,14 +1,14 @@
 /**
  * system:shell: runs one command from an explicit allow-list (`[bridge] shell_allow`, passed as
- * LOOM_SHELL_ALLOW), with its arguments as given: no shell parses them, so `;`, `|` or `$(...)`
+ * LOOM_SHELL_ALLOW; config/shell.ts has the default and upstream's), with its arguments as given: no shell parses them, so `;`, `|` or `$(...)`
  * are plain characters. It runs in the project directory, with only PATH, HOME, the locale, TZ and
  * TMPDIR of the Bridge's environment (never its secrets), and is killed at the call's deadline.
  * Output as upstream: {stdout, stderr, exit_code}; each stream is cut at OUTPUT_LIMIT.
  */
+import { DEFAULT_SHELL_ALLOW, shellAllowList } from "../../config/shell";
 import { type Tool, ToolFailure } from "./registry";
 
-/** Commands that only report, used when loom.toml has no `shell_allow`. */
-export const DEFAULT_SHELL_ALLOW = ["echo", "date", "pwd", "ls", "uname", "whoami"];
+export { DEFAULT_SHELL_ALLOW };
 export const OUTPUT_LIMIT = 1024 * 1024;
 
 /**
@@ -22,8 +22,10 @@ export function shellEnv(from: Record<string, string | undefined> = process.env)
   return env;
 }
 
+/** LOOM_SHELL_ALLOW: a JSON array of names, or "upstream"; unset is the default list; anything else allows nothing. */
 export function shellAllowFromEnv(value: string | undefined): string[] {
-  if (!value) return DEFAULT_SHELL_ALLOW;
+  if (!value) return [...DEFAULT_SHELL_ALLOW];
+  if (value === "upstream") return shellAllowList("upstream");
   try {
     const list = JSON.parse(value);
     if (Array.isArray(list) && list.every((c) => typeof c === "string")) return list;
