@@ -4,6 +4,7 @@
  * file, line and column.
  */
 import { BRIDGE_DEFAULTS, DASHBOARD_DEFAULTS, DEFAULT_PROJECT_VERSION, KNOWN_KEYS, LLM_DEFAULTS } from "./defaults";
+import { shellAllowList, shellRisk } from "./shell";
 import { BRIDGE_MODES, RUNTIME_CHOICES, type LlmProviderConfig, type LoomConfig, type McpServerConfig } from "./types";
 
 export interface ConfigIssue {
@@ -104,14 +105,23 @@ function checkBridge(c: Checker, raw: unknown): LoomConfig["bridge"] {
   c.string(t, "binary", path);
   c.string(t, "llm", path);
   c.boolean(t, "tls", path);
+  c.boolean(t, "expose", path);
   c.string(t, "ca_file", path);
   if (typeof t.address === "string" && /^https?:\/\//.test(t.address) && t.runtime !== "remote")
     c.issues.push({
       path: [...path, "address"],
       message: `\`bridge.address\` ${JSON.stringify(t.address)} is a URL, which only a remote Bridge has: set \`runtime = "remote"\`, or give host:port`,
     });
-  if (t.shell_allow !== undefined && (!Array.isArray(t.shell_allow) || t.shell_allow.some((a) => typeof a !== "string" || !/^[A-Za-z0-9][A-Za-z0-9._+-]*$/.test(a))))
-    c.bad([...path, "shell_allow"], 'an array of plain command names (like ["ls", "git"])', t.shell_allow);
+  if (
+    t.shell_allow !== undefined &&
+    t.shell_allow !== "upstream" &&
+    (!Array.isArray(t.shell_allow) || t.shell_allow.some((a) => typeof a !== "string" || !/^[A-Za-z0-9][A-Za-z0-9._+-]*$/.test(a)))
+  )
+    c.bad([...path, "shell_allow"], 'an array of plain command names (like ["cat", "grep"]), or "upstream"', t.shell_allow);
+  else if (t.shell_allow !== undefined) {
+    const risky = shellAllowList(t.shell_allow as string[] | "upstream").flatMap((cmd) => shellRisk(cmd) ?? []);
+    if (risky.length) c.warnings.push({ path: [...path, "shell_allow"], message: `\`bridge.shell_allow\`: ${risky.join("; ")} (see docs/security.md)` });
+  }
   if (t.runtime !== undefined && !RUNTIME_CHOICES.includes(t.runtime as never)) c.bad([...path, "runtime"], `one of ${RUNTIME_CHOICES.map((m) => `"${m}"`).join(", ")}`, t.runtime);
   if (typeof t.binary === "string" && !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(t.binary))
     c.issues.push({ path: [...path, "binary"], message: `\`bridge.binary\` must be a plain file name (like "loom-bridge-server"), not ${JSON.stringify(t.binary)}` });

@@ -20,8 +20,13 @@ export interface BridgeConfig {
   /** Remote mode: speak TLS to the Bridge (also when `address` is https://...); `ca_file` to trust another CA. */
   tls?: boolean;
   ca_file?: string;
-  /** Commands the embedded Bridge's `system:shell` tool may run (LOOM_SHELL_ALLOW). */
-  shell_allow?: string[];
+  /**
+   * Listen on a non-loopback address (bridge or dashboard) on purpose: other hosts can connect,
+   * without TLS (LOOM_BRIDGE_EXPOSE). Other local users are still refused by the embedded Bridge.
+   */
+  expose?: boolean;
+  /** Commands the embedded Bridge's `system:shell` tool may run (LOOM_SHELL_ALLOW); "upstream" is upstream's list (config/shell.ts). */
+  shell_allow?: string[] | "upstream";
   [key: string]: unknown;
 }
 
