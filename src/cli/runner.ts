@@ -7,6 +7,7 @@ import { renderUsage, runCommand, type ArgsDef } from "citty";
 import { colors } from "consola/utils";
 import { scrub } from "../config/secrets";
 import { EXIT, LoomError, exitCodeOf, isLoomError } from "../errors";
+import { logText } from "../orchestrator/printer";
 import { LOOM_VERSION } from "../version";
 import { main } from "./main";
 
@@ -79,11 +80,11 @@ async function usage(chain: AnyCommand[]): Promise<string> {
 export function formatError(error: unknown, verbose: boolean): string {
   const lines: string[] = [];
   if (isLoomError(error)) {
-    lines.push(`${colors.red("error:")} ${error.message}`);
-    for (const d of error.details) lines.push(`  ${d}`);
-    if (error.hint) lines.push(`${colors.cyan("hint:")} ${error.hint}`);
+    lines.push(`${colors.red("error:")} ${logText(error.message)}`);
+    for (const d of error.details) lines.push(`  ${logText(d, "    ")}`);
+    if (error.hint) lines.push(`${colors.cyan("hint:")} ${logText(error.hint)}`);
   } else {
-    lines.push(`${colors.red("error:")} ${error instanceof Error ? error.message : String(error)}`);
+    lines.push(`${colors.red("error:")} ${logText(error instanceof Error ? error.message : String(error))}`);
     if (!verbose) lines.push(`${colors.cyan("hint:")} this is a bug in loom; run again with --verbose and report the stack trace`);
   }
   if (verbose && error instanceof Error && error.stack) lines.push(colors.dim(error.stack));
@@ -113,10 +114,25 @@ export async function runCli(rawArgs: string[]): Promise<number> {
   } catch (error) {
     // citty's own argument errors (missing positional, bad enum value) are usage errors.
     const e =
-      error instanceof Error && error.name === "CLIError" ? new LoomError("USAGE", stripAnsi(error.message), { hint: "run the command with --help to see its usage" }) : error;
+      error instanceof Error && error.name === "CLIError"
+        ? new LoomError("USAGE", stripAnsi(error.message), { hint: "run the command with --help to see its usage" })
+        : (permissionError(error) ?? error);
     process.stderr.write(formatError(e, verbose));
     return exitCodeOf(e);
   }
+}
+
+/**
+ * A file or directory the user may not open (another user's `.loom/`, a read-only disk) is the
+ * environment's doing, not a bug in loom: exit 2 naming the path.
+ */
+function permissionError(error: unknown): LoomError | undefined {
+  const e = error as NodeJS.ErrnoException;
+  if (!(e instanceof Error) || (e.code !== "EACCES" && e.code !== "EPERM") || !e.path) return undefined;
+  return new LoomError("CONFIG", `permission denied: ${e.path} (${e.syscall ?? "open"})`, {
+    hint: "it belongs to another user or is not readable by you; run loom as the user who runs the project",
+    cause: error,
+  });
 }
 
 function stripAnsi(text: string): string {

@@ -3,8 +3,11 @@
  * LOOM_BRIDGE_ADDR, else loom.toml's; and whether over TLS (an `https://` address, a running
  * remote Bridge over TLS, or `[bridge] runtime = "remote"` with TLS; orchestrator/remote.ts).
  */
+import { lstatSync } from "node:fs";
 import * as grpc from "@grpc/grpc-js";
 import { projectRoot } from "../config/load";
+import { isAddress } from "../config/schema";
+import { LoomError } from "../errors";
 import { ipAddress } from "../orchestrator/ports";
 import { readLedger } from "../orchestrator/state";
 
@@ -27,17 +30,30 @@ async function caOf(dir: string): Promise<string | undefined> {
   }
 }
 
+/** Refuses what is not a Bridge address: host:port, http(s)://host:port, or unix:/absolute/path. */
+function checkAddress(address: string, from: string): void {
+  if (/^unix:\//.test(address) || isAddress(address)) return;
+  throw new LoomError("USAGE", `${from} ${JSON.stringify(address)} is not a Bridge address`, {
+    hint: "give host:port (like 127.0.0.1:50051), https://host:port for TLS, or unix:/path/to/socket",
+  });
+}
+
 export async function bridgeTarget(dir: string, explicit?: string): Promise<BridgeTarget> {
-  const plain = async (address: string): Promise<BridgeTarget> => ({ address: await ipAddress(address), shown: address });
+  const plain = async (address: string): Promise<BridgeTarget> =>
+    address.startsWith("unix:") ? { address, shown: address } : { address: await ipAddress(address), shown: address };
   const secure = async (address: string, ca?: string): Promise<BridgeTarget> => ({ address, shown: `https://${address}`, tls: { ca: ca ?? (await caOf(dir)) } });
-  if (explicit) {
-    const url = /^(https?):\/\/(.*)$/.exec(explicit);
-    if (!url) return plain(explicit);
+  const given = (text: string, from: string) => {
+    checkAddress(text, from);
+    const url = /^(https?):\/\/(.*)$/.exec(text);
+    if (!url) return plain(text);
     return url[1] === "https" ? secure(url[2]!) : plain(url[2]!);
-  }
+  };
+  if (explicit) return given(explicit, "--address");
   const running = readLedger(projectRoot(dir))?.bridge;
+  // The embedded Bridge's own socket: only its owner can open it (bridge/listen.ts).
+  if (running?.socket && lstatSync(running.socket, { throwIfNoEntry: false })?.isSocket()) return { address: `unix:${running.socket}`, shown: `unix:${running.socket}` };
   if (running) return running.tls ? secure(running.address) : plain(running.address);
-  if (process.env.LOOM_BRIDGE_ADDR) return plain(process.env.LOOM_BRIDGE_ADDR);
+  if (process.env.LOOM_BRIDGE_ADDR) return given(process.env.LOOM_BRIDGE_ADDR, "LOOM_BRIDGE_ADDR");
   const { loadProjectConfig } = await import("../config/load");
   const { remoteBridge } = await import("../orchestrator/remote");
   const { config, root } = await loadProjectConfig(dir);

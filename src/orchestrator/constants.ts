@@ -39,3 +39,5 @@ export const FAILURE_TAIL_LINES = 12;
 export const STATE_DIR = ".loom";
 export const STATE_FILE = "state.json";
 export const LOGS_DIR = "logs";
+/** The embedded Bridge's Unix socket for the agents loom starts (bridge/listen.ts). */
+export const BRIDGE_SOCKET = "bridge.sock";

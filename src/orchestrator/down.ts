@@ -11,7 +11,7 @@ import { privateDir, writePrivateFile } from "../files/private";
 import { STATE_DIR, STOP_GRACE_MS } from "./constants";
 import { describeStragglers, findStragglers, stopStragglers } from "./hunt";
 import { disproveGroup, isAlive, isSameProcess } from "./identity";
-import { lockHolder } from "./project-lock";
+import { lockHeld, lockHolder } from "./project-lock";
 import { inspectLedger, registeredProjects, removeLedger, takeStopReport, unregister, writeLedger, type Ledger, type Registration } from "./state";
 import { stopGroup } from "./terminate";
 
@@ -87,6 +87,11 @@ export async function downProject(root: string, options: { graceMs?: number } = 
   const holder = lockHolder(root) ?? (ledger && process.platform !== "linux" && isSameProcess(ledger.supervisor) ? ledger.supervisor.pid : undefined);
   if (!ledger && holder === undefined) {
     result.nothing = !problem;
+    return result;
+  }
+  if (holder === undefined && ledger && lockHeld(root)) {
+    // Alive, but its supervisor is not visible from here (another pid namespace): leave it be.
+    result.untouched.push(`the supervisor (its lock on .loom/lock is held, but no process here holds it: another pid namespace?)`);
     return result;
   }
   if (holder !== undefined && holder !== process.pid) {

@@ -5,6 +5,7 @@
  */
 import http from "node:http";
 import http2 from "node:http2";
+import net from "node:net";
 import { PROBE_TIMEOUT_MS } from "./constants";
 import { splitAddress } from "./ports";
 
@@ -32,10 +33,15 @@ export function heartbeatFrame(now = Date.now()): Buffer {
 }
 
 /**
- * An HTTP/2 session to a Bridge: h2c, or TLS for a remote Bridge (remote.ts) trusting `tls.ca` when
- * given, else the default roots. A wildcard listen address is reached on loopback.
+ * An HTTP/2 session to a Bridge: h2c (over a `unix:` socket too), or TLS for a remote Bridge
+ * (remote.ts) trusting `tls.ca` when given, else the default roots. A wildcard listen address is
+ * reached on loopback.
  */
 export function bridgeSession(address: string, tls?: { ca?: string }): http2.ClientHttp2Session {
+  if (address.startsWith("unix:")) {
+    const path = address.slice("unix:".length);
+    return http2.connect("http://localhost", { createConnection: () => net.connect(path) });
+  }
   const { host, port } = splitAddress(address);
   const connectHost = host === "0.0.0.0" ? "127.0.0.1" : host === "::" ? "::1" : host;
   const origin = `${tls ? "https" : "http"}://${connectHost.includes(":") ? `[${connectHost}]` : connectHost}:${port}`;

@@ -88,3 +88,14 @@ export async function stopStragglers(list: Straggler[], graceMs: number): Promis
 export function describeStragglers(list: Straggler[]): string {
   return list.map((s) => `pid ${s.pid} (${s.command})`).join(", ");
 }
+
+/**
+ * `loom __hunt RUNID`: what the watchdog runs once a killed supervisor's groups are stopped, so a
+ * descendant that left its group (setsid) does not outlive it until the next `loom down`.
+ */
+export async function huntRun(runId: string, graceMs: number): Promise<number> {
+  if (!/^[0-9a-f]{32}$/.test(runId)) return 0;
+  const found = findStragglers(runId);
+  await stopStragglers(found, graceMs);
+  return found.length;
+}

@@ -54,7 +54,11 @@ export function runtimeEnv(project: ProjectConfig): Record<string, string> {
   return toEnvVars(project.config, project.env);
 }
 
-export function planRuntime(project: ProjectConfig, binary: { path: string; source: string }, remote?: RemoteBridge): ProcessSpec {
+/**
+ * The runtime's process. `socket`: the embedded Bridge's Unix socket for the agents
+ * (LOOM_BRIDGE_SOCKET, read only by the embedded Bridge).
+ */
+export function planRuntime(project: ProjectConfig, binary: { path: string; source: string }, remote?: RemoteBridge, socket?: string): ProcessSpec {
   if (remote) return { name: "bridge", kind: "runtime", argv: [], cwd: project.root, env: {}, restart: "never", remote };
   return {
     name: project.config.bridge.mode === "full" ? "core" : "bridge",
@@ -62,9 +66,24 @@ export function planRuntime(project: ProjectConfig, binary: { path: string; sour
     // The embedded Bridge is this very executable, supervised like any runtime (bridge/main.ts).
     argv: binary.source === "embedded" ? [...selfArgv(), "__bridge"] : [binary.path],
     cwd: project.root,
-    env: { ...project.env, ...runtimeEnv(project) },
+    env: { ...project.env, ...runtimeEnv(project), ...(socket ? { LOOM_BRIDGE_SOCKET: socket } : {}) },
     restart: "always",
   };
+}
+
+/**
+ * What the embedded Bridge's fs tools must never change beyond their fixed rules
+ * (bridge/tools/protect.ts): each agent's file, a relative `command` program, and `watch` globs,
+ * relative to the project (LOOM_FS_PROTECT).
+ */
+export function withProtectedFiles(runtime: ProcessSpec, agents: ProcessSpec[], root: string): ProcessSpec {
+  if (runtime.remote) return runtime;
+  const inside = (path: string) => {
+    const rel = relative(root, resolve(root, path));
+    return rel && !rel.startsWith("..") && !isAbsolute(rel) ? [rel] : [];
+  };
+  const files = agents.flatMap((a) => [...(a.source ? inside(a.source) : []), ...(a.argv[0]?.includes("/") ? inside(a.argv[0]) : []), ...(a.watch ?? [])]);
+  return { ...runtime, env: { ...runtime.env, LOOM_FS_PROTECT: JSON.stringify([...new Set(files)].sort()) } };
 }
 
 /** `agents/*.py|ts|js|mjs`, then the first of main.py, run.py, app.py. */
@@ -90,6 +109,8 @@ export interface Interpreters {
   bun: string;
   /** A file holding PRELOAD_SOURCE. */
   preload: string;
+  /** The address agents get in LOOM_BRIDGE_ADDR when not [bridge] address: the embedded Bridge's `unix:` socket. */
+  bridgeAddress?: string;
 }
 
 /** LOOM_PYTHON, else $VIRTUAL_ENV's python, else the project's .venv, else python3. */
@@ -205,7 +226,13 @@ export function planAgents(project: ProjectConfig, tools: Interpreters, paths?: 
       kind: "agent",
       argv,
       cwd: root,
-      env: { ...project.env, ...agentEnvVars(project.config, project.env, unique), ...extraEnv, ...stringEnv(name, settings.env) },
+      env: {
+        ...project.env,
+        ...agentEnvVars(project.config, project.env, unique),
+        ...(tools.bridgeAddress ? { LOOM_BRIDGE_ADDR: tools.bridgeAddress } : {}),
+        ...extraEnv,
+        ...stringEnv(name, settings.env),
+      },
       restart: restartOf(name, settings),
       ...(source ? { source } : {}),
       ...(settings.watch !== undefined ? { watch: watchOf(name, settings) } : {}),

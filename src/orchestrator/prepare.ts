@@ -11,9 +11,11 @@ import { loadProjectConfig } from "../config/load";
 import type { BridgeMode, ProjectConfig, RuntimeChoice } from "../config/types";
 import { LoomError } from "../errors";
 import { privateDir, writePrivateFile } from "../files/private";
-import { LOGS_DIR, STATE_DIR } from "./constants";
+import { socketPath } from "../files/socket-path";
+import { isLoopback } from "../system/peer";
+import { BRIDGE_SOCKET, LOGS_DIR, STATE_DIR } from "./constants";
 import { STOP_REQUEST_FILE, downProject } from "./down";
-import { PRELOAD_SOURCE, planAgents, planRuntime, pythonFor, type ProcessSpec } from "./plan";
+import { type Interpreters, PRELOAD_SOURCE, planAgents, planRuntime, pythonFor, type ProcessSpec, withProtectedFiles } from "./plan";
 import { freePort, ipAddress, joinAddress, portHolder, splitAddress, tryListen } from "./ports";
 import { lockHolder, tryLockProject, type ProjectLock } from "./project-lock";
 import { bunRuntime } from "./self";
@@ -58,6 +60,31 @@ export interface Prepared {
   lock: ProjectLock;
   /** Agents against a Bridge elsewhere: no local runtime. */
   remote?: RemoteBridge;
+  /** The embedded Bridge's Unix socket, which the agents are given (bridge/listen.ts). */
+  socket?: string;
+}
+
+/** How agents of `root` are run, and the Bridge address they get. */
+function interpreters(root: string, env: Record<string, string | undefined>, socket?: string): Interpreters {
+  return { python: pythonFor(root, env), bun: bunRuntime(), preload: join(root, STATE_DIR, "agent-preload.mjs"), ...(socket ? { bridgeAddress: `unix:${socket}` } : {}) };
+}
+
+/**
+ * A Bridge or dashboard on a non-loopback address is reachable by anyone who reaches the host: it
+ * needs `[bridge] expose = true` (docs/security.md), and then gets a warning naming the risk.
+ */
+function assertLoopback(config: ProjectConfig["config"], dashboardOn: boolean, warnings: string[]): void {
+  const exposed: string[] = [];
+  const bridgeHost = splitAddress(config.bridge.address).host;
+  if (!isLoopback(bridgeHost)) exposed.push(`the Bridge (${config.bridge.address})`);
+  if (dashboardOn && !isLoopback(config.dashboard.host) && config.dashboard.host !== "localhost") exposed.push(`the dashboard (${config.dashboard.host}:${config.dashboard.port})`);
+  if (exposed.length === 0) return;
+  const risk = "anyone who can reach this machine could call the Bridge's tools (read and write the project's files, run the allowed commands) and read every event, without TLS";
+  if (!config.bridge.expose)
+    throw new LoomError("CONFIG", `${exposed.join(" and ")} would listen on a non-loopback address: ${risk}`, {
+      hint: 'listen on 127.0.0.1 ([bridge] address = "127.0.0.1:50051", [dashboard] host = "127.0.0.1"), or set `expose = true` under [bridge] if that is what you want (then keep the ports behind a firewall)',
+    });
+  warnings.push(`${exposed.join(" and ")} listen on a non-loopback address ([bridge] expose = true): ${risk}; other local users are still refused by the embedded Bridge`);
 }
 
 async function assertPortFree(what: string, host: string, port: number, fix: string): Promise<void> {
@@ -163,18 +190,28 @@ export async function prepare(o: UpOptions): Promise<Prepared> {
     await assertPortFree("the bridge", bridge.host, bridge.port, "pick another with --bridge-port N ([bridge] address in loom.toml), or --bridge-port 0 for a free one");
   config.bridge.address = await ipAddress(joinAddress(bridge.host, bridge.port));
   const dashboardOn = config.bridge.mode === "full" && config.dashboard.enabled;
+  assertLoopback(config, dashboardOn, warnings);
   if (o.dashboardPort !== undefined) config.dashboard.port = o.dashboardPort === 0 ? await freePort(config.dashboard.host) : o.dashboardPort;
   if (dashboardOn && !o.portsChecked && o.dashboardPort !== 0)
     await assertPortFree("the dashboard", config.dashboard.host, config.dashboard.port, "pick another with --dashboard-port N ([dashboard] port), or --dashboard-port 0");
 
   const binary = o.binary ?? (await chooseRuntime(o, project, env, warnings));
 
-  const { logsDir, preload } = logsAndPreload(root, o.logsDir);
-  const runtime = planRuntime(project, binary);
-  const agents = o.withAgents ? planAgents(project, { python: pythonFor(root, env), bun: bunRuntime(), preload }, o.agentPaths, warnings) : [];
+  const { logsDir } = logsAndPreload(root, o.logsDir);
+  const socket = binary.source === "embedded" ? bridgeSocket(root, warnings) : undefined;
+  const agents = o.withAgents ? planAgents(project, interpreters(root, env, socket), o.agentPaths, warnings) : [];
+  const runtime = withProtectedFiles(planRuntime(project, binary, undefined, socket), agents, root);
   for (const a of agents) assertRunnable(a);
   if (o.withAgents && agents.length === 0) warnings.push("no agents found (agents/*.py|ts|js|mjs, main.py, run.py, app.py); running the runtime only");
-  return { project, runtime, agents, logsDir, warnings, binary, lock };
+  return { project, runtime, agents, logsDir, warnings, binary, lock, socket };
+}
+
+/** The embedded Bridge's agent socket (files/socket-path.ts); none when no private path is short enough. */
+function bridgeSocket(root: string, warnings: string[]): string | undefined {
+  const path = socketPath(root, STATE_DIR, BRIDGE_SOCKET, { create: true });
+  if (!path)
+    warnings.push("the agents reach the Bridge over loopback TCP: no private directory gives a Unix socket path short enough (set XDG_RUNTIME_DIR or TMPDIR to a short directory)");
+  return path;
 }
 
 /** The logs directory (private unless `--logs-dir` says where), and the agents' preload file, current. */
@@ -193,9 +230,9 @@ function prepareRemote(o: UpOptions, project: ProjectConfig, remote: RemoteBridg
   const { config, root } = project;
   config.bridge.address = remote.address;
   config.dashboard.enabled = false;
-  const { logsDir, preload } = logsAndPreload(root, o.logsDir);
+  const { logsDir } = logsAndPreload(root, o.logsDir);
   const binary: BinaryResult = { path: `${remote.address}${remote.tls ? " over TLS" : ""}`, source: "remote" };
-  const agents = planAgents(project, { python: pythonFor(root, env), bun: bunRuntime(), preload }, o.agentPaths, warnings);
+  const agents = planAgents(project, interpreters(root, env), o.agentPaths, warnings);
   for (const a of agents) assertRunnable(a);
   if (agents.length === 0) warnings.push("no agents found (agents/*.py|ts|js|mjs, main.py, run.py, app.py); with a remote Bridge there is nothing else to run");
   return { project, runtime: planRuntime(project, binary, remote), agents, logsDir, warnings, binary, lock, remote };
@@ -204,9 +241,8 @@ function prepareRemote(o: UpOptions, project: ProjectConfig, remote: RemoteBridg
 /** `loom start PATH`: the agent a file would be, planned as `loom run PATH` plans it. */
 export function agentPlanner(prepared: Prepared, env: Record<string, string | undefined>): (path: string) => ProcessSpec {
   const { project } = prepared;
-  const preload = join(project.root, STATE_DIR, "agent-preload.mjs");
   return (path) => {
-    const specs = planAgents(project, { python: pythonFor(project.root, env), bun: bunRuntime(), preload }, [path]);
+    const specs = planAgents(project, interpreters(project.root, env, prepared.socket), [path]);
     if (specs.length !== 1) throw new LoomError("USAGE", `${path} is not one agent`);
     assertRunnable(specs[0]!);
     return specs[0]!;
@@ -230,9 +266,8 @@ export function replanner(
     config.bridge.mode = running.bridge.mode;
     config.dashboard.host = running.dashboard.host;
     config.dashboard.port = running.dashboard.port;
-    const runtime = { ...planRuntime(project, prepared.binary, prepared.remote), name: prepared.runtime.name };
-    const preload = join(project.root, STATE_DIR, "agent-preload.mjs");
-    const agents = planAgents(project, { python: pythonFor(project.root, env), bun: bunRuntime(), preload }, agentPaths);
+    const agents = planAgents(project, interpreters(project.root, env, prepared.socket), agentPaths);
+    const runtime = { ...withProtectedFiles(planRuntime(project, prepared.binary, prepared.remote, prepared.socket), agents, project.root), name: prepared.runtime.name };
     for (const a of agents) assertRunnable(a);
     return { runtime, agents };
   };

@@ -26,6 +26,18 @@ export function neutralize(line: string): string {
   return coloured ? `${out}\x1b[0m` : out; // a colour never leaks into the next line's prefix
 }
 
+/**
+ * A message of loom's own for a log line: control characters made visible (neutralize) and every
+ * line after the first indented, so text from a file name or an agent can never start a line
+ * that looks like loom's ("error: ...", a time stamp).
+ */
+export function logText(text: string, indent = "  "): string {
+  return text
+    .split("\n")
+    .map((l, i) => (i === 0 ? "" : indent) + neutralize(l))
+    .join("\n");
+}
+
 export class Printer {
   private readonly partial = new Map<string, string>();
   private readonly decoders = new Map<string, TextDecoder>();
@@ -96,7 +108,7 @@ export class Printer {
     this.emit(
       text
         .split("\n")
-        .map((l) => this.prefix(name) + l)
+        .map((l) => this.prefix(name) + neutralize(l))
         .join("\n") + "\n",
     );
   }

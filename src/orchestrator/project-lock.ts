@@ -8,7 +8,7 @@
 import { closeSync, constants, lstatSync, openSync, readFileSync } from "node:fs";
 import { join } from "pathe";
 import { privateDir, writeError } from "../files/private";
-import { LOCK_EX, LOCK_NB, flock, libc } from "../system/libc";
+import { LOCK_EX, LOCK_NB, LOCK_SH, flock, libc } from "../system/libc";
 import { STATE_DIR } from "./constants";
 
 export const LOCK_FILE = "lock";
@@ -41,6 +41,26 @@ export function tryLockProject(root: string): ProjectLock | undefined {
       held = false;
     },
   };
+}
+
+/**
+ * Whether some process holds the project's lock, asked of the kernel with a non-blocking try
+ * (released at once). True also when its holder cannot be seen from here (another pid
+ * namespace): such a project is alive, and its ledger is not ours to remove.
+ */
+export function lockHeld(root: string): boolean {
+  if (!libc()) return false;
+  let fd: number;
+  try {
+    fd = openSync(lockPath(root), constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
+  } catch {
+    return false;
+  }
+  try {
+    return !flock(fd, LOCK_SH | LOCK_NB);
+  } finally {
+    closeSync(fd); // drops the shared lock if it was taken
+  }
 }
 
 /** Linux: the pid holding the project's lock, read from /proc/locks; undefined when free. */

@@ -13,7 +13,7 @@ import { DETACH_SETTLE_MS, LIVENESS_INTERVAL_MS, LOG_MAX_BYTES, STATE_DIR, STOP_
 import { tailLines } from "./log-tail";
 import { serveControl } from "./control";
 import { agentPlanner, prepare, replanner, type Prepared, type UpOptions } from "./prepare";
-import { Printer } from "./printer";
+import { logText, Printer } from "./printer";
 import { restartSettingsFromEnv } from "./restart-policy";
 import { selfArgv } from "./self";
 import { STOP_REQUEST_FILE, downProject } from "./down";
@@ -139,7 +139,7 @@ export async function superviseMain(json: string): Promise<number> {
     detached: true,
     watch: spec.up.watch,
     agentPaths: spec.up.agentPaths,
-    onEvent: (level, message) => console.log(`${stamp()} ${level} ${message}`),
+    onEvent: (level, message) => console.log(`${stamp()} ${level} ${logText(message, "    ")}`),
   });
 }
 

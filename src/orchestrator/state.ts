@@ -42,7 +42,8 @@ export interface Ledger {
   watchdog?: { pid: number; startTime?: string };
   /** `runtime`: which runs, as `loom up` said it (describeBinary), e.g. "the embedded Bridge (...)". */
   /** `tls`: a remote Bridge spoken to over TLS (remote.ts). */
-  bridge: { address: string; mode: string; runtime?: string; tls?: boolean };
+  /** `socket`: the embedded Bridge's Unix socket, which the agents and loom's clients use. */
+  bridge: { address: string; mode: string; runtime?: string; tls?: boolean; socket?: string };
   dashboard?: string;
   logsDir: string;
   children: Record<string, ChildRecord>;

@@ -38,8 +38,8 @@ export interface SupervisorOptions {
   livenessMs?: number;
   sink?: ConsoleSink;
   onEvent?: (level: EventLevel, message: string) => void;
-  /** Starts the watchdog (and another when it dies); none when absent. */
-  watchdog?: () => WatchdogClient;
+  /** Starts the watchdog for a run id (and another when it dies); none when absent. */
+  watchdog?: (runId: string) => WatchdogClient;
   logMaxBytes?: number;
   /** The project lock, released once everything is stopped. */
   lock?: ProjectLock;
@@ -111,7 +111,13 @@ export class Supervisor {
       runId: this.runId,
       phase: "starting",
       supervisor: { pid: process.pid, startTime: processStartTime(process.pid), startedAt: Date.now(), detached: o.detached },
-      bridge: { address: config.bridge.address, mode: config.bridge.mode, runtime: o.runtimeDescription, ...(o.runtime.remote?.tls ? { tls: true } : {}) },
+      bridge: {
+        address: config.bridge.address,
+        mode: config.bridge.mode,
+        runtime: o.runtimeDescription,
+        ...(o.runtime.remote?.tls ? { tls: true } : {}),
+        ...(o.runtime.env.LOOM_BRIDGE_SOCKET ? { socket: o.runtime.env.LOOM_BRIDGE_SOCKET } : {}),
+      },
       dashboard: dashboardOn ? `http://${config.dashboard.host}:${config.dashboard.port}` : undefined,
       logsDir: o.logsDir,
       children: {},
@@ -163,7 +169,7 @@ export class Supervisor {
   /** The watchdog; when it dies while the supervisor runs, another takes over its groups. */
   private startWatchdog(): void {
     if (!this.o.watchdog) return;
-    const dog = this.o.watchdog();
+    const dog = this.o.watchdog(this.runId);
     this.watchdog = dog;
     this.ledger.watchdog = { pid: dog.pid, startTime: processStartTime(dog.pid) };
     for (const slot of this.slots.values()) if (slot.child?.pgid) dog.add(slot.child.pgid);

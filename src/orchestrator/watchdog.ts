@@ -2,11 +2,13 @@
  * The watchdog: a tiny process that outlives a killed supervisor. The supervisor holds the write
  * end of the watchdog's stdin and reports each process group it starts (`+pgid`) and reaps
  * (`-pgid`). When that pipe closes without a clean goodbye (the supervisor was SIGKILLed or
- * crashed), the watchdog kills the groups it still knows, so nothing is orphaned.
+ * crashed), the watchdog kills the groups it still knows, then runs `loom __hunt RUNID` for the
+ * descendants that left their groups (hunt.ts), so nothing is orphaned.
  * It is a few lines of /bin/sh (about 1 MB, where a second loom process took 40 MB); where there
  * is no /bin/sh (Windows), `loom __watchdog` does the same.
  */
 import { existsSync } from "node:fs";
+import { huntRun } from "./hunt";
 import { signalGroup } from "./identity";
 import { selfArgv } from "./self";
 
@@ -26,12 +28,13 @@ stop() { for g in $groups; do case $g in *[!0-9]*|''|0|1) ;; *) kill -s "$1" -- 
 stop TERM
 sleep 0.3 2>/dev/null || sleep 1
 stop KILL
+[ $# -gt 0 ] && exec "$@"
 `;
 
 const KILL_AFTER_MS = 300;
 
-/** Runs as `loom __watchdog` in its own process group. */
-export async function runWatchdog(): Promise<void> {
+/** Runs as `loom __watchdog [RUNID]` in its own process group. */
+export async function runWatchdog(runId?: string): Promise<void> {
   // The terminal's Ctrl+C and hang-up are for the supervisor; the watchdog ends with its pipe.
   process.on("SIGINT", () => {});
   process.on("SIGHUP", () => {});
@@ -52,6 +55,7 @@ export async function runWatchdog(): Promise<void> {
   for (const g of groups) signalGroup(g, "SIGTERM");
   await Bun.sleep(KILL_AFTER_MS);
   for (const g of groups) signalGroup(g, "SIGKILL");
+  if (runId) await huntRun(runId, KILL_AFTER_MS);
 }
 
 export interface WatchdogClient {
@@ -64,9 +68,11 @@ export interface WatchdogClient {
   close(): void;
 }
 
-export function startWatchdog(): WatchdogClient {
+/** `runId`: the run whose stragglers `loom __hunt` stops after a crash. */
+export function startWatchdog(runId?: string): WatchdogClient {
   const { BUN_BE_BUN: _, ...env } = process.env;
-  const argv = existsSync("/bin/sh") ? ["/bin/sh", "-c", WATCHDOG_SH] : [...selfArgv(), "__watchdog"];
+  const hunt = runId ? [...selfArgv(), "__hunt", runId] : [];
+  const argv = existsSync("/bin/sh") ? ["/bin/sh", "-c", WATCHDOG_SH, "loom-watchdog", ...hunt] : [...selfArgv(), "__watchdog", ...(runId ? [runId] : [])];
   const proc = Bun.spawn(argv, {
     stdin: "pipe",
     stdout: "ignore",

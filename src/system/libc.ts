@@ -15,6 +15,7 @@ const SYMBOLS = {
   madvise: { args: [FFIType.u64, FFIType.u64, FFIType.i32], returns: FFIType.i32 },
 } as const;
 
+export const LOCK_SH = 1;
 export const LOCK_EX = 2;
 export const LOCK_NB = 4;
 const PR_SET_CHILD_SUBREAPER = 36;

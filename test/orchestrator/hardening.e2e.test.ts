@@ -315,7 +315,8 @@ describe("loom down reaches what runs", () => {
 describe("exit codes as documented (README)", () => {
   test("run --detach exits 4 when an agent crash-loops in its first seconds, and stops everything", async () => {
     const root = makeProject(["idle.py", "crash.py"]);
-    const r = await loom(["run", "--detach", ...FREE], root);
+    // A Python behind a pyenv shim takes most of the default 500 ms just to start: settle longer.
+    const r = await loom(["run", "--detach", ...FREE], root, { LOOM_DETACH_SETTLE_MS: "3000" });
     expect(r.code).toBe(4);
     expect(r.err).toContain("agent crash could not start: crash loop");
     expect(r.err).toContain("No module named 'loom'");
