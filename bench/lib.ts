@@ -1,5 +1,5 @@
 /** Small helpers for benchmarks: timing commands, peak RSS via GNU time, tables. */
-import { rmSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "pathe";
 
@@ -37,3 +37,10 @@ export function table(rows: (string | number)[][]): string {
 }
 
 export const fmt = (n: number | undefined, digits = 0) => (n === undefined ? "-" : n.toFixed(digits));
+
+/** RSS and USS (private memory: Private_Clean + Private_Dirty of /proc/PID/smaps_rollup) in MB. */
+export function memoryOf(pid: number): { rss: number; uss: number } {
+  const text = readFileSync(`/proc/${pid}/smaps_rollup`, "utf8");
+  const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+)`, "m").exec(text)?.[1] ?? 0);
+  return { rss: kb("Rss") / 1024, uss: (kb("Private_Clean") + kb("Private_Dirty")) / 1024 };
+}

@@ -7,7 +7,7 @@
 export const STREAM_QUEUE = 512;
 export const SUBSCRIPTION_QUEUE = 2_048;
 /** Bytes queued for one stream before its publishers wait. */
-export const STREAM_QUEUE_BYTES = 8 * 1024 * 1024;
+export const STREAM_QUEUE_BYTES = 4 * 1024 * 1024;
 /** Bytes queued for all streams together before every publisher waits. */
 export const TOTAL_QUEUE_BYTES = 64 * 1024 * 1024;
 /** Bytes handed to grpc-js for one stream and not yet written to its connection. */
@@ -17,6 +17,9 @@ export const IN_FLIGHT_BYTES = 1024 * 1024;
  * so that its publishers go on: a subscriber that stopped reading, not one that is slow.
  */
 export const STALLED_STREAM_MS = 30_000;
+
+/** Event payload bytes received between two garbage collections the Bridge asks for (server.ts). */
+export const GC_EVERY_BYTES = 8 * 1024 * 1024;
 
 /** A registration with no open stream is forgotten after this long. */
 export const REGISTRATION_TTL_MS = 60_000;

@@ -17,6 +17,13 @@ export interface LoomV1 {
   MemoryService: grpc.ServiceClientConstructor;
 }
 
+let requestBytes: ((n: number) => void) | undefined;
+
+/** Tells `meter` the size of every request a server built from these definitions receives. */
+export function onRequestBytes(meter: (n: number) => void): void {
+  requestBytes = meter;
+}
+
 function definition(service: protobuf.Service): grpc.ServiceDefinition {
   const methods: Record<string, grpc.MethodDefinition<object, object>> = {};
   for (const method of service.methodsArray) {
@@ -28,7 +35,10 @@ function definition(service: protobuf.Service): grpc.ServiceDefinition {
       requestStream: Boolean(method.requestStream),
       responseStream: Boolean(method.responseStream),
       requestSerialize: (value) => Buffer.from(request.encode(request.fromObject(value)).finish()),
-      requestDeserialize: (bytes) => request.toObject(request.decode(bytes), CONVERSION),
+      requestDeserialize: (bytes) => {
+        requestBytes?.(bytes.length);
+        return request.toObject(request.decode(bytes), CONVERSION);
+      },
       responseSerialize: (value) => Buffer.from(response.encode(response.fromObject(value)).finish()),
       responseDeserialize: (bytes) => response.toObject(response.decode(bytes), CONVERSION),
       originalName: method.name,

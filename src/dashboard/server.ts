@@ -22,8 +22,12 @@ export interface DashboardSource {
 
 const PREVIEW_CHARS = 100;
 
+/** The payload's first characters, decoding only the bytes they can take (a payload may be 4 MB). */
 function preview(payload: Uint8Array | undefined): string {
-  return payload ? Buffer.from(payload).toString("utf8").slice(0, PREVIEW_CHARS) : "";
+  if (!payload) return "";
+  return Buffer.from(payload.buffer, payload.byteOffset, Math.min(payload.length, PREVIEW_CHARS * 4))
+    .toString("utf8")
+    .slice(0, PREVIEW_CHARS);
 }
 
 /** A Bridge event in upstream's DashboardEvent shape. */
@@ -91,7 +95,7 @@ export function serveDashboard(source: DashboardSource, options: DashboardOption
       toolTimes.push(e.at);
       if (toolTimes.length > 10_000) toolTimes.splice(0, 5_000);
     }
-    events.sendData(dashboardEvent(e));
+    if (events.size) events.sendData(dashboardEvent(e));
   });
   const env = options.env ?? process.env;
   const server = Bun.serve({

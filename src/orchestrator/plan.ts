@@ -137,7 +137,8 @@ export const RESERVED_NAMES = ["core", "bridge", "supervisor", "loom", "watchdog
 /** A process name becomes a file name in the logs directory: nothing that could leave it. */
 const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
-function checkName(name: string, from: string): void {
+function checkName(name: string, given: string): void {
+  const from = /[\x00-\x1f\x7f]/.test(given) ? JSON.stringify(given) : given; // a file name may hold a newline
   if (RESERVED_NAMES.includes(name.toLowerCase()))
     throw new LoomError("CONFIG", `an agent cannot be named "${name}" (${from}): loom uses that name itself`, {
       hint: `rename it; ${RESERVED_NAMES.map((n) => `"${n}"`).join(", ")} are taken by the runtime and by loom`,

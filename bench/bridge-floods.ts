@@ -1,0 +1,140 @@
+/**
+ * The memory attacks of the security issue against the embedded Bridge (`loom __bridge`), each
+ * measured as the Bridge's RSS and USS before, at the peak during, and after (docs/benchmarks.md):
+ * 1. a subscriber that never reads while another agent publishes 4 MB events;
+ * 2. a dashboard SSE client that never reads while 300 events of 2 MB are published;
+ * 3. 20,000 RegisterAgent calls with no stream (and the size of /api/topology after);
+ * 4. 300 MemoryService AppendEvent calls with a 3 MB `type`.
+ * Each must leave the Bridge under 150 MB. A client that "never reads" is a Python process that
+ * stops itself (SIGSTOP) once connected, so its socket really fills: a client in this process
+ * would keep reading into its own memory.
+ * Run: bun run build && bun bench/bridge-floods.ts (needs /usr/bin/python3 with grpcio, protoc)
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "pathe";
+import * as grpc from "@grpc/grpc-js";
+import { DEBIAN_PYTHON, makePythonStubs } from "../scripts/python-stubs";
+import { loomV1 } from "../src/bridge/proto";
+import { grpcHeartbeat } from "../src/orchestrator/health";
+import { freePort } from "../src/orchestrator/ports";
+import { fmt, memoryOf, table } from "./lib";
+
+const LOOM = join(resolve(import.meta.dir, ".."), "dist/loom");
+const work = mkdtempSync(join(tmpdir(), "loom-bench-floods-"));
+const port = await freePort("127.0.0.1");
+const dashPort = await freePort("127.0.0.1");
+const address = `127.0.0.1:${port}`;
+const bridge = Bun.spawn([LOOM, "__bridge"], {
+  cwd: work,
+  env: { PATH: process.env.PATH, LOOM_BRIDGE_ADDR: address, LOOM_DASHBOARD: "true", LOOM_DASHBOARD_PORT: String(dashPort) },
+  stdout: "ignore",
+  stderr: "inherit",
+});
+while (!(await grpcHeartbeat(address, 500)).ok) await Bun.sleep(5);
+await Bun.sleep(1_500);
+
+type Methods = Record<string, (req: unknown, done: (e: Error | null, r: unknown) => void) => void>;
+const { Bridge, MemoryService } = loomV1();
+const client = () =>
+  new Bridge(address, grpc.credentials.createInsecure(), { "grpc.max_send_message_length": 8 << 20 }) as unknown as grpc.Client &
+    Methods & { EventStream(): grpc.ClientDuplexStream<unknown, unknown> };
+const unary = (c: Methods, m: string, req: unknown) => new Promise<unknown>((ok) => c[m]!(req, (e, r) => ok(e ?? r)));
+
+const stubs = makePythonStubs(mkdtempSync(join(tmpdir(), "loom-bench-stubs-")));
+/** A Python process that connects (`script` prints "ready" when it has), then stops itself. */
+async function stoppedClient(script: string): Promise<{ kill(): void }> {
+  const full = `import os, signal, sys\nsys.path.insert(0, ${JSON.stringify(stubs)})\n${script}\nprint("ready", flush=True)\nos.kill(os.getpid(), signal.SIGSTOP)\n`;
+  const proc = Bun.spawn([DEBIAN_PYTHON, "-c", full], { stdout: "pipe", stderr: "inherit" });
+  for await (const chunk of proc.stdout as ReadableStream<Uint8Array>) if (new TextDecoder().decode(chunk).includes("ready")) break;
+  await Bun.sleep(200);
+  return { kill: () => proc.kill("SIGKILL") };
+}
+
+const rows: (string | number)[][] = [["attack", "before RSS/USS MB", "peak RSS/USS MB", "after RSS/USS MB", "under 150 MB", "notes"]];
+async function attack(name: string, run: (sample: () => void) => Promise<string>): Promise<void> {
+  const before = memoryOf(bridge.pid);
+  let peak = before;
+  const sample = () => {
+    const m = memoryOf(bridge.pid);
+    if (m.rss > peak.rss) peak = m;
+  };
+  const sampler = setInterval(sample, 20);
+  const notes = await run(sample);
+  clearInterval(sampler);
+  await Bun.sleep(1_000);
+  const after = memoryOf(bridge.pid);
+  const pair = (m: { rss: number; uss: number }) => `${fmt(m.rss)} / ${fmt(m.uss)}`;
+  rows.push([name, pair(before), pair(peak), pair(after), peak.rss < 150 ? "yes" : "NO", notes]);
+  console.error(`${name}: done`);
+}
+
+await attack("subscriber never reads, 4 MB events", async () => {
+  const deaf = await stoppedClient(
+    `import grpc, time, loom_pb2 as pb, loom_pb2_grpc as rpc\nstub = rpc.BridgeStub(grpc.insecure_channel("${address}"))\nstub.RegisterAgent(pb.AgentRegisterRequest(agent_id="deaf", subscribed_topics=["flood"]))\ndef gen():\n    yield pb.ClientEvent(ack=pb.Ack(message_id="deaf"))\n    time.sleep(3600)\nit = stub.EventStream(gen())`,
+  );
+  const pub = client();
+  const stream = pub.EventStream();
+  stream.on("error", () => {});
+  stream.write({ ack: { message_id: "loud" } });
+  const payload = Buffer.alloc(4_000_000, 120);
+  let sent = 0;
+  const started = Date.now();
+  // The Bridge stops reading the publisher once the subscriber's queue is full: writes back up here.
+  while (sent < 200 && Date.now() - started < 60_000) {
+    if (!stream.write({ publish: { topic: "flood", event: { id: String(sent), payload } } })) await new Promise((r) => stream.once("drain", r));
+    sent++;
+  }
+  const took = ((Date.now() - started) / 1000).toFixed(1);
+  const metrics = (await (await fetch(`http://127.0.0.1:${dashPort}/api/metrics`)).json()) as { waits: number; stalled: number };
+  stream.end();
+  pub.close();
+  deaf.kill();
+  return `${sent} events of 4 MB in ${took} s: the publisher waited (${metrics.waits}), the stopped subscriber was cut after 30 s (${metrics.stalled})`;
+});
+
+await attack("SSE client never reads: 300 x 2 MB, then 20,000 events", async () => {
+  const sse = await stoppedClient(
+    `import socket\ns = socket.create_connection(("127.0.0.1", ${dashPort}))\ns.sendall(b"GET /api/events/stream HTTP/1.1\\r\\nHost: 127.0.0.1:${dashPort}\\r\\n\\r\\n")`,
+  );
+  const pub = client();
+  const stream = pub.EventStream();
+  stream.on("error", () => {});
+  stream.write({ ack: { message_id: "loud2" } });
+  const write = async (m: unknown) => {
+    if (!stream.write(m)) await new Promise((r) => stream.once("drain", r));
+  };
+  const payload = Buffer.alloc(2_000_000, 121);
+  for (let i = 0; i < 300; i++) await write({ publish: { topic: "nobody", event: { id: String(i), payload } } });
+  for (let i = 0; i < 20_000; i++) await write({ publish: { topic: "nobody", event: { id: `s${i}`, payload: Buffer.from('{"n": 1}') } } });
+  await Bun.sleep(500);
+  const status = (await (await fetch(`http://127.0.0.1:${dashPort}/api/events/status`)).json()) as { subscribers: number };
+  stream.end();
+  pub.close();
+  sse.kill();
+  return `SSE subscribers after: ${status.subscribers} (the client that stopped reading was cut off)`;
+});
+
+await attack("20,000 RegisterAgent, no stream", async () => {
+  const c = client();
+  for (let i = 0; i < 20_000; i += 100)
+    await Promise.all(Array.from({ length: 100 }, (_, j) => unary(c, "RegisterAgent", { agent_id: `ghost-${i + j}`, subscribed_topics: ["a", "b"] })));
+  const topology = await (await fetch(`http://127.0.0.1:${dashPort}/api/topology`)).text();
+  c.close();
+  return `/api/topology ${fmt(topology.length / 1024)} KB`;
+});
+
+await attack("300 AppendEvent with a 3 MB type", async () => {
+  const m = new MemoryService(address, grpc.credentials.createInsecure(), { "grpc.max_send_message_length": 8 << 20 }) as unknown as grpc.Client & Methods;
+  const type = "t".repeat(3_000_000);
+  let refused = 0;
+  for (let i = 0; i < 300; i++) if ((await unary(m, "AppendEvent", { session_id: `s${i}`, event: { type } })) instanceof Error) refused++;
+  m.close();
+  return `${refused} of 300 refused (INVALID_ARGUMENT)`;
+});
+
+bridge.kill();
+rmSync(work, { recursive: true, force: true });
+rmSync(stubs, { recursive: true, force: true });
+console.log(table(rows));
+process.exit(0);
