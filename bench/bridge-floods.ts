@@ -93,7 +93,7 @@ await attack("subscriber never reads, 4 MB events", async () => {
   return `${sent} events of 4 MB in ${took} s: the publisher waited (${metrics.waits}), the stopped subscriber was cut after 30 s (${metrics.stalled})`;
 });
 
-await attack("SSE client never reads: 300 x 2 MB, then 20,000 events", async () => {
+await attack("SSE client never reads: 300 x 2 MB, then 50,000 events", async () => {
   const sse = await stoppedClient(
     `import socket\ns = socket.create_connection(("127.0.0.1", ${dashPort}))\ns.sendall(b"GET /api/events/stream HTTP/1.1\\r\\nHost: 127.0.0.1:${dashPort}\\r\\n\\r\\n")`,
   );
@@ -106,7 +106,7 @@ await attack("SSE client never reads: 300 x 2 MB, then 20,000 events", async () 
   };
   const payload = Buffer.alloc(2_000_000, 121);
   for (let i = 0; i < 300; i++) await write({ publish: { topic: "nobody", event: { id: String(i), payload } } });
-  for (let i = 0; i < 20_000; i++) await write({ publish: { topic: "nobody", event: { id: `s${i}`, payload: Buffer.from('{"n": 1}') } } });
+  for (let i = 0; i < 50_000; i++) await write({ publish: { topic: "nobody", event: { id: `s${i}`, payload: Buffer.from('{"n": 1}') } } });
   await Bun.sleep(500);
   const status = (await (await fetch(`http://127.0.0.1:${dashPort}/api/events/status`)).json()) as { subscribers: number };
   stream.end();

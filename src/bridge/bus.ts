@@ -70,7 +70,11 @@ export class EventBus {
   private waiters = new Set<() => void>();
   private sweeper?: ReturnType<typeof setInterval>;
 
-  constructor(private readonly now: () => number = Date.now) {}
+  /** `queued` is told the bytes of every message queued (the server's collection pace). */
+  constructor(
+    private readonly now: () => number = Date.now,
+    private readonly queued?: (bytes: number) => void,
+  ) {}
 
   open(agentId: string, patterns: readonly string[], sink: Sink): BusStream {
     const stream = new BusStream(this.nextId++, agentId, patterns, sink);
@@ -104,6 +108,7 @@ export class EventBus {
   send(stream: BusStream, message: unknown, bytes: number): void {
     if (stream.closed) return;
     stream.queue.push({ message, bytes });
+    this.queued?.(bytes);
     stream.queuedBytes += bytes;
     this.totalBytes += bytes;
     this.pump(stream);

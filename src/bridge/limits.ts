@@ -19,7 +19,7 @@ export const IN_FLIGHT_BYTES = 1024 * 1024;
 export const STALLED_STREAM_MS = 30_000;
 
 /** Event payload bytes received between two garbage collections the Bridge asks for (server.ts). */
-export const GC_EVERY_BYTES = 8 * 1024 * 1024;
+export const GC_EVERY_BYTES = 4 * 1024 * 1024;
 
 /** A registration with no open stream is forgotten after this long. */
 export const REGISTRATION_TTL_MS = 60_000;

@@ -58,7 +58,7 @@ export function toolTimeout(timeoutMs: unknown): number {
 
 export class EmbeddedBridge {
   readonly agents = new AgentDirectory();
-  readonly bus = new EventBus();
+  readonly bus = new EventBus(Date.now, (n) => this.moved(n));
   readonly startedAt = Date.now();
   /** Open streams by agent id, oldest first. */
   readonly streamsById = new Map<string, BusStream[]>();
@@ -118,6 +118,20 @@ export class EmbeddedBridge {
       const message = { tool_call: { ...call, id, arguments: call.arguments || "{}", timeout_ms: timeoutMs } };
       this.bus.send(stream, message, 128 + (call.arguments?.length ?? 0) + name.length);
     });
+  }
+
+  private movedBytes = 0;
+
+  /**
+   * Every GC_EVERY_BYTES received or queued for sending, a full collection: each message leaves
+   * its frames and encodings behind, and at tens of MB/s the collector's own pace let a flood's
+   * garbage pass 400 MB (bench/bridge-floods.ts), a fan-out's 120 MB; collected, both stay low.
+   */
+  private moved(bytes: number): void {
+    this.movedBytes += bytes;
+    if (this.movedBytes < GC_EVERY_BYTES) return;
+    this.movedBytes = 0;
+    Bun.gc(true);
   }
 
   /** A stream ended: the tool calls sent to it fail now rather than at their deadline. */
@@ -223,16 +237,7 @@ export class EmbeddedBridge {
   grpcServer(): grpc.Server {
     if (this.server) return this.server;
     const server = new grpc.Server();
-    // Every GC_EVERY_BYTES received, a full collection: each request leaves its frames and copies
-    // behind, and at tens of MB/s the collector's own pace let a flood's garbage pass 400 MB
-    // (bench/bridge-floods.ts); collected, the same flood peaks under 150 MB.
-    let received = 0;
-    onRequestBytes((n) => {
-      received += n;
-      if (received < GC_EVERY_BYTES) return;
-      received = 0;
-      Bun.gc(true);
-    });
+    onRequestBytes((n) => this.moved(n));
     server.addService(loomV1().Bridge.service, this.implementation());
     server.addService(loomV1().MemoryService.service, this.memory.implementation());
     this.server = server;

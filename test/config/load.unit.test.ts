@@ -209,9 +209,19 @@ describe("toEnvVars and redaction", () => {
   });
 
   test("[bridge] shell_allow reaches the embedded Bridge as LOOM_SHELL_ALLOW; anything but plain command names is refused", async () => {
-    const dir = projectWith({ "loom.toml": '[bridge]\nshell_allow = ["git", "ls"]\n' });
-    expect(toEnvVars((await loadProjectConfig(dir, { env: {} })).config).LOOM_SHELL_ALLOW).toBe('["git","ls"]');
-    for (const bad of ['"ls"', '["/bin/sh"]', '["ls -la"]', "[1]"]) {
+    const dir = projectWith({ "loom.toml": '[bridge]\nshell_allow = ["git", "ls", "tee"]\n' });
+    const project = await loadProjectConfig(dir, { env: {} });
+    expect(toEnvVars(project.config).LOOM_SHELL_ALLOW).toBe('["git","ls","tee"]');
+    // Each entry that hands the caller more than its output is named, with its line.
+    const warning = project.warnings.find((w) => w.includes("shell_allow"))!;
+    expect(warning).toContain('"git" can run other programs');
+    expect(warning).toContain('"tee" can write files anywhere');
+    expect(warning).not.toContain('"ls"');
+    expect(warning).toMatch(/loom\.toml:2:/);
+    const upstream = await loadProjectConfig(projectWith({ "loom.toml": '[bridge]\nshell_allow = "upstream"\n' }), { env: {} });
+    expect(JSON.parse(toEnvVars(upstream.config).LOOM_SHELL_ALLOW!)).toContain("python3");
+    expect(upstream.warnings.join("\n")).toContain('"python3" can run other programs');
+    for (const bad of ['"ls"', '"Upstream"', '["/bin/sh"]', '["ls -la"]', "[1]"]) {
       const error = await loadError(`[bridge]\nshell_allow = ${bad}\n`);
       expect(error.message).toContain("`bridge.shell_allow` must be an array of plain command names");
     }
