@@ -1,12 +1,15 @@
 /** The rules every archive entry must pass before anything is written (tar and zip alike). */
 import { LoomError } from "../errors";
+import { tampered } from "./alarm";
 
 export type EntryKind = "file" | "directory" | "link" | "special";
 
 function refuse(archive: string, reason: string): never {
-  throw new LoomError("VERIFY", `refusing to extract ${archive}: ${reason}`, {
-    hint: "the archive does not look like a Loom runtime release; check LOOM_DOWNLOAD_BASE_URL and report it if it came from the official release",
-  });
+  throw tampered(
+    new LoomError("VERIFY", `refusing to extract ${archive}: ${reason}`, {
+      hint: "the archive does not look like a Loom runtime release; check LOOM_DOWNLOAD_BASE_URL and report it if it came from the official release; `--runtime embedded` runs the Bridge inside loom meanwhile",
+    }),
+  );
 }
 
 /**

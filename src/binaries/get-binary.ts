@@ -31,6 +31,8 @@ export interface GetBinaryOptions {
   hooks?: InstallHooks;
   /** The flag of the command that was run for picking a version, named in hints. */
   versionFlag?: string;
+  /** Ask for `latest` even when a lookup failed a moment ago (`loom install`). */
+  fresh?: boolean;
 }
 
 export type BinarySource = "override" | "local" | "cache" | "download" | "embedded" | "remote";
@@ -91,7 +93,7 @@ export interface DownloadNeeded {
 
 function httpFor(options: GetBinaryOptions, env: Env): HttpDeps {
   const hooks = options.hooks ?? {};
-  return { ...defaultHttpDeps(env), ...options.http, env, onRetry: hooks.onRetry ?? options.http?.onRetry };
+  return { ...defaultHttpDeps(env), ...options.http, env, onRetry: hooks.onRetry ?? options.http?.onRetry, fresh: options.fresh || options.forceDownload };
 }
 
 /**

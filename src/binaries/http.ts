@@ -32,7 +32,12 @@ export interface HttpDeps {
   env: Env;
   /** Called before each retry, for the user. */
   onRetry?: (message: string) => void;
+  /** Ask again what a recent failure answered (latest.ts). */
+  fresh?: boolean;
 }
+
+/** Errors of a server that could not be reached at all (not an HTTP status): offline, or a wrong name. */
+export const UNREACHABLE = new WeakSet<LoomError>();
 
 export function defaultHttpDeps(env: Env = process.env): HttpDeps {
   return { fetch: globalThis.fetch, sleep: (ms) => Bun.sleep(ms), env };
@@ -97,15 +102,20 @@ export function networkError(url: string, error: unknown): LoomError {
     EHEADERS: "no response within the connect timeout (LOOM_CONNECT_TIMEOUT_SEC)",
   };
   const why = reason[code] ?? (error instanceof Error ? error.message : String(error));
-  return new LoomError("DOWNLOAD", `cannot reach ${url}: ${why}`, {
+  const failure = new LoomError("DOWNLOAD", `cannot reach ${url}: ${why}`, {
     hint: "check your network or proxy (HTTPS_PROXY, NO_PROXY); set LOOM_DOWNLOAD_BASE_URL to a mirror, or run with LOOM_OFFLINE=1 using binaries cached by `loom install`",
     cause: error,
   });
+  UNREACHABLE.add(failure);
+  return failure;
 }
 
 function retriable(status: number): boolean {
   return status === 429 || status >= 500;
 }
+
+/** A host name that does not resolve is offline (or a typo) now and in a second: not retried. */
+const UNRESOLVED = ["ENOTFOUND", "EAI_AGAIN", "EAI_NONAME", "EAI_FAIL"];
 
 export interface FetchOptions {
   /** Retries after the first attempt (default LOOM_DOWNLOAD_RETRIES or 3). */
@@ -131,7 +141,7 @@ export async function fetchWithRetry(url: string, deps: HttpDeps, options: Fetch
       if (error instanceof LoomError || options.signal?.aborted) throw error;
       failure = error;
     }
-    const again = failure !== undefined || retriable(response!.status);
+    const again = failure !== undefined ? !UNRESOLVED.includes((failure as { code?: string }).code ?? "") : retriable(response!.status);
     if (!again || attempt >= retries) {
       if (failure !== undefined) throw networkError(url, failure);
       return response!;

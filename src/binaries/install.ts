@@ -6,6 +6,7 @@
 import { chmodSync, mkdtempSync, readdirSync, renameSync, rmSync, existsSync } from "node:fs";
 import { join } from "pathe";
 import { LoomError } from "../errors";
+import { tampered } from "./alarm";
 import { TEMP_PREFIX, cacheWriteError, cachedFileName, ensureCacheDir, readChecksums, writeChecksums } from "./cache";
 import { downloadToFile, type DownloadProgress } from "./download";
 import { fetchWithRetry, releaseBase, type HttpDeps } from "./http";
@@ -122,10 +123,12 @@ async function installLocked(req: InstallRequest, dir: string, file: string, tar
     }
     req.hooks.onDone?.(chosen, result.size, Date.now() - started);
     if (published.sha256 && result.sha256 !== published.sha256)
-      throw new LoomError("VERIFY", `checksum mismatch for ${chosen}: expected ${published.sha256}, got ${result.sha256}`, {
-        details: [`expected (from ${published.source}): ${published.sha256}`, `downloaded:  ${result.sha256}`],
-        hint: "nothing was installed. The download was corrupted or tampered with: try again, and check LOOM_DOWNLOAD_BASE_URL and any proxy",
-      });
+      throw tampered(
+        new LoomError("VERIFY", `checksum mismatch for ${chosen}: expected ${published.sha256}, got ${result.sha256}`, {
+          details: [`expected (from ${published.source}): ${published.sha256}`, `downloaded:  ${result.sha256}`],
+          hint: "nothing was installed. The download was corrupted or tampered with: try again, check LOOM_DOWNLOAD_BASE_URL and any proxy; `--runtime embedded` runs the Bridge inside loom meanwhile",
+        }),
+      );
 
     // Extract into a fresh, empty directory: nothing there for an archive to aim at.
     const outDir = mkdtempSync(join(work, "x-"));

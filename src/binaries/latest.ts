@@ -1,19 +1,22 @@
 /**
  * Turning `latest` into a concrete version: GitHub's latest release, or `<mirror>/latest.txt`.
- * The answer is remembered for a day in the cache; offline, the newest cached version is used.
+ * The answer is remembered for a day in the cache; offline, the newest cached version is used. A
+ * lookup that could not reach its source is remembered too, for LATEST_FAILURE_TTL_MS, so an
+ * offline `loom run` does not ask again on every start (`loom install` and --force-download do).
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "pathe";
 import { LoomError } from "../errors";
 import { RESOLVED_FILE, cacheDir, ensureCacheDir, listCache, writeFileAtomic, type Env } from "./cache";
-import { GITHUB_API_LATEST, fetchText, isMirror, releaseBase, type HttpDeps } from "./http";
+import { GITHUB_API_LATEST, fetchText, isMirror, releaseBase, type HttpDeps, UNREACHABLE } from "./http";
 import type { PlatformTag } from "./platform";
 import { compareVersions, normalizeVersion } from "./versions";
 
 export const LATEST_TTL_MS = 24 * 60 * 60_000;
+export const LATEST_FAILURE_TTL_MS = 10 * 60_000;
 
 interface Remembered {
-  [source: string]: { version: string; at: number };
+  [source: string]: { version?: string; at: number; failed?: string };
 }
 
 function latestSource(env: Env): string {
@@ -75,17 +78,34 @@ export async function resolveLatest(name: string, tag: PlatformTag, deps: HttpDe
   const source = latestSource(env);
   const offline = env.LOOM_OFFLINE === "1";
   const memo = readRemembered(env)[source];
-  if (memo && (offline || now - memo.at < LATEST_TTL_MS)) return { version: memo.version, how: "remembered" };
+  if (memo?.version && (offline || now - memo.at < LATEST_TTL_MS)) return { version: memo.version, how: "remembered" };
+  const remember = (entry: Remembered[string]) => {
+    const all = readRemembered(env);
+    all[source] = entry.failed && all[source]?.version ? { ...all[source], failed: entry.failed, at: entry.at } : entry;
+    try {
+      writeFileAtomic(join(ensureCacheDir(env), RESOLVED_FILE), JSON.stringify(all, null, 2) + "\n");
+    } catch {} // a memo that cannot be written only costs the next start a lookup
+  };
   if (!offline) {
+    const cached = newestCachedVersion(name, tag, env);
+    if (memo?.failed && now - memo.at < LATEST_FAILURE_TTL_MS && !deps.fresh) {
+      if (cached) return { version: cached, how: "offline-cache" };
+      const ago = Math.max(1, Math.round((now - memo.at) / 60_000));
+      throw new LoomError(
+        "DOWNLOAD",
+        `the latest runtime version could not be looked up ${ago} min ago (${memo.failed}); not asking again for ${LATEST_FAILURE_TTL_MS / 60_000} min`,
+        {
+          hint: `\`loom install\` asks again now; or pin [bridge] version in loom.toml`,
+        },
+      );
+    }
     try {
       const version = await fetchLatest(source, deps);
-      const all = readRemembered(env);
-      all[source] = { version, at: now };
-      writeFileAtomic(join(ensureCacheDir(env), RESOLVED_FILE), JSON.stringify(all, null, 2) + "\n");
+      remember({ version, at: now });
       return { version, how: "fetched" };
     } catch (error) {
+      if (error instanceof LoomError && UNREACHABLE.has(error)) remember({ at: now, failed: error.message });
       // No network, a rate limit, a mirror without latest.txt: the newest cached version still runs.
-      const cached = newestCachedVersion(name, tag, env);
       if (cached && error instanceof LoomError && error.code === "DOWNLOAD") return { version: cached, how: "offline-cache" };
       throw error;
     }

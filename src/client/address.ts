@@ -40,7 +40,9 @@ function checkAddress(address: string, from: string): void {
 
 export async function bridgeTarget(dir: string, explicit?: string): Promise<BridgeTarget> {
   const plain = async (address: string): Promise<BridgeTarget> =>
-    address.startsWith("unix:") ? { address, shown: address } : { address: await ipAddress(address), shown: address };
+    address.startsWith("unix:")
+      ? { address, shown: address }
+      : { address: await ipAddress(address, "check the host name (is it spelled right, and does this machine resolve it?), or give its IP address"), shown: address };
   const secure = async (address: string, ca?: string): Promise<BridgeTarget> => ({ address, shown: `https://${address}`, tls: { ca: ca ?? (await caOf(dir)) } });
   const given = (text: string, from: string) => {
     checkAddress(text, from);

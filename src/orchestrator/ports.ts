@@ -18,17 +18,14 @@ export function joinAddress(host: string, port: number): string {
  * (docs/runtime-contract.md). `localhost:50051` becomes `127.0.0.1:50051`, for the runtime and the
  * agents alike.
  */
-export async function ipAddress(address: string): Promise<string> {
+export async function ipAddress(address: string, hint = 'write an IP address in [bridge] address (like "127.0.0.1:50051"), as the runtime needs one'): Promise<string> {
   const { host, port } = splitAddress(address);
   if (isIP(host)) return address;
   try {
     const found = await lookup(host, { family: 4 }).catch(() => lookup(host));
     return joinAddress(found.address, port);
   } catch (error) {
-    throw new LoomError("CONFIG", `cannot resolve the bridge address's host ${JSON.stringify(host)} (${(error as NodeJS.ErrnoException).code ?? error})`, {
-      hint: 'write an IP address in [bridge] address (like "127.0.0.1:50051"), as the runtime needs one',
-      cause: error,
-    });
+    throw new LoomError("CONFIG", `cannot resolve the bridge address's host ${JSON.stringify(host)} (${(error as NodeJS.ErrnoException).code ?? error})`, { hint, cause: error });
   }
 }
 

@@ -10,6 +10,7 @@ import { binaryNameFor } from "../binaries/names";
 import { loadProjectConfig } from "../config/load";
 import type { BridgeMode, ProjectConfig, RuntimeChoice } from "../config/types";
 import { LoomError } from "../errors";
+import { runtimeUnavailable } from "../binaries/alarm";
 import { privateDir, writePrivateFile } from "../files/private";
 import { socketPath } from "../files/socket-path";
 import { isLoopback } from "../system/peer";
@@ -162,8 +163,9 @@ async function chooseRuntime(o: UpOptions, project: ProjectConfig, env: Record<s
       versionFlag: "--runtime-version",
     });
   } catch (error) {
-    if (choice === "native" || !(error instanceof LoomError) || (error.code !== "DOWNLOAD" && error.code !== "VERIFY")) throw error;
-    warnings.push(`no native runtime (${error.message}); using the embedded Bridge`);
+    // A runtime that cannot be had falls back; one that fails its checksum is an alarm (exit 3, binaries/alarm.ts).
+    if (choice === "native" || !runtimeUnavailable(error)) throw error;
+    warnings.push(`no native runtime (${(error as Error).message}); using the embedded Bridge`);
     return EMBEDDED;
   }
 }

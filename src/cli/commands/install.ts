@@ -1,7 +1,7 @@
 import { defineCommand } from "citty";
 import { describeBinary, getBinary } from "../../binaries/get-binary";
 import { RUNTIME_CHOICES, type RuntimeChoice } from "../../config/types";
-import { LoomError } from "../../errors";
+import { runtimeUnavailable } from "../../binaries/alarm";
 import { binaryNameFor } from "../../binaries/names";
 import type { BridgeMode } from "../../config/types";
 import { loadProjectConfig } from "../../config/load";
@@ -55,9 +55,10 @@ export default defineCommand({
         preferDebug: args["use-debug"] || undefined,
         env: { ...process.env },
         hooks: installHooks(),
+        fresh: true,
       }).catch((error) => {
         // As `up` decides (orchestrator/prepare.ts): only a runtime that cannot be had falls back.
-        if (choice === "native" || !(error instanceof LoomError) || (error.code !== "DOWNLOAD" && error.code !== "VERIFY")) throw error;
+        if (choice === "native" || !runtimeUnavailable(error)) throw error;
         log.warn(`no native ${name} (${error.message}); \`loom up\` and \`loom run\` will use the embedded Bridge (--runtime native to make this an error)`);
         return undefined;
       });
