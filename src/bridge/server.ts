@@ -16,6 +16,7 @@
  */
 import { randomUUID } from "node:crypto";
 import * as grpc from "@grpc/grpc-js";
+import { ADMIN_SERVICE, adminImplementation, type Topology } from "./admin";
 import { AgentDirectory, registrationBytes, type ToolInfo } from "./agents";
 import { type BusStream, EventBus, type Sink } from "./bus";
 import { envelopeMetadata, eventBytes, type WireEvent } from "./envelope";
@@ -233,6 +234,13 @@ export class EmbeddedBridge {
     };
   }
 
+  /** Registered agents: their topics, declared tools, and whether a stream of theirs is open. */
+  topology(): Topology {
+    return {
+      agents: [...this.agents.byId].map(([id, r]) => ({ id, topics: r.topics, capabilities: r.tools.map((t) => t.name), connected: r.streams > 0 })),
+    };
+  }
+
   /** The grpc-js server with both services (connections are handed to it by listen.ts). */
   grpcServer(): grpc.Server {
     if (this.server) return this.server;
@@ -240,6 +248,10 @@ export class EmbeddedBridge {
     onRequestBytes((n) => this.moved(n));
     server.addService(loomV1().Bridge.service, this.implementation());
     server.addService(loomV1().MemoryService.service, this.memory.implementation());
+    server.addService(
+      ADMIN_SERVICE,
+      adminImplementation(() => this.topology()),
+    );
     this.server = server;
     this.sweeper = setInterval(() => this.agents.sweep(), 10_000);
     this.sweeper.unref?.();

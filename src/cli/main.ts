@@ -11,13 +11,26 @@ const lazy =
   () =>
     load().then((m) => m.default);
 
+/** Another name for a command, as upstream's Python CLI has them (`new`, `create` for `init`). */
+const alias =
+  (load: Loader, name: string, of: string): Loader =>
+  async () => {
+    const cmd = await load();
+    return { ...cmd, meta: { ...(cmd.meta as object), name, description: `The same as \`loom ${of}\` (upstream's name for it)` } };
+  };
+
+const init = lazy(() => import("./commands/init"));
+
 export const COMMANDS: Record<string, Loader> = {
-  init: lazy(() => import("./commands/init")),
+  init,
+  new: alias(init, "new", "init"),
+  create: alias(init, "create", "init"),
   config: lazy(() => import("./commands/config")),
   install: lazy(() => import("./commands/install")),
   cache: lazy(() => import("./commands/cache")),
   up: lazy(() => import("./commands/up")),
   run: lazy(() => import("./commands/run")),
+  dev: lazy(() => import("./commands/dev")),
   down: lazy(() => import("./commands/down")),
   status: lazy(() => import("./commands/status")),
   restart: lazy(() => import("./commands/restart")),
@@ -29,6 +42,8 @@ export const COMMANDS: Record<string, Loader> = {
   pub: lazy(() => import("./commands/pub")),
   sub: lazy(() => import("./commands/sub")),
   call: lazy(() => import("./commands/call")),
+  chat: lazy(() => import("./commands/chat")),
+  proto: lazy(() => import("./commands/proto")),
   completion: lazy(() => import("./commands/completion")),
 };
 

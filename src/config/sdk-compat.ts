@@ -40,3 +40,6 @@ export function sdkCompatWarnings(file: string, source: string, raw: Record<stri
   visit(raw.llm, ["llm"]);
   return out;
 }
+
+/** How to install upstream's Python SDK (not on PyPI under its import name: `loom` there is another project). */
+export const SDK_INSTALL = 'python3 -m pip install "git+https://github.com/loom-os/loom#subdirectory=loom-py"';

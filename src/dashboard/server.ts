@@ -7,6 +7,7 @@
  * not trace) and `POST /api/debug/emit` (only with LOOM_DASHBOARD_DEBUG=true). Every request
  * passes guard.ts first (Host, owner); no CORS header is sent.
  */
+import type { Topology } from "../bridge/admin";
 import type { BridgeEvent } from "../bridge/server";
 import { EVENT_BUS, FlowTracker } from "./flow";
 import { type GuardOptions, refuseHost, refusePeer } from "./guard";
@@ -17,6 +18,7 @@ export interface DashboardSource {
   feed: Set<(e: BridgeEvent) => void>;
   startedAt: number;
   agents: { byId: Map<string, { topics: string[]; tools: { name: string }[]; streams: number }> };
+  topology(): Topology;
   bus: { stats: { published: number; delivered: number; waits: number; waitedMs: number; stalled: number }; totalBytes: number; streams: Set<{ patterns: readonly string[] }> };
 }
 
@@ -128,7 +130,7 @@ export function serveDashboard(source: DashboardSource, options: DashboardOption
         );
       }
       if (req.method === "GET" && path === "/api/topology") {
-        const agents = [...source.agents.byId].map(([id, r]) => ({ id, topics: r.topics, capabilities: r.tools.map((t) => t.name), connected: r.streams > 0 }));
+        const { agents } = source.topology();
         return json({ agents, edges: agents.flatMap((a) => a.topics.map((t) => ({ from_topic: t, to_agent: a.id, event_count: 0 }))), timestamp: new Date().toISOString() });
       }
       if (req.method === "GET" && path === "/api/flow") return json(flow.snapshot());

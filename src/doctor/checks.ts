@@ -18,7 +18,9 @@ import { STATE_DIR } from "../orchestrator/constants";
 import { planAgents, pythonFor } from "../orchestrator/plan";
 import { portHolder, splitAddress, tryListen } from "../orchestrator/ports";
 import { lockHolder } from "../orchestrator/project-lock";
-import { bunRuntime } from "../orchestrator/self";
+import { bunRuntime, isCompiled } from "../orchestrator/self";
+import { SDK_INSTALL } from "../config/sdk-compat";
+import { shadowWarning } from "./shadow";
 
 export type Verdict = "ok" | "warn" | "fail";
 
@@ -111,7 +113,7 @@ function pythonCheck(python: string, agents: string[]): Check {
       name: "python",
       verdict: "fail",
       detail: `${python} ${version} ${who}: cannot import ${missing.join(" and ")}`,
-      fix: `\`${python} -m pip install loom\` (the Loom Python SDK; it brings grpcio), or use the virtualenv that has it`,
+      fix: `\`${SDK_INSTALL.replace("python3", python)}\` (the Loom Python SDK; it brings grpcio), or use the virtualenv that has it`,
     };
   return { name: "python", verdict: "ok", detail: `${python} ${version} ${who}: loom and grpc import` };
 }
@@ -161,6 +163,8 @@ export async function doctor(projectDir: string, env: Record<string, string | un
     checks.push({ name: "running", verdict: "warn", detail: `loom already runs here (supervisor pid ${running}): \`loom run\` would be refused`, fix: "`loom down` first" });
 
   checks.push(await runtimeCheck(project, env));
+  const shadow = isCompiled() ? shadowWarning(process.execPath, env) : undefined;
+  if (shadow) checks.push({ name: "loom on PATH", verdict: "warn", ...shadow });
 
   const warnings: string[] = [];
   try {

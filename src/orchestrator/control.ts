@@ -29,7 +29,7 @@ export const controlRequestSchema = z.discriminatedUnion("cmd", [
   z.object({ cmd: z.literal("status") }),
   z.object({ cmd: z.literal("stop"), names }),
   z.object({ cmd: z.literal("start"), names, paths: z.array(z.string().max(4096)).max(1024).optional() }),
-  z.object({ cmd: z.literal("restart"), names, runtime: z.boolean().optional() }),
+  z.object({ cmd: z.literal("restart"), names, runtime: z.boolean().optional(), agents: z.boolean().optional() }),
 ]);
 export type ControlRequest = z.infer<typeof controlRequestSchema>;
 

@@ -540,7 +540,7 @@ export class Supervisor {
     if (this.stopping || this.ledger.phase !== "running")
       return { ok: false, code: "PROCESS", error: `loom is ${this.stopping ? "stopping" : this.ledger.phase}; try again when it runs` };
     const agents = [...this.slots.values()].filter((s) => s.spec.kind === "agent").map((s) => s.spec.name);
-    let names = req.cmd === "restart" && req.names.length === 0 && !req.runtime ? agents : [...new Set(req.names)];
+    let names = req.cmd === "restart" && ((req.names.length === 0 && !req.runtime) || req.agents) ? agents : [...new Set(req.names)];
     if (req.cmd === "restart" && req.runtime) names = [this.o.runtime.name, ...names.filter((n) => n !== this.o.runtime.name)];
     const unknown = names.filter((n) => !this.slots.has(n));
     if (unknown.length) return { ok: false, code: "USAGE", error: `no process named ${unknown.join(", ")} (there is ${[...this.slots.keys()].join(", ")})` };

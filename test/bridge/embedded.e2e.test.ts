@@ -179,8 +179,18 @@ describe("run --detach --wait-agents", () => {
     writeFileSync(join(silent, "loom.toml"), readFileSync(join(silent, "loom.toml"), "utf8").replace("timeout_sec = 20", "timeout_sec = 1"));
     const never = await loom(["run", "--detach", "--wait-agents", ...FREE], silent);
     expect(never.code).toBe(4);
-    expect(never.err).toContain("only 0 of 1 agents registered with the Bridge in 1s");
+    expect(never.err).toContain("only 0 of 1 running agents registered with the Bridge in 1s");
     expect((await loom(["down"], silent)).code).toBe(0);
+  });
+
+  test.skipIf(!ready)("an agent that exits is reported with its code at once, not waited for; no dashboard is needed", async () => {
+    const stubs = makePythonStubs(tempDir());
+    const root = makeProject(["clean-exit.py"], `runtime = "embedded"\n${protoAgentTable("answerer", stubs)}[dashboard]\nenabled = false\n`);
+    const run = await loom(["run", "--detach", "--wait-agents", ...FREE], root);
+    expect(run.code, run.all).toBe(0); // before, it waited timeout_sec for the exited agent, then exit 4
+    expect(run.err).toContain("not waited for, they exited: clean-exit (exit 0)");
+    expect(run.err).toContain("agents registered with the Bridge: answerer-agent");
+    expect((await loom(["down"], root)).code).toBe(0);
   });
 });
 

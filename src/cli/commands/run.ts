@@ -1,4 +1,6 @@
+import { statSync } from "node:fs";
 import { defineCommand } from "citty";
+import { log } from "../log";
 import { runtimeArgs, startCommand } from "./up";
 
 export default defineCommand({
@@ -19,10 +21,26 @@ export default defineCommand({
       description: 'Run only the agents, against a Bridge elsewhere (HOST:PORT, or https://HOST:PORT for TLS); as [bridge] runtime = "remote"',
       valueHint: "HOST:PORT",
     },
-    agents: { type: "positional", required: false, description: "Agent scripts to run (default: agents/*.py|ts|js|mjs and main.py/run.py/app.py)", valueHint: "PATH..." },
+    logs: { type: "boolean", description: "Accepted for upstream's CLI: loom always keeps each process's log in .loom/logs (`loom logs`)" },
+    "startup-wait": {
+      type: "string",
+      description: "Accepted for upstream's CLI: loom waits until the runtime answers its Heartbeat, not a fixed time",
+      valueHint: "S",
+    },
+    agents: {
+      type: "positional",
+      required: false,
+      description: "Agent scripts to run (default: agents/*.py|ts|js|mjs and main.py/run.py/app.py), or the project directory",
+      valueHint: "PATH...",
+    },
   },
   async run({ args }) {
-    const paths = args._;
+    if (args.logs) log.info("--logs: loom always keeps each process's log (in .loom/logs, or --logs-dir); `loom logs` shows them");
+    if (args["startup-wait"] !== undefined) log.info("--startup-wait: loom starts the agents once the runtime answers its Heartbeat; no fixed wait is needed");
+    const paths = args._.map(String);
+    // Upstream's `loom run DIR`: a project directory rather than agent files.
+    if (paths.length === 1 && statSync(paths[0]!, { throwIfNoEntry: false })?.isDirectory() && args.project === undefined)
+      return startCommand({ ...args, project: paths[0] }, true);
     await startCommand(args, true, paths.length ? paths : undefined);
   },
 });

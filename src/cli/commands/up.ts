@@ -11,7 +11,7 @@ import { binaryArgs } from "./install";
 export const runtimeArgs = {
   ...projectArg,
   detach: { type: "boolean", alias: "d", description: "Return once everything is ready; a background supervisor keeps it running (stop with `loom down`)" },
-  "wait-agents": { type: "boolean", description: "With --detach: return once every started agent has registered with the Bridge (known from the dashboard's /api/topology)" },
+  "wait-agents": { type: "boolean", description: "With --detach: return once every started agent has registered with the Bridge (an agent that exits is reported at once)" },
   "bridge-port": { type: "string", description: "Bridge port (0 picks a free one); overrides [bridge] address's port", valueHint: "N" },
   "dashboard-port": { type: "string", description: "Dashboard port (0 picks a free one)", valueHint: "N" },
   mode: { type: "enum", options: ["full", "bridge-only"], description: "Runtime mode (overrides [bridge] mode)" },
@@ -43,8 +43,8 @@ function grace(value: string | undefined): number | undefined {
 
 type RuntimeArgs = { [K in keyof typeof runtimeArgs]?: string | boolean } & { watch?: boolean; bridge?: string };
 
-/** Shared by `loom up` and `loom run`. */
-export async function startCommand(args: RuntimeArgs, withAgents: boolean, agentPaths?: string[]): Promise<void> {
+/** Shared by `loom up`, `loom run` and `loom dev` (which names its runtime `binary`). */
+export async function startCommand(args: RuntimeArgs, withAgents: boolean, agentPaths?: string[], binary?: UpOptions["binary"]): Promise<void> {
   const { prepare } = await import("../../orchestrator/prepare");
   const { runSupervised, startDetached } = await import("../../orchestrator/run");
   const up: UpOptions = {
@@ -62,6 +62,7 @@ export async function startCommand(args: RuntimeArgs, withAgents: boolean, agent
     hooks: installHooks(),
     watch: Boolean(args.watch),
     remote: args.bridge,
+    binary,
   };
   const graceMs = grace(args.grace as string | undefined);
   // Until the supervisor takes over its signals: `loom down` (SIGTERM) or Ctrl+C while the
@@ -87,7 +88,10 @@ export async function startCommand(args: RuntimeArgs, withAgents: boolean, agent
       const { waitForAgents } = await import("../../orchestrator/wait-agents");
       const waited = await waitForAgents(ledger, prepared.project.config.bridge.timeout_sec * 1000);
       if ("unknown" in waited) log.warn(`cannot know whether the agents registered: ${waited.unknown}; returning once they run`);
-      else if (waited.registered.length) log.info(`agents registered with the Bridge: ${waited.registered.join(", ")}`);
+      else {
+        if (waited.exited.length) log.warn(`not waited for, they exited: ${waited.exited.join(", ")}`);
+        if (waited.registered.length) log.info(`agents registered with the Bridge: ${waited.registered.join(", ")}`);
+      }
     }
     const agents = Object.values(ledger.children)
       .filter((c) => c.kind === "agent")

@@ -1,0 +1,60 @@
+/**
+ * `loom.embedded.v1.Admin`: what loom itself asks its own embedded Bridge over the owner's socket,
+ * beside the Bridge protocol (agents never see it; upstream has no such service). `Topology`
+ * answers which agents are registered and connected, so `loom run --wait-agents` knows with or
+ * without the dashboard. JSON on the wire: a generic grpc-js service, no .proto needed.
+ */
+import * as grpc from "@grpc/grpc-js";
+
+export interface AgentView {
+  id: string;
+  topics: string[];
+  capabilities: string[];
+  connected: boolean;
+}
+
+export interface Topology {
+  agents: AgentView[];
+}
+
+const json = {
+  serialize: (value: unknown) => Buffer.from(JSON.stringify(value ?? {})),
+  deserialize: (bytes: Buffer) => {
+    try {
+      return JSON.parse(bytes.toString("utf8") || "{}");
+    } catch {
+      return {};
+    }
+  },
+};
+
+export const ADMIN_SERVICE: grpc.ServiceDefinition = {
+  Topology: {
+    path: "/loom.embedded.v1.Admin/Topology",
+    requestStream: false,
+    responseStream: false,
+    requestSerialize: json.serialize,
+    requestDeserialize: json.deserialize,
+    responseSerialize: json.serialize,
+    responseDeserialize: json.deserialize,
+  },
+};
+
+/** The Admin service answering from `topology`. */
+export function adminImplementation(topology: () => Topology): grpc.UntypedServiceImplementation {
+  return { Topology: (_call: unknown, reply: grpc.sendUnaryData<Topology>) => reply(null, topology()) };
+}
+
+/** Asks the embedded Bridge at `address` (a `unix:` socket or host:port) for its topology. */
+export function askTopology(address: string, timeoutMs = 1_000): Promise<Topology | undefined> {
+  const Admin = grpc.makeGenericClientConstructor(ADMIN_SERVICE, "Admin");
+  const client = new Admin(address, grpc.credentials.createInsecure()) as unknown as grpc.Client & {
+    Topology(req: unknown, options: grpc.CallOptions, done: (e: grpc.ServiceError | null, r: Topology) => void): void;
+  };
+  return new Promise((resolve) => {
+    client.Topology({}, { deadline: Date.now() + timeoutMs }, (error, reply) => {
+      client.close();
+      resolve(error ? undefined : reply);
+    });
+  });
+}

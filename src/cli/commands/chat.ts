@@ -1,0 +1,22 @@
+import { defineCommand } from "citty";
+import { bridgeTarget } from "../../client/address";
+import { runPythonSdk } from "../python-sdk";
+import { projectArg } from "../shared-args";
+
+export default defineCommand({
+  meta: {
+    name: "chat",
+    description: "Chat with an agent (upstream's Python SDK command, run with the project's Python); the Bridge is the running project's unless --address",
+    examples: ["loom chat", "loom chat --agent-id chat-assistant", "loom chat --address 127.0.0.1:50051"],
+  } as never,
+  args: {
+    ...projectArg,
+    address: { type: "string", alias: "a", description: "Bridge address (default: the running project's, else LOOM_BRIDGE_ADDR, else loom.toml's)", valueHint: "HOST:PORT" },
+    "agent-id": { type: "string", alias: "i", description: "The agent to chat with (the SDK's default: chat-assistant)", valueHint: "ID" },
+  },
+  async run({ args }) {
+    const target = await bridgeTarget(args.project ?? process.cwd(), args.address);
+    const argv = ["chat", "--address", target.address, ...(args["agent-id"] ? ["--agent-id", args["agent-id"]] : [])];
+    process.exitCode = await runPythonSdk(args.project, argv, { ...process.env, LOOM_BRIDGE_ADDR: target.address });
+  },
+});
