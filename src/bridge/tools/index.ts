@@ -1,7 +1,7 @@
 /**
  * The embedded Bridge's tools, as upstream's runtime registers them (docs/runtime-contract.md
- * "Tools"): fs:* in the project directory, system:shell, llm:generate, web:search, and each MCP
- * server's tools. Upstream's weather:get is not served.
+ * "Tools"): fs:* in the project directory, system:shell, llm:generate, web:search, weather:get,
+ * and each MCP server's tools.
  */
 import { fsTools, Workspace } from "./fs";
 import { protectedFromEnv } from "./protect";
@@ -9,6 +9,7 @@ import { llmTool } from "./llm";
 import { parseMcpServers, startMcpServers } from "./mcp-servers";
 import { ToolRegistry } from "./registry";
 import { shellAllowFromEnv, shellTool } from "./shell";
+import { weatherTool } from "./weather";
 import { webSearchTool } from "./web";
 
 export function builtinTools(root: string, env: Record<string, string | undefined>, log: (line: string) => void): ToolRegistry {
@@ -17,6 +18,7 @@ export function builtinTools(root: string, env: Record<string, string | undefine
   registry.register(shellTool(root, shellAllowFromEnv(env.LOOM_SHELL_ALLOW)));
   registry.register(llmTool(env));
   registry.register(webSearchTool(env));
+  registry.register(weatherTool(env));
   startMcpServers(parseMcpServers(env.LOOM_MCP_SERVERS), root, registry, log);
   return registry;
 }

@@ -5,6 +5,7 @@
  * TOOL_INVALID_ARGUMENTS/INVALID_ARGUMENTS, past the deadline TOOL_TIMEOUT/TIMEOUT, anything else
  * TOOL_ERROR/EXECUTION_ERROR. Empty arguments mean `{}` (upstream refuses them; the SDK sends them).
  */
+import { serdeJsonError } from "./json-error";
 
 export type ToolStatus = "TOOL_OK" | "TOOL_ERROR" | "TOOL_TIMEOUT" | "TOOL_NOT_FOUND" | "TOOL_INVALID_ARGUMENTS";
 
@@ -30,20 +31,24 @@ type FailureKind = "not_found" | "invalid" | "denied" | "failed" | "timeout";
 
 /** A tool's failure, with upstream's wording ("Tool not found: x", "Permission denied: ..."). */
 export class ToolFailure extends Error {
+  /** `exact`: `detail` is the whole message (upstream's own wording, like serde's for bad JSON). */
   constructor(
     readonly kind: FailureKind,
     detail: string,
+    exact = false,
   ) {
     super(
-      kind === "not_found"
-        ? `Tool not found: ${detail}`
-        : kind === "invalid"
-          ? `Invalid arguments: ${detail}`
-          : kind === "denied"
-            ? `Permission denied: ${detail}`
-            : kind === "timeout"
-              ? "Timeout"
-              : `Execution failed: ${detail}`,
+      exact
+        ? detail
+        : kind === "not_found"
+          ? `Tool not found: ${detail}`
+          : kind === "invalid"
+            ? `Invalid arguments: ${detail}`
+            : kind === "denied"
+              ? `Permission denied: ${detail}`
+              : kind === "timeout"
+                ? "Timeout"
+                : `Execution failed: ${detail}`,
     );
   }
 }
@@ -69,7 +74,8 @@ export function parseArguments(text: string): Args {
   try {
     value = JSON.parse(text);
   } catch (e) {
-    throw new ToolFailure("invalid", (e as Error).message);
+    // Upstream answers serde_json's own message, unprefixed (its bridge passes e.to_string()).
+    throw new ToolFailure("invalid", serdeJsonError(text) || (e as Error).message, true);
   }
   if (value === null || typeof value !== "object" || Array.isArray(value)) throw new ToolFailure("invalid", "the arguments must be a JSON object");
   return value as Args;
