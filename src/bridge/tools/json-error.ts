@@ -103,12 +103,12 @@ export function serdeJsonError(text: string): string {
         if (text[i] === close) fail("trailing comma");
       }
     }
-    if (c === '"') return string();
-    if (c === "t") return ident("true");
-    if (c === "f") return ident("false");
-    if (c === "n") return ident("null");
-    if (c === "-" || /[0-9]/.test(c)) return number();
-    fail("expected value");
+    if (c === '"') string();
+    else if (c === "t") ident("true");
+    else if (c === "f") ident("false");
+    else if (c === "n") ident("null");
+    else if (c === "-" || /[0-9]/.test(c)) number();
+    else fail("expected value");
   };
   try {
     value(0);
