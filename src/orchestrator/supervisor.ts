@@ -61,6 +61,10 @@ export interface SupervisorDeps {
   dashboard: typeof dashboardHealthy;
   /** The pids listening on a port (ports.ts). */
   listeners: typeof listenersOf;
+  /** Makes this process the subreaper of its descendants (system/libc.ts); a test's fake does not. */
+  becomeSubreaper: () => boolean;
+  /** Hands start-up pages back to the kernel (system/libc.ts). */
+  releasePages: () => void;
 }
 
 interface Slot {
@@ -99,11 +103,19 @@ export class Supervisor {
   private controlQueue: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly o: SupervisorOptions) {
-    this.deps = { spawn: spawnChild, heartbeat: grpcHeartbeat, dashboard: dashboardHealthy, listeners: listenersOf, ...o.deps };
+    this.deps = {
+      spawn: spawnChild,
+      heartbeat: grpcHeartbeat,
+      dashboard: dashboardHealthy,
+      listeners: listenersOf,
+      becomeSubreaper,
+      releasePages: () => void releaseFilePages(),
+      ...o.deps,
+    };
     const { config, root } = o.project;
     const dashboardOn = config.bridge.mode === "full" && config.dashboard.enabled;
     // Orphaned descendants come to the supervisor, not to init, so a stop can find them (hunt.ts).
-    this.subreaper = becomeSubreaper();
+    this.subreaper = this.deps.becomeSubreaper();
     this.graceMs = o.graceMs;
     this.ledger = {
       version: 1,
@@ -227,7 +239,7 @@ export class Supervisor {
       this.event("info", "watching the project's files: agents restart when their code changes, loom.toml and .env are reloaded");
     }
     // Start-up code is done with: its pages go back to the kernel (system/libc.ts).
-    setTimeout(() => releaseFilePages(), PAGEOUT_AFTER_MS).unref();
+    setTimeout(() => this.deps.releasePages(), PAGEOUT_AFTER_MS).unref();
   }
 
   private launch(slot: Slot): void {

@@ -163,7 +163,7 @@ describe("loom doctor", () => {
       expect(r.out).toMatch(/FAIL +runtime +nothing built \(target\/release, target\/debug\), nothing cached, and release v0\.1\.0 has no asset for/);
       expect(r.out).toContain("fix: build it: `cargo build --release -p loom-bridge --bin loom-bridge-server` in a loom checkout");
       expect(r.out).toMatch(/FAIL +python +python3 \S+ for idle: cannot import loom/);
-      expect(r.out).toContain("python3 -m pip install loom");
+      expect(r.out).toContain("loom-os/loom#subdirectory=loom-py");
       expect(await leftIn(root)).toEqual([]);
       // With the default, runtime = "auto", the embedded Bridge stands in, and doctor says so.
       writeFileSync(join(root, "loom.toml"), readFileSync(join(root, "loom.toml"), "utf8").replace('runtime = "native"\n', ""));

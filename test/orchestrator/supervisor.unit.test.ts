@@ -55,7 +55,8 @@ function supervisor(deps: Partial<SupervisorDeps>, agents: string[], timeoutSec 
     restart: { baseMs: 0, maxMs: 0, healthyMs: 10_000, crashLoopLimit: 3 },
     livenessMs: 60_000,
     onEvent: (_, m) => events.push(m),
-    deps: { heartbeat: async () => ({ ok: true }), dashboard: async () => ({ ok: true }), ...deps },
+    // The test runner must not become a subreaper nor page itself out (the supervisor's own effects).
+    deps: { heartbeat: async () => ({ ok: true }), dashboard: async () => ({ ok: true }), becomeSubreaper: () => false, releasePages: () => {}, ...deps },
   });
   return { sup, root, events };
 }

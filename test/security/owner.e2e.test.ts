@@ -34,10 +34,11 @@ function get(url: string, host?: string): Promise<{ status: number; body: string
   });
 }
 
+/** Alive and not a zombie (a zombie is dead, only not yet reaped by whoever adopted it). */
 const isAlive = (pid: number) => {
   try {
-    process.kill(pid, 0);
-    return true;
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat[stat.lastIndexOf(")") + 2] !== "Z";
   } catch {
     return false;
   }
