@@ -16,8 +16,8 @@ import { join, resolve } from "pathe";
 import * as grpc from "@grpc/grpc-js";
 import { DEBIAN_PYTHON, makePythonStubs } from "../scripts/python-stubs";
 import { loomV1 } from "../src/bridge/proto";
-import { grpcHeartbeat } from "../src/orchestrator/health";
-import { freePort } from "../src/orchestrator/ports";
+import { grpcHeartbeat } from "../src/net/health";
+import { freePort } from "../src/net/ports";
 import { fmt, memoryOf, table } from "./lib";
 
 const LOOM = join(resolve(import.meta.dir, ".."), "dist/loom");

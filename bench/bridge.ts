@@ -15,8 +15,8 @@ import { join, resolve } from "pathe";
 import * as grpc from "@grpc/grpc-js";
 import { DEBIAN_PYTHON, makePythonStubs } from "../scripts/python-stubs";
 import { loomV1 } from "../src/bridge/proto";
-import { freePort } from "../src/orchestrator/ports";
-import { grpcHeartbeat } from "../src/orchestrator/health";
+import { freePort } from "../src/net/ports";
+import { grpcHeartbeat } from "../src/net/health";
 import { fmt, median, table } from "./lib";
 
 const ROOT = resolve(import.meta.dir, "..");

@@ -13,7 +13,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "pathe";
-import { WATCH_DEBOUNCE_MS } from "../src/orchestrator/watch";
+import { WATCH_DEBOUNCE_MS } from "../src/supervisor/watch";
 import { fmt, median, table } from "./lib";
 
 const LOOM = resolve(import.meta.dir, "../dist/loom");

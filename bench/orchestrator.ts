@@ -13,7 +13,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writ
 import { tmpdir } from "node:os";
 import { join, resolve } from "pathe";
 import { runtimeRelease, serveDirectory } from "../scripts/runtime-double";
-import { grpcHeartbeat } from "../src/orchestrator/health";
+import { grpcHeartbeat } from "../src/net/health";
 import { fmt, median, table } from "./lib";
 
 const LOOM = resolve(import.meta.dir, "../dist/loom");

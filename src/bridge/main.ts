@@ -10,8 +10,8 @@
  */
 import { isIP } from "node:net";
 import { serveDashboard } from "../dashboard/server";
-import { PAGEOUT_AFTER_MS } from "../orchestrator/constants";
-import { splitAddress } from "../orchestrator/ports";
+import { PAGEOUT_AFTER_MS } from "../constants";
+import { parseAddress } from "../net/address";
 import { releaseFilePages } from "../system/libc";
 import { isLoopback } from "../system/peer";
 import { EmbeddedBridge } from "./server";
@@ -31,8 +31,8 @@ export async function runEmbeddedBridge(env: Record<string, string | undefined> 
   ] as const)
     process.on(signal, () => process.exit(code));
   const address = env.LOOM_BRIDGE_ADDR || DEFAULT_EMBEDDED_ADDRESS;
-  const parsed = /^(.*):(\d{1,5})$/.test(address) ? splitAddress(address) : undefined;
-  if (!parsed || !isIP(parsed.host) || parsed.port > 65535) fail(`invalid LOOM_BRIDGE_ADDR ${JSON.stringify(address)}: an IP address and port are needed`);
+  const parsed = parseAddress(address);
+  if (parsed?.kind !== "tcp" || !isIP(parsed.host) || address.includes("://")) fail(`invalid LOOM_BRIDGE_ADDR ${JSON.stringify(address)}: an IP address and port are needed`);
   const exposed = env.LOOM_BRIDGE_EXPOSE === "1" || env.LOOM_BRIDGE_EXPOSE === "true";
   const dashboardHost = env.LOOM_DASHBOARD_HOST ?? "127.0.0.1";
   const dashboardOn = env.LOOM_DASHBOARD === "true";

@@ -16,18 +16,18 @@ function finish(code: number): void {
 
 const [first, ...rest] = process.argv.slice(2);
 if (first === "__watchdog") {
-  // Internal: outlives a killed supervisor and stops its process groups (orchestrator/watchdog.ts).
-  const { runWatchdog } = await import("../orchestrator/watchdog");
+  // Internal: outlives a killed supervisor and stops its process groups (proc/watchdog.ts).
+  const { runWatchdog } = await import("../proc/watchdog");
   await runWatchdog(rest[0]);
   process.exit(0);
 } else if (first === "__hunt") {
   // Internal: run by the watchdog after a killed supervisor, stops what left its groups (hunt.ts).
-  const { huntRun } = await import("../orchestrator/hunt");
+  const { huntRun } = await import("../proc/hunt");
   await huntRun(rest[0] ?? "", 300);
   process.exit(0);
 } else if (first === "__supervise") {
-  // Internal: the background supervisor of `loom up --detach` (orchestrator/run.ts).
-  const { superviseMain } = await import("../orchestrator/run");
+  // Internal: the background supervisor of `loom up --detach` (launch/run.ts).
+  const { superviseMain } = await import("../launch/run");
   const { formatError } = await import("./runner");
   const { exitCodeOf } = await import("../errors");
   try {

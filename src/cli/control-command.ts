@@ -1,6 +1,6 @@
 /**
  * `loom restart|stop|start`: one request to the running supervisor over the control channel
- * (orchestrator/control.ts), its answer printed a line per process. Exit codes as README "Exit
+ * (state/control.ts), its answer printed a line per process. Exit codes as README "Exit
  * codes": 3 when loom is not running here (as `loom status`), 2 for an unknown name, 4 when an
  * action failed.
  */
@@ -8,10 +8,10 @@ import { existsSync } from "node:fs";
 import { isAbsolute, resolve } from "pathe";
 import { projectRoot } from "../config/load";
 import { LoomError } from "../errors";
-import type { ControlRequest } from "../orchestrator/control";
+import type { ControlRequest } from "../state/control";
 
 export async function sendControl(project: string | undefined, req: ControlRequest): Promise<void> {
-  const { askSupervisor } = await import("../orchestrator/control");
+  const { askSupervisor } = await import("../state/control");
   const root = projectRoot(project ?? process.cwd());
   const reply = await askSupervisor(root, req);
   if (reply.ok) {

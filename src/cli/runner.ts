@@ -7,7 +7,7 @@ import { renderUsage, runCommand, type ArgsDef } from "citty";
 import { colors } from "consola/utils";
 import { scrub } from "../config/secrets";
 import { EXIT, LoomError, exitCodeOf, isLoomError } from "../errors";
-import { logText } from "../orchestrator/printer";
+import { logText } from "../logs/printer";
 import { LOOM_VERSION } from "../version";
 import { main } from "./main";
 

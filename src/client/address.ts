@@ -1,15 +1,15 @@
 /**
  * Which Bridge a client command talks to: --address, else the running project's, else
  * LOOM_BRIDGE_ADDR, else loom.toml's; and whether over TLS (an `https://` address, a running
- * remote Bridge over TLS, or `[bridge] runtime = "remote"` with TLS; orchestrator/remote.ts).
+ * remote Bridge over TLS, or `[bridge] runtime = "remote"` with TLS; net/remote.ts).
  */
 import { lstatSync } from "node:fs";
 import * as grpc from "@grpc/grpc-js";
 import { projectRoot } from "../config/load";
-import { isAddress } from "../config/schema";
+import { ADDRESS_FORMS, parseAddress } from "../net/address";
 import { LoomError } from "../errors";
-import { ipAddress } from "../orchestrator/ports";
-import { readLedger } from "../orchestrator/state";
+import { ipAddress } from "../net/ports";
+import { readLedger } from "../state/ledger";
 
 export interface BridgeTarget {
   /** host:port; an IP literal unless TLS needs the host name for the certificate. */
@@ -21,7 +21,7 @@ export interface BridgeTarget {
 
 async function caOf(dir: string): Promise<string | undefined> {
   const { loadProjectConfig } = await import("../config/load");
-  const { caFile } = await import("../orchestrator/remote");
+  const { caFile } = await import("../config/remote");
   try {
     const { config, root } = await loadProjectConfig(dir);
     return caFile(config, root);
@@ -30,12 +30,10 @@ async function caOf(dir: string): Promise<string | undefined> {
   }
 }
 
-/** Refuses what is not a Bridge address: host:port, http(s)://host:port, or unix:/absolute/path. */
+/** Refuses what is not a Bridge address (net/address.ts). */
 function checkAddress(address: string, from: string): void {
-  if (/^unix:\//.test(address) || isAddress(address)) return;
-  throw new LoomError("USAGE", `${from} ${JSON.stringify(address)} is not a Bridge address`, {
-    hint: "give host:port (like 127.0.0.1:50051), https://host:port for TLS, or unix:/path/to/socket",
-  });
+  if (parseAddress(address)) return;
+  throw new LoomError("USAGE", `${from} ${JSON.stringify(address)} is not a Bridge address`, { hint: `give ${ADDRESS_FORMS}` });
 }
 
 export async function bridgeTarget(dir: string, explicit?: string): Promise<BridgeTarget> {
@@ -57,7 +55,7 @@ export async function bridgeTarget(dir: string, explicit?: string): Promise<Brid
   if (running) return running.tls ? secure(running.address) : plain(running.address);
   if (process.env.LOOM_BRIDGE_ADDR) return given(process.env.LOOM_BRIDGE_ADDR, "LOOM_BRIDGE_ADDR");
   const { loadProjectConfig } = await import("../config/load");
-  const { remoteBridge } = await import("../orchestrator/remote");
+  const { remoteBridge } = await import("../config/remote");
   const { config, root } = await loadProjectConfig(dir);
   const remote = remoteBridge(config, root);
   if (remote?.tls) return secure(remote.address, remote.ca);

@@ -3,7 +3,7 @@
  * the time shown is the round trip, not a new connection each time (docs/runtime-contract.md
  * "Health").
  */
-import { bridgeSession, heartbeatOn } from "../orchestrator/health";
+import { bridgeSession, heartbeatOn } from "../net/health";
 
 export interface PingReply {
   ok: boolean;

@@ -4,6 +4,7 @@
  * file, line and column.
  */
 import { BRIDGE_DEFAULTS, DASHBOARD_DEFAULTS, DEFAULT_PROJECT_VERSION, KNOWN_KEYS, LLM_DEFAULTS } from "./defaults";
+import { parseAddress } from "../net/address";
 import { shellAllowList, shellRisk } from "./shell";
 import { BRIDGE_MODES, RUNTIME_CHOICES, type LlmProviderConfig, type LoomConfig, type McpServerConfig } from "./types";
 
@@ -83,11 +84,9 @@ export function editDistance(a: string, b: string): number {
   return d[a.length]![b.length]!;
 }
 
-const ADDRESS = /^(?:https?:\/\/)?(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
-
+/** host:port, or http(s)://host:port (net/address.ts). */
 export function isAddress(value: string): boolean {
-  const m = ADDRESS.exec(value);
-  return m !== null && Number(m[1]) <= 65535;
+  return parseAddress(value)?.kind === "tcp";
 }
 
 function checkBridge(c: Checker, raw: unknown): LoomConfig["bridge"] {

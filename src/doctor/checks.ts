@@ -14,11 +14,12 @@ import { locateAsset } from "../binaries/release";
 import { loadProjectConfig } from "../config/load";
 import type { ProjectConfig } from "../config/types";
 import { isLoomError } from "../errors";
-import { STATE_DIR } from "../orchestrator/constants";
-import { planAgents, pythonFor } from "../orchestrator/plan";
-import { portHolder, splitAddress, tryListen } from "../orchestrator/ports";
-import { lockHolder } from "../orchestrator/project-lock";
-import { bunRuntime, isCompiled } from "../orchestrator/self";
+import { STATE_DIR } from "../constants";
+import { planAgents, pythonFor } from "../launch/plan";
+import { hostPort } from "../net/address";
+import { portHolder, tryListen } from "../net/ports";
+import { lockHolder } from "../state/lock";
+import { bunRuntime, isCompiled } from "../proc/self";
 import { SDK_INSTALL } from "../config/sdk-compat";
 import { shadowWarning } from "./shadow";
 
@@ -41,8 +42,8 @@ async function runtimeCheck(project: ProjectConfig, env: Record<string, string |
   const choice = config.bridge.runtime ?? "auto";
   if (choice === "embedded") return { name: "runtime", verdict: "ok", detail: 'the embedded Bridge ([bridge] runtime = "embedded"): nothing to download' };
   if (choice === "remote") {
-    const { remoteBridge, describeRemote } = await import("../orchestrator/remote");
-    const { grpcHeartbeat } = await import("../orchestrator/health");
+    const { remoteBridge, describeRemote } = await import("../config/remote");
+    const { grpcHeartbeat } = await import("../net/health");
     const remote = remoteBridge(config, project.root)!;
     const probe = await grpcHeartbeat(remote.address, 2_000, remote.tls ? { ca: remote.ca } : undefined);
     return probe.ok
@@ -188,7 +189,7 @@ export async function doctor(projectDir: string, env: Record<string, string | un
 
   // A remote Bridge listens elsewhere: no port here is loom's to take.
   if (!running && config.bridge.runtime !== "remote") {
-    const bridge = splitAddress(config.bridge.address);
+    const bridge = hostPort(config.bridge.address, "[bridge] address");
     checks.push(await portCheck("bridge", bridge.host, bridge.port));
     if (config.bridge.mode === "full" && config.dashboard.enabled) checks.push(await portCheck("dashboard", config.dashboard.host, config.dashboard.port));
   }

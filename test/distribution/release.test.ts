@@ -263,7 +263,7 @@ describe("the GitHub Action", () => {
     const bridge = /bridge-address<<\S+\n(\S+)\n/.exec(outputs)![1]!;
     expect(readFileSync(join(files, "env"), "utf8")).toContain(bridge);
     expect(readFileSync(join(files, "path"), "utf8")).toContain(join(files, "tool-cache/loom"));
-    const { grpcHeartbeat } = await import("../../src/orchestrator/health");
+    const { grpcHeartbeat } = await import("../../src/net/health");
     expect((await grpcHeartbeat(bridge)).ok).toBe(true);
 
     // The post step gets the saved state as STATE_* variables, as the runner passes it.

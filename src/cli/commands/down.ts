@@ -1,7 +1,7 @@
 import { defineCommand } from "citty";
 import { projectRoot } from "../../config/load";
 import { EXIT, LoomError } from "../../errors";
-import { downAll, downProject, type DownResult } from "../../orchestrator/down";
+import { downAll, downProject, type DownResult } from "../../launch/down";
 import { log } from "../log";
 import { projectArg } from "../shared-args";
 

@@ -57,7 +57,7 @@ export default defineCommand({
         hooks: installHooks(),
         fresh: true,
       }).catch((error) => {
-        // As `up` decides (orchestrator/prepare.ts): only a runtime that cannot be had falls back.
+        // As `up` decides (launch/prepare.ts): only a runtime that cannot be had falls back.
         if (choice === "native" || !runtimeUnavailable(error)) throw error;
         log.warn(`no native ${name} (${error.message}); \`loom up\` and \`loom run\` will use the embedded Bridge (--runtime native to make this an error)`);
         return undefined;

@@ -3,11 +3,11 @@ import { existsSync, readdirSync, statSync } from "node:fs";
 import { join, resolve } from "pathe";
 import { projectRoot } from "../../config/load";
 import { LoomError } from "../../errors";
-import { LOGS_DIR, STATE_DIR } from "../../orchestrator/constants";
-import { byTime, type FollowedFile, followLogs } from "../../orchestrator/follow";
-import { type LogEntry, tailEntries } from "../../orchestrator/log-tail";
-import { neutralize } from "../../orchestrator/printer";
-import { readLedger } from "../../orchestrator/state";
+import { LOGS_DIR, STATE_DIR } from "../../constants";
+import { byTime, type FollowedFile, followLogs } from "../../logs/follow";
+import { type LogEntry, tailEntries } from "../../logs/tail";
+import { neutralize } from "../../logs/printer";
+import { readLedger } from "../../state/ledger";
 import { projectArg } from "../shared-args";
 
 const UNITS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };

@@ -1,8 +1,8 @@
 import { defineCommand } from "citty";
 import { projectRoot } from "../../config/load";
-import type { Ledger } from "../../orchestrator/state";
-import { neutralize } from "../../orchestrator/printer";
-import { projectStatus } from "../../orchestrator/status";
+import type { Ledger } from "../../state/ledger";
+import { neutralize } from "../../logs/printer";
+import { projectStatus } from "../../launch/status";
 import { jsonArg, projectArg } from "../shared-args";
 
 function uptime(sec?: number): string {
@@ -18,7 +18,7 @@ export default defineCommand({
   async run({ args }) {
     const root = projectRoot(args.project ?? process.cwd());
     // Live from the supervisor when it answers; the ledger file stays the fallback.
-    const { askSupervisor } = await import("../../orchestrator/control");
+    const { askSupervisor } = await import("../../state/control");
     const live = await askSupervisor(root, { cmd: "status" }, 2_000).catch(() => undefined);
     const status = projectStatus(root, Date.now(), live?.ok ? (live.ledger as Ledger) : undefined);
     // Like `systemctl status`: 3 when not running, 1 when something runs badly (README "Exit codes").

@@ -1,7 +1,7 @@
 import { defineCommand, type ArgsDef } from "citty";
 import { describeBinary } from "../../binaries/get-binary";
 import { EXIT, LoomError } from "../../errors";
-import type { UpOptions } from "../../orchestrator/prepare";
+import type { UpOptions } from "../../launch/prepare";
 import type { BridgeMode } from "../../config/types";
 import { log } from "../log";
 import { installHooks } from "../progress";
@@ -45,8 +45,8 @@ type RuntimeArgs = { [K in keyof typeof runtimeArgs]?: string | boolean } & { wa
 
 /** Shared by `loom up`, `loom run` and `loom dev` (which names its runtime `binary`). */
 export async function startCommand(args: RuntimeArgs, withAgents: boolean, agentPaths?: string[], binary?: UpOptions["binary"]): Promise<void> {
-  const { prepare } = await import("../../orchestrator/prepare");
-  const { runSupervised, startDetached } = await import("../../orchestrator/run");
+  const { prepare } = await import("../../launch/prepare");
+  const { runSupervised, startDetached } = await import("../../launch/run");
   const up: UpOptions = {
     projectDir: (args.project as string | undefined) ?? process.cwd(),
     withAgents,
@@ -85,7 +85,7 @@ export async function startCommand(args: RuntimeArgs, withAgents: boolean, agent
   if (args.detach) {
     const ledger = await startDetached(prepared, up, graceMs);
     if (args["wait-agents"]) {
-      const { waitForAgents } = await import("../../orchestrator/wait-agents");
+      const { waitForAgents } = await import("../../launch/wait-agents");
       const waited = await waitForAgents(ledger, prepared.project.config.bridge.timeout_sec * 1000);
       if ("unknown" in waited) log.warn(`cannot know whether the agents registered: ${waited.unknown}; returning once they run`);
       else {

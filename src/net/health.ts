@@ -1,0 +1,125 @@
+/**
+ * Readiness and liveness, measured rather than slept: the Bridge's gRPC Heartbeat over h2c
+ * (docs/runtime-contract.md "Health"; a few lines of node:http2, no gRPC library) and the dashboard's
+ * GET /api/metrics.
+ */
+import http from "node:http";
+import http2 from "node:http2";
+import net from "node:net";
+import { PROBE_TIMEOUT_MS } from "../constants";
+import { hostPort } from "./address";
+
+export interface ProbeResult {
+  ok: boolean;
+  /** What went wrong, for messages ("connection refused", "grpc-status 14: not ready", ...). */
+  detail?: string;
+}
+
+/** HeartbeatRequest { int64 timestamp_ms = 1; } in one uncompressed gRPC frame. */
+export function heartbeatFrame(now = Date.now()): Buffer {
+  const varint: number[] = [];
+  let n = BigInt(now);
+  do {
+    let byte = Number(n & 0x7fn);
+    n >>= 7n;
+    if (n > 0n) byte |= 0x80;
+    varint.push(byte);
+  } while (n > 0n);
+  const message = Buffer.from([0x08, ...varint]);
+  const frame = Buffer.alloc(5 + message.length);
+  frame.writeUInt32BE(message.length, 1);
+  message.copy(frame, 5);
+  return frame;
+}
+
+/**
+ * An HTTP/2 session to a Bridge: h2c (over a `unix:` socket too), or TLS for a remote Bridge
+ * (remote.ts) trusting `tls.ca` when given, else the default roots. A wildcard listen address is
+ * reached on loopback.
+ */
+export function bridgeSession(address: string, tls?: { ca?: string }): http2.ClientHttp2Session {
+  if (address.startsWith("unix:")) {
+    const path = address.slice("unix:".length);
+    return http2.connect("http://localhost", { createConnection: () => net.connect(path) });
+  }
+  const { host, port } = hostPort(address);
+  const connectHost = host === "0.0.0.0" ? "127.0.0.1" : host === "::" ? "::1" : host;
+  const origin = `${tls ? "https" : "http"}://${connectHost.includes(":") ? `[${connectHost}]` : connectHost}:${port}`;
+  return tls ? http2.connect(origin, tls.ca ? { ca: tls.ca } : {}) : http2.connect(origin);
+}
+
+/**
+ * One Heartbeat on an open session: ok on grpc-status 0 within `timeoutMs`. The session's own
+ * error (a refused connection, a refused certificate) is the detail when there is one; `loom
+ * ping` reuses one session for many, a probe opens one for each.
+ */
+export function heartbeatOn(session: http2.ClientHttp2Session, timeoutMs: number): Promise<ProbeResult> {
+  return new Promise((resolve) => {
+    let settled = false;
+    let broken: string | undefined;
+    const done = (result: ProbeResult) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      session.off("error", onError);
+      resolve(result);
+    };
+    const onError = (e: NodeJS.ErrnoException) => {
+      broken = e.code === "ECONNREFUSED" ? "connection refused" : e.message;
+      done({ ok: false, detail: broken });
+    };
+    const timer = setTimeout(() => done({ ok: false, detail: `no answer within ${timeoutMs} ms` }), timeoutMs);
+    if (session.destroyed || session.closed) return done({ ok: false, detail: "connection closed" });
+    session.on("error", onError);
+    const req = session.request({ ":method": "POST", ":path": "/loom.v1.Bridge/Heartbeat", "content-type": "application/grpc", te: "trailers" });
+    let status: string | undefined;
+    let message: string | undefined;
+    const take = (h: http2.IncomingHttpHeaders) => {
+      if (h["grpc-status"] !== undefined) status = String(h["grpc-status"]);
+      if (h["grpc-message"] !== undefined) message = decodeURIComponent(String(h["grpc-message"]));
+    };
+    req.on("response", take); // a trailers-only answer puts grpc-status in the headers
+    req.on("trailers", take);
+    req.on("data", () => {});
+    req.on("error", (e) => done({ ok: false, detail: broken ?? e.message }));
+    req.on("end", () => {
+      if (status === "0") done({ ok: true });
+      else done({ ok: false, detail: status === undefined ? "answer without grpc-status" : `grpc-status ${status}${message ? `: ${message}` : ""}` });
+    });
+    req.end(heartbeatFrame());
+  });
+}
+
+export async function grpcHeartbeat(address: string, timeoutMs = PROBE_TIMEOUT_MS, tls?: { ca?: string }): Promise<ProbeResult> {
+  const session = bridgeSession(address, tls);
+  session.on("error", () => {}); // reported by heartbeatOn; never an uncaught error after it
+  try {
+    return await heartbeatOn(session, timeoutMs);
+  } finally {
+    session.destroy();
+  }
+}
+
+/** GET /api/metrics answers 200 with JSON. node:http, not fetch: fetch would route loopback through HTTP_PROXY. */
+export function dashboardHealthy(host: string, port: number, timeoutMs = PROBE_TIMEOUT_MS): Promise<ProbeResult> {
+  const h = host === "0.0.0.0" ? "127.0.0.1" : host === "::" ? "::1" : host;
+  const url = `http://${h.includes(":") ? `[${h}]` : h}:${port}/api/metrics`;
+  return new Promise((resolve) => {
+    const req = http.get(url, { timeout: timeoutMs }, (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (c: string) => (body += c));
+      res.on("end", () => {
+        if (res.statusCode !== 200) return resolve({ ok: false, detail: `${url} answered ${res.statusCode}` });
+        try {
+          JSON.parse(body);
+          resolve({ ok: true });
+        } catch {
+          resolve({ ok: false, detail: `${url} did not answer JSON` });
+        }
+      });
+    });
+    req.on("timeout", () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+    req.on("error", (e: NodeJS.ErrnoException) => resolve({ ok: false, detail: `${url}: ${e.code === "ECONNREFUSED" ? "connection refused" : e.message}` }));
+  });
+}
