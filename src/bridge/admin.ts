@@ -6,16 +6,9 @@
  */
 import * as grpc from "@grpc/grpc-js";
 
-export interface AgentView {
-  id: string;
-  topics: string[];
-  capabilities: string[];
-  connected: boolean;
-}
+import type { Topology } from "./dashboard/source";
 
-export interface Topology {
-  agents: AgentView[];
-}
+export type { AgentView, Topology } from "./dashboard/source";
 
 const json = {
   serialize: (value: unknown) => Buffer.from(JSON.stringify(value ?? {})),

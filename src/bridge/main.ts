@@ -9,7 +9,7 @@
  * has no handler.
  */
 import { isIP } from "node:net";
-import { serveDashboard } from "../dashboard/server";
+import { serveDashboard } from "./dashboard/server";
 import { PAGEOUT_AFTER_MS } from "../constants";
 import { parseAddress } from "../net/address";
 import { releaseFilePages } from "../system/libc";

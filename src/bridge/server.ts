@@ -16,7 +16,10 @@
  */
 import { randomUUID } from "node:crypto";
 import * as grpc from "@grpc/grpc-js";
-import { ADMIN_SERVICE, adminImplementation, type Topology } from "./admin";
+import { ADMIN_SERVICE, adminImplementation } from "./admin";
+import type { BridgeEvent, Topology } from "./dashboard/source";
+
+export type { BridgeEvent };
 import { AgentDirectory, registrationBytes, type ToolInfo } from "./agents";
 import { type BusStream, EventBus, type Sink } from "./bus";
 import { envelopeMetadata, eventBytes, type WireEvent } from "./envelope";
@@ -42,14 +45,6 @@ interface PendingCall {
   stream: BusStream;
   settle: (result: WireToolResult) => void;
 }
-
-/** What happens in the Bridge, as the dashboard follows it (upstream's dashboard event types). */
-export type BridgeEvent =
-  | { kind: "published"; topic: string; from: string; event: WireEvent; at: number }
-  | { kind: "delivered"; topic: string; pattern: string; to: string; event: WireEvent; at: number }
-  | { kind: "registered"; agentId: string; topics: string[]; tools: string[]; at: number }
-  | { kind: "unregistered"; agentId: string; at: number }
-  | { kind: "tool"; name: string; id: string; status: string; ms: number; at: number };
 
 /** The tool call timeout: timeout_ms when positive, else 30 s, never more than MAX_TOOL_TIMEOUT_MS. */
 export function toolTimeout(timeoutMs: unknown): number {

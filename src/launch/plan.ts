@@ -10,26 +10,11 @@ import { isTable } from "../config/schema";
 import type { ProjectConfig } from "../config/types";
 import { LoomError } from "../errors";
 import { isExecutable } from "../binaries/probe";
-import { RESTART_MODES, type RestartMode } from "../supervisor/restart-policy";
+import { type ProcessSpec, RESTART_MODES, type RestartMode } from "../proc/spec";
 import type { RemoteBridge } from "../config/remote";
 import { selfArgv } from "../proc/self";
 
-export type ProcessKind = "runtime" | "agent";
-
-export interface ProcessSpec {
-  name: string;
-  kind: ProcessKind;
-  argv: string[];
-  cwd: string;
-  env: Record<string, string>;
-  restart: RestartMode;
-  /** The agent's file, when it runs one (`loom run --watch` restarts it when that changes). */
-  source?: string;
-  /** `[agents.<name>] watch`: more files (globs, relative to the project) that restart it. */
-  watch?: string[];
-  /** The runtime is a Bridge elsewhere: nothing is started, its Heartbeat is probed (remote.ts). */
-  remote?: RemoteBridge;
-}
+export type { ProcessKind, ProcessSpec } from "../proc/spec";
 
 export const AGENT_EXTENSIONS = [".py", ".ts", ".js", ".mjs"];
 export const ENTRY_SCRIPTS = ["main.py", "run.py", "app.py"];

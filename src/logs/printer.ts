@@ -7,7 +7,7 @@
  * When the reader goes away (`loom run | head`), printing stops and `onClosed` runs, quietly.
  */
 import { colors } from "consola/utils";
-import type { ConsoleSink, Stream } from "../proc/child";
+import type { ConsoleSink, Stream } from "./sink";
 
 const PALETTE = [colors.cyan, colors.magenta, colors.green, colors.yellow, colors.blue, colors.red];
 const MAX_PARTIAL = 16 * 1024;

@@ -9,11 +9,10 @@ import { scrub } from "../config/secrets";
 import { PIPE_DRAIN_MS, STDERR_TAIL_BYTES } from "../constants";
 import { processStartTime } from "./identity";
 import { LogFile } from "../logs/log-file";
-import type { ProcessSpec } from "../launch/plan";
-import type { ExitInfo } from "../supervisor/restart-policy";
+import type { ConsoleSink, Stream } from "../logs/sink";
+import type { ExitInfo, ProcessSpec } from "./spec";
 
-export type Stream = "out" | "err";
-export type ConsoleSink = (name: string, stream: Stream, chunk: Uint8Array) => void;
+export type { ConsoleSink, Stream };
 
 export interface Child {
   spec: ProcessSpec;

@@ -7,8 +7,9 @@
 import { envNumber } from "../config/env-number";
 import { CRASH_LOOP_LIMIT, HEALTHY_STRETCH_MS, RESTART_BASE_MS, RESTART_MAX_MS } from "../constants";
 
-export type RestartMode = "on-failure" | "always" | "never";
-export const RESTART_MODES: readonly RestartMode[] = ["on-failure", "always", "never"];
+import type { ExitInfo, RestartMode } from "../proc/spec";
+
+export type { ExitInfo, RestartMode };
 
 export interface RestartSettings {
   baseMs: number;
@@ -23,13 +24,6 @@ export const DEFAULT_RESTART: RestartSettings = {
   healthyMs: HEALTHY_STRETCH_MS,
   crashLoopLimit: CRASH_LOOP_LIMIT,
 };
-
-export interface ExitInfo {
-  code: number | null;
-  signal: string | null;
-  /** How long the process ran, ms. */
-  livedMs: number;
-}
 
 /** What the policy remembers about one process between its runs. */
 export interface RestartMemory {

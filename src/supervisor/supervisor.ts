@@ -17,7 +17,7 @@ import { RUN_ID_VAR, groupMembers, processStartTime, realGroupOf, signalGroup } 
 import { hostPort } from "../net/address";
 import { listenersOf } from "../net/ports";
 import { tailLines } from "../logs/tail";
-import type { ProcessSpec } from "../launch/plan";
+import type { ProcessSpec } from "../proc/spec";
 import { DEFAULT_RESTART, decide, freshMemory, type ExitInfo, type RestartMemory, type RestartSettings } from "./restart-policy";
 import type { ControlReply, ControlRequest, ControlServer } from "../state/control";
 import type { ProjectLock } from "../state/lock";

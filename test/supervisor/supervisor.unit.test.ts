@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { checkConfig } from "../../src/config/schema";
 import type { ProjectConfig } from "../../src/config/types";
 import type { Child } from "../../src/proc/child";
-import type { ProcessSpec } from "../../src/launch/plan";
+import type { ProcessSpec } from "../../src/proc/spec";
 import type { ExitInfo } from "../../src/supervisor/restart-policy";
 import { readLedger } from "../../src/state/ledger";
 import { Supervisor, type SupervisorDeps } from "../../src/supervisor/supervisor";

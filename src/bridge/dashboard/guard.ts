@@ -7,7 +7,7 @@
  * No CORS header is ever sent, so another site's page cannot read an answer.
  */
 import { isIP } from "node:net";
-import { canonicalIp, isLoopback, tcpPeerUid } from "../system/peer";
+import { canonicalIp, isLoopback, tcpPeerUid } from "../../system/peer";
 
 export interface GuardOptions {
   /** [dashboard] host. */

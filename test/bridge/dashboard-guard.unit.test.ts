@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { hostOf, refuseHost, refusePeer } from "../../src/dashboard/guard";
+import { hostOf, refuseHost, refusePeer } from "../../src/bridge/dashboard/guard";
 
 describe("who may read the dashboard", () => {
   test("Host: the configured host, localhost or an IP literal, with any port; any other name is a rebinding page", () => {

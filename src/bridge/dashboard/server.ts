@@ -7,20 +7,10 @@
  * not trace) and `POST /api/debug/emit` (only with LOOM_DASHBOARD_DEBUG=true). Every request
  * passes guard.ts first (Host, owner); no CORS header is sent.
  */
-import type { Topology } from "../bridge/admin";
-import type { BridgeEvent } from "../bridge/server";
+import type { BridgeEvent, DashboardSource } from "./source";
 import { EVENT_BUS, FlowTracker } from "./flow";
 import { type GuardOptions, refuseHost, refusePeer } from "./guard";
 import { SseHub } from "./sse";
-
-/** What the dashboard reads of the Bridge (bridge/server.ts EmbeddedBridge has it). */
-export interface DashboardSource {
-  feed: Set<(e: BridgeEvent) => void>;
-  startedAt: number;
-  agents: { byId: Map<string, { topics: string[]; tools: { name: string }[]; streams: number }> };
-  topology(): Topology;
-  bus: { stats: { published: number; delivered: number; waits: number; waitedMs: number; stalled: number }; totalBytes: number; streams: Set<{ patterns: readonly string[] }> };
-}
 
 const PREVIEW_CHARS = 100;
 
@@ -116,7 +106,7 @@ export function serveDashboard(source: DashboardSource, options: DashboardOption
         return new Response(
           JSON.stringify({
             events_per_sec: flow.eventsPerSec(),
-            active_agents: [...source.agents.byId.values()].filter((a) => a.streams > 0).length,
+            active_agents: source.topology().agents.filter((a) => a.connected).length,
             active_subscriptions: [...source.bus.streams].reduce((n, s) => n + s.patterns.length, 0),
             tool_invocations_per_sec: toolTimes.filter((t) => t >= since).length / 5,
             runtime: "embedded",

@@ -4,7 +4,7 @@
  * client whose queue passes SSE_CLIENT_BYTES (it stopped reading) is cut off. At most
  * SSE_MAX_CLIENTS are open; a named `ping` keeps each alive every 10 s, as upstream's.
  */
-import { SSE_CLIENT_BYTES, SSE_MAX_CLIENTS } from "../bridge/limits";
+import { SSE_CLIENT_BYTES, SSE_MAX_CLIENTS } from "../limits";
 
 const PING_MS = 10_000;
 const encoder = new TextEncoder();

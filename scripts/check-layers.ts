@@ -1,0 +1,56 @@
+/**
+ * The architecture, checked: each folder of src/ is a layer, and an import may only point to a
+ * lower layer (or within its own folder). Run by `npm test`; prints every arrow that points up.
+ */
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { dirname, join, normalize, relative, resolve } from "node:path";
+
+/** Lowest first. Folders of one line may not import each other either. */
+export const LAYERS: string[][] = [
+  ["errors.ts", "version.ts", "constants.ts", "types", "system"],
+  ["files"],
+  ["net"],
+  ["config"],
+  ["binaries"],
+  ["state"],
+  ["logs"],
+  ["proc"],
+  ["bridge"],
+  ["client"],
+  ["supervisor"],
+  ["launch"],
+  ["doctor"],
+  ["project"],
+  ["cli"],
+  ["index.ts"],
+];
+
+const SRC = resolve(import.meta.dir, "../src");
+const layerOf = (top: string) => LAYERS.findIndex((l) => l.includes(top));
+
+function* sources(dir: string): Generator<string> {
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) yield* sources(path);
+    else if (name.endsWith(".ts")) yield path;
+  }
+}
+
+const problems: string[] = [];
+for (const file of sources(SRC)) {
+  const top = relative(SRC, file).split("/")[0]!;
+  for (const m of readFileSync(file, "utf8").matchAll(/(?:from|import)\s*\(?\s*"(\.{1,2}\/[^"]+)"/g)) {
+    const target = relative(SRC, normalize(join(dirname(file), m[1]!)));
+    if (target.startsWith("..")) continue; // package.json for the version
+    const to = target.includes("/") ? target.split("/")[0]! : `${target}.ts`;
+    if (to === top) continue;
+    const [from, toLayer] = [layerOf(top), layerOf(to)];
+    if (from < 0 || toLayer < 0) problems.push(`${relative(SRC, file)}: ${top} or ${to} is in no layer (scripts/check-layers.ts)`);
+    else if (toLayer >= from) problems.push(`${relative(SRC, file)} imports ${target}: ${top} may not depend on ${to}`);
+  }
+}
+if (problems.length) {
+  console.error(`${problems.length} import(s) against the layers:\n${problems.join("\n")}`);
+  process.exit(1);
+}
+console.log(`layers: ${LAYERS.map((l) => l.join(" ")).join(" < ")}`);

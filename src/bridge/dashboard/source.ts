@@ -1,0 +1,32 @@
+/**
+ * What the dashboard reads of a Bridge: the events it follows and the agents it lists. The
+ * embedded Bridge (bridge/server.ts) provides it; the types live here, where they are consumed,
+ * so the Bridge depends on the dashboard's interface and not the other way round.
+ */
+import type { WireEvent } from "../envelope";
+
+/** What happens in the Bridge, as the dashboard follows it (upstream's dashboard event types). */
+export type BridgeEvent =
+  | { kind: "published"; topic: string; from: string; event: WireEvent; at: number }
+  | { kind: "delivered"; topic: string; pattern: string; to: string; event: WireEvent; at: number }
+  | { kind: "registered"; agentId: string; topics: string[]; tools: string[]; at: number }
+  | { kind: "unregistered"; agentId: string; at: number }
+  | { kind: "tool"; name: string; id: string; status: string; ms: number; at: number };
+
+export interface AgentView {
+  id: string;
+  topics: string[];
+  capabilities: string[];
+  connected: boolean;
+}
+
+export interface Topology {
+  agents: AgentView[];
+}
+
+export interface DashboardSource {
+  feed: Set<(e: BridgeEvent) => void>;
+  startedAt: number;
+  topology(): Topology;
+  bus: { stats: { published: number; delivered: number; waits: number; waitedMs: number; stalled: number }; totalBytes: number; streams: Set<{ patterns: readonly string[] }> };
+}

@@ -1,0 +1,31 @@
+/** A process to run, as planning describes it (launch/plan.ts) and a supervisor starts it (proc/child.ts). */
+import type { RemoteBridge } from "../config/remote";
+
+export type ProcessKind = "runtime" | "agent";
+
+/** When a process that exited is started again (supervisor/restart-policy.ts). */
+export type RestartMode = "on-failure" | "always" | "never";
+export const RESTART_MODES: readonly RestartMode[] = ["on-failure", "always", "never"];
+
+export interface ProcessSpec {
+  name: string;
+  kind: ProcessKind;
+  argv: string[];
+  cwd: string;
+  env: Record<string, string>;
+  restart: RestartMode;
+  /** The agent's file, when it runs one (`loom run --watch` restarts it when that changes). */
+  source?: string;
+  /** `[agents.<name>] watch`: more files (globs, relative to the project) that restart it. */
+  watch?: string[];
+  /** The runtime is a Bridge elsewhere: nothing is started, its Heartbeat is probed (config/remote.ts). */
+  remote?: RemoteBridge;
+}
+
+/** How a process ended. */
+export interface ExitInfo {
+  code: number | null;
+  signal: string | null;
+  /** How long the process ran, ms. */
+  livedMs: number;
+}
