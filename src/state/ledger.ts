@@ -40,6 +40,8 @@ export interface Ledger {
   error?: string;
   supervisor: { pid: number; startTime?: string; startedAt: number; detached: boolean };
   watchdog?: { pid: number; startTime?: string };
+  /** The run's `--grace`, which a `loom down` without one uses. */
+  graceMs?: number;
   /** `runtime`: which runs, as `loom up` said it (describeBinary), e.g. "the embedded Bridge (...)". */
   /** `tls`: a remote Bridge spoken to over TLS (remote.ts). */
   /** `socket`: the embedded Bridge's Unix socket, which the agents and loom's clients use. */
