@@ -52,8 +52,8 @@ export class Processes {
   /** Starts `slot` (a restart that a stop overtook starts nothing). */
   launch(slot: Slot): void {
     if (this.run.stopping) return;
-    if (slot.spec.kind === "runtime") return this.hooks.spawnRuntime(slot);
-    this.spawn(slot);
+    if (slot.spec.kind === "runtime") this.hooks.spawnRuntime(slot);
+    else this.spawn(slot);
   }
 
   /** Spawns `slot`'s process in its own group and follows its exit. */
@@ -83,7 +83,8 @@ export class Processes {
     slot.record.pid = slot.record.pgid = slot.record.startTime = undefined;
     if (this.run.stopping || slot.held || slot.restarting) {
       slot.record.state = "stopped";
-      return writer.save();
+      writer.save();
+      return;
     }
     const settings = o.restart ?? DEFAULT_RESTART;
     const decision = decide(slot.spec.restart, exit, slot.memory, settings);
