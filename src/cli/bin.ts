@@ -27,11 +27,11 @@ if (first === "__watchdog") {
   process.exit(0);
 } else if (first === "__supervise") {
   // Internal: the background supervisor of `loom up --detach` (launch/run.ts).
-  const { superviseMain } = await import("../launch/run");
+  const { superviseMain } = await import("../launch/detach");
   const { formatError } = await import("./runner");
   const { exitCodeOf } = await import("../errors");
   try {
-    finish(await superviseMain(rest[0] ?? "{}"));
+    finish(await superviseMain());
   } catch (error) {
     process.stderr.write(formatError(error, true));
     finish(exitCodeOf(error));

@@ -5,7 +5,7 @@
  * find the supervisor (or a `loom up` still starting) from the system even when the ledger is
  * damaged. Where flock cannot be loaded (Windows) the lock is not enforced (docs/security.md).
  */
-import { closeSync, constants, lstatSync, openSync, readFileSync } from "node:fs";
+import { closeSync, constants, fstatSync, lstatSync, openSync, readFileSync } from "node:fs";
 import { join } from "pathe";
 import { privateDir, writeError } from "../files/private";
 import { LOCK_EX, LOCK_NB, LOCK_SH, flock, libc } from "../system/libc";
@@ -14,6 +14,8 @@ import { STATE_DIR } from "../constants";
 export const LOCK_FILE = "lock";
 
 export interface ProjectLock {
+  /** The descriptor holding the flock (handed to a detached supervisor, which keeps it). */
+  fd: number;
   release(): void;
 }
 
@@ -29,15 +31,42 @@ export function tryLockProject(root: string): ProjectLock | undefined {
   } catch (error) {
     throw writeError(path, error);
   }
-  if (!libc()) return { release: () => closeSync(fd) };
+  if (!libc()) return { fd, release: () => closeSync(fd) };
   if (!flock(fd, LOCK_EX | LOCK_NB)) {
     closeSync(fd);
     return undefined;
   }
   let held = true;
   return {
+    fd,
     release() {
       if (held) closeSync(fd); // closing the last descriptor drops the flock
+      held = false;
+    },
+  };
+}
+
+/**
+ * The lock a parent process handed over as descriptor `fd` (a detached start): used only when it
+ * is this project's lock file and the lock is held through it, so no other start can slip in
+ * between the parent's check and the child's.
+ */
+export function adoptLock(root: string, fd: number): ProjectLock | undefined {
+  try {
+    const held = fstatSync(fd, { bigint: true });
+    const file = lstatSync(lockPath(root), { bigint: true });
+    if (!file.isFile() || held.dev !== file.dev || held.ino !== file.ino) return undefined;
+  } catch {
+    return undefined;
+  }
+  // The kernel names the process that took a lock in /proc/locks (lockHolder): converting it to
+  // shared and back makes this process its holder, never letting go of it in between.
+  if (libc() && !(flock(fd, LOCK_SH | LOCK_NB) && flock(fd, LOCK_EX | LOCK_NB))) return undefined;
+  let held = true;
+  return {
+    fd,
+    release() {
+      if (held) closeSync(fd);
       held = false;
     },
   };

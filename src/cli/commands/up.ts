@@ -46,7 +46,8 @@ type RuntimeArgs = { [K in keyof typeof runtimeArgs]?: string | boolean } & { wa
 /** Shared by `loom up`, `loom run` and `loom dev` (which names its runtime `binary`). */
 export async function startCommand(args: RuntimeArgs, withAgents: boolean, agentPaths?: string[], binary?: UpOptions["binary"]): Promise<void> {
   const { prepare } = await import("../../launch/prepare");
-  const { runSupervised, startDetached } = await import("../../launch/run");
+  const { runSupervised } = await import("../../launch/run");
+  const { startDetached } = await import("../../launch/detach");
   const up: UpOptions = {
     projectDir: (args.project as string | undefined) ?? process.cwd(),
     withAgents,

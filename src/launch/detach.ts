@@ -1,0 +1,182 @@
+/**
+ * `loom up|run --detach`: a background supervisor (`loom __supervise`) runs the project, and this
+ * process returns once everything is ready, or with the supervisor's own error and exit code.
+ * - The options go to the child on its stdin (never in argv, which other users can read), checked
+ *   against a schema there.
+ * - The project lock passes to the child as descriptor 3: it is held all along, so no other start
+ *   can slip in between.
+ * - The child reports on descriptor 4, one JSON line: `{"ready": ledger}` once every agent has
+ *   stayed up DETACH_SETTLE_MS (or exited cleanly), or `{"failed": {...}}` with its error; a pipe
+ *   that closes without a report means the child died, and its exit code and log say how.
+ */
+import { closeSync, writeSync } from "node:fs";
+import { join } from "pathe";
+import { z } from "zod";
+import { envNumber } from "../config/env-number";
+import { DETACH_SETTLE_MS } from "../constants";
+import { EXIT, type ErrorCode, exitCodeOf, isLoomError, LoomError } from "../errors";
+import { openAppendNoFollow } from "../files/private";
+import { logText } from "../logs/printer";
+import { tailLines } from "../logs/tail";
+import { selfArgv } from "../proc/self";
+import type { ChildRecord, Ledger } from "../state/ledger";
+import type { Supervisor } from "../supervisor/supervisor";
+import { prepare, type Prepared, type UpOptions } from "./prepare";
+import { runSupervised } from "./run";
+
+const LOCK_FD = 3;
+const REPORT_FD = 4;
+
+const failure = z.object({ code: z.string(), message: z.string(), hint: z.string().optional(), details: z.array(z.string()).default([]) });
+const report = z.union([z.object({ ready: z.looseObject({ version: z.literal(1) }) }), z.object({ failed: failure })]);
+type Report = z.infer<typeof report>;
+
+/** What the child is given; `env` and `hooks` stay with the parent. */
+const detachedSpec = z.object({
+  up: z.looseObject({ projectDir: z.string(), withAgents: z.boolean() }),
+  graceMs: z.number().optional(),
+});
+
+/** An agent that cannot start at all (a crash loop in its first seconds) fails the start. */
+function agentThatCannotStart(ledger: Ledger, settleMs: number): ChildRecord | undefined {
+  return Object.values(ledger.children).find(
+    (c) => c.kind === "agent" && (c.state === "crash-loop" || (c.state === "exited" && c.lastExit?.code !== 0 && (c.lastExit?.livedMs ?? 0) < settleMs)),
+  );
+}
+
+function agentsSettled(ledger: Ledger, settleMs: number): boolean {
+  const now = Date.now();
+  return Object.values(ledger.children).every(
+    (c) => c.kind !== "agent" || (c.state === "running" && c.startedAt !== undefined && now - c.startedAt >= settleMs) || (c.lastExit?.code === 0 && !c.lastExit.signal),
+  );
+}
+
+function cannotStart(agent: ChildRecord): LoomError {
+  const lines = tailLines(agent.logs.err, 8).filter((l) => !l.startsWith("--- loom "));
+  return new LoomError(
+    "PROCESS",
+    `agent ${agent.name} could not start: ${agent.reason ?? `it ${agent.lastExit?.signal ? `was killed by ${agent.lastExit.signal}` : `exited with code ${agent.lastExit?.code}`}`}`,
+    {
+      details: lines.length ? ["its last stderr lines:", ...lines.map((l) => `  ${l}`)] : [],
+      hint: `everything was stopped; fix the agent and run again (\`loom logs ${agent.name}\` has its output)`,
+    },
+  );
+}
+
+/** `loom __supervise`: the background supervisor, reporting to its parent on descriptor 4. */
+export async function superviseMain(): Promise<number> {
+  const tell = (message: Report) => {
+    try {
+      writeSync(REPORT_FD, `${JSON.stringify(message)}\n`);
+      closeSync(REPORT_FD);
+    } catch {} // the parent went away: nobody to tell
+  };
+  const told = (error: unknown): number => {
+    const e = isLoomError(error) ? error : new LoomError("UNEXPECTED", error instanceof Error ? error.message : String(error));
+    console.error(`error: ${logText(e.message)}${e.hint ? `\nhint: ${logText(e.hint)}` : ""}`); // into supervisor.log
+    tell({ failed: { code: e.code, message: e.message, hint: e.hint, details: e.details } });
+    return exitCodeOf(e);
+  };
+  let spec: z.infer<typeof detachedSpec>;
+  try {
+    spec = detachedSpec.parse(JSON.parse(await Bun.stdin.text()));
+  } catch (error) {
+    return told(new LoomError("UNEXPECTED", `the background supervisor was started without its options (${(error as Error).message})`));
+  }
+  const stamp = () => new Date().toISOString();
+  const settleMs = envNumber(process.env, "LOOM_DETACH_SETTLE_MS", DETACH_SETTLE_MS);
+  let prepared: Prepared;
+  try {
+    prepared = await prepare({ ...(spec.up as unknown as UpOptions), env: process.env, lockFd: LOCK_FD });
+  } catch (error) {
+    return told(error);
+  }
+  const settle = async (sup: Supervisor) => {
+    for (;;) {
+      const ledger = (await sup.control({ cmd: "status" })).ledger as Ledger;
+      const failed = agentThatCannotStart(ledger, settleMs);
+      if (failed) {
+        told(cannotStart(failed));
+        return sup.stop("SIGTERM", EXIT.process);
+      }
+      if (agentsSettled(ledger, settleMs)) return tell({ ready: ledger as unknown as Record<string, unknown> & { version: 1 } });
+      await Bun.sleep(20);
+    }
+  };
+  try {
+    return await runSupervised(prepared, {
+      graceMs: spec.graceMs,
+      printOutput: false,
+      detached: true,
+      watch: spec.up.watch === true,
+      agentPaths: spec.up.agentPaths as string[] | undefined,
+      onEvent: (level, message) => console.log(`${stamp()} ${level} ${logText(message, "    ")}`),
+      onStarted: (sup) => void settle(sup),
+    });
+  } catch (error) {
+    return told(error);
+  }
+}
+
+/** The first report on `fd`, or undefined when the child closed it without one. */
+async function firstReport(fd: number): Promise<Report | undefined> {
+  let text = "";
+  for await (const chunk of Bun.file(fd).stream()) {
+    text += new TextDecoder().decode(chunk);
+    if (text.includes("\n")) break;
+  }
+  try {
+    return report.parse(JSON.parse(text.split("\n")[0]!));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Starts the background supervisor and waits for its report. The parent has prepared once, so
+ * configuration, port and download errors were reported here already, with their own exit codes.
+ */
+export async function startDetached(prepared: Prepared, up: UpOptions, graceMs?: number): Promise<Ledger> {
+  const root = prepared.project.root;
+  const logFile = join(prepared.logsDir, "supervisor.log");
+  const logFd = openAppendNoFollow(logFile);
+  const spec = {
+    up: {
+      ...up,
+      env: undefined,
+      hooks: undefined,
+      binary: prepared.binary,
+      portsChecked: true,
+      bridgePort: prepared.endpoints.bridgePort,
+      dashboardPort: prepared.endpoints.dashboardPort,
+      logsDir: prepared.logsDir,
+      projectDir: root,
+    },
+    graceMs,
+  };
+  const { BUN_BE_BUN: _, ...env } = process.env;
+  const proc = Bun.spawn([...selfArgv(), "__supervise"], { cwd: root, env, stdio: ["pipe", logFd, logFd, prepared.lock.fd, "pipe"], detached: true });
+  proc.stdin.write(JSON.stringify(spec));
+  await proc.stdin.end();
+  closeSync(logFd);
+  prepared.lock.release(); // this process's descriptor only: the child's keeps the lock
+  proc.unref();
+  const timeoutMs = (prepared.project.config.bridge.timeout_sec + 30) * 1000;
+  const message = await Promise.race([firstReport(proc.stdio[REPORT_FD] as number), Bun.sleep(timeoutMs).then(() => "timeout" as const)]);
+  if (message && message !== "timeout" && "ready" in message) return message.ready as unknown as Ledger;
+  if (message === "timeout") proc.kill("SIGTERM");
+  const exited = await Promise.race([proc.exited, Bun.sleep((graceMs ?? 5_000) * 2 + 5_000).then(() => undefined)]);
+  if (message && message !== "timeout") {
+    const f = message.failed;
+    throw new LoomError(f.code as ErrorCode, f.message, { details: f.details, hint: f.hint });
+  }
+  const lines = tailLines(logFile, 15);
+  throw new LoomError(
+    "PROCESS",
+    `the background supervisor ${message === "timeout" ? `did not get ready within ${timeoutMs / 1000}s` : `ended without a report (exit code ${exited ?? "unknown"})`}`,
+    {
+      details: lines.length ? [`${logFile}:`, ...lines.map((l) => `  ${l}`)] : [],
+      hint: "`loom logs` shows each process's output",
+    },
+  );
+}
