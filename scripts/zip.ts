@@ -1,7 +1,23 @@
 /** A minimal zip writer (one deflated entry per file) for the Windows release archive. */
 import { deflateRawSync } from "node:zlib";
 
-export function zipFiles(files: { name: string; data: Uint8Array; mode?: number }[]): Uint8Array {
+/**
+ * MS-DOS date and time of `when` (local fields as UTC, 2-second steps). Zero is "1980-00-00",
+ * which unzip tools show as an invalid date; the default is SOURCE_DATE_EPOCH (reproducible
+ * builds) or else 1980-01-01 00:00.
+ */
+export function dosDateTime(when: Date): { date: number; time: number } {
+  const year = Math.max(when.getUTCFullYear(), 1980);
+  return {
+    date: ((year - 1980) << 9) | ((when.getUTCMonth() + 1) << 5) | when.getUTCDate(),
+    time: (when.getUTCHours() << 11) | (when.getUTCMinutes() << 5) | Math.floor(when.getUTCSeconds() / 2),
+  };
+}
+
+const defaultDate = () => (process.env.SOURCE_DATE_EPOCH ? new Date(Number(process.env.SOURCE_DATE_EPOCH) * 1000) : new Date(Date.UTC(1980, 0, 1)));
+
+export function zipFiles(files: { name: string; data: Uint8Array; mode?: number }[], modified: Date = defaultDate()): Uint8Array {
+  const { date, time } = dosDateTime(modified);
   const locals: Buffer[] = [];
   const centrals: Buffer[] = [];
   let offset = 0;
@@ -14,6 +30,8 @@ export function zipFiles(files: { name: string; data: Uint8Array; mode?: number 
     local.writeUInt16LE(20, 4); // version needed
     local.writeUInt16LE(0x0800, 6); // UTF-8 names
     local.writeUInt16LE(8, 8); // deflate
+    local.writeUInt16LE(time, 10);
+    local.writeUInt16LE(date, 12);
     local.writeUInt32LE(crc, 14);
     local.writeUInt32LE(compressed.length, 18);
     local.writeUInt32LE(f.data.length, 22);
@@ -25,6 +43,8 @@ export function zipFiles(files: { name: string; data: Uint8Array; mode?: number 
     central.writeUInt16LE(20, 6);
     central.writeUInt16LE(0x0800, 8);
     central.writeUInt16LE(8, 10);
+    central.writeUInt16LE(time, 12);
+    central.writeUInt16LE(date, 14);
     central.writeUInt32LE(crc, 16);
     central.writeUInt32LE(compressed.length, 20);
     central.writeUInt32LE(f.data.length, 24);

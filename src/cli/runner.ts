@@ -3,25 +3,22 @@
  * --version, and refusing flags a command does not know (citty alone would ignore them).
  */
 import type { AnyCommand } from "./main";
-import { renderUsage, runCommand, type ArgsDef } from "citty";
+import { runCommand, type ArgsDef } from "citty";
 import { colors } from "consola/utils";
 import { scrub } from "../config/secrets";
 import { EXIT, LoomError, exitCodeOf, isLoomError } from "../errors";
 import { logText } from "../logs/printer";
-import { LOOM_VERSION } from "../version";
 import { main } from "./main";
-
-export interface CommandMetaWithExamples {
-  examples?: string[];
-}
+import { helpModel, renderText } from "./usage";
 
 async function resolve<T>(value: T | Promise<T> | (() => T | Promise<T>)): Promise<T> {
   return typeof value === "function" ? await (value as () => T | Promise<T>)() : await value;
 }
 
 /** The chain of commands the arguments name, and where the sub-command's own arguments begin. */
-async function resolveChain(rawArgs: string[]): Promise<{ chain: AnyCommand[]; rest: string[] }> {
+async function resolveChain(rawArgs: string[]): Promise<{ chain: AnyCommand[]; names: string[]; rest: string[] }> {
   const chain: AnyCommand[] = [main];
+  const names: string[] = [];
   let rest = rawArgs;
   for (;;) {
     const cmd = chain[chain.length - 1]!;
@@ -34,9 +31,10 @@ async function resolveChain(rawArgs: string[]): Promise<{ chain: AnyCommand[]; r
       break;
     }
     chain.push(await resolve(subs[name]!));
+    names.push(name);
     rest = rest.slice(index + 1);
   }
-  return { chain, rest };
+  return { chain, names, rest };
 }
 
 function camel(name: string): string {
@@ -67,14 +65,9 @@ async function checkFlags(cmd: AnyCommand, args: string[], global: ArgsDef): Pro
   }
 }
 
-async function usage(chain: AnyCommand[]): Promise<string> {
-  const cmd = chain[chain.length - 1]!;
-  const parent = chain.length > 1 ? chain[chain.length - 2] : undefined;
-  let text = await renderUsage(cmd, parent);
-  const meta = (cmd.meta ? await resolve(cmd.meta) : {}) as CommandMetaWithExamples;
-  if (meta.examples?.length) text += `\n\n${colors.bold(colors.underline("EXAMPLES"))}\n\n${meta.examples.map((e) => `  ${e}`).join("\n")}`;
-  // citty colours its usage even into a pipe; only a terminal gets colours.
-  return (process.stdout.isTTY ? text : stripAnsi(text)) + "\n";
+async function usage(chain: AnyCommand[], names: string[]): Promise<string> {
+  const width = process.stdout.isTTY ? Math.min(process.stdout.columns || 100, 120) : 100;
+  return renderText(await helpModel(["loom", ...names], chain[chain.length - 1]!), width);
 }
 
 export function formatError(error: unknown, verbose: boolean): string {
@@ -95,16 +88,12 @@ export function formatError(error: unknown, verbose: boolean): string {
 export async function runCli(rawArgs: string[]): Promise<number> {
   const verbose = rawArgs.includes("--verbose");
   try {
-    if (rawArgs.length === 1 && (rawArgs[0] === "--version" || rawArgs[0] === "-v" || rawArgs[0] === "-V")) {
-      process.stdout.write(`loom ${LOOM_VERSION}\n`);
-      return EXIT.ok;
-    }
-    const { chain, rest } = await resolveChain(rawArgs);
+    const { chain, names, rest } = await resolveChain(rawArgs);
     const cmd = chain[chain.length - 1]!;
     const dashDash = rawArgs.indexOf("--");
     const flags = dashDash < 0 ? rawArgs : rawArgs.slice(0, dashDash);
     if (flags.includes("--help") || flags.includes("-h") || (cmd.subCommands && !cmd.run && rest.length === 0)) {
-      process.stdout.write(await usage(chain));
+      process.stdout.write(await usage(chain, names));
       return EXIT.ok;
     }
     await checkFlags(cmd, rest, main.args as ArgsDef);

@@ -3,6 +3,7 @@
  * EventStream with the Ack handshake first (docs/runtime-contract.md "Bridge protocol"). Works
  * against the native runtime and the embedded Bridge alike.
  */
+import { explainGrpc } from "./grpc-error";
 import { randomUUID } from "node:crypto";
 import type * as grpc from "@grpc/grpc-js";
 import { loomV1 } from "../bridge/proto";
@@ -35,7 +36,7 @@ export async function connectAgent(target: BridgeTarget, id: string, topics: str
   const client = new Bridge(address, credentialsFor(target)) as unknown as BridgeClient;
   const reply = await new Promise<{ success: boolean; error_message: string }>((resolve, reject) =>
     client.RegisterAgent({ agent_id: id, subscribed_topics: topics, tools: [], metadata: { client: "loom-cli" } }, (e, r) =>
-      e ? reject(new LoomError("PROCESS", `cannot register with the Bridge at ${address}: ${e.details || e.message}`, { hint: "is it running? `loom ping`" })) : resolve(r),
+      e ? reject(new LoomError("PROCESS", `cannot register with the Bridge at ${address}: ${explainGrpc(e)}`, { hint: "is it running? `loom ping`" })) : resolve(r),
     ),
   );
   if (!reply.success) throw new LoomError("PROCESS", `the Bridge at ${address} refused ${id}: ${reply.error_message}`);

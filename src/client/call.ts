@@ -3,6 +3,7 @@
  * "Bridge protocol"). A tool's failure is an OK gRPC answer whose ToolResult.status says so; only
  * an unreachable Bridge is a gRPC error.
  */
+import { explainGrpc } from "./grpc-error";
 import { randomUUID } from "node:crypto";
 import type * as grpc from "@grpc/grpc-js";
 import { loomV1 } from "../bridge/proto";
@@ -23,7 +24,7 @@ export async function callTool(target: BridgeTarget, name: string, argumentsJson
     const deadline = new Date(Date.now() + timeoutMs + 5_000);
     return await new Promise<WireToolResult>((resolve, reject) =>
       client.ForwardToolCall({ id: randomUUID(), name, arguments: argumentsJson, timeout_ms: timeoutMs, headers: {} }, { deadline }, (e, r) =>
-        e ? reject(new LoomError("PROCESS", `cannot call ${name} on the Bridge at ${address}: ${e.details || e.message}`, { hint: "is it running? `loom ping`" })) : resolve(r),
+        e ? reject(new LoomError("PROCESS", `cannot call ${name} on the Bridge at ${address}: ${explainGrpc(e)}`, { hint: "is it running? `loom ping`" })) : resolve(r),
       ),
     );
   } finally {

@@ -81,8 +81,9 @@ async function huntRun(runId: string | undefined, graceMs: number, result: DownR
 }
 
 export async function downProject(root: string, options: { graceMs?: number } = {}): Promise<DownResult> {
-  const graceMs = options.graceMs ?? STOP_GRACE_MS;
   const { ledger, problem } = inspectLedger(root);
+  // Without --grace, the run's own (`loom run --detach --grace 1`), recorded in its ledger.
+  const graceMs = options.graceMs ?? ledger?.graceMs ?? STOP_GRACE_MS;
   const result: DownResult = { root, nothing: false, stopped: [], failed: [], hunted: [], untouched: [], problem };
   // The lock's holder is proved by the kernel; without /proc/locks, the ledger's supervisor by start time.
   const holder = lockHolder(root) ?? (ledger && process.platform !== "linux" && isSameProcess(ledger.supervisor) ? ledger.supervisor.pid : undefined);

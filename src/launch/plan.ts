@@ -1,7 +1,7 @@
 /**
  * Planning, kept pure: the project's configuration in, the list of processes to start out
- * (argv, cwd, environment, restart policy). Nothing here starts anything, so `loom run --dry-run`
- * and the tests can see exactly what would run.
+ * (argv, cwd, environment, restart policy). Nothing here starts anything, so `loom doctor` and
+ * the tests can see exactly what would run.
  */
 import { existsSync, readFileSync, readdirSync, readlinkSync, statSync } from "node:fs";
 import { basename, extname, isAbsolute, join, relative, resolve } from "pathe";

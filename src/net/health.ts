@@ -65,7 +65,12 @@ export function heartbeatOn(session: http2.ClientHttp2Session, timeoutMs: number
       resolve(result);
     };
     const onError = (e: NodeJS.ErrnoException) => {
-      broken = e.code === "ECONNREFUSED" ? "connection refused" : e.message;
+      broken =
+        e.code === "ECONNREFUSED"
+          ? "connection refused"
+          : e.code === "ECONNRESET"
+            ? "the connection was closed at once (an embedded Bridge closes connections of users other than its owner)"
+            : e.message;
       done({ ok: false, detail: broken });
     };
     const timer = setTimeout(() => done({ ok: false, detail: `no answer within ${timeoutMs} ms` }), timeoutMs);

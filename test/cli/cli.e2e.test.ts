@@ -20,7 +20,7 @@ describe("the loom shell", () => {
     expect(root.stdout).not.toContain("\x1b["); // NO_COLOR / not a terminal
     const sub = await runLoom(["config", "--help"]);
     expect(sub.code).toBe(0);
-    expect(sub.stdout).toContain("EXAMPLES");
+    expect(sub.stdout).toContain("Examples:");
     expect(sub.stdout).toContain("loom config --json");
   });
 

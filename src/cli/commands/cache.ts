@@ -1,12 +1,12 @@
-import { defineCommand } from "citty";
+import { loomCommand } from "../command";
 import { cacheDir, listCache } from "../../binaries/cache";
 import { cleanCache } from "../../binaries/clean";
 import { LoomError } from "../../errors";
 import { log } from "../log";
 import { jsonArg } from "../shared-args";
 
-const list = defineCommand({
-  meta: { name: "list", description: "List cached runtime binaries", examples: ["loom cache list", "loom cache list --json"] } as never,
+const list = loomCommand({
+  meta: { name: "list", description: "List cached runtime binaries", examples: ["loom cache list", "loom cache list --json"] },
   args: { ...jsonArg },
   run({ args }) {
     const entries = listCache();
@@ -19,20 +19,20 @@ const list = defineCommand({
   },
 });
 
-const path = defineCommand({
-  meta: { name: "path", description: "Print the cache directory", examples: ["loom cache path"] } as never,
+const path = loomCommand({
+  meta: { name: "path", description: "Print the cache directory", examples: ["loom cache path"] },
   args: { ...jsonArg },
   run({ args }) {
     process.stdout.write(args.json ? JSON.stringify({ path: cacheDir() }) + "\n" : `${cacheDir()}\n`);
   },
 });
 
-const clean = defineCommand({
+const clean = loomCommand({
   meta: {
     name: "clean",
     description: "Remove cached binaries of one version, or everything loom cached",
     examples: ["loom cache clean --version 0.1.0", "loom cache clean --all"],
-  } as never,
+  },
   args: {
     version: { type: "string", description: "Remove the binaries of this version", valueHint: "V" },
     all: { type: "boolean", description: "Remove every cached binary, checksums.txt and loom's temporary files" },
@@ -48,7 +48,7 @@ const clean = defineCommand({
   },
 });
 
-export default defineCommand({
-  meta: { name: "cache", description: "Inspect and clean the shared runtime binary cache", examples: ["loom cache list", "loom cache path", "loom cache clean --all"] } as never,
+export default loomCommand({
+  meta: { name: "cache", description: "Inspect and clean the shared runtime binary cache", examples: ["loom cache list", "loom cache path", "loom cache clean --all"] },
   subCommands: { list, path, clean },
 });

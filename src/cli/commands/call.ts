@@ -1,13 +1,13 @@
-import { defineCommand } from "citty";
+import { loomCommand } from "../command";
 import { LoomError } from "../../errors";
 import { projectArg } from "../shared-args";
 
-export default defineCommand({
+export default loomCommand({
   meta: {
     name: "call",
     description: "Call a Bridge tool (ForwardToolCall) and print its result; exits 1 when the tool answers an error",
     examples: ["loom call fs:list_dir", 'loom call fs:read_file \'{"path": "README.md"}\'', 'loom call llm:generate \'{"input": "hello"}\' --timeout 60'],
-  } as never,
+  },
   args: {
     ...projectArg,
     tool: { type: "positional", required: true, description: "Tool name, like fs:read_file or <mcp server>:<tool>", valueHint: "TOOL" },

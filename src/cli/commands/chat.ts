@@ -1,14 +1,14 @@
-import { defineCommand } from "citty";
+import { loomCommand } from "../command";
 import { bridgeTarget } from "../../client/address";
 import { runPythonSdk } from "../python-sdk";
 import { projectArg } from "../shared-args";
 
-export default defineCommand({
+export default loomCommand({
   meta: {
     name: "chat",
     description: "Chat with an agent (upstream's Python SDK command, run with the project's Python); the Bridge is the running project's unless --address",
     examples: ["loom chat", "loom chat --agent-id chat-assistant", "loom chat --address 127.0.0.1:50051"],
-  } as never,
+  },
   args: {
     ...projectArg,
     address: { type: "string", alias: "a", description: "Bridge address (default: the running project's, else LOOM_BRIDGE_ADDR, else loom.toml's)", valueHint: "HOST:PORT" },

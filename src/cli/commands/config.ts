@@ -1,4 +1,4 @@
-import { defineCommand } from "citty";
+import { loomCommand } from "../command";
 import { log as consola } from "../log";
 import { colors } from "consola/utils";
 import { loadProjectConfig } from "../../config/load";
@@ -6,12 +6,12 @@ import { redactConfig } from "../../config/redact";
 import type { ProjectConfig } from "../../config/types";
 import { jsonArg, projectArg } from "../shared-args";
 
-export default defineCommand({
+export default loomCommand({
   meta: {
     name: "config",
     description: "Show the resolved configuration (after .env and ${VAR} expansion; secrets hidden)",
     examples: ["loom config", "loom config --json", "loom config --json --show-secrets --project ./my-app"],
-  } as never,
+  },
   args: {
     ...projectArg,
     ...jsonArg,

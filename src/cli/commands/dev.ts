@@ -1,4 +1,4 @@
-import { defineCommand } from "citty";
+import { loomCommand } from "../command";
 import { findLocalBuild } from "../../binaries/local";
 import { binaryNameFor } from "../../binaries/names";
 import { platformTag } from "../../binaries/platform";
@@ -9,12 +9,12 @@ import { startCommand } from "./up";
 
 const BUILD = "cargo build --release -p loom-bridge --bin loom-bridge-server";
 
-export default defineCommand({
+export default loomCommand({
   meta: {
     name: "dev",
     description: "Start the runtime from a local build (target/release or target/debug of a loom checkout) and keep it running, as upstream's `loom dev`",
     examples: ["loom dev", "loom dev --port 50052", "loom dev --use-debug"],
-  } as never,
+  },
   args: {
     ...projectArg,
     port: { type: "string", description: "Bridge port (default: [bridge] address's)", valueHint: "N" },

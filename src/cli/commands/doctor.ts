@@ -1,15 +1,15 @@
-import { defineCommand } from "citty";
+import { loomCommand } from "../command";
 import { colors } from "consola/utils";
 import { jsonArg, projectArg } from "../shared-args";
 
 const MARK = { ok: colors.green("ok  "), warn: colors.yellow("warn"), fail: colors.red("FAIL") };
 
-export default defineCommand({
+export default loomCommand({
   meta: {
     name: "doctor",
     description: "Check what `loom run` needs (loom.toml, the runtime, Python and the SDK, ports, agents); exit 0 when it can work, else 1",
     examples: ["loom doctor", "loom doctor --json", "loom doctor --project ./my-agents"],
-  } as never,
+  },
   args: { ...projectArg, ...jsonArg },
   async run({ args }) {
     const { doctor } = await import("../../doctor/checks");

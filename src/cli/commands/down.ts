@@ -1,4 +1,4 @@
-import { defineCommand } from "citty";
+import { loomCommand } from "../command";
 import { projectRoot } from "../../config/load";
 import { EXIT, LoomError } from "../../errors";
 import { downAll, downProject, type DownResult } from "../../launch/down";
@@ -21,12 +21,12 @@ function report(r: DownResult): void {
   for (const u of r.untouched) log.warn(`left alone ${u}: not a process loom can prove it started`);
 }
 
-export default defineCommand({
+export default loomCommand({
   meta: {
     name: "down",
     description: "Stop everything loom started in this project (or, with --all, in every project)",
     examples: ["loom down", "loom down --all", "loom down --grace 15"],
-  } as never,
+  },
   args: {
     ...projectArg,
     all: { type: "boolean", description: "Stop every project this user started with loom" },

@@ -1,13 +1,13 @@
-import { defineCommand } from "citty";
+import { loomCommand } from "../command";
 import { log as consola } from "../log";
 import { initProject } from "../../project/init";
 
-export default defineCommand({
+export default loomCommand({
   meta: {
     name: "init",
     description: "Create a new Loom project: loom.toml, an example agent and .gitignore entries (never overwrites)",
     examples: ["loom init", "loom init my-agents && cd my-agents && loom run"],
-  } as never,
+  },
   args: {
     dir: { type: "positional", required: false, description: "Directory of the new project (default: current)", valueHint: "DIR" },
   },

@@ -1,4 +1,4 @@
-import { defineCommand } from "citty";
+import { loomCommand } from "../command";
 import { describeBinary, getBinary } from "../../binaries/get-binary";
 import { RUNTIME_CHOICES, type RuntimeChoice } from "../../config/types";
 import { runtimeUnavailable } from "../../binaries/alarm";
@@ -14,12 +14,12 @@ export const binaryArgs = {
   "use-debug": { type: "boolean", description: "Prefer target/debug over target/release (as LOOM_PREFER_DEBUG=1)" },
 } as const;
 
-export default defineCommand({
+export default loomCommand({
   meta: {
     name: "install",
     description: "Fetch the runtime binaries without starting them (CI warm-up, container images)",
     examples: ["loom install", "loom install --mode all --version 0.1.0", "LOOM_DOWNLOAD_BASE_URL=https://mirror.example/loom loom install --force-download"],
-  } as never,
+  },
   args: {
     ...projectArg,
     mode: {

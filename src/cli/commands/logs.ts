@@ -1,4 +1,4 @@
-import { defineCommand } from "citty";
+import { loomCommand } from "../command";
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join, resolve } from "pathe";
 import { projectRoot } from "../../config/load";
@@ -21,12 +21,12 @@ export function sinceTime(value: string, now = Date.now()): number {
   return at;
 }
 
-export default defineCommand({
+export default loomCommand({
   meta: {
     name: "logs",
     description: "Show process logs, all processes interleaved by time (<name>.log is stdout `|`, <name>.err is stderr `!`); -f follows them",
     examples: ["loom logs", "loom logs researcher -n 100", "loom logs --since 10m --timestamps", "loom logs core -f", "loom logs --json | jq .text"],
-  } as never,
+  },
   args: {
     ...projectArg,
     name: { type: "positional", required: false, description: "Process name (default: all)", valueHint: "NAME" },

@@ -1,13 +1,13 @@
-import { defineCommand } from "citty";
+import { loomCommand } from "../command";
 import { LoomError } from "../../errors";
 import { projectArg } from "../shared-args";
 
-export default defineCommand({
+export default loomCommand({
   meta: {
     name: "ping",
     description: "Heartbeat round trips to the Bridge (this project's, LOOM_BRIDGE_ADDR, or --address), with their latency",
     examples: ["loom ping", "loom ping --count 10 --interval 0.2", "loom ping --address 127.0.0.1:50051"],
-  } as never,
+  },
   args: {
     ...projectArg,
     address: { type: "string", description: "Bridge address (default: the running project's, else LOOM_BRIDGE_ADDR, else loom.toml's)", valueHint: "HOST:PORT" },

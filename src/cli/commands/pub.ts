@@ -1,13 +1,13 @@
-import { defineCommand } from "citty";
+import { loomCommand } from "../command";
 import { LoomError } from "../../errors";
 import { projectArg } from "../shared-args";
 
-export default defineCommand({
+export default loomCommand({
   meta: {
     name: "pub",
     description: "Publish an event to a topic as a CLI agent (the payload is JSON; `-` reads one event per stdin line)",
     examples: ["loom pub market.price.BTC '{\"price\": 97000}'", "tail -f prices.jsonl | loom pub market.price.BTC -"],
-  } as never,
+  },
   args: {
     ...projectArg,
     topic: { type: "positional", required: true, description: "Topic to publish to", valueHint: "TOPIC" },

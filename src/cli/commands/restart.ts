@@ -1,14 +1,14 @@
-import { defineCommand } from "citty";
+import { loomCommand } from "../command";
 import { sendControl } from "../control-command";
 import { log } from "../log";
 import { projectArg } from "../shared-args";
 
-export default defineCommand({
+export default loomCommand({
   meta: {
     name: "restart",
     description: "Restart agents of the running project (all when no name is given); --runtime restarts the runtime too, the agents stay up",
     examples: ["loom restart", "loom restart researcher writer", "loom restart --runtime", "loom restart --runtime --agents"],
-  } as never,
+  },
   args: {
     ...projectArg,
     runtime: { type: "boolean", description: "Restart the runtime (and only the named agents); returns once it is ready again" },

@@ -1,16 +1,21 @@
 import { statSync } from "node:fs";
-import { defineCommand } from "citty";
+import { loomCommand } from "../command";
 import { log } from "../log";
-import { runtimeArgs, startCommand } from "./up";
+import { startCommand, upArgs } from "./up";
 
-export default defineCommand({
+export default loomCommand({
   meta: {
     name: "run",
     description: "Start the runtime, then the project's agents; restart what crashes; Ctrl+C stops all",
     examples: ["loom run", "loom run agents/researcher.py agents/writer.ts", "loom run --watch", "loom run --bridge bridge.example.com:50051", "loom run --detach && loom status"],
-  } as never,
+  },
   args: {
-    ...runtimeArgs,
+    ...upArgs,
+    runtime: {
+      type: "enum",
+      options: ["auto", "native", "embedded", "remote"],
+      description: "Which runtime: a native binary, the Bridge inside loom, native when one can be had, or a Bridge elsewhere (default: [bridge] runtime, else auto)",
+    },
     watch: {
       type: "boolean",
       alias: "w",

@@ -1,14 +1,14 @@
-import { defineCommand } from "citty";
+import { loomCommand } from "../command";
 import { LoomError } from "../../errors";
 import { namesAndPaths, sendControl } from "../control-command";
 import { projectArg } from "../shared-args";
 
-export default defineCommand({
+export default loomCommand({
   meta: {
     name: "start",
     description: "Start stopped or crash-looped processes of the running project, or add an agent file to it",
     examples: ["loom start researcher", "loom start agents/new.py"],
-  } as never,
+  },
   args: { ...projectArg },
   async run({ args }) {
     const words = args._.map(String);

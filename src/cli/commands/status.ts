@@ -1,4 +1,4 @@
-import { defineCommand } from "citty";
+import { loomCommand } from "../command";
 import { projectRoot } from "../../config/load";
 import type { Ledger } from "../../state/ledger";
 import { neutralize } from "../../logs/printer";
@@ -12,8 +12,8 @@ function uptime(sec?: number): string {
   return `${Math.floor(sec / 3600)}h${Math.floor((sec % 3600) / 60)}m`;
 }
 
-export default defineCommand({
-  meta: { name: "status", description: "Show each process: state, pid, uptime, restarts, last exit, health", examples: ["loom status", "loom status --json"] } as never,
+export default loomCommand({
+  meta: { name: "status", description: "Show each process: state, pid, uptime, restarts, last exit, health", examples: ["loom status", "loom status --json"] },
   args: { ...projectArg, ...jsonArg },
   async run({ args }) {
     const root = projectRoot(args.project ?? process.cwd());

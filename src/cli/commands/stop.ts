@@ -1,14 +1,14 @@
-import { defineCommand } from "citty";
+import { loomCommand } from "../command";
 import { LoomError } from "../../errors";
 import { sendControl } from "../control-command";
 import { projectArg } from "../shared-args";
 
-export default defineCommand({
+export default loomCommand({
   meta: {
     name: "stop",
     description: "Stop agents of the running project; they stay stopped (not restarted) until `loom start`",
     examples: ["loom stop researcher", "loom stop writer flaky"],
-  } as never,
+  },
   args: { ...projectArg },
   async run({ args }) {
     const names = args._.map(String);

@@ -1,13 +1,13 @@
-import { defineCommand } from "citty";
+import { loomCommand } from "../command";
 import { LoomError } from "../../errors";
 import { jsonArg, projectArg } from "../shared-args";
 
-export default defineCommand({
+export default loomCommand({
   meta: {
     name: "sub",
     description: "Print the events of topics as they arrive (exact, or a trailing .* wildcard) until Ctrl+C or --count",
     examples: ["loom sub market.price.*", "loom sub chat.input chat.replies --json", "loom sub agent.x.replies --count 1"],
-  } as never,
+  },
   args: {
     ...projectArg,
     ...jsonArg,

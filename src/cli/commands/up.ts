@@ -1,14 +1,16 @@
-import { defineCommand, type ArgsDef } from "citty";
+import type { ArgsDef } from "citty";
+import { loomCommand } from "../command";
 import { describeBinary } from "../../binaries/get-binary";
 import { EXIT, LoomError } from "../../errors";
 import type { UpOptions } from "../../launch/prepare";
-import type { BridgeMode } from "../../config/types";
+import type { BridgeMode, RuntimeChoice } from "../../config/types";
 import { log } from "../log";
 import { installHooks } from "../progress";
 import { projectArg } from "../shared-args";
 import { binaryArgs } from "./install";
 
-export const runtimeArgs = {
+/** The flags `loom up` and `loom run` share (`run` adds `--runtime remote` and its own). */
+export const upArgs = {
   ...projectArg,
   detach: { type: "boolean", alias: "d", description: "Return once everything is ready; a background supervisor keeps it running (stop with `loom down`)" },
   "wait-agents": { type: "boolean", description: "With --detach: return once every started agent has registered with the Bridge (an agent that exits is reported at once)" },
@@ -18,8 +20,8 @@ export const runtimeArgs = {
   "runtime-version": { type: "string", description: "Runtime version (overrides [bridge] version)", valueHint: "V" },
   runtime: {
     type: "enum",
-    options: ["auto", "native", "embedded", "remote"],
-    description: "Which runtime: a native binary, the Bridge inside loom, native when one can be had, or a Bridge elsewhere (run only) (default: [bridge] runtime, else auto)",
+    options: ["auto", "native", "embedded"],
+    description: "Which runtime: a native binary, the Bridge inside loom, or native when one can be had (default: [bridge] runtime, else auto)",
   },
   grace: { type: "string", description: "Seconds between SIGTERM and SIGKILL when stopping (default 5)", valueHint: "S" },
   "logs-dir": { type: "string", description: "Where process logs go (default .loom/logs)", valueHint: "DIR" },
@@ -41,23 +43,39 @@ function grace(value: string | undefined): number | undefined {
   return n * 1000;
 }
 
-type RuntimeArgs = { [K in keyof typeof runtimeArgs]?: string | boolean } & { watch?: boolean; bridge?: string };
+/** The flags of `loom up` and `loom run` as citty parses them (`run` adds --watch, --bridge, --runtime remote). */
+interface StartArgs {
+  project?: string;
+  detach?: boolean;
+  "wait-agents"?: boolean;
+  "bridge-port"?: string;
+  "dashboard-port"?: string;
+  mode?: BridgeMode;
+  "runtime-version"?: string;
+  runtime?: RuntimeChoice;
+  grace?: string;
+  "logs-dir"?: string;
+  "force-download"?: boolean;
+  "use-debug"?: boolean;
+  watch?: boolean;
+  bridge?: string;
+}
 
 /** Shared by `loom up`, `loom run` and `loom dev` (which names its runtime `binary`). */
-export async function startCommand(args: RuntimeArgs, withAgents: boolean, agentPaths?: string[], binary?: UpOptions["binary"]): Promise<void> {
+export async function startCommand(args: StartArgs, withAgents: boolean, agentPaths?: string[], binary?: UpOptions["binary"]): Promise<void> {
   const { prepare } = await import("../../launch/prepare");
   const { runSupervised } = await import("../../launch/run");
   const { startDetached } = await import("../../launch/detach");
   const up: UpOptions = {
-    projectDir: (args.project as string | undefined) ?? process.cwd(),
+    projectDir: args.project ?? process.cwd(),
     withAgents,
     agentPaths,
-    bridgePort: port(args["bridge-port"] as string | undefined, "bridge-port"),
-    dashboardPort: port(args["dashboard-port"] as string | undefined, "dashboard-port"),
-    logsDir: args["logs-dir"] as string | undefined,
-    mode: args.mode as BridgeMode | undefined,
-    runtimeVersion: args["runtime-version"] as string | undefined,
-    runtime: args.runtime as UpOptions["runtime"],
+    bridgePort: port(args["bridge-port"], "bridge-port"),
+    dashboardPort: port(args["dashboard-port"], "dashboard-port"),
+    logsDir: args["logs-dir"],
+    mode: args.mode,
+    runtimeVersion: args["runtime-version"],
+    runtime: args.runtime,
     forceDownload: Boolean(args["force-download"]),
     preferDebug: args["use-debug"] ? true : undefined,
     hooks: installHooks(),
@@ -65,7 +83,7 @@ export async function startCommand(args: RuntimeArgs, withAgents: boolean, agent
     remote: args.bridge,
     binary,
   };
-  const graceMs = grace(args.grace as string | undefined);
+  const graceMs = grace(args.grace);
   // Until the supervisor takes over its signals: `loom down` (SIGTERM) or Ctrl+C while the
   // runtime is still being fetched ends this start with a message, not a silent death.
   const early = (signal: NodeJS.Signals) => {
@@ -112,13 +130,13 @@ export async function startCommand(args: RuntimeArgs, withAgents: boolean, agent
   process.exitCode = await runSupervised(prepared, { graceMs, printOutput: true, watch: up.watch, agentPaths });
 }
 
-export default defineCommand({
+export default loomCommand({
   meta: {
     name: "up",
     description: "Start the Loom runtime (Bridge, and Dashboard in full mode) and keep it running",
     examples: ["loom up", "loom up --detach", "loom up --bridge-port 0 --detach", "loom up --use-debug"],
-  } as never,
-  args: runtimeArgs,
+  },
+  args: upArgs,
   async run({ args }) {
     await startCommand(args, false);
   },

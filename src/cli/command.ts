@@ -1,0 +1,28 @@
+/**
+ * A loom command: citty's definition with the examples loom's help prints, typed, so no command
+ * needs a cast (citty's own meta has no `examples`).
+ */
+import { type ArgsDef, type CommandContext, type CommandDef, defineCommand, type SubCommandsDef } from "citty";
+
+export interface LoomMeta {
+  name: string;
+  description: string;
+  examples?: string[];
+  hidden?: boolean;
+}
+
+export interface LoomCommandDef<T extends ArgsDef> {
+  meta: LoomMeta;
+  args?: T;
+  subCommands?: SubCommandsDef;
+  run?: (context: CommandContext<T>) => unknown;
+}
+
+export function loomCommand<const T extends ArgsDef = ArgsDef>(def: LoomCommandDef<T>): CommandDef<T> {
+  return defineCommand<T>(def as CommandDef<T>);
+}
+
+/** The meta of a command definition, with its examples (citty resolves it lazily; ours is a plain object). */
+export function metaOf(cmd: CommandDef<ArgsDef>): Partial<LoomMeta> {
+  return typeof cmd.meta === "object" && cmd.meta !== null && !("then" in cmd.meta) ? (cmd.meta as Partial<LoomMeta>) : {};
+}
