@@ -57,6 +57,7 @@ export async function downloadToFile(url: string, dest: string, deps: HttpDeps, 
     deadline: Date.now() + envNumber(deps.env, "LOOM_DOWNLOAD_DEADLINE_SEC", 1800, 0.001) * 1000,
   };
   const retries = envNumber(deps.env, "LOOM_DOWNLOAD_RETRIES", 3);
+  const baseMs = envNumber(deps.env, "LOOM_RETRY_BASE_MS", 500);
   for (let attempt = 0; ; attempt++) {
     try {
       return await attemptDownload(url, dest, deps, limits, options.onProgress);
@@ -70,7 +71,7 @@ export async function downloadToFile(url: string, dest: string, deps: HttpDeps, 
         });
       }
       deps.onRetry?.(`download of ${url} broke off (${why(error, limits)}); retrying (${attempt + 1}/${retries})`);
-      await deps.sleep(Math.min(500 * 2 ** attempt, Math.max(0, limits.deadline - Date.now())));
+      await deps.sleep(Math.min(baseMs * 2 ** attempt, Math.max(0, limits.deadline - Date.now())));
     }
   }
 }

@@ -50,7 +50,13 @@ function drain(tail: Tail, emit: (line: string) => void): void {
   }
 }
 
-export async function followLogs(files: FollowedFile[], print: (f: FollowedFile, entry: LogEntry) => void, signal?: AbortSignal): Promise<void> {
+/** `wait` sleeps between two polls (a test's resolves when it says so). */
+export async function followLogs(
+  files: FollowedFile[],
+  print: (f: FollowedFile, entry: LogEntry) => void,
+  signal?: AbortSignal,
+  wait: () => Promise<unknown> = () => Bun.sleep(POLL_MS),
+): Promise<void> {
   const tails = new Map<FollowedFile, Tail>();
   for (const f of files) {
     const tail: Tail = { offset: 0, partial: "", decoder: new TextDecoder() };
@@ -76,7 +82,7 @@ export async function followLogs(files: FollowedFile[], print: (f: FollowedFile,
         } else if (now && tail.fd !== undefined && now.size < tail.offset) tail.offset = 0; // truncated in place
       }
       for (const { f, entry } of byTime(found)) print(f, entry);
-      await Bun.sleep(POLL_MS);
+      await wait();
     }
   } finally {
     process.off("SIGINT", onInt);

@@ -1,19 +1,18 @@
 /** Hostile archives: nothing outside the target, no links, exactly one expected executable. */
 import { describe, expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync, statSync, mkdirSync } from "node:fs";
-import { join, resolve } from "pathe";
+import { join } from "pathe";
 import { extractTarGzEntry } from "../../src/binaries/tar";
 import { extractZipEntry } from "../../src/binaries/zip";
 import { LoomError } from "../../src/errors";
+import { makeArchive } from "../fixtures/make-archive";
 import { tempDir } from "../helpers/tmp";
 
-const MAKER = resolve(import.meta.dir, "../fixtures/make-archive.py");
 const NAME = "loom-core";
 
 function make(kind: string): string {
   const out = join(tempDir(), kind.startsWith("zip-") ? "a.zip" : "a.tar.gz");
-  const r = Bun.spawnSync(["python3", MAKER, out, kind, NAME]);
-  if (r.exitCode !== 0) throw new Error(r.stderr.toString());
+  makeArchive(out, kind, NAME);
   return out;
 }
 

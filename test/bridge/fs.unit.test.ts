@@ -3,19 +3,13 @@
  * what is opened decides, not the path's text.
  */
 import { describe, expect, test } from "bun:test";
-import { dlopen, FFIType } from "bun:ffi";
 import { existsSync, linkSync, mkdirSync, readFileSync, symlinkSync } from "node:fs";
 import { join } from "pathe";
 import { fsTools, Workspace } from "../../src/bridge/tools/fs";
 import { protectedReason } from "../../src/bridge/tools/protect";
 import { ToolFailure } from "../../src/bridge/tools/registry";
+import { mkfifo } from "../helpers/fifo";
 import { tempDir, writeTree } from "../helpers/tmp";
-
-/** mkfifo(3), without a child process. */
-function mkfifo(path: string): void {
-  const { symbols } = dlopen(process.platform === "darwin" ? "libSystem.B.dylib" : "libc.so.6", { mkfifo: { args: [FFIType.cstring, FFIType.u32], returns: FFIType.i32 } });
-  if (symbols.mkfifo(Buffer.from(`${path}\0`), 0o600) !== 0) throw new Error(`mkfifo ${path} failed`);
-}
 
 function project() {
   const outside = writeTree(tempDir(), { "secret.txt": "not yours" });

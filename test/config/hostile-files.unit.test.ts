@@ -4,6 +4,7 @@ import { chmodSync, chownSync, mkdirSync, symlinkSync, writeFileSync } from "nod
 import { join } from "pathe";
 import { loadProjectConfig } from "../../src/config/load";
 import { LoomError } from "../../src/errors";
+import { mkfifo } from "../helpers/fifo";
 import { tempDir, writeTree } from "../helpers/tmp";
 
 const root = process.getuid?.() === 0;
@@ -71,7 +72,7 @@ describe("files another user can write are refused, naming the file, its owner o
 describe("not a text file: exit 2, no hang, no unbounded memory", () => {
   test("a FIFO", async () => {
     const dir = tempDir();
-    Bun.spawnSync(["mkfifo", join(dir, "loom.toml")]);
+    mkfifo(join(dir, "loom.toml"));
     expect((await failure(dir)).message).toBe(`cannot read configuration file ${join(dir, "loom.toml")}: it is a named pipe (FIFO)`);
   });
 

@@ -1,13 +1,14 @@
 /**
- * Releases in the layouts of docs/runtime-contract.md, built on disk with `tar` (Bun.Archive cannot
- * create executable entries), and a release server on loopback (`Bun.serve({ port: 0 })`) that
+ * Releases in the layouts of docs/runtime-contract.md, built in memory with the test tar writer
+ * (Bun.Archive cannot create executable entries; no child process), and a release server on loopback (`Bun.serve({ port: 0 })`) that
  * records every request and can be told to misbehave per path.
  */
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync, existsSync, appendFileSync, rmSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync, existsSync, appendFileSync } from "node:fs";
 import { join } from "pathe";
 import type { Server } from "bun";
 import { platformTag } from "../../src/binaries/platform";
 import { tempDir } from "./tmp";
+import { tar } from "../fixtures/make-archive";
 
 export const TAG = platformTag();
 
@@ -34,14 +35,8 @@ export interface AssetSpec {
 }
 
 export function tarGz(files: Record<string, string>, out: string): void {
-  const dir = mkdtempSync(join(tempDir(), "pack-"));
-  for (const [name, content] of Object.entries(files)) {
-    writeFileSync(join(dir, name), content);
-    chmodSync(join(dir, name), 0o755);
-  }
-  const r = Bun.spawnSync(["tar", "-czf", out, "-C", dir, ...Object.keys(files)]);
-  if (r.exitCode !== 0) throw new Error(r.stderr.toString());
-  rmSync(dir, { recursive: true, force: true });
+  const entries = Object.entries(files).map(([name, content]) => ({ name, data: Buffer.from(content), mode: 0o755 }));
+  writeFileSync(out, Bun.gzipSync(new Uint8Array(tar(entries))));
 }
 
 export function assetFileName(name: string, version: string): string {

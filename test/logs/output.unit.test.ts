@@ -5,7 +5,6 @@ import { Writable } from "node:stream";
 import { join } from "pathe";
 import { followLogs } from "../../src/logs/follow";
 import { Printer, neutralize } from "../../src/logs/printer";
-import { poll } from "../helpers/runtime";
 import { tempDir } from "../helpers/tmp";
 
 describe("loom logs -f", () => {
@@ -14,18 +13,32 @@ describe("loom logs -f", () => {
     writeFileSync(path, "old\n");
     const seen: string[] = [];
     const abort = new AbortController();
-    const following = followLogs([{ name: "agent", path, err: false }], (_, entry) => seen.push(entry.text), abort.signal);
+    // The follower polls when this test says so: `tick()` lets one poll happen and waits for it.
+    let release = () => {};
+    let polled = () => {};
+    const wait = () => {
+      polled();
+      return new Promise<void>((r) => (release = r));
+    };
+    const tick = () =>
+      new Promise<void>((done) => {
+        polled = done;
+        release();
+      });
+    const following = followLogs([{ name: "agent", path, err: false }], (_, entry) => seen.push(entry.text), abort.signal, wait);
     appendFileSync(path, "one\ntwo\n");
-    await poll("the first lines", () => seen.length >= 2);
+    await tick();
+    expect(seen).toEqual(["one", "two"]);
     // Between two polls: more lines, then the rotation, then the new file's lines.
     appendFileSync(path, "three\nfour\n");
     renameSync(path, `${path}.1`);
     writeFileSync(path, "five\n");
     appendFileSync(path, Buffer.from([0x63, 0x61, 0x66, 0xc3]));
-    await Bun.sleep(250); // more than one poll: the follower reads the first byte alone (the split under test)
+    await tick(); // the follower reads the first byte of é alone (the split under test)
     appendFileSync(path, Buffer.from([0xa9, 0x0a]));
-    await poll("the line after rotation", () => seen.includes("café"));
+    await tick();
     abort.abort();
+    release();
     await following;
     expect(seen).toEqual(["one", "two", "three", "four", "five", "café"]);
   });

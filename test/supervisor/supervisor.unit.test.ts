@@ -101,12 +101,12 @@ describe("supervisor", () => {
 
   test("a runtime that never answers its Heartbeat is not ready: start fails with exit 4", async () => {
     const w = world({});
-    const { sup } = supervisor({ spawn: w.spawn, heartbeat: async () => ({ ok: false, detail: "connection refused" }) }, ["agent"], 0.2);
+    const { sup } = supervisor({ spawn: w.spawn, heartbeat: async () => ({ ok: false, detail: "connection refused" }) }, ["agent"], 0.05);
     const error = await sup.start().then(
       () => undefined,
       (e) => e,
     );
-    expect(String(error?.message)).toContain("the runtime was not ready after 0.2s (last check: bridge 127.0.0.1:1: connection refused)");
+    expect(String(error?.message)).toContain("the runtime was not ready after 0.05s (last check: bridge 127.0.0.1:1: connection refused)");
     expect(await sup.done).toBe(4);
     expect(w.spawns.agent).toBeUndefined(); // no agent starts before the runtime is ready
   });
@@ -120,9 +120,9 @@ describe("readiness proves it reached our runtime", () => {
       ...w.spawn(spec, deps),
       pid: process.pid,
       pgid: 999_999,
-      exited: Bun.sleep(500).then(() => ({ code: 0, signal: null, livedMs: 500 })),
+      exited: Bun.sleep(60).then(() => ({ code: 0, signal: null, livedMs: 60 })),
     });
-    const { sup } = supervisor({ spawn, listeners: () => [process.pid] }, [], 0.3);
+    const { sup } = supervisor({ spawn, listeners: () => [process.pid] }, [], 0.02);
     const error = await sup.start().then(
       () => undefined,
       (e) => e,
