@@ -8,16 +8,13 @@
 import { closeSync, constants, ftruncateSync, readSync, writeSync } from "node:fs";
 import { Beneath, components } from "./beneath";
 import { type Access, protectedReason } from "./protect";
-import { type Args, type Tool, ToolFailure } from "./registry";
+import { type Tool, ToolFailure } from "./registry";
+import { defineTool, required, z } from "./schema";
 
 /** Bigger files are refused rather than read into the Bridge's memory. */
 export const READ_LIMIT = 16 * 1024 * 1024;
 
-function pathArg(args: Args, fallback?: string): string {
-  const value = args.path ?? fallback;
-  if (typeof value !== "string" || value === "") throw new ToolFailure("invalid", "Missing 'path' argument");
-  return value;
-}
+const path = (description: string) => required("Missing 'path' argument", description);
 
 export class Workspace {
   readonly files: Beneath;
@@ -47,15 +44,13 @@ function readAll(fd: number, size: number): string {
 }
 
 export function fsTools(workspace: Workspace): Tool[] {
-  const pathSchema = (description: string) => ({ type: "string", description });
   const { files } = workspace;
   return [
-    {
+    defineTool({
       name: "fs:read_file",
       description: "Read the contents of a file from the workspace",
-      parameters: { type: "object", properties: { path: pathSchema("Relative path to the file") }, required: ["path"] },
-      async call(args) {
-        const given = pathArg(args);
+      args: z.object({ path: path("Relative path to the file") }),
+      async call({ path: given }) {
         const parts = workspace.check(given, "read");
         if (parts.length === 0) throw new ToolFailure("failed", `${given} is not a regular file`);
         const { fd, stats } = await files.openFile(parts, given, constants.O_RDONLY).catch((e: ToolFailure) => {
@@ -68,25 +63,19 @@ export function fsTools(workspace: Workspace): Tool[] {
           closeSync(fd);
         }
       },
-    },
-    {
+    }),
+    defineTool({
       name: "fs:write_file",
       description: "Write content to a file in the workspace (creates parent directories if needed)",
-      parameters: {
-        type: "object",
-        properties: { path: pathSchema("Relative path to the file"), content: { type: "string", description: "Content to write" } },
-        required: ["path", "content"],
-      },
-      async call(args) {
-        const given = pathArg(args);
-        if (typeof args.content !== "string") throw new ToolFailure("invalid", "Missing 'content' argument");
+      args: z.object({ path: path("Relative path to the file"), content: z.string({ error: "Missing 'content' argument" }).describe("Content to write") }),
+      async call({ path: given, content }) {
         const parts = workspace.check(given, "write");
         if (parts.length === 0) throw new ToolFailure("failed", `${given} is the project directory`);
         // Not O_TRUNC: the file's links are counted before anything of it changes.
         const { fd } = await files.openFile(parts, given, constants.O_WRONLY | constants.O_CREAT, true);
         try {
           ftruncateSync(fd, 0);
-          const bytes = Buffer.from(args.content);
+          const bytes = Buffer.from(content);
           for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at);
           return { success: true, path: given, bytes_written: bytes.length };
         } catch (e) {
@@ -95,13 +84,12 @@ export function fsTools(workspace: Workspace): Tool[] {
           closeSync(fd);
         }
       },
-    },
-    {
+    }),
+    defineTool({
       name: "fs:list_dir",
       description: "List files and directories in a workspace path",
-      parameters: { type: "object", properties: { path: pathSchema("Relative path to the directory (default: workspace root)") }, required: [] },
-      async call(args) {
-        const given = pathArg(args, ".");
+      args: z.object({ path: path("Relative path to the directory (default: workspace root)").default(".") }),
+      async call({ path: given }) {
         const parts = workspace.check(given, "read");
         const entries = await files.list(parts, given).catch((e: ToolFailure) => {
           throw e.kind === "not_found" ? new ToolFailure("not_found", `Directory not found: ${given}`) : e;
@@ -109,18 +97,17 @@ export function fsTools(workspace: Workspace): Tool[] {
         // loom's private state is not the agents' to see.
         return { path: given, entries: parts.length === 0 ? entries.filter((e) => e.name !== ".loom") : entries };
       },
-    },
-    {
+    }),
+    defineTool({
       name: "fs:delete",
       description: "Delete a file or empty directory in the workspace",
-      parameters: { type: "object", properties: { path: pathSchema("Relative path to the file or directory") }, required: ["path"] },
-      async call(args) {
-        const given = pathArg(args);
+      args: z.object({ path: path("Relative path to the file or directory") }),
+      async call({ path: given }) {
         const parts = workspace.check(given, "write");
         if (parts.length === 0) throw new ToolFailure("denied", "the project directory itself cannot be deleted");
         const { wasDirectory } = await files.remove(parts, given);
         return { success: true, path: given, was_directory: wasDirectory };
       },
-    },
+    }),
   ];
 }

@@ -1,36 +1,28 @@
 /**
  * llm:generate against the OpenAI-compatible provider the runtime is given (VLLM_BASE_URL,
  * VLLM_MODEL, VLLM_API_KEY, VLLM_TEMPERATURE, REQUEST_TIMEOUT_MS; defaults as upstream's, see
- * docs/runtime-contract.md). Arguments as upstream: `input`, or a `bundle` with `system` and
- * `instructions`; output {text, model, provider, usage}. The key is sent only to VLLM_BASE_URL and
+ * docs/runtime-contract.md). Arguments as upstream declares them: `input` (required), and a
+ * `bundle` whose `system` and `instructions`, when given, are sent instead; output {text, model, provider, usage}. The key is sent only to VLLM_BASE_URL and
  * never appears in an error.
  */
 import { type Tool, ToolFailure } from "./registry";
+import { defineTool, z } from "./schema";
 
 export function llmTool(env: Record<string, string | undefined>): Tool {
   const base = (env.VLLM_BASE_URL || "http://localhost:8000/v1").replace(/\/+$/, "");
   const model = env.VLLM_MODEL || "qwen2.5-0.5b-instruct";
   const temperature = Number(env.VLLM_TEMPERATURE ?? "0.7");
   const timeoutMs = Number(env.REQUEST_TIMEOUT_MS ?? "30000");
-  return {
+  return defineTool({
     name: "llm:generate",
     description: "Generate text using an LLM",
-    parameters: {
-      type: "object",
-      properties: {
-        input: { type: "string", description: "Input text or instructions" },
-        bundle: { type: "object", description: "Full prompt bundle (optional)" },
-        budget: { type: "object", description: "Token budget (optional)" },
-      },
-      required: ["input"],
-    },
-    async call(args, signal) {
-      const bundle = (args.bundle ?? {}) as { system?: unknown; instructions?: unknown };
-      if (typeof args.input !== "string" && typeof bundle.instructions !== "string") throw new ToolFailure("invalid", "missing field `input`");
-      const messages = [
-        ...(typeof bundle.system === "string" && bundle.system ? [{ role: "system", content: bundle.system }] : []),
-        { role: "user", content: typeof bundle.instructions === "string" ? bundle.instructions : args.input },
-      ];
+    args: z.object({
+      input: z.string({ error: "missing field `input`" }).describe("Input text or instructions"),
+      bundle: z.looseObject({ system: z.string().optional(), instructions: z.string().optional() }).optional().describe("Full prompt bundle (optional)"),
+      budget: z.looseObject({}).optional().describe("Token budget (optional)"),
+    }),
+    async call({ input, bundle }, signal) {
+      const messages = [...(bundle?.system ? [{ role: "system", content: bundle.system }] : []), { role: "user", content: bundle?.instructions ?? input }];
       const headers: Record<string, string> = { "content-type": "application/json" };
       if (env.VLLM_API_KEY) headers.authorization = `Bearer ${env.VLLM_API_KEY}`;
       let response: Response;
@@ -54,5 +46,5 @@ export function llmTool(env: Record<string, string | undefined>): Tool {
       }
       return { text: body.choices?.[0]?.message?.content ?? "", model: body.model ?? model, provider: "openai-compatible", usage: body.usage ?? null };
     },
-  };
+  });
 }

@@ -7,6 +7,7 @@
  */
 import { DEFAULT_SHELL_ALLOW, shellAllowList } from "../../config/shell";
 import { type Tool, ToolFailure } from "./registry";
+import { defineTool, required, z } from "./schema";
 
 export { DEFAULT_SHELL_ALLOW };
 export const OUTPUT_LIMIT = 1024 * 1024;
@@ -44,27 +45,23 @@ async function capped(stream: ReadableStream<Uint8Array>): Promise<string> {
 }
 
 export function shellTool(cwd: string, allow: readonly string[]): Tool {
-  return {
+  const strings = "'args' must be an array of strings";
+  return defineTool({
     name: "system:shell",
     description: `Run an allowed command (${allow.join(", ") || "none allowed"}) in the project directory`,
-    parameters: {
-      type: "object",
-      properties: {
-        command: { type: "string", description: "The command to execute" },
-        args: { type: "array", items: { type: "string" }, description: "Arguments for the command" },
-      },
-      required: ["command"],
-    },
-    async call(args, signal) {
-      const command = args.command;
-      if (typeof command !== "string" || !command) throw new ToolFailure("invalid", "Missing 'command'");
-      const argv = args.args ?? [];
-      if (!Array.isArray(argv) || argv.some((a) => typeof a !== "string")) throw new ToolFailure("invalid", "'args' must be an array of strings");
+    args: z.object({
+      command: required("Missing 'command'", "The command to execute"),
+      args: z
+        .array(z.string({ error: strings }), { error: strings })
+        .default([])
+        .describe("Arguments for the command"),
+    }),
+    async call({ command, args: argv }, signal) {
       if (!allow.includes(command))
         throw new ToolFailure("denied", `Command '${command}' is not allowed (allowed: ${allow.join(", ") || "none"}; set [bridge] shell_allow in loom.toml)`);
       let child: ReturnType<typeof Bun.spawn<"ignore", "pipe", "pipe">>;
       try {
-        child = Bun.spawn([command, ...(argv as string[])], { cwd, env: shellEnv(), stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+        child = Bun.spawn([command, ...argv], { cwd, env: shellEnv(), stdin: "ignore", stdout: "pipe", stderr: "pipe" });
       } catch (e) {
         throw new ToolFailure("failed", `Failed to execute command: ${(e as Error).message}`);
       }
@@ -77,5 +74,5 @@ export function shellTool(cwd: string, allow: readonly string[]): Tool {
         signal.removeEventListener("abort", kill);
       }
     },
-  };
+  });
 }

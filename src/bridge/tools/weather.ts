@@ -6,6 +6,7 @@
  * of the same APIs (a proxy, or a test's fake). Answers are read up to 1 MB, within 10 s.
  */
 import { type Tool, ToolFailure } from "./registry";
+import { defineTool, z } from "./schema";
 
 export const FORECAST_URL = "https://api.open-meteo.com/v1/forecast";
 export const GEOCODING_URL = "https://geocoding-api.open-meteo.com/v1/search";
@@ -59,17 +60,11 @@ async function getJson(url: URL, what: string, signal: AbortSignal): Promise<unk
 export function weatherTool(env: Record<string, string | undefined>): Tool {
   const forecast = env.LOOM_WEATHER_URL || FORECAST_URL;
   const geocoding = env.LOOM_GEOCODING_URL || GEOCODING_URL;
-  return {
+  return defineTool({
     name: "weather:get",
     description: "Get current weather information for a location",
-    parameters: {
-      type: "object",
-      properties: { location: { type: "string", description: "City name or location (e.g. 'London', 'New York')" } },
-      required: ["location"],
-    },
-    async call(args, signal) {
-      const location = args.location;
-      if (typeof location !== "string") throw new ToolFailure("invalid", "Missing 'location'");
+    args: z.object({ location: z.string({ error: "Missing 'location'" }).describe("City name or location (e.g. 'London', 'New York')") }),
+    async call({ location }, signal) {
       const geo = new URL(geocoding);
       geo.searchParams.set("name", location);
       geo.searchParams.set("count", "1");
@@ -90,5 +85,5 @@ export function weatherTool(env: Record<string, string | undefined>): Tool {
         units: "metric",
       };
     },
-  };
+  });
 }

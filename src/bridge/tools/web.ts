@@ -4,24 +4,27 @@
  * LOOM_WEB_SEARCH_URL points it at another endpoint of the same API (a proxy, or a test's fake).
  */
 import { type Tool, ToolFailure } from "./registry";
+import { defineTool, z } from "./schema";
 
 export const BRAVE_SEARCH_URL = "https://api.search.brave.com/res/v1/web/search";
 
 export function webSearchTool(env: Record<string, string | undefined>): Tool {
   const endpoint = env.LOOM_WEB_SEARCH_URL || BRAVE_SEARCH_URL;
-  return {
+  return defineTool({
     name: "web:search",
     description: "Search the web for information using Brave Search",
-    parameters: {
-      type: "object",
-      properties: { query: { type: "string", description: "Search query" }, limit: { type: "integer", description: "Maximum number of results (default: 5, max: 20)" } },
-      required: ["query"],
-    },
+    args: z.object({
+      query: z.string({ error: "Missing 'query'" }).describe("Search query"),
+      limit: z
+        .int({ error: "'limit' must be a whole number" })
+        .positive({ error: "'limit' must be above 0" })
+        .optional()
+        .describe("Maximum number of results (default: 5, max: 20)"),
+    }),
     async call(args, signal) {
-      if (typeof args.query !== "string") throw new ToolFailure("invalid", "Missing 'query'");
       const key = env.BRAVE_API_KEY;
       if (!key) throw new ToolFailure("failed", "BRAVE_API_KEY not configured. Set it in the environment or .env");
-      const limit = Math.min(Number.isInteger(args.limit) && (args.limit as number) > 0 ? (args.limit as number) : 5, 20);
+      const limit = Math.min(args.limit ?? 5, 20);
       const url = new URL(endpoint);
       url.searchParams.set("q", args.query);
       url.searchParams.set("count", String(limit));
@@ -42,5 +45,5 @@ export function webSearchTool(env: Record<string, string | undefined>): Tool {
       const results = (body.web?.results ?? []).map((r) => ({ title: r.title ?? "", url: r.url ?? "", snippet: r.description ?? null }));
       return { query: args.query, results, count: results.length };
     },
-  };
+  });
 }
