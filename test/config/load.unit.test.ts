@@ -141,7 +141,7 @@ describe("bad input: exit code 2 with file:line:column", () => {
     ["port too large", "[dashboard]\nport = 70000\n", /loom\.toml:2:8: `dashboard\.port` must be a whole number from 0 to 65535, not number 70000/],
     ["unknown mode", '[bridge]\nmode = "fast"\n', /loom\.toml:2:8: `bridge\.mode` must be one of "full", "bridge-only", not the string "fast"/],
     ["args not an array", '[mcp.s]\ncommand = "npx"\nargs = "x"\n', /loom\.toml:3:8: `mcp\.s\.args` must be an array of strings/],
-    ["mcp without command", "[mcp.s]\nargs = []\n", /loom\.toml:1:1: `mcp\.s\.command` must be the command/],
+    ["mcp without command", "[mcp.s]\nargs = []\n", /loom\.toml:1:1: `mcp\.s\.command` is missing: it must be the command that starts the server/],
     ["enabled as text", '[dashboard]\nenabled = "yes"\n', /loom\.toml:2:11: `dashboard\.enabled` must be true or false/],
     ["bad address", '[bridge]\naddress = "localhost"\n', /loom\.toml:2:11: `bridge\.address` must be host:port/],
     ["timeout zero", "[bridge]\ntimeout_sec = 0\n", /loom\.toml:2:15: `bridge\.timeout_sec` must be a number of at least 1/],
