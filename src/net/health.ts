@@ -81,7 +81,7 @@ export function heartbeatOn(session: http2.ClientHttp2Session, timeoutMs: number
     let message: string | undefined;
     const take = (h: http2.IncomingHttpHeaders) => {
       if (h["grpc-status"] !== undefined) status = String(h["grpc-status"]);
-      if (h["grpc-message"] !== undefined) message = decodeURIComponent(String(h["grpc-message"]));
+      if (h["grpc-message"] !== undefined) message = percentDecoded(String(h["grpc-message"]));
     };
     req.on("response", take); // a trailers-only answer puts grpc-status in the headers
     req.on("trailers", take);
@@ -93,6 +93,15 @@ export function heartbeatOn(session: http2.ClientHttp2Session, timeoutMs: number
     });
     req.end(heartbeatFrame());
   });
+}
+
+/** grpc-message is percent-encoded; a server that breaks the encoding still gets its text shown, never a URIError. */
+function percentDecoded(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
 }
 
 export async function grpcHeartbeat(address: string, timeoutMs = PROBE_TIMEOUT_MS, tls?: { ca?: string }): Promise<ProbeResult> {
