@@ -36,21 +36,29 @@ function* sources(dir: string): Generator<string> {
   }
 }
 
-const problems: string[] = [];
-for (const file of sources(SRC)) {
-  const top = relative(SRC, file).split("/")[0]!;
-  for (const m of readFileSync(file, "utf8").matchAll(/(?:from|import)\s*\(?\s*"(\.{1,2}\/[^"]+)"/g)) {
-    const target = relative(SRC, normalize(join(dirname(file), m[1]!)));
-    if (target.startsWith("..")) continue; // package.json for the version
-    const to = target.includes("/") ? target.split("/")[0]! : `${target}.ts`;
-    if (to === top) continue;
-    const [from, toLayer] = [layerOf(top), layerOf(to)];
-    if (from < 0 || toLayer < 0) problems.push(`${relative(SRC, file)}: ${top} or ${to} is in no layer (scripts/check-layers.ts)`);
-    else if (toLayer >= from) problems.push(`${relative(SRC, file)} imports ${target}: ${top} may not depend on ${to}`);
+/** Every import of src/ that points up or at a folder in no layer. */
+export function layerProblems(): string[] {
+  const problems: string[] = [];
+  for (const file of sources(SRC)) {
+    const top = relative(SRC, file).split("/")[0]!;
+    for (const m of readFileSync(file, "utf8").matchAll(/(?:from|import)\s*\(?\s*"(\.{1,2}\/[^"]+)"/g)) {
+      const target = relative(SRC, normalize(join(dirname(file), m[1]!)));
+      if (target.startsWith("..")) continue; // package.json for the version
+      const to = target.includes("/") ? target.split("/")[0]! : `${target}.ts`;
+      if (to === top) continue;
+      const [from, toLayer] = [layerOf(top), layerOf(to)];
+      if (from < 0 || toLayer < 0) problems.push(`${relative(SRC, file)}: ${top} or ${to} is in no layer (scripts/check-layers.ts)`);
+      else if (toLayer >= from) problems.push(`${relative(SRC, file)} imports ${target}: ${top} may not depend on ${to}`);
+    }
   }
+  return problems;
 }
-if (problems.length) {
-  console.error(`${problems.length} import(s) against the layers:\n${problems.join("\n")}`);
-  process.exit(1);
+
+if (import.meta.main) {
+  const problems = layerProblems();
+  if (problems.length) {
+    console.error(`${problems.length} import(s) against the layers:\n${problems.join("\n")}`);
+    process.exit(1);
+  }
+  console.log(`layers: ${LAYERS.map((l) => l.join(" ")).join(" < ")}`);
 }
-console.log(`layers: ${LAYERS.map((l) => l.join(" ")).join(" < ")}`);

@@ -3,7 +3,7 @@
  * only place that turns it into a message and an exit code.
  */
 
-/** Documented exit codes (README "Exit codes"). */
+/** Documented exit codes (docs/supervision.md "Exit codes"). */
 export const EXIT = {
   ok: 0,
   unexpected: 1,

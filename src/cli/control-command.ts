@@ -1,6 +1,6 @@
 /**
  * `loom restart|stop|start`: one request to the running supervisor over the control channel
- * (state/control.ts), its answer printed a line per process. Exit codes as README "Exit
+ * (state/control.ts), its answer printed a line per process. Exit codes as docs/supervision.md "Exit
  * codes": 3 when loom is not running here (as `loom status`), 2 for an unknown name, 4 when an
  * action failed.
  */

@@ -70,7 +70,7 @@ export function reap(pid: number): boolean {
  * Linux 5.4+: hands the file-backed pages of this process (the loom executable, shared libraries)
  * back to the kernel. The supervisor touched most of its 110 MB executable while starting (CLI,
  * TOML, downloads, TLS) and never runs that code again; what it does use is faulted back in.
- * Measured at 50 agents: RSS 58 MB before, see README "Benchmarks" for after. Returns the pages'
+ * Measured at 50 agents: RSS 58 MB before, see docs/benchmarks.md for after. Returns the pages'
  * mappings advised.
  */
 export function releaseFilePages(): number {

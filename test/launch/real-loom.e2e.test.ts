@@ -142,7 +142,9 @@ describe("loom doctor", () => {
   }
 
   test("a project that can run: exit 0, naming the runtime it would use and each agent", async () => {
-    const root = makeProject(["idle.py", "idle.ts"], '[agents.idle]\ntopics = ["x"]\n');
+    // Free ports of its own: the defaults (50051, 3030) may be taken on the machine running the tests.
+    const ports = `address = "127.0.0.1:${await freePort("127.0.0.1")}"\n[dashboard]\nport = ${await freePort("127.0.0.1")}\n`;
+    const root = makeProject(["idle.py", "idle.ts"], `${ports}[agents.idle]\ntopics = ["x"]\n`);
     const r = await loom(["doctor"], root, { LOOM_PYTHON: fakePython(), LOOM_CACHE_DIR: join(tempDir(), "bin") }); // nothing cached yet
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/ok +runtime +not here yet: `loom run` will download loom-core-0\.1\.0-\S+\.tar\.gz \(v0\.1\.0, checksum published\)/);

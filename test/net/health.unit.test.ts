@@ -12,7 +12,7 @@ afterEach(() => {
 /** An HTTP/2 server on loopback that answers every request with these headers (trailers-only). */
 async function answering(headers: Record<string, string>): Promise<string> {
   const server = http2.createServer();
-  server.on("stream", (stream) => {
+  server.on("stream", (stream: http2.ServerHttp2Stream) => {
     stream.on("error", () => {});
     stream.respond({ ":status": 200, "content-type": "application/grpc", ...headers }, { endStream: true });
   });

@@ -21,7 +21,7 @@ export default loomCommand({
     const { askSupervisor } = await import("../../state/control");
     const live = await askSupervisor(root, { cmd: "status" }, 2_000).catch(() => undefined);
     const status = projectStatus(root, Date.now(), live?.ok ? (live.ledger as Ledger) : undefined);
-    // Like `systemctl status`: 3 when not running, 1 when something runs badly (README "Exit codes").
+    // Like `systemctl status`: 3 when not running, 1 when something runs badly (docs/supervision.md "Exit codes").
     const troubled = status.processes.some((p) => p.state === "crash-loop" || p.state === "failed" || p.health === "unhealthy" || p.health === "unreachable");
     process.exitCode = !status.running ? 3 : troubled ? 1 : 0;
     if (args.json) return void process.stdout.write(JSON.stringify(status, null, 2) + "\n");
