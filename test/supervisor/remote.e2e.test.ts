@@ -57,7 +57,12 @@ describe("agents against a remote Bridge", () => {
     expect((await loom(["down"], agents)).code).toBe(0);
     expect((await loom(["down"], bridgeProject)).code).toBe(0);
 
-    const refused = await loom(["up", "--runtime", "remote"], agents);
+    // loom up starts a runtime: it offers no remote choice, and a project whose Bridge is remote is refused.
+    const flag = await loom(["up", "--runtime", "remote"], agents);
+    expect(flag.code).toBe(2);
+    expect(flag.err).toContain("--runtime (remote). Expected one of: auto, native, embedded");
+    writeFileSync(join(agents, "loom.toml"), readFileSync(join(agents, "loom.toml"), "utf8").replace("[bridge]\n", `[bridge]\nruntime = "remote"\naddress = "${address}"\n`));
+    const refused = await loom(["up"], agents);
     expect(refused.code).toBe(2);
     expect(refused.err).toContain("loom up starts a local runtime, and this project's Bridge is a remote Bridge at");
   });

@@ -41,8 +41,9 @@ function world(scripts: Record<string, (ExitInfo | undefined)[]>) {
 
 function supervisor(deps: Partial<SupervisorDeps>, agents: string[], timeoutSec = 5) {
   const root = tempDir();
-  const { config } = checkConfig({ bridge: { address: "127.0.0.1:1", timeout_sec: timeoutSec }, dashboard: { enabled: false } });
-  const project: ProjectConfig = { config, root, env: {}, warnings: [] };
+  const { config } = checkConfig({ bridge: { address: "127.0.0.1:1" }, dashboard: { enabled: false } });
+  // Under loom.toml's minimum of 1 s, so the readiness tests take milliseconds.
+  const project: ProjectConfig = { config: { ...config, bridge: { ...config.bridge, timeout_sec: timeoutSec } }, root, env: {}, warnings: [] };
   const spec = (name: string, kind: ProcessSpec["kind"]): ProcessSpec => ({ name, kind, argv: [name], cwd: root, env: {}, restart: kind === "runtime" ? "always" : "on-failure" });
   const events: string[] = [];
   const sup = new Supervisor({
