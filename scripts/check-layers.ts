@@ -17,6 +17,7 @@ export const LAYERS: string[][] = [
   ["proc"],
   ["bridge"],
   ["client"],
+  ["sdk"],
   ["supervisor"],
   ["launch"],
   ["doctor"],

@@ -23,7 +23,8 @@ interface BridgeClient extends grpc.Client {
 
 export interface CliAgent {
   id: string;
-  publish(topic: string, payload: string): void;
+  /** Publishes `payload` (JSON text); returns the event's id. */
+  publish(topic: string, payload: string, metadata?: Record<string, string>): string;
   /** Calls `onDelivery` for each event until the stream ends. */
   onDelivery(handler: (d: Delivery) => void): void;
   /** Half-closes the stream and waits for the Bridge to end it (everything written is handled). */
@@ -49,9 +50,10 @@ export async function connectAgent(target: BridgeTarget, id: string, topics: str
   call.write({ ack: { message_id: id } });
   return {
     id,
-    publish(topic, payload) {
-      const event: WireEvent = { id: randomUUID(), type: "loom.cli", timestamp_ms: Date.now(), source: id, payload: Buffer.from(payload), metadata: {} };
+    publish(topic, payload, metadata = {}) {
+      const event: WireEvent = { id: randomUUID(), type: "loom.cli", timestamp_ms: Date.now(), source: id, payload: Buffer.from(payload), metadata };
       call.write({ publish: { topic, event } });
+      return event.id!;
     },
     onDelivery(handler) {
       call.on("data", (m) => m.msg === "delivery" && m.delivery && handler(m.delivery));

@@ -18,22 +18,6 @@ export type { ProcessKind, ProcessSpec } from "../proc/spec";
 
 export const AGENT_EXTENSIONS = [".py", ".ts", ".js", ".mjs"];
 export const ENTRY_SCRIPTS = ["main.py", "run.py", "app.py"];
-/**
- * Preloaded into TypeScript agents: BUN_BE_BUN=1 made the loom executable act as Bun for the
- * agent; its own children must not inherit it (a `loom` they call would be Bun). node:child_process
- * and Bun.$ follow process.env, but Bun.spawn without `env` uses the environment Bun started with,
- * so it gets process.env explicitly.
- */
-export const PRELOAD_SOURCE = `// Written by loom: keeps BUN_BE_BUN out of this agent's children.
-delete process.env.BUN_BE_BUN;
-for (const name of ["spawn", "spawnSync"]) {
-  const original = Bun[name];
-  Bun[name] = function (cmd, options) {
-    if (Array.isArray(cmd)) return original.call(this, cmd, { ...options, env: options?.env ?? { ...process.env } });
-    return original.call(this, { ...cmd, env: cmd?.env ?? { ...process.env } });
-  };
-}
-`;
 
 export function runtimeEnv(project: ProjectConfig): Record<string, string> {
   return toEnvVars(project.config, project.env);
@@ -92,8 +76,10 @@ export interface Interpreters {
   python: string;
   /** What runs .ts/.js agents: the loom executable itself (or bun in development). */
   bun: string;
-  /** A file holding PRELOAD_SOURCE. */
+  /** The agents' preload file (agent-files.ts). */
   preload: string;
+  /** Whether Bun may install a missing package at run time: only when the project has its own package.json. */
+  autoInstall?: boolean;
   /** The address agents get in LOOM_BRIDGE_ADDR when not [bridge] address: the embedded Bridge's `unix:` socket. */
   bridgeAddress?: string;
 }
@@ -110,7 +96,8 @@ export function pythonFor(root: string, env: Record<string, string | undefined>)
 function commandFor(script: string, tools: Interpreters): { argv: string[]; env: Record<string, string> } {
   const ext = extname(script);
   if (ext === ".py") return { argv: [tools.python, script], env: { PYTHONUNBUFFERED: "1" } };
-  if (ext === ".ts" || ext === ".js" || ext === ".mjs") return { argv: [tools.bun, "run", "--preload", tools.preload, script], env: { BUN_BE_BUN: "1" } };
+  if (ext === ".ts" || ext === ".js" || ext === ".mjs")
+    return { argv: [tools.bun, "run", "--preload", tools.preload, ...(tools.autoInstall ? [] : ["--no-install"]), script], env: { BUN_BE_BUN: "1" } };
   if (isExecutable(script)) return { argv: [script], env: {} };
   throw new LoomError("USAGE", `do not know how to run ${script}`, { hint: "agents are .py, .ts, .js or .mjs files, or executables (chmod +x)" });
 }

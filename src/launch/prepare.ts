@@ -2,7 +2,7 @@
  * Everything before the first process starts, each check failing fast with its own message:
  * configuration, "is loom already running here", ports, the runtime binary, the plan.
  */
-import { existsSync, lstatSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync } from "node:fs";
 import { join, resolve } from "pathe";
 import { EMBEDDED, type BinaryResult, getBinary } from "../binaries/get-binary";
 import type { InstallHooks } from "../binaries/install";
@@ -11,10 +11,11 @@ import { loadProjectConfig } from "../config/load";
 import type { BridgeMode, ProjectConfig, RuntimeChoice } from "../config/types";
 import { LoomError } from "../errors";
 import { runtimeUnavailable } from "../binaries/alarm";
-import { privateDir, writePrivateFile } from "../files/private";
+import { privateDir } from "../files/private";
 import { LOGS_DIR, STATE_DIR } from "../constants";
 import { STOP_REQUEST_FILE, downProject } from "./down";
-import { type Interpreters, PRELOAD_SOURCE, planAgents, planRuntime, pythonFor, type ProcessSpec, withProtectedFiles } from "./plan";
+import { PRELOAD_FILE, writeAgentFiles } from "./agent-files";
+import { type Interpreters, planAgents, planRuntime, pythonFor, type ProcessSpec, withProtectedFiles } from "./plan";
 import { hostPort } from "../net/address";
 import { bridgeSocket, type Endpoints, localEndpoints, withEndpoints, withOverrides } from "./endpoints";
 import { adoptLock, lockHolder, tryLockProject, type ProjectLock } from "../state/lock";
@@ -66,7 +67,13 @@ export interface Prepared {
 
 /** How agents of `root` are run, and the Bridge address they get. */
 function interpreters(root: string, env: Record<string, string | undefined>, socket?: string): Interpreters {
-  return { python: pythonFor(root, env), bun: bunRuntime(), preload: join(root, STATE_DIR, "agent-preload.mjs"), ...(socket ? { bridgeAddress: `unix:${socket}` } : {}) };
+  return {
+    python: pythonFor(root, env),
+    bun: bunRuntime(),
+    preload: join(root, STATE_DIR, PRELOAD_FILE),
+    autoInstall: existsSync(join(root, "package.json")),
+    ...(socket ? { bridgeAddress: `unix:${socket}` } : {}),
+  };
 }
 
 /**
@@ -171,15 +178,12 @@ export async function prepare(o: UpOptions): Promise<Prepared> {
   return { project, endpoints, runtime, agents, logsDir, warnings, binary, lock };
 }
 
-/** The logs directory (private unless `--logs-dir` says where), and the agents' preload file, current. */
+/** The logs directory (private unless `--logs-dir` says where), and the agents' preload and SDK, current. */
 function logsAndPreload(root: string, logsDirFlag: string | undefined): { logsDir: string; preload: string } {
   const logsDir = resolve(root, logsDirFlag ?? join(STATE_DIR, LOGS_DIR));
   if (logsDirFlag) mkdirSync(logsDir, { recursive: true, mode: 0o700 });
   else privateDir(logsDir, "loom's logs directory");
-  const preload = join(root, STATE_DIR, "agent-preload.mjs");
-  const current = lstatSync(preload, { throwIfNoEntry: false });
-  if (!current?.isFile() || (current.mode & 0o777) !== 0o600 || readFileSync(preload, "utf8") !== PRELOAD_SOURCE) writePrivateFile(preload, PRELOAD_SOURCE);
-  return { logsDir, preload };
+  return { logsDir, preload: writeAgentFiles(root) };
 }
 
 /** `loom start PATH`: the agent a file would be, planned as `loom run PATH` plans it. */

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync, appendFileSync } fr
 import { basename, join, resolve } from "pathe";
 import { CONFIG_FILE } from "../config/defaults";
 import { LoomError } from "../errors";
-import { EXAMPLE_AGENT_FILE, GITIGNORE_ENTRIES, exampleAgent, loomTomlTemplate } from "./templates";
+import { GITIGNORE_ENTRIES, type Template, loomTomlTemplate, templateFiles } from "./templates";
 
 export interface InitResult {
   dir: string;
@@ -21,7 +21,8 @@ function writeNew(path: string, content: string, result: InitResult, label: stri
   }
 }
 
-export function initProject(target: string): InitResult {
+/** A new project in `target`: loom.toml, the starter agent of `template` and what it needs, .gitignore entries. */
+export function initProject(target: string, template: Template = "ts"): InitResult {
   const dir = resolve(target);
   try {
     mkdirSync(join(dir, "agents"), { recursive: true });
@@ -35,7 +36,7 @@ export function initProject(target: string): InitResult {
   const result: InitResult = { dir, created: [], skipped: [], appended: [] };
   const name = basename(dir).replace(/[^A-Za-z0-9_.-]/g, "-") || "loom-project";
   writeNew(join(dir, CONFIG_FILE), loomTomlTemplate(name), result, CONFIG_FILE);
-  writeNew(join(dir, EXAMPLE_AGENT_FILE), exampleAgent, result, EXAMPLE_AGENT_FILE);
+  for (const [file, content] of Object.entries(templateFiles(template))) writeNew(join(dir, file), content, result, file);
 
   const gitignore = join(dir, ".gitignore");
   if (!existsSync(gitignore)) writeNew(gitignore, GITIGNORE_ENTRIES.join("\n") + "\n", result, ".gitignore");

@@ -1,4 +1,6 @@
 /** Files that `loom init` writes into a new project. */
+import { SDK_INSTALL } from "../config/sdk-compat";
+import { sdkDeclarations } from "../sdk/bundle" with { type: "macro" };
 
 export function loomTomlTemplate(name: string): string {
   return `# Loom project configuration. Reference: loom config --help
@@ -43,19 +45,70 @@ topics = ["hello.input"]
 `;
 }
 
-export const EXAMPLE_AGENT_FILE = "agents/hello.ts";
+export type Template = "ts" | "python";
+export const TEMPLATES: readonly Template[] = ["ts", "python"];
 
-export const exampleAgent = `// An example agent. \`loom run\` starts it once the runtime is ready, with LOOM_BRIDGE_ADDR and
-// LOOM_AGENT_NAME set, and restarts it if it crashes. Replace it with your own agent.
-const name = process.env.LOOM_AGENT_NAME ?? "hello";
-console.log(\`\${name}: bridge at \${process.env.LOOM_BRIDGE_ADDR}\`);
+/** The starter agent of each template, and the other files it needs. */
+export function templateFiles(template: Template): Record<string, string> {
+  if (template === "python") return { "agents/hello.py": pythonAgent };
+  return { "agents/hello.ts": typescriptAgent, "loom-sdk.d.ts": sdkDeclarations(), "tsconfig.json": tsconfig };
+}
 
-const timer = setInterval(() => console.log(\`\${name}: alive\`), 30_000);
-process.on("SIGTERM", () => {
-  clearInterval(timer);
-  console.log(\`\${name}: stopping\`);
-  process.exit(0);
+const typescriptAgent = `// The starter agent, written with loom's TypeScript SDK (\`loom:sdk\`, inside loom: nothing to
+// install). It answers each event on hello.input with a greeting on the event's reply topic, and
+// calls one of the Bridge's tools on the way. Try it while \`loom run\` runs:
+//   loom pub hello.input '{"name": "Ada"}' --reply
+import { Agent } from "loom:sdk";
+
+const agent = new Agent({
+  id: "hello",
+  topics: ["hello.input"],
+  async onEvent(ctx, topic, event) {
+    if (topic !== "hello.input") return; // replies to this agent's own requests arrive here too
+    const { name = "world" } = event.json<{ name?: string }>();
+    const listing = (await ctx.tool("fs:list_dir", { path: "agents" })) as { entries: unknown[] };
+    const text = \`Hello, \${name}! \${listing.entries.length} agent file(s) here answer on the Bridge.\`;
+    await ctx.reply(event, { type: "hello.greeting", payload: { text } });
+  },
 });
+
+await agent.run(); // until loom stops it
+`;
+
+const pythonAgent = `"""The starter agent, written with upstream's Python SDK.
+
+Install the SDK once for the Python that runs it (\`loom doctor\` checks it):
+    ${SDK_INSTALL}
+It answers each event on hello.input with a greeting on the event's reply topic, and calls one of
+the Bridge's tools on the way. Try it while \`loom run\` runs:
+    loom pub hello.input '{"name": "Ada"}' --reply
+"""
+import json
+
+from loom import Agent
+
+
+async def on_event(ctx, topic, event):
+    if topic != "hello.input":  # replies to this agent's own requests arrive here too
+        return
+    name = json.loads(event.payload or b"{}").get("name", "world")
+    listing = json.loads(await ctx.tool("fs:list_dir", payload={"path": "agents"}))
+    text = f"Hello, {name}! {len(listing['entries'])} agent file(s) here answer on the Bridge."
+    await ctx.reply(event, type="hello.greeting", payload=json.dumps({"text": text}).encode())
+
+
+Agent(agent_id="hello", topics=["hello.input"], on_event=on_event).run()
+`;
+
+/** For editors and \`tsc\`: the agents and the SDK's declared types; Bun runs the agents as they are. */
+const tsconfig = `${JSON.stringify(
+  {
+    compilerOptions: { target: "ESNext", module: "Preserve", moduleResolution: "bundler", lib: ["ESNext", "DOM"], strict: true, noEmit: true, skipLibCheck: true },
+    include: ["agents", "loom-sdk.d.ts"],
+  },
+  null,
+  2,
+)}
 `;
 
 /** What loom writes in a project and what must not be committed. */

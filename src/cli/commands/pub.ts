@@ -1,18 +1,40 @@
 import { loomCommand } from "../command";
 import { LoomError } from "../../errors";
 import { projectArg } from "../shared-args";
+import { randomUUID } from "node:crypto";
+import type { CliAgent } from "../../client/agent";
+
+/** Publishes as a request (upstream's SDK's envelope keys) and resolves with the payload of the first event that answers it. */
+function requestReply(agent: CliAgent, topic: string, payload: string, replies: string, timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const id = randomUUID();
+    const timer = setTimeout(
+      () => reject(new LoomError("PROCESS", `no reply on ${replies} within ${timeoutMs / 1000} s`, { hint: `is an agent subscribed to ${topic}? \`loom status\`, \`loom logs\`` })),
+      timeoutMs,
+    );
+    agent.onDelivery(({ event }) => {
+      const meta = event.metadata ?? {};
+      if ((meta["loom.correlation_id"] || meta.correlation_id) !== id) return;
+      clearTimeout(timer);
+      resolve(Buffer.from(event.payload ?? new Uint8Array()).toString("utf8"));
+    });
+    agent.publish(topic, payload, { "loom.reply_to": replies, "loom.correlation_id": id, "loom.sender": agent.id });
+  });
+}
 
 export default loomCommand({
   meta: {
     name: "pub",
     description: "Publish an event to a topic as a CLI agent (the payload is JSON; `-` reads one event per stdin line)",
-    examples: ["loom pub market.price.BTC '{\"price\": 97000}'", "tail -f prices.jsonl | loom pub market.price.BTC -"],
+    examples: ["loom pub market.price.BTC '{\"price\": 97000}'", 'loom pub hello.input \'{"name": "Ada"}\' --reply', "tail -f prices.jsonl | loom pub market.price.BTC -"],
   },
   args: {
     ...projectArg,
     topic: { type: "positional", required: true, description: "Topic to publish to", valueHint: "TOPIC" },
     payload: { type: "positional", required: false, description: "JSON payload, or - for one per stdin line (default {})", valueHint: "JSON|-" },
     address: { type: "string", description: "Bridge address (default: the running project's, else LOOM_BRIDGE_ADDR, else loom.toml's)", valueHint: "HOST:PORT" },
+    reply: { type: "boolean", description: "Publish as a request and print the first reply's payload (exit 4 when none comes within --timeout)" },
+    timeout: { type: "string", description: "Seconds to wait for the reply with --reply (default 10)", valueHint: "S" },
   },
   async run({ args }) {
     const { bridgeTarget } = await import("../../client/address");
@@ -25,8 +47,22 @@ export default loomCommand({
       }
       return text;
     };
+    const timeout = Number(args.timeout ?? 10);
+    if (!(timeout > 0)) throw new LoomError("USAGE", `--timeout must be a number of seconds above 0, not "${args.timeout}"`);
+    if (args.reply && args.payload === "-") throw new LoomError("USAGE", "--reply waits for one answer: give the payload on the command line, not -");
     const target = await bridgeTarget(args.project ?? process.cwd(), args.address);
-    const agent = await connectAgent(target, `loom-pub-${process.pid}`, []);
+    const id = `loom-pub-${process.pid}`;
+    const replies = `agent.${id}.replies`;
+    const agent = await connectAgent(target, id, args.reply ? [replies] : []);
+    if (args.reply) {
+      try {
+        const text = await requestReply(agent, args.topic, json(args.payload ?? "{}", "the payload"), replies, timeout * 1000);
+        process.stdout.write(`${text}\n`);
+      } finally {
+        await agent.close();
+      }
+      return;
+    }
     let sent = 0;
     try {
       if (args.payload === "-") {

@@ -1,0 +1,213 @@
+/**
+ * The TypeScript SDK's Agent and its Context, with the concepts of upstream's Python SDK so that an
+ * agent ports line by line: an id, topics and an event handler; `emit`, `request` (the reply comes
+ * back on `agent.<id>.replies` with the request's correlation id), `reply`; `tool` through
+ * ForwardToolCall; tools the agent declares and answers; MemoryService calls. docs/sdk.md.
+ */
+import { randomUUID } from "node:crypto";
+import type { WireEvent } from "../bridge/envelope";
+import { Connection, type ServerMessage } from "./connection";
+import { Envelope, type Payload } from "./envelope";
+
+export type EventHandler = (ctx: Context, topic: string, event: Envelope) => void | Promise<void>;
+
+export interface ToolSpec<A = Record<string, unknown>> {
+  name: string;
+  description?: string;
+  /** JSON Schema of the arguments, as other agents and the dashboard see it. */
+  parameters?: object;
+  handler(args: A, ctx: Context): unknown;
+}
+
+/** Declares a tool the agent answers (ForwardToolCall by another agent reaches it). */
+export function tool<A = Record<string, unknown>>(spec: ToolSpec<A>): ToolSpec<A> {
+  return spec;
+}
+
+export interface AgentOptions {
+  id: string;
+  topics?: string[];
+  tools?: ToolSpec<never>[];
+  onEvent?: EventHandler;
+  /** The Bridge: LOOM_BRIDGE_ADDR (what loom gives its agents), else 127.0.0.1:50051. */
+  address?: string;
+  /** Where the SDK says what happens to its connection (stderr by default). */
+  log?: (line: string) => void;
+}
+
+export interface EmitOptions {
+  type: string;
+  payload?: Payload;
+  metadata?: Record<string, string>;
+}
+
+export class ToolCallError extends Error {
+  constructor(
+    readonly tool: string,
+    readonly status: string,
+    readonly code: string,
+    message: string,
+  ) {
+    super(`${tool}: ${status}${code ? ` (${code})` : ""}: ${message}`);
+  }
+}
+
+export class Context {
+  readonly replyTopic: string;
+  private readonly pending = new Map<string, (e: Envelope) => void>();
+
+  constructor(
+    readonly agentId: string,
+    private readonly connection: () => Connection,
+  ) {
+    this.replyTopic = `agent.${agentId}.replies`;
+  }
+
+  /** Publishes an event of `type` on `topic`; resolves once it is on its way (or queued while the Bridge is away). */
+  emit(topic: string, options: EmitOptions): Promise<void> {
+    return this.publish(topic, Envelope.create(options.type, options.payload, { sender: this.agentId }, options.metadata));
+  }
+
+  /** Publishes a request and resolves with the first event that answers it (`reply` by the receiver). */
+  async request(topic: string, options: EmitOptions & { timeoutMs?: number }): Promise<Envelope> {
+    const id = randomUUID();
+    const envelope = Envelope.create(options.type, options.payload, { sender: this.agentId, correlationId: id, replyTo: this.replyTopic }, options.metadata);
+    const answered = new Promise<Envelope>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new Error(`no reply to ${options.type} on ${topic} within ${options.timeoutMs ?? 5_000} ms`));
+      }, options.timeoutMs ?? 5_000);
+      this.pending.set(id, (e) => {
+        clearTimeout(timer);
+        this.pending.delete(id);
+        resolve(e);
+      });
+    });
+    await this.publish(topic, envelope);
+    return answered;
+  }
+
+  /** Answers `original` on its reply topic, with its correlation and thread. */
+  reply(original: Envelope, options: EmitOptions): Promise<void> {
+    const topic = original.replyTo ?? `agent.${original.sender}.replies`;
+    const fields = { sender: this.agentId, correlationId: original.correlationId ?? original.id, threadId: original.threadId };
+    return this.publish(topic, Envelope.create(options.type, options.payload, fields, options.metadata));
+  }
+
+  /** Calls a tool through the Bridge; resolves with its output (parsed when it is JSON). */
+  async tool(name: string, args: object = {}, options: { timeoutMs?: number } = {}): Promise<unknown> {
+    const timeoutMs = options.timeoutMs ?? 30_000;
+    const id = randomUUID();
+    const call = { id, name, arguments: JSON.stringify(args), headers: { "x-agent-id": this.agentId, "x-correlation-id": id }, timeout_ms: timeoutMs, correlation_id: id };
+    const result = (await this.connection().call("ForwardToolCall", call, timeoutMs + 5_000)) as {
+      status: string;
+      output: string;
+      error?: { code?: string; message?: string } | null;
+    };
+    if (result.status !== "TOOL_OK") throw new ToolCallError(name, result.status, result.error?.code ?? "", result.error?.message ?? "no message");
+    try {
+      return JSON.parse(result.output);
+    } catch {
+      return result.output;
+    }
+  }
+
+  /** A MemoryService call (`AppendEvent`, `Retrieve`, `SummarizeEpisode`, `SavePlan`, ...), with loom.proto's field names. */
+  memory(method: string, request: Record<string, unknown>): Promise<Record<string, unknown>> {
+    return this.connection().call(method, { session_id: this.agentId, ...request }, 10_000, "memory");
+  }
+
+  private publish(topic: string, envelope: Envelope): Promise<void> {
+    return this.connection().send({ publish: { topic, event: envelope.toWire() } });
+  }
+
+  /** A delivery: the answer to a pending request, if it is one. */
+  settle(envelope: Envelope): void {
+    const id = envelope.correlationId;
+    if (id) this.pending.get(id)?.(envelope);
+  }
+}
+
+export class Agent {
+  readonly ctx: Context;
+  private connection?: Connection;
+  private readonly log: (line: string) => void;
+
+  constructor(readonly options: AgentOptions) {
+    if (!options.id) throw new Error("an agent needs an id");
+    this.log = options.log ?? ((line) => console.error(`[loom:sdk ${options.id}] ${line}`));
+    this.ctx = new Context(options.id, () => {
+      if (!this.connection) throw new Error(`agent ${options.id} is not started: call start() or run() first`);
+      return this.connection;
+    });
+  }
+
+  get id(): string {
+    return this.options.id;
+  }
+
+  /** Registers with the Bridge and opens the event stream. */
+  async start(): Promise<void> {
+    const topics = [...new Set([...(this.options.topics ?? []), this.ctx.replyTopic])];
+    const tools = (this.options.tools ?? []).map((t) => ({
+      name: t.name,
+      description: t.description ?? "",
+      parameters_schema: JSON.stringify(t.parameters ?? { type: "object" }),
+    }));
+    const address = this.options.address ?? process.env.LOOM_BRIDGE_ADDR ?? "127.0.0.1:50051";
+    const registration = { agent_id: this.id, subscribed_topics: topics, tools, metadata: { sdk: "loom-typescript" } };
+    this.connection = new Connection(address, registration, (m) => void this.dispatch(m), this.log);
+    await this.connection.start();
+  }
+
+  /** Starts, then runs until SIGINT or SIGTERM, then stops. */
+  async run(): Promise<void> {
+    await this.start();
+    await new Promise<void>((resolve) => {
+      process.once("SIGINT", resolve);
+      process.once("SIGTERM", resolve);
+    });
+    await this.stop();
+  }
+
+  async stop(): Promise<void> {
+    await this.connection?.stop();
+  }
+
+  private async dispatch(message: ServerMessage): Promise<void> {
+    if (message.msg === "delivery") {
+      const delivery = message.delivery as { topic: string; event: WireEvent };
+      const envelope = Envelope.fromWire(delivery.event ?? {});
+      this.ctx.settle(envelope);
+      try {
+        await this.options.onEvent?.(this.ctx, delivery.topic, envelope);
+      } catch (e) {
+        this.log(`onEvent failed for ${envelope.type} on ${delivery.topic}: ${(e as Error).stack ?? e}`);
+      }
+    } else if (message.msg === "tool_call") await this.answer(message.tool_call as { id: string; name: string; arguments: string });
+    else if (message.msg === "err") this.log(`the Bridge says: ${JSON.stringify(message.err)}`);
+  }
+
+  /** Runs a declared tool for a ForwardToolCall that the Bridge sent here, and sends its result. */
+  private async answer(call: { id: string; name: string; arguments: string }): Promise<void> {
+    const reply = { tool_result: { id: call.id, ...(await this.runTool(call)) } };
+    await this.connection?.send(reply).catch((e) => this.log(`could not answer tool ${call.name}: ${(e as Error).message}`));
+  }
+
+  private async runTool(call: { name: string; arguments: string }): Promise<Record<string, unknown>> {
+    const failed = (status: string, code: string, message: string) => ({ status, output: "", error: { code, message, details: {} } });
+    const declared = this.options.tools?.find((t) => t.name === call.name);
+    if (!declared) return failed("TOOL_NOT_FOUND", "NOT_FOUND", `Tool not found: ${call.name}`);
+    let args: unknown;
+    try {
+      args = call.arguments ? JSON.parse(call.arguments) : {};
+    } catch (e) {
+      return failed("TOOL_INVALID_ARGUMENTS", "INVALID_ARGUMENTS", (e as Error).message);
+    }
+    try {
+      return { status: "TOOL_OK", output: JSON.stringify((await declared.handler(args as never, this.ctx)) ?? null), error: null };
+    } catch (e) {
+      return failed("TOOL_ERROR", "EXECUTION_ERROR", (e as Error).message);
+    }
+  }
+}

@@ -1,0 +1,167 @@
+/**
+ * An agent's connection to the Bridge: RegisterAgent, then the EventStream with the Ack first
+ * (docs/runtime-contract.md "Bridge protocol"), kept up across a Bridge restart. What the agent
+ * sends while the Bridge is away waits in a queue bounded in bytes and goes out, in order, once
+ * the agent is registered again and `resendDelayMs` have passed, so that the other agents of the
+ * project, reconnecting at the same time, are subscribed again when it arrives (the Bridge keeps
+ * nothing for topics nobody subscribes to). Upstream's Python SDK writes into the stream that
+ * died, so its first event after a restart is lost.
+ */
+import * as grpc from "@grpc/grpc-js";
+import { loomV1 } from "../bridge/proto";
+
+export const RESEND_DELAY_MS = 500;
+export const QUEUE_LIMIT_BYTES = 64 * 1024 * 1024;
+const BACKOFF_MS = [100, 200, 500, 1_000, 2_000, 5_000];
+const HEARTBEAT_EVERY_MS = 15_000;
+
+/** What the stream carries, as grpc-js hands it over (field names of loom.proto). */
+export type ServerMessage = { msg?: string } & Record<string, unknown>;
+export type ClientMessage = Record<string, unknown>;
+
+export interface Registration {
+  agent_id: string;
+  subscribed_topics: string[];
+  tools: { name: string; description: string; parameters_schema: string }[];
+  metadata: Record<string, string>;
+}
+
+type Reply = Record<string, unknown>;
+type Unary = (req: unknown, options: grpc.CallOptions, done: (e: grpc.ServiceError | null, r: Reply) => void) => void;
+type BridgeClient = grpc.Client & Record<string, Unary> & { EventStream(): grpc.ClientDuplexStream<ClientMessage, ServerMessage> };
+
+/** host:port, `unix:/path`, or http(s)://host:port (TLS for https). */
+function channel(address: string): { target: string; credentials: grpc.ChannelCredentials } {
+  const tls = address.startsWith("https://");
+  return { target: address.replace(/^https?:\/\//, ""), credentials: tls ? grpc.credentials.createSsl() : grpc.credentials.createInsecure() };
+}
+
+/** The size of a message near enough to bound the queue by. */
+function sizeOf(message: ClientMessage): number {
+  const event = (message.publish as { event?: { payload?: Uint8Array; metadata?: object } } | undefined)?.event;
+  return 256 + (event?.payload?.length ?? 0) + JSON.stringify(event?.metadata ?? {}).length + ((message.tool_result as { output?: string })?.output?.length ?? 0);
+}
+
+export class Connection {
+  private readonly bridge: BridgeClient;
+  private readonly memoryClient: grpc.Client & Record<string, Unary>;
+  private stream?: grpc.ClientDuplexStream<ClientMessage, ServerMessage>;
+  /** Writes go straight to the stream; otherwise they wait in `queue`. */
+  private open = false;
+  private stopped = false;
+  private reconnecting = false;
+  private readonly queue: ClientMessage[] = [];
+  private queuedBytes = 0;
+  private heartbeat?: ReturnType<typeof setInterval>;
+
+  constructor(
+    readonly address: string,
+    private readonly registration: Registration,
+    private readonly onMessage: (m: ServerMessage) => void,
+    private readonly log: (line: string) => void,
+    private readonly resendDelayMs = RESEND_DELAY_MS,
+  ) {
+    const { Bridge, MemoryService } = loomV1();
+    const { target, credentials } = channel(address);
+    this.bridge = new Bridge(target, credentials) as unknown as BridgeClient;
+    this.memoryClient = new MemoryService(target, credentials) as unknown as grpc.Client & Record<string, Unary>;
+  }
+
+  /** Registers and opens the stream; rejects when the Bridge cannot be reached or refuses the agent. */
+  async start(): Promise<void> {
+    await this.connect(10_000);
+    this.open = true;
+    this.heartbeat = setInterval(() => void this.checkAlive(), HEARTBEAT_EVERY_MS);
+  }
+
+  /** Sends `message` on the stream, or queues it while the Bridge is away; waits while the stream is full. */
+  async send(message: ClientMessage): Promise<void> {
+    if (this.stopped) throw new Error("the agent is stopped");
+    if (this.open && this.stream && this.queue.length === 0) {
+      if (!this.stream.write(message)) await new Promise<void>((resolve) => this.stream!.once("drain", resolve));
+      return;
+    }
+    const bytes = sizeOf(message);
+    if (this.queuedBytes + bytes > QUEUE_LIMIT_BYTES)
+      throw new Error(`the Bridge at ${this.address} has been unreachable for a while: ${this.queue.length} messages (${this.queuedBytes} bytes) wait already`);
+    this.queue.push(message);
+    this.queuedBytes += bytes;
+  }
+
+  /** A unary call of the Bridge (`ForwardToolCall`, `Heartbeat`) or of MemoryService. */
+  call(method: string, request: unknown, timeoutMs: number, service: "bridge" | "memory" = "bridge"): Promise<Reply> {
+    const client = service === "bridge" ? this.bridge : this.memoryClient;
+    return new Promise((resolve, reject) => client[method]!(request, { deadline: Date.now() + timeoutMs }, (e, r) => (e ? reject(e) : resolve(r))));
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.open = false;
+    clearInterval(this.heartbeat);
+    const stream = this.stream;
+    if (stream) {
+      const ended = new Promise<void>((resolve) => {
+        stream.once("status", () => resolve());
+        stream.once("error", () => resolve());
+      });
+      stream.end();
+      await Promise.race([ended, Bun.sleep(2_000)]);
+    }
+    this.bridge.close();
+    this.memoryClient.close();
+  }
+
+  private async connect(timeoutMs: number): Promise<void> {
+    const reply = await this.call("RegisterAgent", this.registration, timeoutMs);
+    if (!reply.success) throw new Error(`the Bridge at ${this.address} refused agent ${this.registration.agent_id}: ${reply.error_message}`);
+    const stream = this.bridge.EventStream();
+    this.stream = stream;
+    stream.on("data", (m: ServerMessage) => this.onMessage(m));
+    const lost = (why: string) => {
+      if (this.stream !== stream) return;
+      this.open = false;
+      this.stream = undefined;
+      if (!this.stopped) void this.reconnect(why);
+    };
+    stream.on("error", (e: grpc.ServiceError) => lost(e.details || e.message));
+    stream.on("end", () => lost("the stream ended"));
+    stream.write({ ack: { message_id: this.registration.agent_id } });
+  }
+
+  private async reconnect(why: string): Promise<void> {
+    if (this.reconnecting) return;
+    this.reconnecting = true;
+    this.log(`lost the Bridge at ${this.address} (${why}); reconnecting`);
+    for (let attempt = 0; !this.stopped; attempt++) {
+      await Bun.sleep(BACKOFF_MS[Math.min(attempt, BACKOFF_MS.length - 1)]!);
+      try {
+        await this.connect(5_000);
+        break;
+      } catch (e) {
+        if (attempt === 3) this.log(`still cannot reach the Bridge at ${this.address}: ${(e as Error).message}`);
+      }
+    }
+    if (this.stopped) return;
+    this.log(`reconnected to the Bridge at ${this.address}`);
+    await Bun.sleep(this.resendDelayMs);
+    while (this.queue.length && this.stream) {
+      const message = this.queue.shift()!;
+      this.queuedBytes -= sizeOf(message);
+      if (!this.stream.write(message)) await new Promise<void>((resolve) => this.stream?.once("drain", resolve) ?? resolve());
+    }
+    this.open = Boolean(this.stream);
+    this.reconnecting = false;
+  }
+
+  /** A Heartbeat that fails while the stream looks open: the connection is dead, start again. */
+  private async checkAlive(): Promise<void> {
+    if (!this.open || this.stopped) return;
+    try {
+      await this.call("Heartbeat", { timestamp_ms: Date.now() }, 5_000);
+    } catch (e) {
+      this.stream?.cancel();
+      this.open = false;
+      void this.reconnect(`Heartbeat failed: ${(e as grpc.ServiceError).details || (e as Error).message}`);
+    }
+  }
+}

@@ -1,0 +1,91 @@
+// Types of `loom:sdk`, the TypeScript SDK that loom gives the agents it runs (docs/sdk.md).
+// `loom init` writes this file into a project so that editors and `tsc` know the module.
+declare module "loom:sdk" {
+  /** A payload: bytes as they are, a string as UTF-8, anything else as JSON. */
+  export type Payload = Uint8Array | string | number | boolean | null | object;
+
+  /** An event, with the envelope fields upstream's SDKs keep in its metadata. */
+  export class Envelope {
+    readonly id: string;
+    readonly type: string;
+    readonly payload: Uint8Array;
+    readonly metadata: Record<string, string>;
+    readonly timestampMs: number;
+    readonly source: string;
+    readonly tags: string[];
+    readonly priority: number;
+    readonly threadId: string | undefined;
+    readonly correlationId: string | undefined;
+    readonly sender: string | undefined;
+    readonly replyTo: string | undefined;
+    /** The payload as UTF-8 text. */
+    text(): string;
+    /** The payload parsed as JSON; throws when it is not JSON. */
+    json<T = unknown>(): T;
+  }
+
+  export interface EmitOptions {
+    type: string;
+    payload?: Payload;
+    metadata?: Record<string, string>;
+  }
+
+  /** The agent's handle on the Bridge, passed to every handler. */
+  export class Context {
+    readonly agentId: string;
+    /** `agent.<id>.replies`: where answers to this agent's requests arrive. */
+    readonly replyTopic: string;
+    /** Publishes an event of `type` on `topic`. */
+    emit(topic: string, options: EmitOptions): Promise<void>;
+    /** Publishes a request and resolves with the first event that answers it. */
+    request(topic: string, options: EmitOptions & { timeoutMs?: number }): Promise<Envelope>;
+    /** Answers `original` on its reply topic, with its correlation and thread. */
+    reply(original: Envelope, options: EmitOptions): Promise<void>;
+    /** Calls a tool through the Bridge; resolves with its output (parsed when it is JSON). */
+    tool(name: string, args?: object, options?: { timeoutMs?: number }): Promise<unknown>;
+    /** A MemoryService call (`AppendEvent`, `Retrieve`, `SummarizeEpisode`, ...), with loom.proto's field names. */
+    memory(method: string, request: Record<string, unknown>): Promise<Record<string, unknown>>;
+  }
+
+  export type EventHandler = (ctx: Context, topic: string, event: Envelope) => void | Promise<void>;
+
+  export interface ToolSpec<A = Record<string, unknown>> {
+    name: string;
+    description?: string;
+    /** JSON Schema of the arguments. */
+    parameters?: object;
+    handler(args: A, ctx: Context): unknown;
+  }
+
+  /** Declares a tool the agent answers when another agent calls it through the Bridge. */
+  export function tool<A = Record<string, unknown>>(spec: ToolSpec<A>): ToolSpec<A>;
+
+  export interface AgentOptions {
+    id: string;
+    topics?: string[];
+    tools?: ToolSpec<never>[];
+    onEvent?: EventHandler;
+    /** The Bridge: LOOM_BRIDGE_ADDR (what loom gives its agents), else 127.0.0.1:50051. */
+    address?: string;
+    /** Where the SDK says what happens to its connection (stderr by default). */
+    log?: (line: string) => void;
+  }
+
+  export class Agent {
+    constructor(options: AgentOptions);
+    readonly id: string;
+    readonly ctx: Context;
+    /** Registers with the Bridge and opens the event stream. */
+    start(): Promise<void>;
+    /** Starts, then runs until SIGINT or SIGTERM, then stops. */
+    run(): Promise<void>;
+    stop(): Promise<void>;
+  }
+
+  /** A tool call that did not answer TOOL_OK. */
+  export class ToolCallError extends Error {
+    readonly tool: string;
+    readonly status: string;
+    readonly code: string;
+  }
+}
