@@ -146,6 +146,11 @@ export class Agent {
     return this.options.id;
   }
 
+  /** Whether the agent is connected to the Bridge now (false while it reconnects, or before start). */
+  get connected(): boolean {
+    return this.connection?.connected ?? false;
+  }
+
   /** Registers with the Bridge and opens the event stream. */
   async start(): Promise<void> {
     const topics = [...new Set([...(this.options.topics ?? []), this.ctx.replyTopic])];

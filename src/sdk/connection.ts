@@ -67,6 +67,11 @@ export class Connection {
     this.memoryClient = new MemoryService(target, credentials) as unknown as grpc.Client & Record<string, Unary>;
   }
 
+  /** Whether the stream is up and nothing waits to be resent. */
+  get connected(): boolean {
+    return this.open;
+  }
+
   /** Registers and opens the stream; rejects when the Bridge cannot be reached or refuses the agent. */
   async start(): Promise<void> {
     await this.connect(10_000);

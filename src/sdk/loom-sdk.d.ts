@@ -75,6 +75,8 @@ declare module "loom:sdk" {
     constructor(options: AgentOptions);
     readonly id: string;
     readonly ctx: Context;
+    /** Whether the agent is connected to the Bridge now (false while it reconnects, or before start). */
+    readonly connected: boolean;
     /** Registers with the Bridge and opens the event stream. */
     start(): Promise<void>;
     /** Starts, then runs until SIGINT or SIGTERM, then stops. */

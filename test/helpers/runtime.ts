@@ -71,6 +71,11 @@ export function makeProject(agents: string[] = [], toml = "", files: Record<stri
 }
 
 const projects: string[] = [];
+
+/** A project made elsewhere (`loom init`), stopped after the test like those of makeProject. */
+export function trackProject(root: string): void {
+  projects.push(root);
+}
 const running: LoomProcess[] = [];
 
 /** Processes whose working directory is `root` (everything loom starts for a project). */
