@@ -93,7 +93,14 @@ describe("the SDK against the embedded Bridge", () => {
 describe("the starter of loom init, run by loom", () => {
   test("answers `loom pub --reply`; importing the SDK fetches nothing, a bare import fails at once", async () => {
     const requests: string[] = [];
-    const registry = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: (req) => (requests.push(req.url), new Response("no", { status: 404 })) });
+    const registry = Bun.serve({
+      port: 0,
+      hostname: "127.0.0.1",
+      fetch(req) {
+        requests.push(req.url);
+        return new Response("no", { status: 404 });
+      },
+    });
     try {
       const dir = join(tempDir(), "demo");
       expect((await loom(["init", dir], tempDir())).code).toBe(0);
