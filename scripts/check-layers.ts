@@ -15,6 +15,7 @@ export const LAYERS: string[][] = [
   ["state"],
   ["logs"],
   ["proc"],
+  ["status"],
   ["bridge"],
   ["client"],
   ["sdk"],

@@ -2,7 +2,7 @@ import { loomCommand } from "../command";
 import { projectRoot } from "../../config/load";
 import type { Ledger } from "../../state/ledger";
 import { neutralize } from "../../logs/printer";
-import { projectStatus } from "../../launch/status";
+import { projectStatus } from "../../status/project";
 import { jsonArg, projectArg } from "../shared-args";
 
 function uptime(sec?: number): string {
