@@ -4,12 +4,15 @@
  * `event_published`, `event_delivered`, `agent_registered`, `agent_unregistered`,
  * `tool_invoked`), `/api/events/status`, `/api/topology`, `/api/flow`, `/api/metrics`,
  * `/api/spans/recent`, `/api/traces/:id`, `/api/spans/stream` (no spans: the embedded Bridge does
- * not trace) and `POST /api/debug/emit` (only with LOOM_DASHBOARD_DEBUG=true). Every request
- * passes guard.ts first (Host, owner); no CORS header is sent.
+ * not trace) and `POST /api/debug/emit` (only with LOOM_DASHBOARD_DEBUG=true); loom's page at `/`
+ * (page/) and what it needs under `/api/loom/` (loom-api.ts). Every request passes guard.ts first
+ * (Host, owner); no CORS header is sent.
  */
 import type { BridgeEvent, DashboardSource } from "./source";
 import { EVENT_BUS, FlowTracker } from "./flow";
 import { type GuardOptions, refuseHost, refusePeer } from "./guard";
+import { LoomApi } from "./loom-api";
+import { pageHtml } from "./page/bundle" with { type: "macro" };
 import { SseHub } from "./sse";
 
 const PREVIEW_CHARS = 100;
@@ -69,9 +72,17 @@ const json = (value: unknown, status = 200) => new Response(JSON.stringify(value
 
 export interface DashboardOptions extends GuardOptions {
   env?: Record<string, string | undefined>;
-  /** The page at `/`. */
-  page?: () => Response;
+  /** The project directory: its ledger, logs and control socket (loom-api.ts); the Bridge's working directory. */
+  root?: string;
 }
+
+const PAGE = pageHtml();
+/** The page runs only its own script (by hash) and style, talks only to this origin, and cannot be framed. */
+const CSP = (() => {
+  const script = /<script type="module">([\s\S]*)<\/script>/.exec(PAGE)?.[1] ?? "";
+  const hash = new Bun.CryptoHasher("sha256").update(script).digest("base64");
+  return `default-src 'none'; script-src 'sha256-${hash}'; style-src 'unsafe-inline'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`;
+})();
 
 export function serveDashboard(source: DashboardSource, options: DashboardOptions): ReturnType<typeof Bun.serve> {
   const events = new SseHub();
@@ -90,6 +101,7 @@ export function serveDashboard(source: DashboardSource, options: DashboardOption
     if (events.size) events.sendData(dashboardEvent(e));
   });
   const env = options.env ?? process.env;
+  const loom = new LoomApi(source, options.root ?? process.cwd());
   const server = Bun.serve({
     hostname: options.host,
     port: options.port,
@@ -99,8 +111,9 @@ export function serveDashboard(source: DashboardSource, options: DashboardOption
       const refused = refuseHost(req.headers.get("host"), options.host) ?? refusePeer(srv.requestIP(req), { ...options, port: srv.port ?? options.port });
       if (refused) return new Response(`Forbidden: ${refused}\n`, { status: 403 });
       const path = new URL(req.url).pathname;
-      if (req.method === "GET" && path === "/")
-        return options.page?.() ?? new Response("Loom dashboard (embedded Bridge): see /api/topology, /api/flow, /api/metrics, /api/events/stream\n");
+      if (req.method === "GET" && path === "/") return new Response(PAGE, { headers: { "content-type": "text/html; charset=utf-8", "content-security-policy": CSP } });
+      const answer = await loom.handle(req, path);
+      if (answer) return answer;
       if (req.method === "GET" && path === "/api/metrics") {
         const since = Date.now() - 5_000;
         return new Response(

@@ -28,5 +28,7 @@ export interface DashboardSource {
   feed: Set<(e: BridgeEvent) => void>;
   startedAt: number;
   topology(): Topology;
+  /** Publishes `event` on `topic` as agent `from` (the page's test events). */
+  publish?(from: string, topic: string, event: WireEvent): Promise<void> | undefined;
   bus: { stats: { published: number; delivered: number; waits: number; waitedMs: number; stalled: number }; totalBytes: number; streams: Set<{ patterns: readonly string[] }> };
 }
