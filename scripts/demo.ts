@@ -2,7 +2,8 @@
  * The README's main-job command (`npm run demo`): `loom run` on the sample project in
  * examples/demo (Python and TypeScript agents) with the embedded Bridge, so nothing is downloaded
  * and no mirror is needed: readiness, agents, a restart, `loom status`, `loom logs`, a Heartbeat
- * and a tool call through the Bridge (`loom ping`, `loom call`), then Ctrl+C
+ * and a tool call through the Bridge (`loom ping`, `loom call`), a request answered by the
+ * TypeScript agent through loom's SDK (`loom pub --reply`), the dashboard page's URL, then Ctrl+C
  * and a check that nothing is left running.
  */
 import { cpSync, mkdtempSync, readdirSync, readlinkSync, rmSync } from "node:fs";
@@ -58,6 +59,10 @@ try {
   await show(["logs", "flaky", "-n", "3"]);
   await show(["ping", "-c", "1"]);
   await show(["call", "fs:list_dir", '{"path": "agents"}']);
+  await show(["pub", "draft.request", '{"subject": "agents"}', "--reply"]);
+  const dashboard = JSON.parse(Bun.spawnSync([loom, "status", "--json"], { cwd: project, env }).stdout.toString()).dashboard;
+  const page = await fetch(dashboard).then((r) => r.text());
+  console.log(`\nthe dashboard page: ${dashboard} (${(page.length / 1024).toFixed(1)} KB; open it while the demo runs)`);
   console.log("\n(sending Ctrl+C to loom run)");
   run.kill("SIGINT");
   code = await run.exited;

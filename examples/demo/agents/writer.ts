@@ -1,10 +1,15 @@
-// A TypeScript agent: run by the loom executable itself, no Node or Bun needed on the machine.
-const name = process.env.LOOM_AGENT_NAME;
-console.log(`${name}: ready to write, traces go to ${process.env.OTEL_EXPORTER_OTLP_ENDPOINT} as ${process.env.OTEL_SERVICE_NAME}`);
-const timer = setInterval(() => console.log(`${name}: drafting...`), 2500);
-for (const signal of ["SIGTERM", "SIGINT"] as const)
-  process.on(signal, () => {
-    clearInterval(timer);
-    console.log(`${name}: bye`);
-    process.exit(0);
-  });
+// A TypeScript agent with loom's SDK (`loom:sdk`, inside loom: no Node, Bun or npm install needed).
+// It answers each request on draft.request with a draft on the request's reply topic:
+//   loom pub draft.request '{"subject": "agents"}' --reply
+import { Agent } from "loom:sdk";
+
+await new Agent({
+  id: "writer",
+  topics: ["draft.request"],
+  async onEvent(ctx, topic, event) {
+    if (topic !== "draft.request") return;
+    const { subject = "something" } = event.json<{ subject?: string }>();
+    console.log(`writer: drafting about ${subject}`);
+    await ctx.reply(event, { type: "draft.ready", payload: { draft: `A short note about ${subject}, written by the writer agent.` } });
+  },
+}).run();

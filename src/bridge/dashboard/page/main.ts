@@ -213,6 +213,7 @@ function followLogs(name: string): void {
   logs = new EventSource(`/api/loom/logs${name ? `?name=${encodeURIComponent(name)}` : ""}`);
   logs.onmessage = (m) => {
     const line = JSON.parse(m.data) as { name: string; err: boolean; at?: number; text: string };
+    if (line.err && line.text.startsWith("--- loom ")) return; // loom's start and end markers are in both files: shown once
     list.append(el("li", { class: line.err ? "stderr" : undefined }, `${time(line.at)} ${line.name} ${line.err ? "!" : "|"} ${line.text}`));
     while (list.childElementCount > LOG_ROWS) list.firstElementChild!.remove();
     list.scrollTop = list.scrollHeight;

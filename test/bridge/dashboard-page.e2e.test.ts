@@ -1,0 +1,96 @@
+/**
+ * The dashboard page in a real browser (Debian's chromium, driven by playwright-core) against a
+ * project run by dist/loom: processes and agents listed, an event published with `loom pub`
+ * shown within a second, the restart button restarting the process, a test event published from
+ * the page; and what the page's actions refuse (no token, another Host, another origin).
+ * Assertions are on the DOM; a screenshot is saved to test-artifacts/.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdirSync } from "node:fs";
+import { join } from "pathe";
+import { type Browser, chromium } from "playwright-core";
+import { ROOT } from "../helpers/loom";
+import { loom, makeProject } from "../helpers/runtime";
+
+const CHROMIUM = Bun.which("chromium") ?? Bun.which("chromium-browser");
+const FREE = ["--bridge-port", "0", "--dashboard-port", "0"];
+let browser: Browser | undefined;
+
+beforeAll(async () => {
+  if (CHROMIUM) browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox", "--disable-gpu"] });
+});
+afterAll(async () => {
+  await browser?.close();
+});
+
+async function running(): Promise<{ root: string; url: string }> {
+  const root = makeProject(["idle.py", "echo.ts"], 'runtime = "embedded"\n');
+  expect((await loom(["run", "--detach", ...FREE], root)).code).toBe(0);
+  return { root, url: JSON.parse((await loom(["status", "--json"], root)).out).dashboard };
+}
+
+describe.skipIf(!CHROMIUM)("the dashboard page (chromium)", () => {
+  test("lists processes and agents, shows a published event at once, restarts a process, publishes from the page", async () => {
+    const { root, url } = await running();
+    const page = await browser!.newPage();
+    const errors: string[] = [];
+    page.on("pageerror", (e) => errors.push(String(e)));
+    page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
+    try {
+      await page.goto(url);
+      for (const name of ["core", "idle", "echo"]) await page.waitForSelector(`#processes tr[data-process="${name}"][data-state="running"]`);
+      await page.waitForSelector('#agents tr[data-agent="echo"]');
+
+      expect((await loom(["pub", "echo.in", '{"n": 1}'], root)).code).toBe(0);
+      await page.waitForSelector('#event-list li[data-topic="echo.in"]', { timeout: 1_000 }); // within a second of loom pub returning
+      await page.waitForSelector('#flow tbody tr:has-text("echo.in")', { timeout: 3_000 }); // who publishes to whom
+      await page.click('#event-list li[data-topic="echo.in"]');
+      expect(await page.textContent('#event-list li[data-topic="echo.in"] pre')).toBe('{\n  "n": 1\n}');
+
+      const pid = await page.getAttribute('#processes tr[data-process="idle"]', "data-pid");
+      await page.click('#processes tr[data-process="idle"] button[data-action="restart"]');
+      await page.waitForSelector('#processes tr[data-process="idle"][data-restarts="1"][data-state="running"]', { timeout: 10_000 });
+      expect(await page.getAttribute('#processes tr[data-process="idle"]', "data-pid")).not.toBe(pid);
+      expect(JSON.parse((await loom(["status", "--json"], root)).out).processes.find((p: { name: string }) => p.name === "idle").restarts).toBe(1);
+
+      await page.fill('#publish-form input[name="topic"]', "echo.in");
+      await page.fill('#publish-form textarea[name="payload"]', '{"from": "the page"}');
+      await page.click('#publish-form button[type="submit"]');
+      await page.waitForSelector("#event-list li[data-topic='agent.dashboard.replies']", { timeout: 2_000 }); // echo answered the page's event
+      expect(await page.textContent("#publish-result")).toStartWith("published");
+
+      await page.fill("#event-filter", "agent.");
+      expect(await page.locator('#event-list li[data-topic="echo.in"]').count()).toBe(0);
+      await page.waitForSelector('#log-list li:has-text("loom embedded Bridge: listening")');
+
+      mkdirSync(join(ROOT, "test-artifacts"), { recursive: true });
+      await page.screenshot({ path: join(ROOT, "test-artifacts/dashboard.png"), fullPage: true });
+      expect(errors).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  });
+
+  test("actions need the run's token, this Host and this origin; reads need neither token nor login", async () => {
+    const { url } = await running();
+    const control = (headers: Record<string, string>) =>
+      fetch(`${url}/api/loom/control`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify({ cmd: "restart", names: ["idle"] }) });
+    const { token } = (await (await fetch(`${url}/api/loom/session`)).json()) as { token: string };
+    expect(token).toMatch(/^[0-9a-f-]{36}$/);
+    expect((await fetch(`${url}/api/loom/processes`)).status).toBe(200);
+
+    const none = await control({});
+    expect(none.status).toBe(403);
+    expect(await none.text()).toContain("missing or wrong x-loom-token header");
+    expect((await control({ "x-loom-token": "guess" })).status).toBe(403);
+    expect((await control({ "x-loom-token": token, host: "evil.example" })).status).toBe(403); // DNS rebinding: refused by the Host check
+    expect((await control({ "x-loom-token": token, origin: "http://evil.example" })).status).toBe(403);
+    expect((await fetch(url, { headers: { host: "evil.example" } })).status).toBe(403);
+    const page = await fetch(url);
+    expect(page.headers.get("content-security-policy")).toContain("script-src 'sha256-");
+    expect(page.headers.get("access-control-allow-origin")).toBeNull();
+    const ok = await control({ "x-loom-token": token });
+    expect(ok.status).toBe(200);
+    expect(((await ok.json()) as { lines: string[] }).lines[0]).toMatch(/^idle: restarted/);
+  });
+});
