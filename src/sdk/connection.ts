@@ -53,6 +53,7 @@ export class Connection {
   private readonly queue: ClientMessage[] = [];
   private queuedBytes = 0;
   private heartbeat?: ReturnType<typeof setInterval>;
+  private draining?: Promise<void>;
 
   constructor(
     readonly address: string,
@@ -83,7 +84,7 @@ export class Connection {
   async send(message: ClientMessage): Promise<void> {
     if (this.stopped) throw new Error("the agent is stopped");
     if (this.open && this.stream && this.queue.length === 0) {
-      if (!this.stream.write(message)) await new Promise<void>((resolve) => this.stream!.once("drain", resolve));
+      if (!this.stream.write(message)) await this.drained(this.stream);
       return;
     }
     const bytes = sizeOf(message);
@@ -91,6 +92,22 @@ export class Connection {
       throw new Error(`the Bridge at ${this.address} has been unreachable for a while: ${this.queue.length} messages (${this.queuedBytes} bytes) wait already`);
     this.queue.push(message);
     this.queuedBytes += bytes;
+  }
+
+  /** Resolves when `stream` takes writes again; one listener however many senders wait. */
+  private drained(stream: grpc.ClientDuplexStream<ClientMessage, ServerMessage>): Promise<void> {
+    if (!this.draining)
+      this.draining = new Promise<void>((resolve) => {
+        const done = () => {
+          this.draining = undefined;
+          stream.off("drain", done);
+          stream.off("close", done);
+          resolve();
+        };
+        stream.once("drain", done);
+        stream.once("close", done);
+      });
+    return this.draining;
   }
 
   /** A unary call of the Bridge (`ForwardToolCall`, `Heartbeat`) or of MemoryService. */
@@ -152,7 +169,7 @@ export class Connection {
     while (this.queue.length && this.stream) {
       const message = this.queue.shift()!;
       this.queuedBytes -= sizeOf(message);
-      if (!this.stream.write(message)) await new Promise<void>((resolve) => this.stream?.once("drain", resolve) ?? resolve());
+      if (!this.stream.write(message)) await this.drained(this.stream);
     }
     this.open = Boolean(this.stream);
     this.reconnecting = false;
