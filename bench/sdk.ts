@@ -54,7 +54,10 @@ type Stream = grpc.ClientDuplexStream<unknown, { msg?: string; delivery?: { topi
 async function raw(): Promise<{ p50: number; p99: number }> {
   const { Bridge } = loomV1();
   const open = async (id: string, topics: string[]) => {
-    const c = new Bridge(address, grpc.credentials.createInsecure()) as unknown as grpc.Client & { RegisterAgent(req: unknown, done: (e: Error | null) => void): void; EventStream(): Stream };
+    const c = new Bridge(address, grpc.credentials.createInsecure()) as unknown as grpc.Client & {
+      RegisterAgent(req: unknown, done: (e: Error | null) => void): void;
+      EventStream(): Stream;
+    };
     await new Promise<void>((ok, fail) => c.RegisterAgent({ agent_id: id, subscribed_topics: topics, tools: [] }, (e: Error | null) => (e ? fail(e) : ok())));
     const s = c.EventStream();
     s.write({ ack: { message_id: id } });
