@@ -83,7 +83,7 @@ describe("planning", () => {
     expect(Object.keys(byName).sort()).toEqual(["lead-agent", "tool", "web"]);
     expect(byName["lead-agent"]).toMatchObject({ argv: ["py", join(root, "agents/lead-agent.py")], restart: "always", cwd: root });
     expect(byName["lead-agent"]!.env).toMatchObject({ LOOM_AGENT_NAME: "lead-agent", OTEL_SERVICE_NAME: "agent-lead-agent", PYTHONUNBUFFERED: "1", PATH: "/bin" });
-    expect(byName.web).toMatchObject({ argv: ["/loom", "run", "--preload", "/pre.mjs", join(root, "agents/web.ts")], restart: "on-failure" });
+    expect(byName.web).toMatchObject({ argv: ["/loom", "run", "--preload", "/pre.mjs", "--no-install", join(root, "agents/web.ts")], restart: "on-failure" });
     expect(byName.web!.env.BUN_BE_BUN).toBe("1");
     expect(byName.tool).toMatchObject({ argv: ["./tool", "--x"] });
     expect(byName.tool!.env.K).toBe("v");
