@@ -113,6 +113,9 @@ describe("the starter of loom init, run by loom", () => {
       const answer = await loom(["pub", "hello.input", '{"name": "Ada"}', "--reply"], dir);
       expect(answer.code).toBe(0);
       expect(JSON.parse(answer.out)).toEqual({ text: "Hello, Ada! 1 agent file(s) here answer on the Bridge." });
+      // A plain `loom pub` shows the answer where `loom run` prints, and in the agent's log.
+      expect((await loom(["pub", "hello.input", '{"name": "Grace"}'], dir)).code).toBe(0);
+      await poll("the greeting in hello's log", async () => (await loom(["logs", "hello", "-n", "5"], dir)).out.includes("Hello, Grace!"));
       // An agent importing a package the project does not have: Bun's auto-install is off, so it fails at once.
       writeFileSync(join(dir, "agents/bare.ts"), 'import leftPad from "left-pad";\nconsole.log(leftPad("x", 3));\n');
       await loom(["start", "agents/bare.ts"], dir, offline);
