@@ -95,7 +95,7 @@ async def on_event(ctx, topic, event):
     name = json.loads(event.payload or b"{}").get("name", "world")
     listing = json.loads(await ctx.tool("fs:list_dir", payload={"path": "agents"}))
     text = f"Hello, {name}! {len(listing['entries'])} agent file(s) here answer on the Bridge."
-    print(text, flush=True)  # shown by `loom run` as "hello | ...", and in `loom logs hello`
+    print(text, flush=True)  # shown by \`loom run\` as "hello | ...", and in \`loom logs hello\`
     await ctx.reply(event, type="hello.greeting", payload=json.dumps({"text": text}).encode())
 
 

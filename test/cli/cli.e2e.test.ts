@@ -4,7 +4,7 @@ import { copyFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "pathe";
 import pkg from "../../package.json" with { type: "json" };
 import { exampleFiles } from "../helpers/examples";
-import { runLoom } from "../helpers/loom";
+import { ROOT, runLoom } from "../helpers/loom";
 import { tempDir, writeTree } from "../helpers/tmp";
 
 describe("the loom shell", () => {
@@ -132,6 +132,22 @@ describe("loom init", () => {
     const config = await runLoom(["config", "--json"], { cwd: dir });
     expect(config.code).toBe(0);
     expect(JSON.parse(config.stdout).name).toBe("my-app");
+  });
+
+  test("TypeScript starter type-checks against the SDK's declared types; the Python starter parses and says how to get its SDK", async () => {
+    const ts = join(tempDir(), "ts-app");
+    expect((await runLoom(["init", ts])).code).toBe(0);
+    for (const f of ["loom-sdk.d.ts", "tsconfig.json"]) expect(existsSync(join(ts, f))).toBe(true);
+    const tsc = Bun.spawnSync([join(ROOT, "node_modules/.bin/tsc"), "-p", ts], { stdout: "pipe", stderr: "pipe" });
+    expect({ code: tsc.exitCode, out: tsc.stdout.toString() }).toEqual({ code: 0, out: "" });
+    const py = join(tempDir(), "py-app");
+    const r = await runLoom(["init", py, "--template", "python"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('pip install "git+https://github.com/loom-os/loom#subdirectory=loom-py"');
+    const parsed = Bun.spawnSync(["python3", "-c", "import ast, sys; ast.parse(open(sys.argv[1]).read())", join(py, "agents/hello.py")], { stderr: "pipe" });
+    expect({ code: parsed.exitCode, err: parsed.stderr.toString() }).toEqual({ code: 0, err: "" });
+    expect(readFileSync(join(py, "agents/hello.py"), "utf8")).toContain("from loom import Agent");
+    expect((await runLoom(["init", join(tempDir(), "x"), "--template", "rust"])).code).toBe(2);
   });
 
   test("never overwrites an existing file, and adds only missing .gitignore entries", async () => {
