@@ -59,13 +59,28 @@ describe.skipIf(!CHROMIUM)("the dashboard page (chromium)", () => {
       await page.waitForSelector("#event-list li[data-topic='agent.dashboard.replies']", { timeout: 2_000 }); // echo answered the page's event
       expect(await page.textContent("#publish-result")).toStartWith("published");
 
+      expect(errors).toEqual([]); // from here on, the runtime's restart cuts the page's streams for a moment
+      // The runtime's button: the page is served by the runtime, so it comes back from a new process
+      // with a new token, which the page reads again for its next action.
+      const core = await page.getAttribute('#processes tr[data-process="core"]', "data-pid");
+      await page.click('#processes tr[data-process="core"] button[data-action="restart"]');
+      await page.waitForFunction(
+        (old) => {
+          const row = document.querySelector('#processes tr[data-process="core"]');
+          return row?.getAttribute("data-state") === "running" && row.getAttribute("data-pid") !== old;
+        },
+        core,
+        { timeout: 15_000 },
+      );
+      await page.click('#processes tr[data-process="idle"] button[data-action="restart"]');
+      await page.waitForSelector('#processes tr[data-process="idle"][data-restarts="2"][data-state="running"]', { timeout: 10_000 });
+
       await page.fill("#event-filter", "agent.");
       expect(await page.locator('#event-list li[data-topic="echo.in"]').count()).toBe(0);
       await page.waitForSelector('#log-list li:has-text("loom embedded Bridge: listening")');
 
       mkdirSync(join(ROOT, "test-artifacts"), { recursive: true });
       await page.screenshot({ path: join(ROOT, "test-artifacts/dashboard.png"), fullPage: true });
-      expect(errors).toEqual([]);
     } finally {
       await page.close();
     }

@@ -32,8 +32,13 @@ async function get<T>(path: string): Promise<T> {
   return JSON.parse(await r.text()) as T;
 }
 
-async function act(path: string, body: unknown): Promise<{ ok: boolean; error?: string; lines?: string[]; id?: string }> {
+async function act(path: string, body: unknown, retried = false): Promise<{ ok: boolean; error?: string; lines?: string[]; id?: string }> {
   const r = await fetch(path, { method: "POST", headers: { "content-type": "application/json", "x-loom-token": token }, body: JSON.stringify(body) });
+  if (r.status === 403 && !retried) {
+    // A restarted runtime serves this page with a new token: read it and try once more.
+    token = (await get<{ token: string }>("/api/loom/session")).token;
+    return act(path, body, true);
+  }
   return r.json();
 }
 
