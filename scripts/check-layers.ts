@@ -23,6 +23,7 @@ export const LAYERS: string[][] = [
   ["launch"],
   ["doctor"],
   ["project"],
+  ["api"],
   ["cli"],
   ["index.ts"],
 ];

@@ -4,3 +4,6 @@ export * from "./binaries/index";
 export { LoomError, EXIT, exitCodeOf, type ErrorCode } from "./errors";
 export { initProject, type InitResult } from "./project/init";
 export { LOOM_VERSION } from "./version";
+export { runOrchestrator, type OrchestratorConfig, type OrchestratorEvent, type OrchestratorResult } from "./api/orchestrator";
+export { startBridge, startCore, type RuntimeHandle, type RuntimeOptions } from "./api/runtime";
+export { startEmbeddedBridge, type EmbeddedBridgeHandle, type EmbeddedBridgeOptions } from "./api/embedded";

@@ -11,6 +11,7 @@ import { LIVENESS_INTERVAL_MS, LOG_MAX_BYTES, STATE_DIR, STOP_GRACE_MS } from ".
 import { serveControl } from "../state/control";
 import { agentPlanner, replanner, type Prepared } from "./prepare";
 import { Printer } from "../logs/printer";
+import type { ConsoleSink } from "../logs/sink";
 import { restartSettingsFromEnv } from "../supervisor/restart-policy";
 import { STOP_REQUEST_FILE } from "./down";
 import { Supervisor, type EventLevel } from "../supervisor/supervisor";
@@ -27,6 +28,12 @@ export interface RunOptions {
   /** `loom run --watch`, and the agent paths `loom run` was given (planned again on a reload). */
   watch?: boolean;
   agentPaths?: string[];
+  /** Where the processes' output goes besides their log files, when not printed (the library's onOutput). */
+  sink?: ConsoleSink;
+  /** SIGINT, SIGTERM and SIGHUP of this process stop the project (default true; the library may leave them to its caller). */
+  handleSignals?: boolean;
+  /** Aborting it stops the project, as SIGTERM does. */
+  signal?: AbortSignal;
 }
 
 function supervisorFor(prepared: Prepared, o: RunOptions, printer?: Printer): Supervisor {
@@ -41,7 +48,7 @@ function supervisorFor(prepared: Prepared, o: RunOptions, printer?: Printer): Su
     restart: restartSettingsFromEnv(env),
     livenessMs: envNumber(env, "LOOM_LIVENESS_INTERVAL_MS", LIVENESS_INTERVAL_MS, 10),
     logMaxBytes: envNumber(env, "LOOM_LOG_MAX_BYTES", LOG_MAX_BYTES, 1024),
-    sink: printer?.sink,
+    sink: printer?.sink ?? o.sink,
     onEvent: o.onEvent ?? ((level, message) => printer?.line("loom", level === "info" ? message : `${level}: ${message}`)),
     watchdog: startWatchdog,
     lock: prepared.lock,
@@ -75,16 +82,24 @@ export async function runSupervised(prepared: Prepared, o: RunOptions): Promise<
   };
   // `loom down --grace S` leaves its grace period in .loom/stop-request before its SIGTERM.
   const onTerm = () => void sup.stop("SIGTERM", EXIT.ok, takeStopRequest(prepared.project.root));
-  process.on("SIGINT", onInt);
-  process.on("SIGTERM", onTerm);
-  process.on("SIGHUP", onTerm);
+  const signals = o.handleSignals ?? true;
+  if (signals) {
+    process.on("SIGINT", onInt);
+    process.on("SIGTERM", onTerm);
+    process.on("SIGHUP", onTerm);
+  }
+  const onAbort = () => void sup.stop("SIGTERM", EXIT.ok);
+  o.signal?.addEventListener("abort", onAbort);
   try {
     await sup.start();
     o.onStarted?.(sup);
     return await sup.done;
   } finally {
-    process.off("SIGINT", onInt);
-    process.off("SIGTERM", onTerm);
-    process.off("SIGHUP", onTerm);
+    o.signal?.removeEventListener("abort", onAbort);
+    if (signals) {
+      process.off("SIGINT", onInt);
+      process.off("SIGTERM", onTerm);
+      process.off("SIGHUP", onTerm);
+    }
   }
 }

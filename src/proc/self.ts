@@ -5,9 +5,18 @@ export function isCompiled(): boolean {
   return Bun.main.startsWith("/$bunfs/") || /^[A-Z]:\\~BUN\\/.test(Bun.main);
 }
 
-/** argv that runs this same loom: the executable, or bun with the entry script in development. */
+/** Set by `bun build --define` when the library is bundled: its CLI's file, beside the bundle. */
+declare const LOOM_LIBRARY_CLI: string | undefined;
+
+/**
+ * argv that runs loom's own CLI (the embedded Bridge, the watchdog's hunt, a detached supervisor):
+ * the executable itself, or Bun with the CLI's entry script when loom runs from source or as a
+ * library inside someone else's program (whose Bun.main is not loom).
+ */
 export function selfArgv(): string[] {
-  return isCompiled() ? [process.execPath] : [process.execPath, Bun.main];
+  if (isCompiled()) return [process.execPath];
+  const entry = typeof LOOM_LIBRARY_CLI === "string" ? `${import.meta.dir}/${LOOM_LIBRARY_CLI}` : `${import.meta.dir}/../cli/bin.ts`;
+  return [process.execPath, entry];
 }
 
 /** The Bun that runs TypeScript agents: the loom executable as Bun (BUN_BE_BUN=1), or bun itself. */
