@@ -1,13 +1,15 @@
 /**
  * `bun run build:release [--version V]`: cross-compiles loom for every release target into
  * dist/release/: one archive per target (`loom` at its root; `loom.exe` in a zip for Windows),
- * checksums.txt over all archives, and the rendered Homebrew formula. Bun fetches each target's
+ * checksums.txt over all archives, the rendered Homebrew formula, and the npm packages in
+ * dist/release/npm/ (npm-packages.ts). Bun fetches each target's
  * runtime from the npm registry, so this works where only the registry is reachable.
  */
 import { chmodSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "pathe";
 import pkg from "../package.json" with { type: "json" };
 import { compileLoom } from "./build";
+import { npmPackages } from "./npm-packages";
 import { renderFormula } from "./render-formula";
 import { RELEASE_TARGETS, archiveName } from "./release-targets";
 import { zipFiles } from "./zip";
@@ -19,6 +21,7 @@ export async function buildRelease(version: string, outDir = join(ROOT, "dist/re
   const work = join(outDir, ".work");
   mkdirSync(work, { recursive: true });
   const results: { archive: string; size: number; binarySize: number }[] = [];
+  const executables: { target: (typeof RELEASE_TARGETS)[number]; exe: string }[] = [];
   let sums = "";
   for (const target of RELEASE_TARGETS.filter((t) => !only || only.includes(t.platform))) {
     const dir = join(work, target.platform);
@@ -34,7 +37,9 @@ export async function buildRelease(version: string, outDir = join(ROOT, "dist/re
     }
     sums += `${new Bun.CryptoHasher("sha256").update(readFileSync(archive)).digest("hex")}  ${archiveName(version, target)}\n`;
     results.push({ archive, size: statSync(archive).size, binarySize: statSync(exe).size });
+    executables.push({ target, exe });
   }
+  npmPackages(version, executables, join(outDir, "npm"));
   writeFileSync(join(outDir, "checksums.txt"), sums);
   if (!only) writeFileSync(join(outDir, "loom.rb"), renderFormula(sums, version));
   rmSync(work, { recursive: true, force: true });

@@ -6,15 +6,15 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync, existsSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "pathe";
-import { buildRelease } from "../../scripts/build-release";
 import { makePythonStubs, pythonGrpcReady } from "../../scripts/python-stubs";
 import { renderFormula } from "../../scripts/render-formula";
 import { RELEASE_TARGETS, archiveName } from "../../scripts/release-targets";
-import { ROOT, ensureBuilt, newestSource } from "../helpers/loom";
+import { ROOT, ensureBuilt } from "../helpers/loom";
+import { RELEASE_DIR, RELEASE_VERSION, ensureRelease } from "../helpers/release-build";
 import { tempDir } from "../helpers/tmp";
 
-const VERSION = "0.1.0";
-const OUT = join(ROOT, "dist/release");
+const VERSION = RELEASE_VERSION;
+const OUT = RELEASE_DIR;
 const INSTALL = join(ROOT, "scripts/install.sh");
 const HOST = process.arch === "arm64" ? "linux-arm64" : "linux-x64";
 let server: ReturnType<typeof Bun.serve> | undefined;
@@ -22,9 +22,7 @@ let base = "";
 const overrides = new Map<string, () => Response>();
 
 beforeAll(async () => {
-  const sums = join(OUT, "checksums.txt");
-  const stale = !existsSync(sums) || !readFileSync(sums, "utf8").includes(`loom-${VERSION}-`) || statSync(sums).mtimeMs < newestSource(join(ROOT, "src"));
-  if (stale) await buildRelease(VERSION, OUT);
+  await ensureRelease();
   server = Bun.serve({
     hostname: "127.0.0.1",
     port: 0,
