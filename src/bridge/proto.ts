@@ -10,7 +10,7 @@ import protobuf from "protobufjs";
 import source from "./loom.proto" with { type: "text" };
 
 /** What a message looks like in JavaScript: field names as in the .proto, enums by name. */
-const CONVERSION: protobuf.IConversionOptions = { longs: Number, enums: String, defaults: true, oneofs: true };
+export const CONVERSION: protobuf.IConversionOptions = { longs: Number, enums: String, defaults: true, oneofs: true };
 
 export interface LoomV1 {
   Bridge: grpc.ServiceClientConstructor;
@@ -24,7 +24,7 @@ export function onRequestBytes(meter: (n: number) => void): void {
   requestBytes = meter;
 }
 
-function definition(service: protobuf.Service): grpc.ServiceDefinition {
+export function definition(service: protobuf.Service): grpc.ServiceDefinition {
   const methods: Record<string, grpc.MethodDefinition<object, object>> = {};
   for (const method of service.methodsArray) {
     method.resolve();

@@ -17,6 +17,7 @@
 import { randomUUID } from "node:crypto";
 import * as grpc from "@grpc/grpc-js";
 import { ADMIN_SERVICE, adminImplementation } from "./admin";
+import { healthImplementation, healthService } from "./health";
 import type { BridgeEvent, Topology } from "./dashboard/source";
 
 export type { BridgeEvent };
@@ -243,6 +244,7 @@ export class EmbeddedBridge {
     onRequestBytes((n) => this.moved(n));
     server.addService(loomV1().Bridge.service, this.implementation());
     server.addService(loomV1().MemoryService.service, this.memory.implementation());
+    server.addService(healthService(), healthImplementation());
     server.addService(
       ADMIN_SERVICE,
       adminImplementation(() => this.topology()),

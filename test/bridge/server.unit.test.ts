@@ -7,6 +7,7 @@ import * as grpc from "@grpc/grpc-js";
 import { join } from "pathe";
 import { MAX_TOOL_TIMEOUT_MS } from "../../src/bridge/limits";
 import { loomV1 } from "../../src/bridge/proto";
+import { healthClient } from "../../src/bridge/health";
 import { EmbeddedBridge, toolTimeout } from "../../src/bridge/server";
 import { tempDir } from "../helpers/tmp";
 
@@ -129,5 +130,31 @@ describe("the embedded Bridge, as an agent sees it", () => {
     call.on("data", () => {});
     call.write({ ping: { timestamp_ms: 1 } });
     expect((await failed).code).toBe(grpc.status.INVALID_ARGUMENT);
+  });
+});
+
+describe("grpc.health.v1 (Kubernetes' gRPC probes)", () => {
+  test("Check: SERVING for the server and its services, NOT_FOUND otherwise; Watch sends the status and stays open", async () => {
+    const { bridge } = await start();
+    const port = (bridge as unknown as { listening: { port: number } }).listening.port;
+    const Health = healthClient();
+    const health = new Health(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as unknown as grpc.Client & {
+      Check(req: unknown, done: (e: grpc.ServiceError | null, r: { status: string }) => void): void;
+      Watch(req: unknown): grpc.ClientReadableStream<{ status: string }>;
+    };
+    try {
+      const check = (service: string) => new Promise<string>((resolve) => health.Check({ service }, (e, r) => resolve(e ? `error ${e.code}` : r.status)));
+      expect(await check("")).toBe("SERVING");
+      expect(await check("loom.v1.Bridge")).toBe("SERVING");
+      expect(await check("loom.v1.MemoryService")).toBe("SERVING");
+      expect(await check("nope")).toBe(`error ${grpc.status.NOT_FOUND}`);
+      const watch = health.Watch({ service: "" });
+      const first = await new Promise<string>((resolve) => watch.once("data", (m) => resolve(m.status)));
+      expect(first).toBe("SERVING");
+      watch.on("error", () => {});
+      watch.cancel();
+    } finally {
+      health.close();
+    }
   });
 });
