@@ -3,6 +3,7 @@
  * needs a cast (citty's own meta has no `examples`).
  */
 import { type ArgsDef, type CommandContext, type CommandDef, defineCommand, type SubCommandsDef } from "citty";
+import { resolve } from "pathe";
 
 export interface LoomMeta {
   name: string;
@@ -18,8 +19,17 @@ export interface LoomCommandDef<T extends ArgsDef> {
   run?: (context: CommandContext<T>) => unknown;
 }
 
+/** `--config FILE` (projectArg) becomes LOOM_CONFIG, which every reader of loom.toml and every child loom starts honours. */
 export function loomCommand<const T extends ArgsDef = ArgsDef>(def: LoomCommandDef<T>): CommandDef<T> {
-  return defineCommand<T>(def as CommandDef<T>);
+  const run = def.run;
+  const withConfig = run
+    ? (context: CommandContext<T>) => {
+        const config = (context.args as { config?: unknown }).config;
+        if (typeof config === "string" && config) process.env.LOOM_CONFIG = resolve(config);
+        return run(context);
+      }
+    : undefined;
+  return defineCommand<T>({ ...def, run: withConfig } as CommandDef<T>);
 }
 
 /** The meta of a command definition, with its examples (citty resolves it lazily; ours is a plain object). */

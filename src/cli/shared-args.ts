@@ -8,6 +8,11 @@ export const projectArg = {
     description: "Project directory (default: the current directory; loom.toml is looked up from there)",
     valueHint: "DIR",
   },
+  config: {
+    type: "string",
+    description: "The configuration file, when it is not the project's loom.toml (as LOOM_CONFIG; a ConfigMap's mount)",
+    valueHint: "FILE",
+  },
 } as const satisfies ArgsDef;
 
 export const verboseArg = {

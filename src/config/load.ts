@@ -19,14 +19,19 @@ export interface LoadOptions {
   env?: Record<string, string | undefined>;
 }
 
-/** loom.toml in `dir` or the nearest parent that has one (files/find-upward.ts says which count). */
-export function findConfigFile(dir: string): string | undefined {
+/**
+ * The configuration file: LOOM_CONFIG (`--config FILE`) when set, read from wherever it is (a
+ * Kubernetes ConfigMap's mount); else loom.toml in `dir` or the nearest parent that has one
+ * (files/find-upward.ts says which count).
+ */
+export function findConfigFile(dir: string, env: Record<string, string | undefined> = process.env): string | undefined {
+  if (env.LOOM_CONFIG) return resolve(env.LOOM_CONFIG);
   return findUpward(dir, CONFIG_FILE);
 }
 
-/** The project directory for `dir`: where its loom.toml is, or `dir` itself when there is none. */
-export function projectRoot(dir: string): string {
-  const file = findConfigFile(dir);
+/** The project directory for `dir`: where its loom.toml is, or `dir` itself when there is none or it is given by LOOM_CONFIG. */
+export function projectRoot(dir: string, env: Record<string, string | undefined> = process.env): string {
+  const file = env.LOOM_CONFIG ? undefined : findConfigFile(dir, env);
   return file ? dirname(file) : resolve(dir);
 }
 
@@ -47,8 +52,8 @@ function formatIssue(file: string, source: string, issue: ConfigIssue): string {
 /** Loads the project configuration for `dir` (the directory itself or a parent holding loom.toml). */
 export async function loadProjectConfig(dir: string = process.cwd(), options: LoadOptions = {}): Promise<ProjectConfig> {
   const realEnv = options.env ?? process.env;
-  const file = findConfigFile(dir);
-  const root = file ? dirname(file) : resolve(dir);
+  const file = findConfigFile(dir, realEnv);
+  const root = projectRoot(dir, realEnv);
   const envFile = findDotenv(root);
   const env = mergeDotenv(realEnv, envFile ? parseDotenv(readTextFile(envFile, ".env file")) : {});
   rememberSecretsOf(env); // from here on, no message prints their values (secrets.ts)

@@ -122,6 +122,19 @@ describe("loom config", () => {
   });
 });
 
+describe("--config FILE", () => {
+  test("every command reads loom.toml from the file given, the project staying where it runs", async () => {
+    const file = join(writeTree(tempDir(), { "cfg/loom.toml": 'name = "mounted"\n[bridge]\naddress = "127.0.0.1:50999"\n' }), "cfg/loom.toml");
+    const project = writeTree(tempDir(), { "loom.toml": 'name = "local"\n' });
+    const config = await runLoom(["config", "--json", "--config", file], { cwd: project });
+    expect(config.code).toBe(0);
+    expect(JSON.parse(config.stdout)).toMatchObject({ name: "mounted", bridge: { address: "127.0.0.1:50999" } });
+    const missing = await runLoom(["config", "--config", join(project, "nope.toml")], { cwd: project });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain("nope.toml");
+  });
+});
+
 describe("loom init", () => {
   test("creates loom.toml, an example agent and .gitignore; the config it writes is valid", async () => {
     const dir = join(tempDir(), "my-app");

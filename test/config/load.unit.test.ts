@@ -133,6 +133,26 @@ describe("finding and defaults", () => {
   });
 });
 
+describe("LOOM_CONFIG (--config FILE): the configuration from elsewhere, the project where it runs", () => {
+  test("the file is read wherever it is; the project directory and its .env stay the given directory", async () => {
+    const mounted = writeTree(tempDir(), { "etc/loom.toml": 'name = "from-configmap"\n[dashboard]\nport = 4000\n' });
+    const project = writeTree(tempDir(), { "loom.toml": 'name = "local"\n', ".env": "KEY=from-project\n" });
+    const loaded = await loadProjectConfig(project, { env: { LOOM_CONFIG: join(mounted, "etc/loom.toml") } });
+    expect(loaded.config.name).toBe("from-configmap");
+    expect(loaded.config.dashboard.port).toBe(4000);
+    expect(loaded.root).toBe(project);
+    expect(loaded.file).toBe(join(mounted, "etc/loom.toml"));
+    expect(loaded.env.KEY).toBe("from-project");
+  });
+
+  test("a LOOM_CONFIG that does not exist is exit 2 naming it", async () => {
+    const error = (await loadProjectConfig(tempDir(), { env: { LOOM_CONFIG: "/nonexistent/loom.toml" } }).catch((e) => e)) as LoomError;
+    expect(error).toBeInstanceOf(LoomError);
+    expect(error.exitCode).toBe(2);
+    expect(error.message).toContain("/nonexistent/loom.toml");
+  });
+});
+
 describe("bad input: exit code 2 with file:line:column", () => {
   const cases: [string, string, RegExp][] = [
     ["TOML syntax", 'name = "x\n', /loom\.toml:1:\d+: TOML syntax error/],
