@@ -6,6 +6,8 @@
  * Queues are bounded by count as upstream's channels are (STREAM_QUEUE + SUBSCRIPTION_QUEUE per
  * subscription) and by bytes, per stream and in total, so a caller cannot grow the Bridge's memory
  * (limits.ts). A stream that is full and takes nothing for STALLED_STREAM_MS is cut off.
+ * The streams of an agent id in `shared` (replicas that share the work, config/replicas.ts) take
+ * turns instead: each matching event goes to one of them, the next one not full in turn.
  */
 import { IN_FLIGHT_BYTES, STALLED_STREAM_MS, STREAM_QUEUE, STREAM_QUEUE_BYTES, SUBSCRIPTION_QUEUE, TOTAL_QUEUE_BYTES } from "./limits";
 import { matches } from "./topics";
@@ -69,6 +71,9 @@ export class EventBus {
   private nextId = 1;
   private waiters = new Set<() => void>();
   private sweeper?: ReturnType<typeof setInterval>;
+  /** Agent ids whose streams share the work; whose turn it is, per id and pattern. */
+  shared: ReadonlySet<string> = new Set();
+  private readonly turns = new Map<string, number>();
 
   /** `queued` is told the bytes of every message queued (the server's collection pace). */
   constructor(
@@ -121,15 +126,40 @@ export class EventBus {
   publish(topic: string, event: unknown, bytes: number, delivered?: (stream: BusStream, pattern: string) => void): Promise<void> | undefined {
     this.stats.published++;
     const full: BusStream[] = [];
+    const deliver = (stream: BusStream, pattern: string) => {
+      this.stats.delivered++;
+      this.send(stream, { delivery: { topic: pattern, event } }, bytes);
+      delivered?.(stream, pattern);
+      if (stream.full && !full.includes(stream)) full.push(stream);
+    };
+    const groups = new Map<string, BusStream[]>();
     for (const stream of this.streams)
       for (const pattern of stream.patterns)
         if (matches(pattern, topic)) {
-          this.stats.delivered++;
-          this.send(stream, { delivery: { topic: pattern, event } }, bytes);
-          delivered?.(stream, pattern);
-          if (stream.full && !full.includes(stream)) full.push(stream);
+          if (!this.shared.has(stream.agentId)) deliver(stream, pattern);
+          else {
+            const key = `${stream.agentId}\0${pattern}`;
+            groups.set(key, [...(groups.get(key) ?? []), stream]);
+          }
         }
+    for (const [key, streams] of groups) deliver(this.turnOf(key, streams), key.slice(key.indexOf("\0") + 1));
     return full.length || this.totalBytes >= TOTAL_QUEUE_BYTES ? this.waitForRoom(full) : undefined;
+  }
+
+  /** The stream whose turn it is among `streams`: the next one not full, else the next one. */
+  private turnOf(key: string, streams: BusStream[]): BusStream {
+    const start = this.turns.get(key) ?? 0;
+    let pick = streams[start % streams.length]!;
+    for (let i = 0; i < streams.length; i++) {
+      const candidate = streams[(start + i) % streams.length]!;
+      if (!candidate.full) {
+        pick = candidate;
+        break;
+      }
+    }
+    if (this.turns.size > 10_000) this.turns.clear(); // ids and patterns are bounded by the registry; this bounds the map too
+    this.turns.set(key, (streams.indexOf(pick) + 1) % streams.length);
+    return pick;
   }
 
   /** Resolves once none of `streams` is full (a stream that closes counts as drained) and all queues together have room. */

@@ -5,6 +5,7 @@
  *   binds 0.0.0.0); a non-loopback address needs LOOM_BRIDGE_EXPOSE=1, the explicit opt-in.
  * - LOOM_BRIDGE_SOCKET: the Unix socket the agents loom starts connect to (listen.ts).
  * - LOOM_DASHBOARD=true adds the dashboard (dashboard/) on LOOM_DASHBOARD_HOST and _PORT.
+ * - LOOM_SHARED_AGENTS: the agent ids whose replicas share the work (bus.ts).
  * SIGTERM and SIGINT end it even as PID 1 of a container, where the kernel ignores a signal that
  * has no handler.
  */
@@ -18,6 +19,16 @@ import { EmbeddedBridge } from "./server";
 import { builtinTools } from "./tools";
 
 export const DEFAULT_EMBEDDED_ADDRESS = "127.0.0.1:50051";
+
+/** LOOM_SHARED_AGENTS: a JSON array of agent ids whose replicas share the work; anything else is none. */
+export function sharedAgentsFromEnv(value: string | undefined): string[] {
+  try {
+    const ids = JSON.parse(value ?? "[]");
+    return Array.isArray(ids) ? ids.filter((id): id is string => typeof id === "string") : [];
+  } catch {
+    return [];
+  }
+}
 
 function fail(message: string): never {
   console.error(`loom embedded Bridge: ${message}`);
@@ -43,7 +54,10 @@ export async function runEmbeddedBridge(env: Record<string, string | undefined> 
       );
   if (exposed) console.error("loom embedded Bridge: warning: exposed (LOOM_BRIDGE_EXPOSE): other hosts can connect, without TLS; other local users still cannot");
   // The working directory is the project root: the fs:* tools' workspace, as upstream's.
-  const bridge = new EmbeddedBridge(builtinTools(process.cwd(), env, (line) => console.error(`loom embedded Bridge: ${line}`)));
+  const bridge = new EmbeddedBridge(
+    builtinTools(process.cwd(), env, (line) => console.error(`loom embedded Bridge: ${line}`)),
+    sharedAgentsFromEnv(env.LOOM_SHARED_AGENTS),
+  );
   try {
     await bridge.listen({
       tcp: parsed,

@@ -67,7 +67,13 @@ export class EmbeddedBridge {
   private listening?: Listening;
   private sweeper?: ReturnType<typeof setInterval>;
 
-  constructor(readonly tools: ToolRegistry = new ToolRegistry()) {}
+  /** `sharedAgents`: ids whose streams share the work (bus.ts; LOOM_SHARED_AGENTS). */
+  constructor(
+    readonly tools: ToolRegistry = new ToolRegistry(),
+    sharedAgents: readonly string[] = [],
+  ) {
+    this.bus.shared = new Set(sharedAgents);
+  }
 
   /** The newest open stream of an agent that declared tool `name`. */
   private declaringStream(name: string): BusStream | undefined {

@@ -3,6 +3,7 @@
  * reads"). The runtime reads LOOM_BRIDGE_ADDR, LOOM_DASHBOARD*, LOOM_MCP_SERVERS, VLLM_* and
  * REQUEST_TIMEOUT_MS; agents read LOOM_BRIDGE_ADDR and OTEL_*. Nothing reads LOOM_LLM_*.
  */
+import { sharedAgentIds } from "./replicas";
 import { shellAllowList } from "./shell";
 import type { LlmProviderConfig, LoomConfig } from "./types";
 
@@ -68,6 +69,8 @@ export function toEnvVars(config: LoomConfig, userEnv: Record<string, string | u
   // Read only by the embedded Bridge; the native runtime ignores them.
   if (config.bridge.shell_allow) env.LOOM_SHELL_ALLOW = JSON.stringify(shellAllowList(config.bridge.shell_allow));
   if (config.bridge.expose) env.LOOM_BRIDGE_EXPOSE = "1";
+  const shared = sharedAgentIds(config);
+  if (shared.length) env.LOOM_SHARED_AGENTS = JSON.stringify(shared);
   const provider = chosenProvider(config);
   if (provider) for (const [key, value] of Object.entries(vllmVars(provider[1]))) if (!userEnv[key]) env[key] = value;
   return env;

@@ -5,6 +5,7 @@
  */
 import { existsSync, readFileSync, readdirSync, readlinkSync, statSync } from "node:fs";
 import { basename, extname, isAbsolute, join, relative, resolve } from "pathe";
+import { deliveryOf, replicasOf } from "../config/replicas";
 import { agentEnvVars, toEnvVars } from "../config/env-vars";
 import { isTable } from "../config/schema";
 import type { ProjectConfig } from "../config/types";
@@ -163,7 +164,7 @@ export function declaredAgentId(script: string): string | undefined {
 }
 
 /** Keys of an `[agents.<id>]` table that loom itself reads; every other key is the agent's. */
-export const RUN_SETTINGS = ["script", "command", "env", "restart", "enabled", "watch"];
+export const RUN_SETTINGS = ["script", "command", "env", "restart", "enabled", "watch", "replicas", "delivery"];
 
 function watchOf(name: string, settings: Record<string, unknown>): string[] | undefined {
   const w = settings.watch;
@@ -194,22 +195,30 @@ export function planAgents(project: ProjectConfig, tools: Interpreters, paths?: 
     let unique = name;
     for (let i = 2; taken.has(unique); i++) unique = `${name}-${i}`;
     taken.add(unique);
-    specs.push({
-      name: unique,
-      kind: "agent",
-      argv,
-      cwd: root,
-      env: {
-        ...project.env,
-        ...agentEnvVars(project.config, project.env, unique),
-        ...(tools.bridgeAddress ? { LOOM_BRIDGE_ADDR: tools.bridgeAddress } : {}),
-        ...extraEnv,
-        ...stringEnv(name, settings.env),
-      },
-      restart: restartOf(name, settings),
-      ...(source ? { source } : {}),
-      ...(settings.watch !== undefined ? { watch: watchOf(name, settings) } : {}),
-    });
+    deliveryOf(name, settings); // checked here, used by the Bridge (config/replicas.ts)
+    const replicas = replicasOf(name, settings);
+    // Replica i of `name` runs as `name.i`, under the same agent id (the code's).
+    for (let i = 1; i <= replicas; i++) {
+      const processName = i === 1 ? unique : `${unique}.${i}`;
+      taken.add(processName);
+      specs.push({
+        name: processName,
+        kind: "agent",
+        argv,
+        cwd: root,
+        env: {
+          ...project.env,
+          ...agentEnvVars(project.config, project.env, processName),
+          ...(tools.bridgeAddress ? { LOOM_BRIDGE_ADDR: tools.bridgeAddress } : {}),
+          ...(replicas > 1 ? { LOOM_AGENT_REPLICA: String(i) } : {}),
+          ...extraEnv,
+          ...stringEnv(name, settings.env),
+        },
+        restart: restartOf(name, settings),
+        ...(source ? { source } : {}),
+        ...(settings.watch !== undefined ? { watch: watchOf(name, settings) } : {}),
+      });
+    }
   };
 
   // Tables that say how to run (script or command), and the files a `script` binds to its id.

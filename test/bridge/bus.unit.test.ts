@@ -110,3 +110,38 @@ describe("delivery", () => {
     expect(bus.stats.stalled).toBe(1);
   });
 });
+
+describe("replicas that share the work (delivery = shared)", () => {
+  const ids = (s: { got: unknown[] }) => s.got.map((m) => (m as { delivery: { event: { id: string } } }).delivery.event.id);
+
+  test("each event goes to one stream of the id, in turn; other ids still get every event", () => {
+    const bus = new EventBus();
+    bus.shared = new Set(["worker"]);
+    const replicas = [sink(), sink(), sink()];
+    for (const r of replicas) bus.open("worker", ["jobs.*"], r);
+    const watcher = sink();
+    bus.open("watcher", ["jobs.*"], watcher);
+    for (let i = 0; i < 9; i++) bus.publish("jobs.x", { id: String(i) }, 10);
+    expect(replicas.map(ids)).toEqual([
+      ["0", "3", "6"],
+      ["1", "4", "7"],
+      ["2", "5", "8"],
+    ]);
+    expect(ids(watcher)).toHaveLength(9);
+  });
+
+  test("a full replica is passed over while another has room; one that leaves, the rest take over", () => {
+    const bus = new EventBus();
+    bus.shared = new Set(["worker"]);
+    const slow = sink(false);
+    const fast = sink();
+    const a = bus.open("worker", ["jobs"], slow);
+    bus.open("worker", ["jobs"], fast);
+    for (let i = 0; i < STREAM_QUEUE + SUBSCRIPTION_QUEUE + 10; i++) bus.publish("jobs", { id: String(i) }, 10);
+    expect(ids(fast).length).toBeGreaterThan(ids(slow).length);
+    bus.close(a);
+    const before = ids(fast).length;
+    bus.publish("jobs", { id: "after" }, 10);
+    expect(ids(fast)).toHaveLength(before + 1);
+  });
+});
