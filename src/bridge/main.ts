@@ -58,8 +58,9 @@ export async function runEmbeddedBridge(env: Record<string, string | undefined> 
     builtinTools(process.cwd(), env, (line) => console.error(`loom embedded Bridge: ${line}`)),
     sharedAgentsFromEnv(env.LOOM_SHARED_AGENTS),
   );
+  let port = parsed.port;
   try {
-    await bridge.listen({
+    port = await bridge.listen({
       tcp: parsed,
       unix: env.LOOM_BRIDGE_SOCKET || undefined,
       exposed,
@@ -68,7 +69,9 @@ export async function runEmbeddedBridge(env: Record<string, string | undefined> 
   } catch (error) {
     fail(`cannot listen: ${(error as Error).message}`);
   }
-  console.log(`loom embedded Bridge: listening on ${address}${env.LOOM_BRIDGE_SOCKET ? ` and unix:${env.LOOM_BRIDGE_SOCKET}` : ""}`);
+  console.log(
+    `loom embedded Bridge: listening on ${parsed.host.includes(":") ? `[${parsed.host}]` : parsed.host}:${port}${env.LOOM_BRIDGE_SOCKET ? ` and unix:${env.LOOM_BRIDGE_SOCKET}` : ""}`,
+  );
   // As the supervisor does: the start-up code's pages of the executable go back to the kernel;
   // what serving uses is faulted back in (system/libc.ts).
   setTimeout(() => releaseFilePages(), PAGEOUT_AFTER_MS).unref();

@@ -31,6 +31,7 @@ export const COMMANDS: Record<string, Loader> = {
   up: lazy(() => import("./commands/up")),
   run: lazy(() => import("./commands/run")),
   dev: lazy(() => import("./commands/dev")),
+  serve: lazy(() => import("./commands/serve")),
   down: lazy(() => import("./commands/down")),
   status: lazy(() => import("./commands/status")),
   restart: lazy(() => import("./commands/restart")),

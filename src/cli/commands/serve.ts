@@ -1,0 +1,44 @@
+import { loomCommand } from "../command";
+import { LoomError } from "../../errors";
+import { projectArg } from "../shared-args";
+
+export default loomCommand({
+  meta: {
+    name: "serve",
+    description:
+      "Serve the embedded Bridge in the foreground, configured by the project's loom.toml and .env (for a container: SIGTERM stops it, even as PID 1); no agents, no supervisor",
+    examples: ["loom serve", "loom serve --config /etc/loom/loom.toml --address 0.0.0.0:50051 --expose"],
+  },
+  args: {
+    ...projectArg,
+    address: { type: "string", description: "Where to listen (default: [bridge] address); an IP address, 0.0.0.0 for every interface", valueHint: "HOST:PORT" },
+    expose: { type: "boolean", description: "Listen on a non-loopback address on purpose (other hosts can connect, without TLS; limit who can with the network)" },
+  },
+  async run({ args }) {
+    const { loadProjectConfig } = await import("../../config/load");
+    const { toEnvVars } = await import("../../config/env-vars");
+    const { ipAddress } = await import("../../net/ports");
+    const { hostPort, parseAddress } = await import("../../net/address");
+    const { isLoopback } = await import("../../system/peer");
+    const { runEmbeddedBridge } = await import("../../bridge/main");
+    const project = await loadProjectConfig(args.project ?? process.cwd());
+    const given = args.address ?? project.config.bridge.address;
+    if (parseAddress(given)?.kind !== "tcp") throw new LoomError("USAGE", `--address ${JSON.stringify(given)} is not HOST:PORT`, { hint: "like 0.0.0.0:50051" });
+    const host = await ipAddress(given);
+    const exposed = args.expose || project.config.bridge.expose === true;
+    if (!isLoopback(hostPort(host).host) && !exposed)
+      throw new LoomError("USAGE", `${host} is not a loopback address: anyone who reaches it could call the Bridge's tools and read every event`, {
+        hint: "add --expose (or [bridge] expose = true) to listen there on purpose, and limit who can reach it with the network (a NetworkPolicy)",
+      });
+    const env = {
+      ...process.env,
+      ...project.env,
+      ...toEnvVars(project.config, { ...process.env, ...project.env }),
+      LOOM_BRIDGE_ADDR: host,
+      ...(exposed ? { LOOM_BRIDGE_EXPOSE: "1" } : {}),
+    };
+    process.chdir(project.root); // the tools' workspace, as `loom up` runs the Bridge
+    await runEmbeddedBridge(env);
+    await new Promise(() => {}); // serves until a signal ends the process (bridge/main.ts)
+  },
+});
