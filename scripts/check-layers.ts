@@ -24,6 +24,7 @@ export const LAYERS: string[][] = [
   ["doctor"],
   ["project"],
   ["api"],
+  ["export"],
   ["cli"],
   ["index.ts"],
 ];

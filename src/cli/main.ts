@@ -45,6 +45,7 @@ export const COMMANDS: Record<string, Loader> = {
   call: lazy(() => import("./commands/call")),
   chat: lazy(() => import("./commands/chat")),
   proto: lazy(() => import("./commands/proto")),
+  export: lazy(() => import("./commands/export")),
   completion: lazy(() => import("./commands/completion")),
 };
 

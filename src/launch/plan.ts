@@ -196,7 +196,8 @@ export function planAgents(project: ProjectConfig, tools: Interpreters, paths?: 
     for (let i = 2; taken.has(unique); i++) unique = `${name}-${i}`;
     taken.add(unique);
     deliveryOf(name, settings); // checked here, used by the Bridge (config/replicas.ts)
-    const replicas = replicasOf(name, settings);
+    // LOOM_SINGLE_REPLICA=1: this is one replica, the platform runs the others (a Deployment's pods).
+    const replicas = project.env.LOOM_SINGLE_REPLICA === "1" ? 1 : replicasOf(name, settings);
     // Replica i of `name` runs as `name.i`, under the same agent id (the code's).
     for (let i = 1; i <= replicas; i++) {
       const processName = i === 1 ? unique : `${unique}.${i}`;

@@ -1,0 +1,89 @@
+/**
+ * What `loom export` writes, decided once from the project: its name as Kubernetes and Compose
+ * want names, the Bridge's port, the agents (each with its file or command and its replicas), and
+ * the `.env` keys split by who may see them: keys that loom.toml's [llm.*] or [mcp.*] use are the
+ * runtime's (its LLM and MCP secrets, the Bridge's pod only); every other key is the agents'.
+ * Values are never read here: only names.
+ */
+import { readFileSync } from "node:fs";
+import { basename, relative } from "pathe";
+import { hostPort } from "../net/address";
+import { parseDotenv } from "../config/dotenv";
+import type { ProjectConfig } from "../config/types";
+import { isTable } from "../config/typos";
+import { planAgents } from "../launch/plan";
+
+export interface ExportAgent {
+  /** The agent's name (its id), and the resource name it gets. */
+  id: string;
+  resource: string;
+  /** The file `loom run` runs, relative to the project; or the command a table gives. */
+  source?: string;
+  command?: string[];
+  replicas: number;
+  python: boolean;
+}
+
+export interface ExportPlan {
+  name: string;
+  version: string;
+  bridgePort: number;
+  dashboard: boolean;
+  dashboardPort: number;
+  agents: ExportAgent[];
+  secrets: { runtime: string[]; agents: string[] };
+  /** The .env's values, only when `--include-secrets` asked for them. */
+  values?: Record<string, string>;
+}
+
+/** A DNS-1123 label: lowercase letters, digits and '-', starting and ending with an alphanumeric. */
+export function dnsLabel(text: string, max = 63): string {
+  const label = text
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, "-")
+    .replace(/^-+|-+$/g, "")
+    .slice(0, max)
+    .replace(/-+$/, "");
+  return label || "loom";
+}
+
+const VARIABLE = /\$\{?([A-Za-z_][A-Za-z0-9_]*)/g;
+
+/** Names of the variables that strings under `value` use (`${NAME}`, `$NAME`, `${NAME:-x}`, ...). */
+function variablesIn(value: unknown, into: Set<string>): void {
+  if (typeof value === "string") for (const m of value.matchAll(VARIABLE)) into.add(m[1]!);
+  else if (Array.isArray(value)) for (const v of value) variablesIn(v, into);
+  else if (isTable(value)) for (const v of Object.values(value)) variablesIn(v, into);
+}
+
+export function exportPlan(project: ProjectConfig, raw: Record<string, unknown>, includeSecrets = false): ExportPlan {
+  const { config, root } = project;
+  const name = dnsLabel(config.name ?? basename(root), 40);
+  const specs = planAgents(project, { python: "python3", bun: "loom", preload: "/dev/null" });
+  const agents: ExportAgent[] = [];
+  for (const spec of specs) {
+    if (spec.env.LOOM_AGENT_REPLICA && spec.env.LOOM_AGENT_REPLICA !== "1") continue; // replicas are the Deployment's
+    agents.push({
+      id: spec.name,
+      resource: dnsLabel(`${name}-${spec.name}`),
+      ...(spec.source ? { source: relative(root, spec.source) } : { command: spec.argv }),
+      replicas: specs.filter((s) => s.name === spec.name || s.name.startsWith(`${spec.name}.`)).length,
+      python: spec.source?.endsWith(".py") ?? false,
+    });
+  }
+  const runtimeVars = new Set<string>();
+  variablesIn(raw.llm, runtimeVars);
+  variablesIn(raw.mcp, runtimeVars);
+  const dotenv = project.envFile ? parseDotenv(readFileSync(project.envFile, "utf8")) : {};
+  const keys = Object.keys(dotenv).sort();
+  return {
+    name,
+    version: config.version,
+    bridgePort: hostPort(config.bridge.address).port || 50051,
+    dashboard: config.bridge.mode === "full" && config.dashboard.enabled,
+    dashboardPort: config.dashboard.port,
+    agents,
+    secrets: { runtime: keys.filter((k) => runtimeVars.has(k)), agents: keys.filter((k) => !runtimeVars.has(k)) },
+    ...(includeSecrets ? { values: dotenv } : {}),
+  };
+}

@@ -1,0 +1,104 @@
+/**
+ * Writing an export: the manifests (or the Compose file), the Containerfile and its ignore file,
+ * loom's own executable for the image, a README with the commands, and the env files' key lists
+ * (`runtime.env.example`, `agents.env.example`). The values of `.env` never land in a file unless
+ * `--include-secrets` asks (then runtime.env and agents.env, mode 0600, with a warning); a
+ * runtime.env or agents.env that exists is never overwritten.
+ */
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { isAbsolute, join, relative, resolve } from "pathe";
+import { parseTomlFile } from "../config/toml";
+import type { ProjectConfig } from "../config/types";
+import { LoomError } from "../errors";
+import { isCompiled } from "../proc/self";
+import { composeFile } from "./compose";
+import { containerfile, containerignore } from "./containerfile";
+import { bridgeName, kubernetesManifests, kustomization, type Manifest } from "./kubernetes";
+import { type ExportPlan, exportPlan } from "./plan";
+
+export type ExportTarget = "kubernetes" | "compose";
+
+export interface ExportOptions {
+  target: ExportTarget;
+  /** Where to write, relative to the project (default deploy/<target>); it must be inside the project (the image's build context). */
+  out?: string;
+  /** The image the manifests name (default localhost/<name>:<version>). */
+  image?: string;
+  namespace?: string;
+  includeSecrets?: boolean;
+}
+
+export interface ExportResult {
+  outDir: string;
+  files: string[];
+  image: string;
+  build: string;
+  warnings: string[];
+}
+
+/** YAML documents; copied through JSON first so no object is written twice as an anchor and an alias. */
+const yaml = (docs: unknown[]) => docs.map((d) => `${Bun.YAML.stringify(JSON.parse(JSON.stringify(d)), null, 2).trimEnd()}\n`).join("---\n");
+
+function envFiles(plan: ExportPlan, outDir: string, files: string[], warnings: string[]): void {
+  for (const who of ["runtime", "agents"] as const) {
+    const keys = plan.secrets[who];
+    writeFileSync(join(outDir, `${who}.env.example`), keys.map((k) => `${k}=\n`).join(""));
+    files.push(`${who}.env.example`);
+    const real = join(outDir, `${who}.env`);
+    if (existsSync(real)) continue;
+    if (plan.values) {
+      writeFileSync(real, keys.map((k) => `${k}=${JSON.stringify(plan.values![k] ?? "")}\n`).join(""), { mode: 0o600 });
+      chmodSync(real, 0o600);
+      files.push(`${who}.env`);
+    } else writeFileSync(real, "", { mode: 0o600 }); // present, so kustomize and compose find it; fill it from .env
+  }
+  if (plan.values)
+    warnings.push(`runtime.env and agents.env hold the values of .env (--include-secrets): keep them out of version control (the .gitignore written beside them does)`);
+}
+
+export async function writeExport(project: ProjectConfig, o: ExportOptions): Promise<ExportResult> {
+  const root = project.root;
+  const outDir = resolve(root, o.out ?? join("deploy", o.target));
+  const rel = relative(root, outDir);
+  if (!rel || rel.startsWith("..") || isAbsolute(rel))
+    throw new LoomError("USAGE", `--out ${outDir} is not inside the project ${root}`, {
+      hint: "the image is built from the project directory, so the export must be in it (default deploy/<target>)",
+    });
+  const configText = project.file ? readFileSync(project.file, "utf8") : "";
+  const raw = project.file ? await parseTomlFile(project.file, configText) : {};
+  const plan = exportPlan(project, raw, o.includeSecrets);
+  const image = o.image ?? `localhost/${plan.name}:${plan.version}`;
+  const warnings: string[] = [];
+  const files: string[] = [];
+  mkdirSync(outDir, { recursive: true });
+  const write = (name: string, text: string) => {
+    writeFileSync(join(outDir, name), text);
+    files.push(name);
+  };
+  if (o.target === "kubernetes") {
+    const manifests = kubernetesManifests(plan, image, configText);
+    const groups = new Map<string, Manifest[]>();
+    for (const m of manifests) {
+      const file = m.kind === "ConfigMap" ? "config.yaml" : m.metadata?.name === bridgeName(plan) ? "bridge.yaml" : `${m.metadata!.name}.yaml`;
+      groups.set(file, [...(groups.get(file) ?? []), m]);
+    }
+    for (const [file, docs] of groups) write(file, yaml(docs));
+    write("kustomization.yaml", yaml([kustomization(plan, [...groups.keys()], o.namespace)]));
+  } else write("compose.yaml", yaml([composeFile(plan, image)]));
+  envFiles(plan, outDir, files, warnings);
+  write("Containerfile", containerfile(plan, rel));
+  write("containerignore", containerignore(rel));
+  write(".gitignore", "loom\n*.env\n");
+  if (isCompiled()) {
+    copyFileSync(process.execPath, join(outDir, "loom"));
+    chmodSync(join(outDir, "loom"), 0o755);
+    files.push("loom");
+  } else warnings.push(`loom runs from source here: put a loom executable for the image's platform at ${join(rel, "loom")} before building`);
+  const build = `podman build -f ${rel}/Containerfile --ignorefile ${rel}/containerignore -t ${image} .`;
+  const apply = o.target === "kubernetes" ? `kubectl apply -k ${rel}` : `podman-compose -f ${rel}/compose.yaml up -d   (or: docker compose -f ${rel}/compose.yaml up -d)`;
+  write(
+    "README.md",
+    `# ${plan.name}, exported by loom for ${o.target}\n\n1. Fill runtime.env (the Bridge's secrets: ${plan.secrets.runtime.join(", ") || "none"}) and agents.env (${plan.secrets.agents.join(", ") || "none"}) from .env.\n2. Build the image, from the project directory:\n\n       ${build}\n\n3. Push it where the cluster can pull it (or keep it local), then:\n\n       ${apply}\n\nRegenerate with \`loom export ${o.target}\` after changing loom.toml or the agents; runtime.env and agents.env are kept.\n`,
+  );
+  return { outDir, files, image, build, warnings };
+}
