@@ -40,7 +40,7 @@ function secretEnv(plan: ExportPlan, who: "runtime" | "agents"): EnvVar[] {
 }
 
 /** What every container of the project shares: the image, the configuration, a non-root user. */
-function container(plan: ExportPlan, image: string, name: string, args: string[], env: EnvVar[]): Container {
+function container(image: string, name: string, args: string[], env: EnvVar[]): Container {
   return {
     name,
     image,
@@ -70,7 +70,7 @@ function deployment(plan: ExportPlan, name: string, component: "bridge" | "agent
 function bridge(plan: ExportPlan, image: string): Manifest[] {
   const name = bridgeName(plan);
   const probe = { grpc: { port: plan.bridgePort }, periodSeconds: 5 };
-  const main = container(plan, image, "bridge", ["serve", "--address", `0.0.0.0:${plan.bridgePort}`, "--expose"], secretEnv(plan, "runtime"));
+  const main = container(image, "bridge", ["serve", "--address", `0.0.0.0:${plan.bridgePort}`, "--expose"], secretEnv(plan, "runtime"));
   main.ports = [{ name: "grpc", containerPort: plan.bridgePort }];
   main.readinessProbe = probe;
   main.livenessProbe = { ...probe, failureThreshold: 3 };
@@ -99,8 +99,8 @@ function agent(plan: ExportPlan, image: string, a: ExportAgent): Manifest {
   // One agent process per pod: the Deployment's replicas are the agent's replicas.
   const env = [{ name: "LOOM_SINGLE_REPLICA", value: "1" }, ...secretEnv(plan, "agents")];
   const main: Container = a.source
-    ? container(plan, image, "agent", args, env)
-    : { ...container(plan, image, "agent", ["run"], [...env, { name: "LOOM_BRIDGE_ADDR", value: address }]), command: a.command, args: [] };
+    ? container(image, "agent", args, env)
+    : { ...container(image, "agent", ["run"], [...env, { name: "LOOM_BRIDGE_ADDR", value: address }]), command: a.command, args: [] };
   if (a.source) main.livenessProbe = { exec: { command: ["loom", "status"] }, initialDelaySeconds: 30, periodSeconds: 15, failureThreshold: 3 };
   return deployment(plan, a.resource, "agent", a.replicas, { containers: [main] });
 }
