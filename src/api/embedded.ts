@@ -22,6 +22,8 @@ export interface EmbeddedBridgeOptions {
   env?: Record<string, string | undefined>;
   /** Where the Bridge says what it refused or what its MCP servers printed. */
   log?: (line: string) => void;
+  /** Agent ids whose streams share the work (`delivery = "shared"`): each event to one of them, in turn. */
+  sharedAgents?: string[];
 }
 
 export interface EmbeddedBridgeHandle {
@@ -39,7 +41,7 @@ export async function startEmbeddedBridge(options: EmbeddedBridgeOptions = {}): 
   const root = options.root ?? process.cwd();
   const env = options.env ?? {};
   const log = options.log ?? (() => {});
-  const bridge = new EmbeddedBridge(builtinTools(root, env, log));
+  const bridge = new EmbeddedBridge(builtinTools(root, env, log), options.sharedAgents);
   const port = await bridge.listen({ tcp: parsed, onRefused: (who) => log(`refused a connection from ${who}`) });
   const dash = options.dashboardPort === undefined ? undefined : serveDashboard(bridge, { host: parsed.host, port: options.dashboardPort, env, root });
   return {

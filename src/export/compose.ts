@@ -34,5 +34,5 @@ export function composeFile(plan: ExportPlan, image: string): Record<string, unk
       depends_on: { bridge: { condition: "service_healthy" } },
       stop_grace_period: "10s",
     };
-  return { name: plan.name, services };
+  return { services }; // no top-level name: docker-compose 1.x refuses it; the project is named by -p or the directory
 }

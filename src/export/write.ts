@@ -47,7 +47,11 @@ function envFiles(plan: ExportPlan, outDir: string, files: string[], warnings: s
     const real = join(outDir, `${who}.env`);
     if (existsSync(real)) continue;
     if (plan.values) {
-      writeFileSync(real, keys.map((k) => `${k}=${JSON.stringify(plan.values![k] ?? "")}\n`).join(""), { mode: 0o600 });
+      // As env files want them (compose, kustomize): KEY=value, no quoting; a value over several lines cannot be one.
+      const multiline = keys.filter((k) => (plan.values![k] ?? "").includes("\n"));
+      if (multiline.length) warnings.push(`${multiline.join(", ")} span several lines, which an env file cannot hold: left out of ${who}.env`);
+      const lines = keys.filter((k) => !multiline.includes(k)).map((k) => `${k}=${plan.values![k] ?? ""}\n`);
+      writeFileSync(real, lines.join(""), { mode: 0o600 });
       chmodSync(real, 0o600);
       files.push(`${who}.env`);
     } else writeFileSync(real, "", { mode: 0o600 }); // present, so kustomize and compose find it; fill it from .env
