@@ -1,8 +1,8 @@
 /**
  * `loom export` proven on a real container engine (Debian's podman, with runc, cgroupfs, file
  * events and default ulimits, configured under a temporary directory; the base image made with
- * debootstrap, since no registry is reachable): the image built from dist/loom and a TypeScript
- * project whose agent has three replicas; then
+ * debootstrap, since no registry is reachable): the image built from dist/loom and
+ * examples/cluster (a TypeScript worker with three replicas); then
  * - `podman kube play` of the exported manifests, adapted only where podman ignores Kubernetes (a
  *   Service is reached by its pod's name; secrets are created beforehand; the Bridge's port is
  *   published on loopback): the Bridge answers, three replicas reach it, each secret is only in
@@ -13,12 +13,13 @@
  * Skipped, saying why, where podman cannot run (not root, not installed, no debootstrap).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, cpSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "pathe";
 import { connectAgent } from "../../src/client/agent";
 import { freePort } from "../../src/net/ports";
 import { grpcHeartbeat } from "../../src/net/health";
-import { AGENTS_DIR, loom, poll } from "../helpers/runtime";
+import { ROOT } from "../helpers/loom";
+import { loom, poll } from "../helpers/runtime";
 import { tempDir } from "../helpers/tmp";
 
 const BASE = "localhost/loom-test-base:bookworm";
@@ -53,13 +54,11 @@ async function baseImage(): Promise<void> {
   await sh(["rm", "-rf", rootfs]);
 }
 
-/** A TypeScript project: worker (three replicas), an LLM key for the runtime, a token for the agents. */
+/** examples/cluster: worker (three replicas), an LLM key for the runtime, a token for the agents. */
 async function exported(target: "kubernetes" | "compose"): Promise<string> {
-  const root = join(tempDir("export-"), "shop");
-  mkdirSync(join(root, "agents"), { recursive: true });
-  writeFileSync(join(root, "agents/worker.ts"), readFileSync(join(AGENTS_DIR, "worker.ts")));
-  writeFileSync(join(root, "loom.toml"), 'name = "shop"\n[bridge]\nruntime = "embedded"\n[llm.main]\napi_key = "${LLM_KEY}"\n[agents.worker]\nreplicas = 3\n');
-  writeFileSync(join(root, ".env"), "LLM_KEY=sk-runtime-only\nAGENT_TOKEN=agents-only\n");
+  const root = join(tempDir("export-"), "cluster");
+  cpSync(join(ROOT, "examples/cluster"), root, { recursive: true });
+  copyFileSync(join(root, ".env.example"), join(root, ".env"));
   const r = await loom(["export", target, "--image", IMAGE, "--include-secrets"], root);
   expect(r.code).toBe(0);
   await sh(["podman", "build", "-q", "-f", `deploy/${target}/Containerfile`, "--ignorefile", `deploy/${target}/containerignore`, "--build-arg", `BASE=${BASE}`, "-t", IMAGE, "."], {
@@ -114,21 +113,21 @@ describe.skipIf(Boolean(why))("loom export on podman", () => {
     const port = await freePort("127.0.0.1");
     // What podman ignores of Kubernetes: Services (a pod is reached by its name), Secret objects
     // (created beforehand, a JSON map of base64 values), and a hostPort is how a port is published.
-    const played = ["config.yaml", "bridge.yaml", "shop-worker.yaml"]
+    const played = ["config.yaml", "bridge.yaml", "cluster-demo-worker.yaml"]
       .map((f) => readFileSync(join(dir, f), "utf8"))
       .join("---\n")
       .split("---\n")
       .filter((doc) => !/^kind: (Service|NetworkPolicy)$/m.test(doc))
       .join("---\n")
-      .replaceAll("shop-bridge:50051", "shop-bridge-pod-0:50051")
+      .replaceAll("cluster-demo-bridge:50051", "cluster-demo-bridge-pod-0:50051")
       .replace("containerPort: 50051\n", `containerPort: 50051\n              hostPort: ${port}\n              hostIP: 127.0.0.1\n`);
     writeFileSync(join(dir, "play.yaml"), played);
     const b64 = (s: string) => Buffer.from(s).toString("base64");
     const network = `loom-e2e-${process.pid}`;
     try {
       for (const [name, values] of [
-        ["shop-runtime", { LLM_KEY: b64("sk-runtime-only") }],
-        ["shop-agents", { AGENT_TOKEN: b64("agents-only") }],
+        ["cluster-demo-runtime", { LLM_KEY: b64("sk-runtime-only") }],
+        ["cluster-demo-agents", { AGENT_TOKEN: b64("agents-only") }],
       ] as const) {
         const file = join(tempDir(), name);
         writeFileSync(file, JSON.stringify(values), { mode: 0o600 });
@@ -138,19 +137,19 @@ describe.skipIf(Boolean(why))("loom export on podman", () => {
       await sh(["podman", "kube", "play", "--network", network, join(dir, "play.yaml")]);
       await handledOnce(`127.0.0.1:${port}`);
       expect((await loom(["ping", "--count", "1", "--address", `127.0.0.1:${port}`], root)).code).toBe(0);
-      expect(await envOf("shop-bridge-pod-0-bridge", "LLM_KEY")).toBe("sk-runtime-only");
-      expect(await envOf("shop-bridge-pod-0-bridge", "AGENT_TOKEN")).toBe("");
+      expect(await envOf("cluster-demo-bridge-pod-0-bridge", "LLM_KEY")).toBe("sk-runtime-only");
+      expect(await envOf("cluster-demo-bridge-pod-0-bridge", "AGENT_TOKEN")).toBe("");
       for (const i of [0, 1, 2]) {
-        expect(await envOf(`shop-worker-pod-${i}-agent`, "AGENT_TOKEN")).toBe("agents-only");
-        expect(await envOf(`shop-worker-pod-${i}-agent`, "LLM_KEY")).toBe("");
+        expect(await envOf(`cluster-demo-worker-pod-${i}-agent`, "AGENT_TOKEN")).toBe("agents-only");
+        expect(await envOf(`cluster-demo-worker-pod-${i}-agent`, "LLM_KEY")).toBe("");
       }
     } finally {
       await sh(["podman", "kube", "down", join(dir, "play.yaml")], { ok: false });
-      await sh(["podman", "secret", "rm", "shop-runtime", "shop-agents"], { ok: false });
+      await sh(["podman", "secret", "rm", "cluster-demo-runtime", "cluster-demo-agents"], { ok: false });
       await sh(["podman", "network", "rm", "-f", network], { ok: false });
     }
-    expect((await sh(["podman", "ps", "-a", "--filter", "name=shop-", "-q"])).out.trim()).toBe("");
-    expect((await sh(["podman", "pod", "ps", "--filter", "name=shop-", "-q"])).out.trim()).toBe("");
+    expect((await sh(["podman", "ps", "-a", "--filter", "name=cluster-demo-", "-q"])).out.trim()).toBe("");
+    expect((await sh(["podman", "pod", "ps", "--filter", "name=cluster-demo-", "-q"])).out.trim()).toBe("");
   }, 300_000);
 
   test("compose: podman-compose runs the same; each event handled once; down leaves nothing", async () => {
