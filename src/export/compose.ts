@@ -7,6 +7,11 @@
  */
 import type { ExportPlan } from "./plan";
 
+/** Kubernetes' "500m" as Compose's "0.5". */
+const cpus = (q: string) => String(q.endsWith("m") ? Number(q.slice(0, -1)) / 1000 : Number(q));
+/** Kubernetes' "256Mi" as Compose's "256m" (Compose knows b, k, m, g). */
+const memory = (q: string) => q.replace(/([KMGT])i?$/, (_, unit: string) => unit.toLowerCase());
+
 export function composeFile(plan: ExportPlan, image: string): Record<string, unknown> {
   const services: Record<string, unknown> = {
     bridge: {
@@ -30,7 +35,12 @@ export function composeFile(plan: ExportPlan, image: string): Record<string, unk
       ...(a.source ? { command: ["run", "--bridge", `bridge:${plan.bridgePort}`, a.source] } : { entrypoint: a.command }),
       env_file: ["agents.env"],
       environment: { HOME: "/tmp", LOOM_SINGLE_REPLICA: "1", ...(a.source ? {} : { LOOM_BRIDGE_ADDR: `bridge:${plan.bridgePort}` }) },
-      deploy: { replicas: a.replicas },
+      deploy: {
+        replicas: a.replicas,
+        ...(a.resources
+          ? { resources: { limits: { ...(a.resources.cpu ? { cpus: cpus(a.resources.cpu) } : {}), ...(a.resources.memory ? { memory: memory(a.resources.memory) } : {}) } } }
+          : {}),
+      },
       depends_on: { bridge: { condition: "service_healthy" } },
       stop_grace_period: "10s",
     };

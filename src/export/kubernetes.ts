@@ -101,6 +101,7 @@ function agent(plan: ExportPlan, image: string, a: ExportAgent): Manifest {
   const main: Container = a.source
     ? container(image, "agent", args, env)
     : { ...container(image, "agent", ["run"], [...env, { name: "LOOM_BRIDGE_ADDR", value: address }]), command: a.command, args: [] };
+  if (a.resources) main.resources = { requests: a.resources, ...(a.resources.memory ? { limits: { memory: a.resources.memory } } : {}) };
   if (a.source) main.livenessProbe = { exec: { command: ["loom", "status"] }, initialDelaySeconds: 30, periodSeconds: 15, failureThreshold: 3 };
   return deployment(plan, a.resource, "agent", a.replicas, { containers: [main] });
 }

@@ -12,6 +12,7 @@ import { parseDotenv } from "../config/dotenv";
 import type { ProjectConfig } from "../config/types";
 import { isTable } from "../config/typos";
 import { planAgents } from "../launch/plan";
+import { LoomError } from "../errors";
 
 export interface ExportAgent {
   /** The agent's name (its id), and the resource name it gets. */
@@ -22,6 +23,22 @@ export interface ExportAgent {
   command?: string[];
   replicas: number;
   python: boolean;
+  /** `[agents.<id>] resources = { cpu = "500m", memory = "256Mi" }`: what each replica asks for. */
+  resources?: { cpu?: string; memory?: string };
+}
+
+const QUANTITY = /^[0-9]+(\.[0-9]+)?(m|k|M|G|T|Ki|Mi|Gi|Ti)?$/;
+
+/** `[agents.<id>] resources`, checked: Kubernetes quantities for cpu and memory. */
+function resourcesOf(id: string, raw: unknown): ExportAgent["resources"] {
+  if (raw === undefined) return undefined;
+  const table = isTable(raw) ? raw : {};
+  const bad = !isTable(raw) || Object.entries(table).some(([k, v]) => !["cpu", "memory"].includes(k) || typeof v !== "string" || !QUANTITY.test(v));
+  if (bad)
+    throw new LoomError("CONFIG", `\`agents.${id}.resources\` must be a table of cpu and memory quantities, like { cpu = "500m", memory = "256Mi" }, not ${JSON.stringify(raw)}`, {
+      hint: "fix it in loom.toml",
+    });
+  return table as ExportAgent["resources"];
 }
 
 export interface ExportPlan {
@@ -69,6 +86,7 @@ export function exportPlan(project: ProjectConfig, raw: Record<string, unknown>,
       ...(spec.source ? { source: relative(root, spec.source) } : { command: spec.argv }),
       replicas: specs.filter((s) => s.name === spec.name || s.name.startsWith(`${spec.name}.`)).length,
       python: spec.source?.endsWith(".py") ?? false,
+      resources: resourcesOf(spec.name, (config.agents[spec.name] as Record<string, unknown> | undefined)?.resources),
     });
   }
   const runtimeVars = new Set<string>();

@@ -164,7 +164,7 @@ export function declaredAgentId(script: string): string | undefined {
 }
 
 /** Keys of an `[agents.<id>]` table that loom itself reads; every other key is the agent's. */
-export const RUN_SETTINGS = ["script", "command", "env", "restart", "enabled", "watch", "replicas", "delivery"];
+export const RUN_SETTINGS = ["script", "command", "env", "restart", "enabled", "watch", "replicas", "delivery", "resources"];
 
 function watchOf(name: string, settings: Record<string, unknown>): string[] | undefined {
   const w = settings.watch;

@@ -18,7 +18,7 @@ import { ROOT } from "../helpers/loom";
 import { tempDir, writeTree } from "../helpers/tmp";
 
 const TOML =
-  'name = "Shop Agents"\nversion = "1.2.0"\n[bridge]\nruntime = "embedded"\n[llm.main]\napi_key = "${LLM_KEY}"\n[mcp.files]\ncommand = "npx"\n[mcp.files.env]\nTOKEN = "$MCP_TOKEN"\n[agents.worker]\nreplicas = 3\n';
+  'name = "Shop Agents"\nversion = "1.2.0"\n[bridge]\nruntime = "embedded"\n[llm.main]\napi_key = "${LLM_KEY}"\n[mcp.files]\ncommand = "npx"\n[mcp.files.env]\nTOKEN = "$MCP_TOKEN"\n[agents.worker]\nreplicas = 3\nresources = { cpu = "250m", memory = "128Mi" }\n';
 
 async function project(env = "LLM_KEY=sk-live-1\nMCP_TOKEN=mcp-2\nAGENT_TOKEN=agent-3\n") {
   const root = writeTree(tempDir(), { "loom.toml": TOML, ".env": env, "agents/worker.ts": "", "agents/helper.py": "" });
@@ -49,6 +49,7 @@ describe("loom export kubernetes", () => {
     const worker = manifests.find((m) => m.metadata!.name === "shop-agents-worker") as Deployment;
     expect(worker.spec!.replicas).toBe(3);
     expect(worker.spec!.template.spec!.containers[0]!.args).toEqual(["run", "--config", "/etc/loom/loom.toml", "--bridge", "shop-agents-bridge:50051", "agents/worker.ts"]);
+    expect(worker.spec!.template.spec!.containers[0]!.resources).toEqual({ requests: { cpu: "250m", memory: "128Mi" }, limits: { memory: "128Mi" } });
     expect(worker.metadata!.labels).toMatchObject({ "app.kubernetes.io/part-of": "shop-agents", "app.kubernetes.io/component": "agent", "app.kubernetes.io/managed-by": "loom" });
     const bridge = manifests.find((m) => m.kind === "Deployment" && m.metadata!.name === "shop-agents-bridge") as Deployment;
     expect(bridge.spec!.template.spec!.containers[0]!.readinessProbe).toMatchObject({ grpc: { port: 50051 } });
@@ -79,6 +80,13 @@ describe("loom export kubernetes", () => {
     const { loaded } = await project();
     expect(await writeExport(loaded, { target: "compose", out: "/tmp" }).catch((e) => e.exitCode)).toBe(2);
   });
+});
+
+test("resources that are not quantities are exit 2 naming the key", async () => {
+  const root = writeTree(tempDir(), { "loom.toml": '[agents.a]\nresources = { cpu = "lots" }\n', "agents/a.ts": "" });
+  const error = await writeExport(await loadProjectConfig(root, { env: {} }), { target: "kubernetes" }).catch((e) => e);
+  expect(error.exitCode).toBe(2);
+  expect(error.message).toContain("`agents.a.resources` must be a table of cpu and memory quantities");
 });
 
 describe("golden files: examples/demo", () => {
