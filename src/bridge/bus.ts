@@ -132,17 +132,20 @@ export class EventBus {
       delivered?.(stream, pattern);
       if (stream.full && !full.includes(stream)) full.push(stream);
     };
-    const groups = new Map<string, BusStream[]>();
+    // Streams of shared ids, grouped by id and pattern; allocated only when some id shares.
+    const groups = this.shared.size ? new Map<string, { pattern: string; streams: BusStream[] }>() : undefined;
     for (const stream of this.streams)
       for (const pattern of stream.patterns)
         if (matches(pattern, topic)) {
-          if (!this.shared.has(stream.agentId)) deliver(stream, pattern);
+          if (!groups || !this.shared.has(stream.agentId)) deliver(stream, pattern);
           else {
             const key = `${stream.agentId}\0${pattern}`;
-            groups.set(key, [...(groups.get(key) ?? []), stream]);
+            const group = groups.get(key);
+            if (group) group.streams.push(stream);
+            else groups.set(key, { pattern, streams: [stream] });
           }
         }
-    for (const [key, streams] of groups) deliver(this.turnOf(key, streams), key.slice(key.indexOf("\0") + 1));
+    if (groups) for (const [key, { pattern, streams }] of groups) deliver(this.turnOf(key, streams), pattern);
     return full.length || this.totalBytes >= TOTAL_QUEUE_BYTES ? this.waitForRoom(full) : undefined;
   }
 
