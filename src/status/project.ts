@@ -7,6 +7,7 @@
 import { disproveGroup, isSameProcess } from "../proc/identity";
 import { lockHolder } from "../state/lock";
 import { groupUsage } from "../proc/usage";
+import { askSupervisor } from "../state/control";
 import { inspectLedger, type ChildRecord, type Ledger } from "../state/ledger";
 
 export interface ProcessStatus {
@@ -68,6 +69,12 @@ function describe(c: ChildRecord, runId: string | undefined, supervisorAlive: bo
     reason: c.reason,
     ...(alive && c.pgid ? groupUsage(c.pgid) : {}),
   };
+}
+
+/** The status from the supervisor's live ledger when it answers within 2 s, else from the ledger file. */
+export async function liveProjectStatus(root: string): Promise<ProjectStatus> {
+  const live = await askSupervisor(root, { cmd: "status" }, 2_000).catch(() => undefined);
+  return projectStatus(root, Date.now(), live?.ok ? (live.ledger as Ledger) : undefined);
 }
 
 /** `live`: the ledger the supervisor answered over the control channel; else the file is read. */

@@ -100,6 +100,7 @@ describe.skipIf(!CHROMIUM)("the dashboard page (chromium)", () => {
     expect((await control({ "x-loom-token": "guess" })).status).toBe(403);
     expect((await control({ "x-loom-token": token, host: "evil.example" })).status).toBe(403); // DNS rebinding: refused by the Host check
     expect((await control({ "x-loom-token": token, origin: "http://evil.example" })).status).toBe(403);
+    expect((await control({ "x-loom-token": token, origin: "null" })).status).toBe(403); // a sandboxed page; not a URL
     expect((await fetch(url, { headers: { host: "evil.example" } })).status).toBe(403);
     const page = await fetch(url);
     expect(page.headers.get("content-security-policy")).toContain("script-src 'sha256-");

@@ -12,8 +12,8 @@ import { z } from "zod";
 import { followLogs, type FollowedFile } from "../../logs/follow";
 import { tailEntries } from "../../logs/tail";
 import { controlRequestSchema, askSupervisor } from "../../state/control";
-import { type Ledger, readLedger } from "../../state/ledger";
-import { projectStatus } from "../../status/project";
+import { readLedger } from "../../state/ledger";
+import { liveProjectStatus } from "../../status/project";
 import type { BridgeEvent, DashboardSource } from "./source";
 import { SseHub } from "./sse";
 
@@ -34,13 +34,23 @@ const publishSchema = z.object({
 
 const json = (value: unknown, status = 200) => new Response(JSON.stringify(value), { status, headers: { "content-type": "application/json" } });
 
+/** The payload's first `chars` characters, decoding only the bytes they can take (a payload may be 4 MB). */
+export function payloadText(payload: Uint8Array | undefined, chars: number): string {
+  if (!payload) return "";
+  return Buffer.from(payload.buffer, payload.byteOffset, Math.min(payload.length, chars * 4))
+    .toString("utf8")
+    .slice(0, chars);
+}
+
+/** What the page lists (page/main.ts reads this type): an event, a tool call, an agent coming or going. */
+export type PageEvent =
+  | { kind: "event"; at: number; topic: string; type: string; id: string; sender: string; payload: string; bytes: number }
+  | { kind: "tool"; at: number; name: string; status: string; ms: number }
+  | { kind: "agent"; at: number; id: string; registered: boolean };
+
 /** An event as the page lists it: bounded payload text, and who and what. */
-export function pageEvent(e: BridgeEvent): Record<string, unknown> | undefined {
+export function pageEvent(e: BridgeEvent): PageEvent | undefined {
   if (e.kind === "published") {
-    const payload = e.event.payload ?? new Uint8Array();
-    const text = Buffer.from(payload.buffer, payload.byteOffset, Math.min(payload.length, PAGE_PAYLOAD_CHARS * 4))
-      .toString("utf8")
-      .slice(0, PAGE_PAYLOAD_CHARS);
     const meta = e.event.metadata ?? {};
     return {
       kind: "event",
@@ -49,8 +59,8 @@ export function pageEvent(e: BridgeEvent): Record<string, unknown> | undefined {
       type: e.event.type ?? "",
       id: e.event.id ?? "",
       sender: meta["loom.sender"] || meta.sender || e.from,
-      payload: text,
-      bytes: payload.length,
+      payload: payloadText(e.event.payload, PAGE_PAYLOAD_CHARS),
+      bytes: e.event.payload?.length ?? 0,
     };
   }
   if (e.kind === "tool") return { kind: "tool", at: e.at, name: e.name, status: e.status, ms: e.ms };
@@ -78,7 +88,7 @@ export class LoomApi {
     if (!path.startsWith("/api/loom/")) return undefined;
     const route = `${req.method} ${path.slice("/api/loom".length)}`;
     if (route === "GET /session") return json({ token: this.token, root: this.root });
-    if (route === "GET /processes") return json(await this.processes());
+    if (route === "GET /processes") return json(await liveProjectStatus(this.root));
     if (route === "GET /events") return this.events.open() ?? new Response("too many event streams open\n", { status: 503 });
     if (route === "GET /logs") return this.logs(new URL(req.url).searchParams.get("name"));
     if (route === "POST /control" || route === "POST /publish") {
@@ -94,13 +104,8 @@ export class LoomApi {
   private refuseAction(req: Request): string | undefined {
     if (req.headers.get(TOKEN_HEADER) !== this.token) return `missing or wrong ${TOKEN_HEADER} header (the page reads it from /api/loom/session)`;
     const origin = req.headers.get("origin");
-    if (origin && new URL(origin).host !== req.headers.get("host")) return `a request from ${origin}, another origin`;
+    if (origin && URL.parse(origin)?.host !== req.headers.get("host")) return `a request from ${origin}, another origin`; // "null" (a sandboxed page) included
     return undefined;
-  }
-
-  private async processes() {
-    const live = await askSupervisor(this.root, { cmd: "status" }, 2_000).catch(() => undefined);
-    return projectStatus(this.root, Date.now(), live?.ok ? (live.ledger as Ledger) : undefined);
   }
 
   private async control(body: unknown): Promise<Response> {

@@ -11,19 +11,11 @@
 import type { BridgeEvent, DashboardSource } from "./source";
 import { EVENT_BUS, FlowTracker } from "./flow";
 import { type GuardOptions, refuseHost, refusePeer } from "./guard";
-import { LoomApi } from "./loom-api";
+import { LoomApi, payloadText } from "./loom-api";
 import { pageHtml } from "./page/bundle" with { type: "macro" };
 import { SseHub } from "./sse";
 
 const PREVIEW_CHARS = 100;
-
-/** The payload's first characters, decoding only the bytes they can take (a payload may be 4 MB). */
-function preview(payload: Uint8Array | undefined): string {
-  if (!payload) return "";
-  return Buffer.from(payload.buffer, payload.byteOffset, Math.min(payload.length, PREVIEW_CHARS * 4))
-    .toString("utf8")
-    .slice(0, PREVIEW_CHARS);
-}
 
 /** A Bridge event in upstream's DashboardEvent shape. */
 export function dashboardEvent(e: BridgeEvent): Record<string, unknown> {
@@ -38,7 +30,7 @@ export function dashboardEvent(e: BridgeEvent): Record<string, unknown> {
       sender: meta.sender || (e.kind === "published" ? e.from : null) || null,
       thread_id: meta.thread_id || null,
       correlation_id: meta.correlation_id || null,
-      payload_preview: preview(e.event.payload),
+      payload_preview: payloadText(e.event.payload, PREVIEW_CHARS),
       trace_id: meta.trace_id ?? "",
       ...(e.kind === "delivered" ? { to: e.to } : {}),
     };

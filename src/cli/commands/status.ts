@@ -1,16 +1,9 @@
 import { loomCommand } from "../command";
 import { projectRoot } from "../../config/load";
-import type { Ledger } from "../../state/ledger";
 import { neutralize } from "../../logs/printer";
-import { projectStatus } from "../../status/project";
+import { formatUptime } from "../../status/format";
+import { liveProjectStatus } from "../../status/project";
 import { jsonArg, projectArg } from "../shared-args";
-
-function uptime(sec?: number): string {
-  if (sec === undefined) return "-";
-  if (sec < 60) return `${sec}s`;
-  if (sec < 3600) return `${Math.floor(sec / 60)}m${sec % 60}s`;
-  return `${Math.floor(sec / 3600)}h${Math.floor((sec % 3600) / 60)}m`;
-}
 
 export default loomCommand({
   meta: { name: "status", description: "Show each process: state, pid, uptime, restarts, last exit, health", examples: ["loom status", "loom status --json"] },
@@ -18,9 +11,7 @@ export default loomCommand({
   async run({ args }) {
     const root = projectRoot(args.project ?? process.cwd());
     // Live from the supervisor when it answers; the ledger file stays the fallback.
-    const { askSupervisor } = await import("../../state/control");
-    const live = await askSupervisor(root, { cmd: "status" }, 2_000).catch(() => undefined);
-    const status = projectStatus(root, Date.now(), live?.ok ? (live.ledger as Ledger) : undefined);
+    const status = await liveProjectStatus(root);
     // Like `systemctl status`: 3 when not running, 1 when something runs badly (docs/supervision.md "Exit codes").
     const troubled = status.processes.some((p) => p.state === "crash-loop" || p.state === "failed" || p.health === "unhealthy" || p.health === "unreachable");
     process.exitCode = !status.running ? 3 : troubled ? 1 : 0;
@@ -36,7 +27,7 @@ export default loomCommand({
         p.name,
         p.state,
         p.pid ? String(p.pid) : "-",
-        uptime(p.uptimeSec),
+        formatUptime(p.uptimeSec) || "-",
         p.cpuPercent === undefined ? "-" : `${p.cpuPercent.toFixed(1)}%`,
         p.rssMb === undefined ? "-" : `${p.rssMb.toFixed(1)} MB`,
         String(p.restarts),

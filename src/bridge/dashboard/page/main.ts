@@ -5,6 +5,11 @@
  * works offline). Every value from the server is set as text, never as HTML. At most EVENT_ROWS
  * events and LOG_ROWS log lines are in the DOM; new ones are added once per animation frame.
  */
+import type { ProcessStatus } from "../../../status/project";
+import { formatUptime as uptime } from "../../../status/format";
+import { matches as topicMatches } from "../../topics";
+import type { PageEvent } from "../loom-api";
+
 const EVENT_ROWS = 200;
 const EVENT_BUFFER = 1_000;
 const LOG_ROWS = 500;
@@ -43,20 +48,6 @@ async function act(path: string, body: unknown, retried = false): Promise<{ ok: 
 }
 
 // --- processes -----------------------------------------------------------------------------------
-interface Proc {
-  name: string;
-  kind: string;
-  state: string;
-  pid?: number;
-  uptimeSec?: number;
-  restarts: number;
-  lastExit?: string;
-  health?: string;
-  cpuPercent?: number;
-  rssMb?: number;
-}
-const uptime = (s?: number) =>
-  s === undefined ? "" : s < 60 ? `${s}s` : s < 3600 ? `${Math.floor(s / 60)}m${s % 60}s` : `${Math.floor(s / 3600)}h${Math.floor((s % 3600) / 60)}m`;
 
 function control(cmd: string, name: string, runtime: boolean): void {
   notice(`${cmd} ${name}…`);
@@ -67,7 +58,7 @@ function control(cmd: string, name: string, runtime: boolean): void {
 }
 
 async function refreshProcesses(): Promise<void> {
-  const status = await get<{ running: boolean; processes: Proc[]; root: string; runtime?: string }>("/api/loom/processes");
+  const status = await get<{ running: boolean; processes: ProcessStatus[]; root: string; runtime?: string }>("/api/loom/processes");
   $("#project").textContent = `${status.root}${status.runtime ? ` · ${status.runtime}` : ""}`;
   const body = $("#processes tbody");
   $("#processes .empty").hidden = status.processes.length > 0;
@@ -123,8 +114,7 @@ async function refreshFlow(): Promise<void> {
   // agent -> EventBus and EventBus -> agent, joined per topic: who publishes to whom.
   const rows: [string, string, string, number][] = [];
   for (const out of flows.filter((f) => f.target === "EventBus"))
-    for (const inn of flows.filter((f) => f.source === "EventBus" && (f.topic === out.topic || (f.topic.endsWith(".*") && out.topic.startsWith(f.topic.slice(0, -1))))))
-      rows.push([out.source, out.topic, inn.target, inn.count]);
+    for (const inn of flows.filter((f) => f.source === "EventBus" && topicMatches(f.topic, out.topic))) rows.push([out.source, out.topic, inn.target, inn.count]);
   for (const out of flows.filter((f) => f.target === "EventBus" && !rows.some((r) => r[0] === f.source && r[1] === f.topic)))
     rows.push([out.source, out.topic, "(nobody)", out.count]);
   $("#flow tbody").replaceChildren(...rows.map(([from, topic, to, n]) => el("tr", {}, el("td", {}, from), el("td", {}, topic), el("td", {}, to), el("td", {}, String(n)))));
@@ -136,30 +126,17 @@ async function refreshMetrics(): Promise<void> {
 }
 
 // --- events --------------------------------------------------------------------------------------
-interface PageEvent {
-  kind: "event" | "tool" | "agent";
-  at: number;
-  topic?: string;
-  type?: string;
-  sender?: string;
-  payload?: string;
-  bytes?: number;
-  name?: string;
-  status?: string;
-  ms?: number;
-  id?: string;
-  registered?: boolean;
-}
 const buffer: PageEvent[] = [];
 let fresh: PageEvent[] = [];
 let paused = false;
 let total = 0;
 let scheduled = false;
 
+/** The page's filter: a topic prefix, or a pattern `a.b.*`. */
 function matches(e: PageEvent, filter: string): boolean {
   if (!filter) return true;
-  const topic = e.topic ?? (e.kind === "tool" ? `tool.${e.name}` : "system.agent");
-  return filter.endsWith(".*") ? topic.startsWith(filter.slice(0, -1)) : topic.startsWith(filter);
+  const topic = e.kind === "event" ? e.topic : e.kind === "tool" ? `tool.${e.name}` : "system.agent";
+  return filter.endsWith(".*") ? topicMatches(filter, topic) : topic.startsWith(filter);
 }
 
 function pretty(text: string): string {
@@ -173,12 +150,12 @@ function pretty(text: string): string {
 function eventRow(e: PageEvent): HTMLElement {
   if (e.kind === "tool") return el("li", { "data-kind": "tool" }, `${time(e.at)}  tool ${e.name}  ${e.status} in ${e.ms} ms`);
   if (e.kind === "agent") return el("li", { "data-kind": "agent" }, `${time(e.at)}  agent ${e.id} ${e.registered ? "registered" : "left"}`);
-  const cut = (e.bytes ?? 0) > (e.payload?.length ?? 0) ? ` (${e.bytes} bytes, first ${e.payload?.length} shown)` : "";
-  const row = el("li", { "data-kind": "event", "data-topic": e.topic }, `${time(e.at)}  ${e.topic}  ${e.type}  from ${e.sender}  ${(e.payload ?? "").slice(0, 120)}`);
+  const cut = e.bytes > e.payload.length ? ` (${e.bytes} bytes, first ${e.payload.length} shown)` : "";
+  const row = el("li", { "data-kind": "event", "data-topic": e.topic }, `${time(e.at)}  ${e.topic}  ${e.type}  from ${e.sender}  ${e.payload.slice(0, 120)}`);
   row.onclick = () => {
     const open = row.querySelector("pre");
     if (open) open.remove();
-    else row.append(el("pre", {}, pretty(e.payload ?? "") + cut));
+    else row.append(el("pre", {}, pretty(e.payload) + cut));
   };
   return row;
 }
