@@ -9,7 +9,7 @@ import { serveDashboard } from "../bridge/dashboard/server";
 import { EmbeddedBridge } from "../bridge/server";
 import { builtinTools } from "../bridge/tools";
 import { LoomError } from "../errors";
-import { parseAddress } from "../net/address";
+import { joinHostPort, parseAddress } from "../net/address";
 
 export interface EmbeddedBridgeOptions {
   /** An IP literal and port; "127.0.0.1:0" (a free port) by default. */
@@ -45,7 +45,7 @@ export async function startEmbeddedBridge(options: EmbeddedBridgeOptions = {}): 
   const port = await bridge.listen({ tcp: parsed, onRefused: (who) => log(`refused a connection from ${who}`) });
   const dash = options.dashboardPort === undefined ? undefined : serveDashboard(bridge, { host: parsed.host, port: options.dashboardPort, env, root });
   return {
-    address: `${parsed.host.includes(":") ? `[${parsed.host}]` : parsed.host}:${port}`,
+    address: joinHostPort(parsed.host, port),
     port,
     dashboard: dash ? `http://${dash.hostname}:${dash.port}` : undefined,
     stop() {

@@ -12,7 +12,8 @@
 import { isIP } from "node:net";
 import { serveDashboard } from "./dashboard/server";
 import { PAGEOUT_AFTER_MS } from "../constants";
-import { parseAddress } from "../net/address";
+import { envStrings } from "../config/env-number";
+import { joinHostPort, parseAddress } from "../net/address";
 import { releaseFilePages } from "../system/libc";
 import { isLoopback } from "../system/peer";
 import { EmbeddedBridge } from "./server";
@@ -20,14 +21,10 @@ import { builtinTools } from "./tools";
 
 export const DEFAULT_EMBEDDED_ADDRESS = "127.0.0.1:50051";
 
-/** LOOM_SHARED_AGENTS: a JSON array of agent ids whose replicas share the work; anything else is none. */
-export function sharedAgentsFromEnv(value: string | undefined): string[] {
-  try {
-    const ids = JSON.parse(value ?? "[]");
-    return Array.isArray(ids) ? ids.filter((id): id is string => typeof id === "string") : [];
-  } catch {
-    return [];
-  }
+/** Why the Bridge may not listen on `host` (`shown` as the message names it): anyone who reaches it would have its tools and events. */
+export function refuseListen(host: string, exposed: boolean, shown = host): string | undefined {
+  if (isLoopback(host) || exposed) return undefined;
+  return `${shown} is not a loopback address: anyone who reaches it could call the Bridge's tools (files, shell) and read every event`;
 }
 
 function fail(message: string): never {
@@ -47,16 +44,15 @@ export async function runEmbeddedBridge(env: Record<string, string | undefined> 
   const exposed = env.LOOM_BRIDGE_EXPOSE === "1" || env.LOOM_BRIDGE_EXPOSE === "true";
   const dashboardHost = env.LOOM_DASHBOARD_HOST ?? "127.0.0.1";
   const dashboardOn = env.LOOM_DASHBOARD === "true";
-  for (const [what, host] of [["LOOM_BRIDGE_ADDR", parsed.host], ...(dashboardOn ? [["LOOM_DASHBOARD_HOST", dashboardHost]] : [])] as const)
-    if (!isLoopback(host) && !exposed)
-      fail(
-        `${what} ${host} is not a loopback address: anyone who reaches it could call the Bridge's tools (files, shell) and read every event; set LOOM_BRIDGE_EXPOSE=1 to listen there anyway`,
-      );
+  for (const [what, host] of [["LOOM_BRIDGE_ADDR", parsed.host], ...(dashboardOn ? [["LOOM_DASHBOARD_HOST", dashboardHost]] : [])] as const) {
+    const refused = refuseListen(host, exposed, `${what} ${host}`);
+    if (refused) fail(`${refused}; set LOOM_BRIDGE_EXPOSE=1 to listen there anyway`);
+  }
   if (exposed) console.error("loom embedded Bridge: warning: exposed (LOOM_BRIDGE_EXPOSE): other hosts can connect, without TLS; other local users still cannot");
   // The working directory is the project root: the fs:* tools' workspace, as upstream's.
   const bridge = new EmbeddedBridge(
     builtinTools(process.cwd(), env, (line) => console.error(`loom embedded Bridge: ${line}`)),
-    sharedAgentsFromEnv(env.LOOM_SHARED_AGENTS),
+    envStrings(env.LOOM_SHARED_AGENTS),
   );
   let port = parsed.port;
   try {
@@ -69,9 +65,7 @@ export async function runEmbeddedBridge(env: Record<string, string | undefined> 
   } catch (error) {
     fail(`cannot listen: ${(error as Error).message}`);
   }
-  console.log(
-    `loom embedded Bridge: listening on ${parsed.host.includes(":") ? `[${parsed.host}]` : parsed.host}:${port}${env.LOOM_BRIDGE_SOCKET ? ` and unix:${env.LOOM_BRIDGE_SOCKET}` : ""}`,
-  );
+  console.log(`loom embedded Bridge: listening on ${joinHostPort(parsed.host, port)}${env.LOOM_BRIDGE_SOCKET ? ` and unix:${env.LOOM_BRIDGE_SOCKET}` : ""}`);
   // As the supervisor does: the start-up code's pages of the executable go back to the kernel;
   // what serving uses is faulted back in (system/libc.ts).
   setTimeout(() => releaseFilePages(), PAGEOUT_AFTER_MS).unref();

@@ -11,6 +11,7 @@
  *   (its agents' files, `[agents.*] script`, `watch` globs, a relative `command`), passed by the
  *   supervisor in LOOM_FS_PROTECT.
  */
+import { envStrings } from "../../config/env-number";
 
 const SECRET_DIRS = [".loom", ".git"];
 const CODE_DIRS = ["agents", ".venv", "venv", "node_modules", "__pycache__"];
@@ -53,12 +54,4 @@ export function protectedReason(rel: string, access: Access, extra: readonly str
 }
 
 /** LOOM_FS_PROTECT: a JSON array of project-relative paths and globs; anything else is none. */
-export function protectedFromEnv(value: string | undefined): string[] {
-  if (!value) return [];
-  try {
-    const list = JSON.parse(value);
-    return Array.isArray(list) ? list.filter((x): x is string => typeof x === "string") : [];
-  } catch {
-    return [];
-  }
-}
+export const protectedFromEnv = envStrings;

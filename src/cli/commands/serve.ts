@@ -19,21 +19,21 @@ export default loomCommand({
     const { toEnvVars } = await import("../../config/env-vars");
     const { ipAddress } = await import("../../net/ports");
     const { hostPort, parseAddress } = await import("../../net/address");
-    const { isLoopback } = await import("../../system/peer");
-    const { runEmbeddedBridge } = await import("../../bridge/main");
+    const { refuseListen, runEmbeddedBridge } = await import("../../bridge/main");
     const project = await loadProjectConfig(args.project ?? process.cwd());
     const given = args.address ?? project.config.bridge.address;
     if (parseAddress(given)?.kind !== "tcp") throw new LoomError("USAGE", `--address ${JSON.stringify(given)} is not HOST:PORT`, { hint: "like 0.0.0.0:50051" });
     const host = await ipAddress(given);
     const exposed = args.expose || project.config.bridge.expose === true;
-    if (!isLoopback(hostPort(host).host) && !exposed)
-      throw new LoomError("USAGE", `${host} is not a loopback address: anyone who reaches it could call the Bridge's tools and read every event`, {
+    const refused = refuseListen(hostPort(host).host, exposed, host);
+    if (refused)
+      throw new LoomError("USAGE", refused, {
         hint: "add --expose (or [bridge] expose = true) to listen there on purpose, and limit who can reach it with the network (a NetworkPolicy)",
       });
+    // project.env is the real environment over .env, as the supervisor gives a runtime.
     const env = {
-      ...process.env,
       ...project.env,
-      ...toEnvVars(project.config, { ...process.env, ...project.env }),
+      ...toEnvVars(project.config, project.env),
       LOOM_BRIDGE_ADDR: host,
       ...(exposed ? { LOOM_BRIDGE_EXPOSE: "1" } : {}),
     };
