@@ -5,10 +5,10 @@
  * runtime's (its LLM and MCP secrets, the Bridge's pod only); every other key is the agents'.
  * Values are never read here: only names.
  */
-import { readFileSync } from "node:fs";
 import { basename, relative } from "pathe";
 import { hostPort } from "../net/address";
 import { parseDotenv } from "../config/dotenv";
+import { readTextFile } from "../files/read-text";
 import type { ProjectConfig } from "../config/types";
 import { isTable } from "../config/typos";
 import { planAgents } from "../launch/plan";
@@ -92,7 +92,7 @@ export function exportPlan(project: ProjectConfig, raw: Record<string, unknown>,
   const runtimeVars = new Set<string>();
   variablesIn(raw.llm, runtimeVars);
   variablesIn(raw.mcp, runtimeVars);
-  const dotenv = project.envFile ? parseDotenv(readFileSync(project.envFile, "utf8")) : {};
+  const dotenv = project.envFile ? parseDotenv(readTextFile(project.envFile, ".env file")) : {};
   const keys = Object.keys(dotenv).sort();
   return {
     name,

@@ -5,7 +5,7 @@
  * `--include-secrets` asks (then runtime.env and agents.env, mode 0600, with a warning); a
  * runtime.env or agents.env that exists is never overwritten.
  */
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, lstatSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { isAbsolute, join, relative, resolve } from "pathe";
 import { parseTomlFile } from "../config/toml";
 import type { ProjectConfig } from "../config/types";
@@ -45,16 +45,19 @@ function envFiles(plan: ExportPlan, outDir: string, files: string[], warnings: s
     writeFileSync(join(outDir, `${who}.env.example`), keys.map((k) => `${k}=\n`).join(""));
     files.push(`${who}.env.example`);
     const real = join(outDir, `${who}.env`);
-    if (existsSync(real)) continue;
+    if (lstatSync(real, { throwIfNoEntry: false })) continue; // the user's, or something planted: never written through
+    let text = ""; // present, so kustomize and compose find it; filled from .env by the user
     if (plan.values) {
       // As env files want them (compose, kustomize): KEY=value, no quoting; a value over several lines cannot be one.
       const multiline = keys.filter((k) => (plan.values![k] ?? "").includes("\n"));
       if (multiline.length) warnings.push(`${multiline.join(", ")} span several lines, which an env file cannot hold: left out of ${who}.env`);
-      const lines = keys.filter((k) => !multiline.includes(k)).map((k) => `${k}=${plan.values![k] ?? ""}\n`);
-      writeFileSync(real, lines.join(""), { mode: 0o600 });
-      chmodSync(real, 0o600);
+      text = keys
+        .filter((k) => !multiline.includes(k))
+        .map((k) => `${k}=${plan.values![k] ?? ""}\n`)
+        .join("");
       files.push(`${who}.env`);
-    } else writeFileSync(real, "", { mode: 0o600 }); // present, so kustomize and compose find it; fill it from .env
+    }
+    writeFileSync(real, text, { mode: 0o600, flag: "wx" }); // wx: created here, never through a link
   }
   if (plan.values)
     warnings.push(`runtime.env and agents.env hold the values of .env (--include-secrets): keep them out of version control (the .gitignore written beside them does)`);

@@ -5,7 +5,7 @@
  * them after a deliberate change).
  */
 import { describe, expect, test } from "bun:test";
-import { cpSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { Deployment } from "kubernetes-models/apps/v1";
 import { ConfigMap, Service } from "kubernetes-models/v1";
 import { NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1";
@@ -74,6 +74,15 @@ describe("loom export kubernetes", () => {
     expect(again.warnings.join("\n")).toContain("--include-secrets");
     expect(text("agents.env")).toBe("AGENT_TOKEN=mine\n"); // never overwritten
     expect(statSync(join(root, "deploy/kubernetes/runtime.env")).size).toBe(0); // it existed: kept
+  });
+
+  test("a link planted where runtime.env goes is never written through", async () => {
+    const { root, loaded } = await project();
+    const target = join(tempDir(), "stolen.env");
+    mkdirSync(join(root, "deploy/kubernetes"), { recursive: true });
+    symlinkSync(target, join(root, "deploy/kubernetes/runtime.env"));
+    await writeExport(loaded, { target: "kubernetes", includeSecrets: true });
+    expect(existsSync(target)).toBe(false);
   });
 
   test("an --out outside the project is refused (the image is built from the project)", async () => {
