@@ -72,8 +72,9 @@ export class Context {
   async request(topic: string, options: EmitOptions & { timeoutMs?: number }): Promise<Envelope> {
     const id = randomUUID();
     const envelope = Envelope.create(options.type, options.payload, { sender: this.agentId, correlationId: id, replyTo: this.replyTopic }, options.metadata);
+    let timer: ReturnType<typeof setTimeout> | undefined;
     const answered = new Promise<Envelope>((resolve, reject) => {
-      const timer = setTimeout(() => {
+      timer = setTimeout(() => {
         this.pending.delete(id);
         reject(new Error(`no reply to ${options.type} on ${topic} within ${options.timeoutMs ?? 5_000} ms`));
       }, options.timeoutMs ?? 5_000);
@@ -83,7 +84,13 @@ export class Context {
         resolve(e);
       });
     });
-    await this.publish(topic, envelope);
+    try {
+      await this.publish(topic, envelope);
+    } catch (e) {
+      clearTimeout(timer); // not sent: nothing will answer it
+      this.pending.delete(id);
+      throw e;
+    }
     return answered;
   }
 

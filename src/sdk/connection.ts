@@ -50,7 +50,7 @@ export class Connection {
   private open = false;
   private stopped = false;
   private reconnecting = false;
-  private readonly queue: ClientMessage[] = [];
+  private readonly queue: { message: ClientMessage; bytes: number }[] = [];
   private queuedBytes = 0;
   private heartbeat?: ReturnType<typeof setInterval>;
   private draining?: Promise<void>;
@@ -90,7 +90,7 @@ export class Connection {
     const bytes = sizeOf(message);
     if (this.queuedBytes + bytes > QUEUE_LIMIT_BYTES)
       throw new Error(`the Bridge at ${this.address} has been unreachable for a while: ${this.queue.length} messages (${this.queuedBytes} bytes) wait already`);
-    this.queue.push(message);
+    this.queue.push({ message, bytes });
     this.queuedBytes += bytes;
   }
 
@@ -113,6 +113,7 @@ export class Connection {
   /** A unary call of the Bridge (`ForwardToolCall`, `Heartbeat`) or of MemoryService. */
   call(method: string, request: unknown, timeoutMs: number, service: "bridge" | "memory" = "bridge"): Promise<Reply> {
     const client = service === "bridge" ? this.bridge : this.memoryClient;
+    if (typeof client[method] !== "function") return Promise.reject(new Error(`${service === "bridge" ? "loom.v1.Bridge" : "loom.v1.MemoryService"} has no method ${method}`));
     return new Promise((resolve, reject) => client[method]!(request, { deadline: Date.now() + timeoutMs }, (e, r) => (e ? reject(e) : resolve(r))));
   }
 
@@ -150,28 +151,37 @@ export class Connection {
     stream.write({ ack: { message_id: this.registration.agent_id } });
   }
 
+  /**
+   * Registers again and opens a new stream (with backoff), waits `resendDelayMs`, then sends what
+   * was queued; a stream that dies meanwhile starts it over, so the agent never stays away.
+   */
   private async reconnect(why: string): Promise<void> {
     if (this.reconnecting) return;
     this.reconnecting = true;
     this.log(`lost the Bridge at ${this.address} (${why}); reconnecting`);
-    for (let attempt = 0; !this.stopped; attempt++) {
-      await Bun.sleep(BACKOFF_MS[Math.min(attempt, BACKOFF_MS.length - 1)]!);
-      try {
-        await this.connect(5_000);
+    while (!this.stopped) {
+      for (let attempt = 0; !this.stopped; attempt++) {
+        await Bun.sleep(BACKOFF_MS[Math.min(attempt, BACKOFF_MS.length - 1)]!);
+        try {
+          await this.connect(5_000);
+          break;
+        } catch (e) {
+          if (attempt === 3) this.log(`still cannot reach the Bridge at ${this.address}: ${(e as Error).message}`);
+        }
+      }
+      if (this.stopped) break;
+      this.log(`reconnected to the Bridge at ${this.address}`);
+      await Bun.sleep(this.resendDelayMs);
+      while (this.queue.length && this.stream) {
+        const { message, bytes } = this.queue.shift()!;
+        this.queuedBytes -= bytes;
+        if (!this.stream.write(message)) await this.drained(this.stream);
+      }
+      if (this.stream) {
+        this.open = true;
         break;
-      } catch (e) {
-        if (attempt === 3) this.log(`still cannot reach the Bridge at ${this.address}: ${(e as Error).message}`);
       }
     }
-    if (this.stopped) return;
-    this.log(`reconnected to the Bridge at ${this.address}`);
-    await Bun.sleep(this.resendDelayMs);
-    while (this.queue.length && this.stream) {
-      const message = this.queue.shift()!;
-      this.queuedBytes -= sizeOf(message);
-      if (!this.stream.write(message)) await this.drained(this.stream);
-    }
-    this.open = Boolean(this.stream);
     this.reconnecting = false;
   }
 
