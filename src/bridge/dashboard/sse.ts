@@ -77,7 +77,10 @@ export class SseHub {
       }
     });
     this.clients.add(client);
-    if (first) client.push(encoder.encode(first));
+    // Something at once, so the response's headers go out now: a client that waits for them
+    // (fetch, EventSource's open) would otherwise wait for the first event. A comment line
+    // is ignored by every SSE reader.
+    client.push(encoder.encode(first ?? ": connected\n\n"));
     this.pinger ??= setInterval(() => this.send("event: ping\ndata: {}\n\n"), PING_MS);
     this.pinger.unref?.();
     return new Response(client.stream, { headers: { "content-type": "text/event-stream", "cache-control": "no-cache", "x-accel-buffering": "no" } });
