@@ -3,7 +3,9 @@
  * needs a cast (citty's own meta has no `examples`).
  */
 import { type ArgsDef, type CommandContext, type CommandDef, defineCommand, type SubCommandsDef } from "citty";
+import { statSync } from "node:fs";
 import { resolve } from "pathe";
+import { LoomError } from "../errors";
 
 export interface LoomMeta {
   name: string;
@@ -19,12 +21,18 @@ export interface LoomCommandDef<T extends ArgsDef> {
   run?: (context: CommandContext<T>) => unknown;
 }
 
-/** `--config FILE` (projectArg) becomes LOOM_CONFIG, which every reader of loom.toml and every child loom starts honours. */
+/**
+ * `--config FILE` (projectArg) becomes LOOM_CONFIG, which every reader of loom.toml and every
+ * child loom starts honours; a `--project DIR` that is no directory is refused before a command
+ * acts on it (it would read defaults, or say "not running", about a place that does not exist).
+ */
 export function loomCommand<const T extends ArgsDef = ArgsDef>(def: LoomCommandDef<T>): CommandDef<T> {
   const run = def.run;
   const withConfig = run
     ? (context: CommandContext<T>) => {
-        const config = (context.args as { config?: unknown }).config;
+        const { config, project } = context.args as { config?: unknown; project?: unknown };
+        if (typeof project === "string" && !statSync(project, { throwIfNoEntry: false })?.isDirectory())
+          throw new LoomError("USAGE", `--project ${JSON.stringify(project)} is not a directory`, { hint: "give the project's directory (where loom.toml is, or below it)" });
         if (typeof config === "string" && config) process.env.LOOM_CONFIG = resolve(config);
         return run(context);
       }

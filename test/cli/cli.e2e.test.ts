@@ -106,6 +106,14 @@ describe("loom config", () => {
       expect(r.stdout).toBe("");
     });
 
+  test("a --project that is not a directory is a usage error naming it, for every command", async () => {
+    for (const args of [["status"], ["config"], ["restart", "x"], ["logs"]]) {
+      const r = await runLoom([...args, "--project", "/nonexistent/project"]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('--project "/nonexistent/project" is not a directory');
+    }
+  });
+
   test("a TOML syntax error shows the line and a caret", async () => {
     const dir = writeTree(tempDir(), { "loom.toml": "a = 1\nb = [1,\n" });
     const r = await runLoom(["config"], { cwd: dir });
