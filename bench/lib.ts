@@ -1,5 +1,5 @@
 /** Small helpers for benchmarks: timing commands, peak RSS via GNU time, tables. */
-import { readFileSync, rmSync } from "node:fs";
+import { readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "pathe";
 
@@ -38,9 +38,29 @@ export function table(rows: (string | number)[][]): string {
 
 export const fmt = (n: number | undefined, digits = 0) => (n === undefined ? "-" : n.toFixed(digits));
 
-/** RSS and USS (private memory: Private_Clean + Private_Dirty of /proc/PID/smaps_rollup) in MB. */
-export function memoryOf(pid: number): { rss: number; uss: number } {
+/**
+ * RSS, USS (private memory: Private_Clean + Private_Dirty) and PSS (shared pages divided among the
+ * processes that map them) of /proc/PID/smaps_rollup, in MB. USS is what the process alone
+ * costs; PSS summed over a process tree is what the tree costs, shared pages counted once.
+ */
+export function memoryOf(pid: number): { rss: number; uss: number; pss: number } {
   const text = readFileSync(`/proc/${pid}/smaps_rollup`, "utf8");
   const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+)`, "m").exec(text)?.[1] ?? 0);
-  return { rss: kb("Rss") / 1024, uss: (kb("Private_Clean") + kb("Private_Dirty")) / 1024 };
+  return { rss: kb("Rss") / 1024, uss: (kb("Private_Clean") + kb("Private_Dirty")) / 1024, pss: kb("Pss") / 1024 };
+}
+
+/** Least-squares slope of y over x: how much y moves per unit of x. */
+export function slope(points: [number, number][]): number {
+  const n = points.length;
+  if (n < 2) return 0;
+  const mx = points.reduce((a, p) => a + p[0], 0) / n;
+  const my = points.reduce((a, p) => a + p[1], 0) / n;
+  const sxy = points.reduce((a, p) => a + (p[0] - mx) * (p[1] - my), 0);
+  const sxx = points.reduce((a, p) => a + (p[0] - mx) ** 2, 0);
+  return sxx === 0 ? 0 : sxy / sxx;
+}
+
+/** Open file descriptors of a process. */
+export function fdsOf(pid: number): number {
+  return readdirSync(`/proc/${pid}/fd`).length;
 }

@@ -10,6 +10,8 @@
 import { closeSync, existsSync, fstatSync, renameSync, rmSync, writeSync } from "node:fs";
 import { openAppendNoFollow } from "../files/private";
 import { LOG_KEEP, LOG_MAX_BYTES } from "../constants";
+import { stampLines } from "./stamp";
+import { stampLinesWasm } from "./stamp-wasm";
 
 export class LogFile {
   private fd = -1;
@@ -40,28 +42,14 @@ export class LogFile {
   /** Appends `data`, the time put before each line that starts in it. */
   write(data: Uint8Array | string): void {
     if (this.closed) return; // a late chunk must never land in whatever file reuses the fd
-    const input = typeof data === "string" ? Buffer.from(data) : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    const input = typeof data === "string" ? Buffer.from(data) : data;
     if (input.length === 0) return;
-    // One time for the whole chunk (read at once); the lines are counted first so the output is
-    // one allocation (a string-based replaceAll was no faster and doubled the peak memory).
+    // One time for the whole chunk: its lines were read at the same moment.
     const stamp = Buffer.from(`${new Date().toISOString()} `);
-    let starts = this.atLineStart ? 1 : 0;
-    for (let i = input.indexOf(10); i >= 0 && i < input.length - 1; i = input.indexOf(10, i + 1)) starts++;
-    const out = starts === 0 ? input : Buffer.allocUnsafe(input.length + starts * stamp.length);
-    if (starts > 0) {
-      let at = 0;
-      let o = 0;
-      while (at < input.length) {
-        if (this.atLineStart) o += stamp.copy(out, o);
-        const newline = input.indexOf(10, at);
-        const end = newline < 0 ? input.length : newline + 1;
-        o += input.copy(out, o, at, end);
-        this.atLineStart = newline >= 0;
-        at = end;
-      }
-    } else this.atLineStart = input[input.length - 1] === 10; // a chunk that only ends a line
-    this.append(out);
+    this.atLineStart = stampLinesWasm(input, stamp, this.atLineStart, this.appendBound) ?? stampLines(input, stamp, this.atLineStart, this.appendBound);
   }
+
+  private readonly appendBound = (bytes: Uint8Array) => this.append(bytes);
 
   private append(bytes: Uint8Array): void {
     try {
