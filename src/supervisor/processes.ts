@@ -72,9 +72,11 @@ export class Processes {
   private onExit(slot: Slot, child: Child, exit: ExitInfo): void {
     const { o, writer } = this.run;
     if (child.pgid) {
-      // Whatever it left running in its group goes with it. Members alive means the group id is
-      // still ours: a pid is not reused while a group of that id exists.
-      if (groupMembers(child.pgid).length > 0) signalGroup(child.pgid, "SIGKILL");
+      // Whatever it left running in its group goes with it. The kernel checks and signals the
+      // group in one step (nothing when it is empty); members, zombies too, keep the group id from
+      // reuse, so a group that still exists is still ours. (A /proc scan first took 1-3 ms of
+      // every restart, more on a machine with many processes: bench/restart-latency.ts.)
+      if (process.platform !== "win32" || groupMembers(child.pgid).length > 0) signalGroup(child.pgid, "SIGKILL");
       this.watchdog?.remove(child.pgid);
     }
     if (slot.child !== child) return;
@@ -93,13 +95,16 @@ export class Processes {
     if (decision.action === "restart") {
       slot.record.state = "backoff";
       this.run.event(exit.code === 0 && !exit.signal ? "info" : "warn", `${how} after ${(exit.livedMs / 1000).toFixed(1)}s; restarting in ${decision.delayMs} ms`);
-      slot.timer = setTimeout(() => {
+      const restart = () => {
         slot.timer = undefined;
         if (this.run.stopping) return;
         slot.record.restarts++;
         this.launch(slot);
         if (slot.spec.kind === "runtime") this.hooks.runtimeBack(slot);
-      }, decision.delayMs);
+      };
+      // An immediate restart is immediate: a timer of 0 still waits for the next turn of the loop.
+      if (decision.delayMs === 0) restart();
+      else slot.timer = setTimeout(restart, decision.delayMs);
     } else if (decision.reason === "crash-loop") {
       const report = failureReport(slot, child, exit);
       slot.record.state = "crash-loop";

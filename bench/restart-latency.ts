@@ -1,0 +1,107 @@
+/**
+ * A SIGKILLed agent's replacement: from the kill to its first line in loom's log file, against
+ * the floor of starting the same Python script and reading its first line from a pipe (issue 20:
+ * at most the script's own start + 10 ms). The agent prints one line and waits.
+ *
+ * Run: bun run build && bun bench/restart-latency.ts [--rounds 20]
+ */
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, watch, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "pathe";
+import { fmt, median, table } from "./lib";
+
+const arg = (name: string, fallback: number) => Number(process.argv[process.argv.indexOf(`--${name}`) + 1] ?? fallback) || fallback;
+const ROUNDS = arg("rounds", 20);
+const LOOM = resolve(import.meta.dir, "../dist/loom");
+const PYTHON = "/usr/bin/python3";
+const root = mkdtempSync(join(tmpdir(), "loom-bench-restart-"));
+// A stretch of 1 s counts as healthy, so every kill below gets the immediate first restart.
+const env = {
+  PATH: process.env.PATH!,
+  HOME: root,
+  NO_COLOR: "1",
+  XDG_STATE_HOME: join(root, "state"),
+  LOOM_DETACH_SETTLE_MS: "0",
+  LOOM_PYTHON: PYTHON,
+  LOOM_HEALTHY_STRETCH_MS: "1000",
+};
+mkdirSync(join(root, "agents"));
+const script = join(root, "agents/hello.py");
+writeFileSync(script, 'import time\nprint("hello", flush=True)\ntime.sleep(600)\n');
+writeFileSync(join(root, "loom.toml"), '[bridge]\nruntime = "embedded"\nmode = "bridge-only"\n[agents.hello]\nrestart = "always"\n');
+
+/** The floor: spawn the script, read its first line from the pipe. */
+async function scriptStart(): Promise<number> {
+  const t = performance.now();
+  const p = Bun.spawn([PYTHON, script], { stdout: "pipe", env });
+  const reader = (p.stdout as ReadableStream<Uint8Array>).getReader();
+  await reader.read();
+  const ms = performance.now() - t;
+  p.kill("SIGKILL");
+  await p.exited;
+  return ms;
+}
+
+const loom = async (args: string[]) => {
+  const p = Bun.spawn([LOOM, ...args], { cwd: root, env, stdout: "pipe", stderr: "pipe" });
+  const [err, code] = await Promise.all([new Response(p.stderr).text(), p.exited]);
+  if (code !== 0) throw new Error(`loom ${args.join(" ")}: ${code} ${err}`);
+};
+
+const log = join(root, ".loom/logs/hello.log");
+const hellos = () => (readFileSync(log, "utf8").match(/ hello$/gm) ?? []).length;
+const pidOf = () => JSON.parse(readFileSync(join(root, ".loom/state.json"), "utf8")).children.hello.pid as number;
+const restarts: number[] = [];
+const floors: number[] = [];
+/** From the log's own times (ms): the kill to the exit noticed, to the new spawn, to its first line read. */
+const parts: [number, number, number][] = [];
+function breakdown(killedAt: number): void {
+  const lines = readFileSync(log, "utf8").trimEnd().split("\n").slice(-3);
+  const time = (l: string | undefined, re: RegExp) => Date.parse(re.exec(l ?? "")?.[1] ?? "");
+  const ended = time(lines[0], /^\S+ --- loom (\S+) hello ended/);
+  const started = time(lines[1], /^\S+ --- loom (\S+) start hello/);
+  const hello = time(lines[2], /^(\S+) hello$/);
+  if (ended && started && hello) parts.push([ended - killedAt, started - ended, hello - started]);
+}
+try {
+  await loom(["run", "--detach", "--bridge-port", "0"]);
+  while (hellos() < 1) await Bun.sleep(5);
+  for (let i = 0; i < ROUNDS; i++) {
+    floors.push(await scriptStart());
+    await Bun.sleep(300); // a quiet machine between rounds; the agent lived long enough to count as healthy
+    const before = hellos();
+    const size = statSync(log).size;
+    const t = performance.now();
+    const killedAt = Date.now();
+    process.kill(pidOf(), "SIGKILL");
+    // Woken by inotify on each write: no polling that would take a core from loom and Python.
+    await new Promise<void>((resolve) => {
+      const check = () => {
+        if (statSync(log).size === size || hellos() === before) return;
+        watcher.close();
+        resolve();
+      };
+      const watcher = watch(log, check);
+      check();
+    });
+    restarts.push(performance.now() - t);
+    breakdown(killedAt);
+    await Bun.sleep(1_100); // past the healthy stretch, so the next restart is immediate again
+  }
+} finally {
+  await loom(["down"]).catch((e) => console.error(e));
+  rmSync(root, { recursive: true, force: true });
+}
+const r = median(restarts);
+const f = median(floors);
+console.log(
+  table([
+    ["measure (median of " + ROUNDS + ")", "ms"],
+    ["SIGKILL to the replacement's first line in loom's log", fmt(r, 1)],
+    ["the script's own start to its first line (floor)", fmt(f, 1)],
+    ["loom's part (difference; goal ≤ 10 ms)", fmt(r - f, 1)],
+    ["  kill to the exit noticed (pipes drained)", fmt(median(parts.map((p) => p[0])), 1)],
+    ["  exit noticed to the replacement spawned", fmt(median(parts.map((p) => p[1])), 1)],
+    ["  spawned to its first line read", fmt(median(parts.map((p) => p[2])), 1)],
+  ]),
+);
