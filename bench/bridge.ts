@@ -6,10 +6,10 @@
  * - time from exec to the first answered Heartbeat;
  * - event round trip between two agents (A publishes, B answers, A receives), p50 and p99;
  * - fan-out deliveries/s to 10 and 100 subscribers;
- * - RSS idle (settled, 1.5 s after ready) and with 101 agents connected after the fan-out.
+ * - RSS and USS idle (settled, 1.5 s after ready) and with 101 agents connected after the fan-out.
  * Run: bun run build && bun bench/bridge.ts (needs /usr/bin/python3 with grpcio, protoc, grpc_python_plugin)
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "pathe";
 import * as grpc from "@grpc/grpc-js";
@@ -17,7 +17,7 @@ import { DEBIAN_PYTHON, makePythonStubs } from "../scripts/python-stubs";
 import { loomV1 } from "../src/bridge/proto";
 import { freePort } from "../src/net/ports";
 import { grpcHeartbeat } from "../src/net/health";
-import { fmt, median, table } from "./lib";
+import { fmt, median, memoryOf, table } from "./lib";
 
 const ROOT = resolve(import.meta.dir, "..");
 const LOOM = join(ROOT, "dist/loom");
@@ -40,8 +40,6 @@ async function agent(address: string, id: string, topics: string[]): Promise<{ c
   return { c, s };
 }
 
-const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]) / 1024;
-
 async function until(address: string): Promise<void> {
   while (!(await grpcHeartbeat(address, 500)).ok) await Bun.sleep(1);
 }
@@ -52,13 +50,13 @@ interface Result {
   p99: number;
   fan10: number;
   fan100: number;
-  idleMb?: number;
-  loadMb?: number;
+  idle?: ReturnType<typeof memoryOf>;
+  load?: ReturnType<typeof memoryOf>;
 }
 
 async function measure(address: string, pid?: number): Promise<Result> {
   await Bun.sleep(1_500); // settled: each server has done what it does after start-up
-  const idleMb = pid ? rssMb(pid) : undefined;
+  const idle = pid ? memoryOf(pid) : undefined;
   // Round trip: A publishes ping.n; B (subscribed ping.*) publishes pong.n; A (pong.*) receives.
   const a = await agent(address, "rt-a", ["pong.*"]);
   const b = await agent(address, "rt-b", ["ping.*"]);
@@ -77,7 +75,7 @@ async function measure(address: string, pid?: number): Promise<Result> {
     x.s.end();
     x.c.close();
   }
-  let loadMb: number | undefined;
+  let load: ReturnType<typeof memoryOf> | undefined;
   const fan = async (n: number): Promise<number> => {
     const subs = await Promise.all(Array.from({ length: n }, (_, i) => agent(address, `fan-${n}-${i}`, ["fan.*"])));
     const pub = await agent(address, `pub-${n}`, []);
@@ -98,7 +96,7 @@ async function measure(address: string, pid?: number): Promise<Result> {
       await Promise.race([done, Bun.sleep(10_000)]);
     }
     const rate = got / ((performance.now() - t) / 1000);
-    if (pid && n === 100) loadMb = rssMb(pid); // 101 agents still connected, after 200,000 deliveries
+    if (pid && n === 100) load = memoryOf(pid); // 101 agents still connected, after 200,000 deliveries
     for (const x of [...subs, pub]) {
       x.s.end();
       x.c.close();
@@ -107,7 +105,7 @@ async function measure(address: string, pid?: number): Promise<Result> {
   };
   const fan10 = await fan(10);
   const fan100 = await fan(100);
-  return { p50: times[Math.floor(times.length * 0.5)]!, p99: times[Math.floor(times.length * 0.99)]!, fan10, fan100, idleMb, loadMb };
+  return { p50: times[Math.floor(times.length * 0.5)]!, p99: times[Math.floor(times.length * 0.99)]!, fan10, fan100, idle, load };
 }
 
 async function start(argv: string[], env: Record<string, string>): Promise<{ proc: ReturnType<typeof Bun.spawn>; address: string; readyMs: number }> {
@@ -151,8 +149,10 @@ try {
   row("round trip p99 (ms)", (r) => r.p99, 2);
   row("fan-out to 10, deliveries/s", (r) => r.fan10, 0, false);
   row("fan-out to 100, deliveries/s", (r) => r.fan100, 0, false);
-  row("RSS idle (MB)", (r) => r.idleMb);
-  row("RSS, 101 agents connected (MB)", (r) => r.loadMb);
+  row("RSS idle (MB)", (r) => r.idle?.rss);
+  row("USS idle (MB)", (r) => r.idle?.uss);
+  row("RSS, 101 agents connected (MB)", (r) => r.load?.rss);
+  row("USS, 101 agents connected (MB)", (r) => r.load?.uss);
   console.log(table(rows));
 } finally {
   for (const p of started) p.kill();

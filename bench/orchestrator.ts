@@ -4,7 +4,7 @@
  * - `loom run --detach` with 1, 10, 50 agents vs spawning as many processes directly;
  * - restart latency after a crash (backoff set to 0) vs spawn + exit of `true`, and the first
  *   restart of a process that ran for a while (default settings: immediate) vs a spawn;
- * - `loom down` time with 50 agents; supervisor + watchdog RSS with 50 agents, once settled;
+ * - `loom down` time with 50 agents; supervisor + watchdog RSS, USS and PSS with 50 agents, once settled;
  * - log throughput of a flooding agent vs `cat src > file`.
  *
  * Run: bun run build && bun bench/orchestrator.ts
@@ -14,7 +14,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "pathe";
 import { runtimeRelease, serveDirectory } from "../scripts/runtime-double";
 import { grpcHeartbeat } from "../src/net/health";
-import { fmt, median, table } from "./lib";
+import { fmt, median, memoryOf, table } from "./lib";
 
 const LOOM = resolve(import.meta.dir, "../dist/loom");
 const work = mkdtempSync(join(tmpdir(), "loom-bench-orch-"));
@@ -102,9 +102,8 @@ try {
     const ledger = JSON.parse(readFileSync(join(root, ".loom/state.json"), "utf8"));
     // Settled: after start-up pages were handed back and the first liveness checks ran.
     if (n === 50) await Bun.sleep(12_000);
-    const rssOf = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]) / 1024;
-    const supRss = rssOf(ledger.supervisor.pid);
-    const dogRss = rssOf(ledger.watchdog.pid);
+    const sup = memoryOf(ledger.supervisor.pid);
+    const dog = memoryOf(ledger.watchdog.pid);
     const down = await loom(["down"], root);
     const f = performance.now();
     const direct = Array.from({ length: n }, () => Bun.spawn(["sh", "-c", "exec sleep 600"], { stdout: "ignore" }));
@@ -113,11 +112,11 @@ try {
     rows.push([`run --detach, ${n} agents (ms)`, fmt(t), fmt(floor), fmt(t / floor, 1), `floor: double ready + ${n} direct spawns`]);
     rows.push([`down, ${n} agents (ms)`, fmt(down), "", "", "SIGTERM to every group, waits for exits"]);
     rows.push([
-      `supervisor + watchdog RSS, ${n} agents (MB)`,
-      fmt(supRss + dogRss, 1),
+      `supervisor + watchdog RSS / USS / PSS, ${n} agents (MB)`,
+      `${fmt(sup.rss + dog.rss, 1)} / ${fmt(sup.uss + dog.uss, 1)} / ${fmt(sup.pss + dog.pss, 1)}`,
       "",
       "",
-      `supervisor ${fmt(supRss, 1)} + watchdog ${fmt(dogRss, 1)}${n === 50 ? ", after 12 s; goal <= 40" : ", just started"}`,
+      `supervisor USS ${fmt(sup.uss, 1)} + watchdog USS ${fmt(dog.uss, 1)}${n === 50 ? ", after 12 s; goal USS <= 15" : ", just started"}`,
     ]);
   }
 
@@ -178,29 +177,50 @@ try {
     ]);
   }
 
-  // Log throughput: 200 MB through loom's pipes into the log file vs cat into a file.
+  // Log throughput: 200 MB through loom's pipes into the log file, each line stamped, against
+  // cat into a file (no pipe) and cat | cat into a file (the same bytes through a pipe and a
+  // second process, as an agent's output must go). Timed from the agent's own start (it writes
+  // the time), so loom's start-up is not in it; median of 3.
   {
     const mb = 200;
     const src = join(work, "flood.txt");
     writeFileSync(src, ("x".repeat(99) + "\n").repeat(mb * 10_000));
-    const f = performance.now();
-    await Bun.spawn(["sh", "-c", `cat ${src} > ${join(work, "copy.txt")}`]).exited;
-    const floor = performance.now() - f;
-    const root = project(1, `#!/bin/sh\ncat ${src}\nexec sleep 600\n`);
-    const t0 = performance.now();
-    await loom(["run", "--detach", ...FREE, ...agentArgs(root, 1)], root, { LOOM_LOG_MAX_BYTES: String(1e12) });
-    const log = join(root, ".loom/logs/a0.log");
-    while ((statSync(log, { throwIfNoEntry: false })?.size ?? 0) < mb * 1e6) await Bun.sleep(5);
-    const t = performance.now() - t0 - median(upTimes);
-    const sup = JSON.parse(readFileSync(join(root, ".loom/state.json"), "utf8")).supervisor.pid;
-    const peak = Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${sup}/status`, "utf8"))![1]) / 1024;
-    await loom(["down"], root);
+    const timed = async (cmd: string) => {
+      const f = performance.now();
+      await Bun.spawn(["sh", "-c", cmd]).exited;
+      return performance.now() - f;
+    };
+    const cat: number[] = [];
+    const pipe: number[] = [];
+    const relay: number[] = [];
+    let peak = 0;
+    for (let round = 0; round < 3; round++) {
+      cat.push(await timed(`cat ${src} > ${join(work, "copy.txt")}`));
+      pipe.push(await timed(`cat ${src} | cat > ${join(work, "copy.txt")}`));
+      const root = project(1, `#!/bin/sh\ndate +%s%N > ${join(work, "t0")}\ncat ${src}\nexec sleep 600\n`);
+      await loom(["run", "--detach", ...FREE, ...agentArgs(root, 1)], root, { LOOM_LOG_MAX_BYTES: String(1e12) });
+      const log = join(root, ".loom/logs/a0.log");
+      while ((statSync(log, { throwIfNoEntry: false })?.size ?? 0) < mb * 1e6) await Bun.sleep(1);
+      const end = Date.now();
+      relay.push(end - Number(readFileSync(join(work, "t0"), "utf8")) / 1e6);
+      const sup = JSON.parse(readFileSync(join(root, ".loom/state.json"), "utf8")).supervisor.pid;
+      peak = Math.max(peak, Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${sup}/status`, "utf8"))![1]) / 1024);
+      await loom(["down"], root);
+    }
+    const speed = (ms: number[]) => mb / (median(ms) / 1000);
     rows.push([
-      `log ${mb} MB flood (MB/s)`,
-      fmt(mb / (t / 1000)),
-      fmt(mb / (floor / 1000)),
-      fmt(floor / t, 2),
-      `ratio = loom speed / cat speed; supervisor peak RSS ${fmt(peak)} MB`,
+      `log ${mb} MB flood, stamped (MB/s)`,
+      fmt(speed(relay)),
+      fmt(speed(cat)),
+      fmt(speed(relay) / speed(cat), 2),
+      `floor: cat > file; supervisor peak RSS ${fmt(peak)} MB`,
+    ]);
+    rows.push([
+      `log ${mb} MB flood, against a pipe (MB/s)`,
+      fmt(speed(relay)),
+      fmt(speed(pipe)),
+      fmt(speed(relay) / speed(pipe), 2),
+      "floor: cat | cat > file, the same path through a pipe",
     ]);
   }
   console.log(table(rows));
