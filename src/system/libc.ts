@@ -70,11 +70,12 @@ export function reap(pid: number): boolean {
  * Linux 5.4+: hands the file-backed pages of this process (the loom executable, shared libraries)
  * back to the kernel. The supervisor touched most of its 110 MB executable while starting (CLI,
  * TOML, downloads, TLS) and never runs that code again; what it does use is faulted back in.
- * Measured at 50 agents: RSS 58 MB before, see docs/benchmarks.md for after. Returns the pages'
- * mappings advised.
+ * Kept because it lowers what the process tree needs, not only RSS: at 50 agents, USS -2 MB and
+ * the tree's PSS -4 MB (docs/benchmarks.md, bench/peers-memory.ts). Returns the mappings advised.
  */
 export function releaseFilePages(): number {
-  if (process.platform !== "linux") return 0;
+  // LOOM_PAGEOUT=0 keeps them: bench/peers-memory.ts measures what handing them back changes.
+  if (process.platform !== "linux" || process.env.LOOM_PAGEOUT === "0") return 0;
   const c = libc();
   if (!c) return 0;
   let advised = 0;
