@@ -17,8 +17,16 @@ export interface Outcome {
   stderr: string;
 }
 
-export async function runOnce(argv: string[], cwd: string, env: Record<string, string>, deadlineMs: number): Promise<Outcome> {
-  const proc = Bun.spawn([LOOM, ...argv], { cwd, env, stdin: "ignore", stdout: "ignore", stderr: "pipe" });
+/** A throwaway user the runs take when the bench runs as root (see sandboxUser). */
+export interface RunAs {
+  uid: number;
+  gid: number;
+}
+
+export async function runOnce(argv: string[], cwd: string, env: Record<string, string>, deadlineMs: number, as?: RunAs): Promise<Outcome> {
+  // setpriv execs loom itself (no process in between), so a hang's SIGKILL reaches it.
+  const prefix = as ? ["setpriv", `--reuid=${as.uid}`, `--regid=${as.gid}`, "--clear-groups", "--"] : [];
+  const proc = Bun.spawn([...prefix, LOOM, ...argv], { cwd, env, stdin: "ignore", stdout: "ignore", stderr: "pipe" });
   let hung = false;
   const timer = setTimeout(() => {
     hung = true;
@@ -31,6 +39,21 @@ export async function runOnce(argv: string[], cwd: string, env: Record<string, s
   const command = argv.find((a) => !a.startsWith("-")) ?? "";
   const bug = stderr.includes(BUG_HINT) || (code === 1 && !ONE_MEANS_NO_BUG.has(command));
   return { result: String(code), bug, stderr };
+}
+
+/**
+ * Generated command lines name any path (`loom init /`, `export --out /`): as root they would
+ * write there. A throwaway system user, removed by `remove`, owns only the bench's directory.
+ * Undefined when not root: the user's own permissions already keep the runs out of other places.
+ */
+export function sandboxUser(workDir: string): (RunAs & { remove(): void }) | undefined {
+  if (process.getuid?.() !== 0) return undefined;
+  const name = `loomfuzz${process.pid}`;
+  const add = Bun.spawnSync(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", name], { stderr: "pipe" });
+  if (add.exitCode !== 0) throw new Error(`useradd ${name}: ${add.stderr}`);
+  const id = (flag: string) => Number(Bun.spawnSync(["id", flag, name]).stdout.toString());
+  Bun.spawnSync(["chown", "-R", `${name}:`, workDir]);
+  return { uid: id("-u"), gid: id("-g"), remove: () => void Bun.spawnSync(["userdel", name]) };
 }
 
 /** Runs `work` for every item, `concurrency` at a time, in order of the items. */

@@ -6,18 +6,20 @@
  * - requests to a running project (`loom run --detach`, embedded Bridge, full mode): Bridge gRPC
  *   messages, dashboard HTTP requests, then control-socket lines.
  * The goal: no exit 1 / "bug in loom", no hang past the deadline, the runtime never restarted.
- * Found inputs are written to a JSON file for test/fuzz/corpus.json.
+ * Found inputs are written to a JSON file for test/fuzz/corpus.json. Run as root, the process runs
+ * take a throwaway user that owns only the bench's directory (a generated `loom init /` must not
+ * write to /); the running project's inputs are requests, which name no path loom writes.
  *
  * Run: bun run build && bun bench/fuzz/run.ts [--n 100000] [--seed 42] [--jobs 3]
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "pathe";
 import fc from "fast-check";
 import { controlSocketPath } from "../../src/state/control";
 import { argvOf, dotenvText, envVars, flagsOf, tomlText } from "./inputs";
 import { lie, serveLies } from "./lying-server";
-import { LOOM, Tally, pool, runOnce } from "./processes";
+import { LOOM, Tally, pool, runOnce, sandboxUser } from "./processes";
 import { askControl, bridgeFuzzer, bridgeInput, controlInput, httpInput } from "./servers";
 import { table } from "../lib";
 
@@ -44,6 +46,7 @@ const base = {
   LOOM_DOWNLOAD_DEADLINE_SEC: "5",
 };
 mkdirSync(base.HOME);
+const user = sandboxUser(work);
 const lies = sample(lie, PLAN.install, 3);
 const server = serveLies(lies);
 const tally = new Tally();
@@ -53,6 +56,7 @@ const started = performance.now();
 async function inFreshDir(files: Record<string, string>, work2: (dir: string) => Promise<void>): Promise<void> {
   const dir = mkdtempSync(join(work, "p-"));
   for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+  if (user) for (const path of [dir, ...Object.keys(files).map((f) => join(dir, f))]) chownSync(path, user.uid, user.gid);
   try {
     await work2(dir);
   } finally {
@@ -67,7 +71,7 @@ try {
     pool(configs, JOBS, (c) =>
       inFreshDir({ "loom.toml": c.toml, ".env": c.dotenv }, async (dir) => {
         const argv = c.doctor ? ["doctor"] : ["config"];
-        const o = await runOnce(argv, dir, { ...base, LOOM_DOWNLOAD_BASE_URL: `${server.url}/none`, ...c.env }, DEADLINE_MS);
+        const o = await runOnce(argv, dir, { ...base, LOOM_DOWNLOAD_BASE_URL: `${server.url}/none`, ...c.env }, DEADLINE_MS, user);
         tally.add("config", `${argv[0]} ${o.result}`, o.bug, c, o.stderr);
       }),
     ),
@@ -78,7 +82,7 @@ try {
   await tally.timed("flags", () =>
     pool(argvs, JOBS, (argv) =>
       inFreshDir({ "loom.toml": '[bridge]\nruntime = "embedded"\n[agents.a]\ncommand = ["sleep", "600"]\n' }, async (dir) => {
-        const o = await runOnce(argv, dir, { ...base, LOOM_DOWNLOAD_BASE_URL: `${server.url}/none` }, DEADLINE_MS);
+        const o = await runOnce(argv, dir, { ...base, LOOM_DOWNLOAD_BASE_URL: `${server.url}/none` }, DEADLINE_MS, user);
         tally.add("flags", `${argv[0]} ${o.result}`, o.bug, argv, o.stderr);
       }),
     ),
@@ -87,7 +91,13 @@ try {
   await tally.timed("install", () =>
     pool(lies, JOBS, (l, i) =>
       inFreshDir({ "loom.toml": '[bridge]\nruntime = "native"\n' }, async (dir) => {
-        const o = await runOnce(["install", "--mode", "all"], dir, { ...base, LOOM_CACHE_DIR: join(dir, "cache"), LOOM_DOWNLOAD_BASE_URL: `${server.url}/${i}` }, DEADLINE_MS);
+        const o = await runOnce(
+          ["install", "--mode", "all"],
+          dir,
+          { ...base, LOOM_CACHE_DIR: join(dir, "cache"), LOOM_DOWNLOAD_BASE_URL: `${server.url}/${i}` },
+          DEADLINE_MS,
+          user,
+        );
         tally.add("install", o.result, o.bug, l, o.stderr);
       }),
     ),
@@ -95,6 +105,7 @@ try {
   await fuzzRunningProject();
 } finally {
   server.stop();
+  user?.remove();
   const seconds = (performance.now() - started) / 1000;
   report(seconds);
   rmSync(work, { recursive: true, force: true });
