@@ -33,7 +33,13 @@ PLAN.control = N - Object.values(PLAN).reduce((a, b) => a + b, 0);
 const sample = <T>(a: fc.Arbitrary<T>, n: number, salt: number) => fc.sample(a, { numRuns: n, seed: SEED + salt });
 
 const work = mkdtempSync(join(tmpdir(), "loom-fuzz-"));
+// Loopback only: the Bridge's tools that fetch are pointed at a port nothing listens on.
+const nowhere = "http://127.0.0.1:1";
 const base = {
+  VLLM_BASE_URL: nowhere,
+  LOOM_WEATHER_URL: nowhere,
+  LOOM_GEOCODING_URL: nowhere,
+  LOOM_WEB_SEARCH_URL: nowhere,
   PATH: process.env.PATH!,
   HOME: join(work, "home"),
   NO_COLOR: "1",

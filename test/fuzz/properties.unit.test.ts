@@ -210,8 +210,13 @@ test("tool arguments: any text is an object or the tool's INVALID_ARGUMENTS, and
   );
   const root = tempDir();
   writeFileSync(join(root, "notes.txt"), "hello");
-  // No network here: the tools that would fetch have no key or no reachable server.
-  const registry = builtinTools(root, { LOOM_SHELL_ALLOW: "[]" }, () => {});
+  // Loopback only: every tool that fetches is pointed at a port nothing listens on.
+  const nowhere = "http://127.0.0.1:1";
+  const registry = builtinTools(
+    root,
+    { LOOM_SHELL_ALLOW: "[]", VLLM_BASE_URL: nowhere, LOOM_WEATHER_URL: nowhere, LOOM_GEOCODING_URL: nowhere, LOOM_WEB_SEARCH_URL: nowhere, BRAVE_API_KEY: "k" },
+    () => {},
+  );
   const tools = ["fs:read_file", "fs:write_file", "fs:list_dir", "fs:delete", "system:shell", "llm:generate", "web:search", "weather:get", "nope:x"];
   const field = fc.oneof(
     fc.string({ maxLength: 8 }),
@@ -221,7 +226,7 @@ test("tool arguments: any text is an object or the tool's INVALID_ARGUMENTS, and
     fc.constant(null),
     fc.array(fc.string({ maxLength: 3 }), { maxLength: 2 }),
   );
-  const args = fc.dictionary(fc.constantFrom("path", "content", "command", "args", "prompt", "query", "location", "recursive", "x"), field, { maxKeys: 3 });
+  const args = fc.dictionary(fc.constantFrom("path", "content", "command", "args", "input", "query", "location", "recursive", "x"), field, { maxKeys: 3 });
   await fc.assert(
     fc.asyncProperty(fc.constantFrom(...tools), args, async (name, value) => {
       const result = await registry.call("id", name, JSON.stringify(value), 2_000);
