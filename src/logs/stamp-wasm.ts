@@ -72,7 +72,7 @@ function uleb(n: number): number[] {
 
 const name = (s: string) => [s.length, ...new TextEncoder().encode(s)];
 
-function moduleBytes(): Uint8Array {
+function moduleBytes(): Uint8Array<ArrayBuffer> {
   const code = [...LOCALS, ...body()];
   return new Uint8Array([
     ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
@@ -106,7 +106,7 @@ let instance: Exports | null | undefined;
 function stamper(): Exports | null {
   if (instance !== undefined) return instance;
   try {
-    compiled ??= new WebAssembly.Module(moduleBytes() as BufferSource);
+    compiled ??= new WebAssembly.Module(moduleBytes());
     instance = new WebAssembly.Instance(compiled).exports as unknown as Exports;
     instance.memory.grow(PAGES - 1);
   } catch {
