@@ -10,7 +10,8 @@
  * take a throwaway user that owns only the bench's directory (a generated `loom init /` must not
  * write to /); the running project's inputs are requests, which name no path loom writes.
  *
- * Run: bun run build && bun bench/fuzz/run.ts [--n 100000] [--seed 42] [--jobs 3]
+ * Run: bun run build && bun bench/fuzz/run.ts [--n 100000] [--seed 42] [--jobs 3] [--examples]
+ * (--examples prints the first message seen for each kind of result)
  */
 import { chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
