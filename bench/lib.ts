@@ -1,7 +1,23 @@
-/** Small helpers for benchmarks: timing commands, peak RSS via GNU time, tables. */
+/** Small helpers for benchmarks: the loom under test, flags, timing commands, memory, tables. */
 import { readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "pathe";
+import { join, resolve } from "pathe";
+
+/** The executable every bench measures (`bun run build` makes it). */
+export const LOOM = resolve(import.meta.dir, "../dist/loom");
+
+/** `--name N` from the command line, or `fallback`. */
+export function numberFlag(name: string, fallback: number): number {
+  const at = process.argv.indexOf(`--${name}`);
+  return (at >= 0 && Number(process.argv[at + 1])) || fallback;
+}
+
+/** Runs `loom args` in `cwd`; throws with its stderr when it fails. */
+export async function loomIn(cwd: string, env: Record<string, string>, args: string[]): Promise<void> {
+  const p = Bun.spawn([LOOM, ...args], { cwd, env, stdout: "pipe", stderr: "pipe" });
+  const [err, code] = await Promise.all([new Response(p.stderr).text(), p.exited]);
+  if (code !== 0) throw new Error(`loom ${args.join(" ")}: exit ${code}: ${err}`);
+}
 
 export interface Measured {
   ms: number;

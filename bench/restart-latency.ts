@@ -7,12 +7,10 @@
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, watch, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "pathe";
-import { fmt, median, table } from "./lib";
+import { join } from "pathe";
+import { fmt, loomIn, median, numberFlag, table } from "./lib";
 
-const arg = (name: string, fallback: number) => Number(process.argv[process.argv.indexOf(`--${name}`) + 1] ?? fallback) || fallback;
-const ROUNDS = arg("rounds", 20);
-const LOOM = resolve(import.meta.dir, "../dist/loom");
+const ROUNDS = numberFlag("rounds", 20);
 const PYTHON = "/usr/bin/python3";
 const root = mkdtempSync(join(tmpdir(), "loom-bench-restart-"));
 // A stretch of 1 s counts as healthy, so every kill below gets the immediate first restart.
@@ -42,11 +40,7 @@ async function scriptStart(): Promise<number> {
   return ms;
 }
 
-const loom = async (args: string[]) => {
-  const p = Bun.spawn([LOOM, ...args], { cwd: root, env, stdout: "pipe", stderr: "pipe" });
-  const [err, code] = await Promise.all([new Response(p.stderr).text(), p.exited]);
-  if (code !== 0) throw new Error(`loom ${args.join(" ")}: ${code} ${err}`);
-};
+const loom = (args: string[]) => loomIn(root, env, args);
 
 const log = join(root, ".loom/logs/hello.log");
 const hellos = () => (readFileSync(log, "utf8").match(/ hello$/gm) ?? []).length;

@@ -11,16 +11,14 @@
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "pathe";
+import { join } from "pathe";
 import * as grpc from "@grpc/grpc-js";
 import { loomV1 } from "../src/bridge/proto";
-import { fmt, memoryOf, slope, table } from "./lib";
+import { fmt, loomIn, memoryOf, numberFlag, slope, table } from "./lib";
 
-const arg = (name: string, fallback: number) => Number(process.argv[process.argv.indexOf(`--${name}`) + 1] ?? fallback) || fallback;
-const MINUTES = arg("minutes", 10);
-const AGENTS = arg("agents", 100);
-const RATE = arg("rate", 6);
-const LOOM = resolve(import.meta.dir, "../dist/loom");
+const MINUTES = numberFlag("minutes", 10);
+const AGENTS = numberFlag("agents", 100);
+const RATE = numberFlag("rate", 6);
 const root = mkdtempSync(join(tmpdir(), "loom-soak-bridge-"));
 const env = { PATH: process.env.PATH!, HOME: root, NO_COLOR: "1", XDG_STATE_HOME: join(root, "state") };
 writeFileSync(join(root, "loom.toml"), '[bridge]\nruntime = "embedded"\n');
@@ -42,11 +40,7 @@ async function agent(address: string, id: string, topics: string[]): Promise<{ c
   return { c, s };
 }
 
-const loom = async (args: string[]) => {
-  const p = Bun.spawn([LOOM, ...args], { cwd: root, env, stdout: "pipe", stderr: "pipe" });
-  const [err, code] = await Promise.all([new Response(p.stderr).text(), p.exited]);
-  if (code !== 0) throw new Error(`loom ${args.join(" ")}: ${code} ${err}`);
-};
+const loom = (args: string[]) => loomIn(root, env, args);
 
 interface Sample {
   minute: number;

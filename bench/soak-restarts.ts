@@ -10,13 +10,11 @@
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "pathe";
-import { fdsOf, fmt, memoryOf, slope, table } from "./lib";
+import { join } from "pathe";
+import { fdsOf, fmt, loomIn, memoryOf, numberFlag, slope, table } from "./lib";
 
-const arg = (name: string, fallback: number) => Number(process.argv[process.argv.indexOf(`--${name}`) + 1] ?? fallback) || fallback;
-const CYCLES = arg("cycles", 10_000);
-const AGENTS = arg("agents", 20);
-const LOOM = resolve(import.meta.dir, "../dist/loom");
+const CYCLES = numberFlag("cycles", 10_000);
+const AGENTS = numberFlag("agents", 20);
 const root = mkdtempSync(join(tmpdir(), "loom-soak-"));
 const env = {
   PATH: process.env.PATH!,
@@ -41,11 +39,7 @@ let toml = '[bridge]\nruntime = "embedded"\nmode = "bridge-only"\n';
 for (let i = 0; i < AGENTS; i++) toml += `[agents.f${i}]\ncommand = ["sh", "agents/flaky.sh"]\nrestart = "always"\n`;
 writeFileSync(join(root, "loom.toml"), toml);
 
-const loom = async (args: string[]) => {
-  const p = Bun.spawn([LOOM, ...args], { cwd: root, env, stdout: "pipe", stderr: "pipe" });
-  const [err, code] = await Promise.all([new Response(p.stderr).text(), p.exited]);
-  if (code !== 0) throw new Error(`loom ${args.join(" ")}: ${code} ${err}`);
-};
+const loom = (args: string[]) => loomIn(root, env, args);
 
 interface Sample {
   cycles: number;

@@ -4,9 +4,8 @@
  * "Exit codes": `doctor` says 1 for "cannot work", `call` for a tool's error), the "this is a bug
  * in loom" hint whatever the code, a signal, or no exit before the deadline (a hang).
  */
-import { resolve } from "pathe";
+import { LOOM } from "../lib";
 
-export const LOOM = resolve(import.meta.dir, "../../dist/loom");
 export const BUG_HINT = "this is a bug in loom";
 const ONE_MEANS_NO_BUG = new Set(["doctor", "call", "status"]);
 
