@@ -4,13 +4,19 @@
  * delivery = "each" (upstream's semantics) every replica gets every event.
  */
 import { describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { join } from "pathe";
 import { connectAgent } from "../../src/client/agent";
+import { ROOT } from "../helpers/loom";
 import { loom, makeProject, poll } from "../helpers/runtime";
+
+/** The worker of examples/cluster, as its users run it. */
+const WORKER = readFileSync(join(ROOT, "examples/cluster/agents/worker.ts"), "utf8");
 
 const FREE = ["--bridge-port", "0", "--dashboard-port", "0"];
 
 async function handled(delivery: string): Promise<{ n: number; replica: string }[]> {
-  const root = makeProject(["worker.ts"], `runtime = "embedded"\n[agents.worker]\nreplicas = 3\n${delivery}`);
+  const root = makeProject([], `runtime = "embedded"\n[agents.worker]\nreplicas = 3\n${delivery}`, { "agents/worker.ts": WORKER });
   const run = await loom(["run", "--detach", ...FREE], root);
   expect(run.code).toBe(0);
   const status = JSON.parse((await loom(["status", "--json"], root)).out) as { bridge: string; processes: { name: string; state: string }[] };
