@@ -1,5 +1,6 @@
 /** Flags that several commands share, typed once. */
 import type { ArgsDef } from "citty";
+import { LoomError } from "../errors";
 
 export const projectArg = {
   project: {
@@ -22,3 +23,12 @@ export const verboseArg = {
 export const jsonArg = {
   json: { type: "boolean", description: "Print JSON instead of text" },
 } as const satisfies ArgsDef;
+
+/** A flag in seconds (`--timeout 30`): a finite number, above 0 unless `zero` is allowed; `fallback` when absent. */
+export function secondsArg(flag: string, value: string | undefined, fallback: number, o: { zero?: boolean; hint?: string } = {}): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isFinite(n) || (o.zero ? n < 0 : n <= 0))
+    throw new LoomError("USAGE", `--${flag} must be a number of seconds${o.zero ? "" : " above 0"}, not "${value}"`, o.hint ? { hint: o.hint } : {});
+  return n;
+}

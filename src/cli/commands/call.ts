@@ -1,6 +1,6 @@
 import { loomCommand } from "../command";
 import { LoomError } from "../../errors";
-import { projectArg } from "../shared-args";
+import { projectArg, secondsArg } from "../shared-args";
 
 export default loomCommand({
   meta: {
@@ -17,8 +17,7 @@ export default loomCommand({
     address: { type: "string", description: "Bridge address (default: the running project's, else LOOM_BRIDGE_ADDR, else loom.toml's)", valueHint: "HOST:PORT" },
   },
   async run({ args }) {
-    const timeout = Number(args.timeout ?? 30);
-    if (!(timeout > 0)) throw new LoomError("USAGE", `--timeout must be a number of seconds above 0, not "${args.timeout}"`);
+    const timeout = secondsArg("timeout", args.timeout, 30);
     const text = args.arguments === "-" ? await Bun.stdin.text() : (args.arguments ?? "{}");
     let parsed: unknown;
     try {

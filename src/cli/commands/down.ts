@@ -3,7 +3,7 @@ import { projectRoot } from "../../config/load";
 import { EXIT, LoomError } from "../../errors";
 import { downAll, downProject, type DownResult } from "../../launch/down";
 import { log } from "../log";
-import { projectArg } from "../shared-args";
+import { projectArg, secondsArg } from "../shared-args";
 
 function report(r: DownResult): void {
   if (r.problem) log.warn(`${r.problem}; nothing it names was trusted${r.problem.includes("unreadable") ? "" : " (remove the file if you did not put it there)"}`);
@@ -33,8 +33,7 @@ export default loomCommand({
     grace: { type: "string", description: "Seconds between SIGTERM and SIGKILL (default 5)", valueHint: "S" },
   },
   async run({ args }) {
-    const graceMs = args.grace !== undefined ? Number(args.grace) * 1000 : undefined;
-    if (graceMs !== undefined && !(graceMs >= 0)) throw new LoomError("USAGE", `--grace must be a number of seconds, not "${args.grace}"`);
+    const graceMs = args.grace !== undefined ? secondsArg("grace", args.grace, 0, { zero: true }) * 1000 : undefined;
     let results: DownResult[];
     if (args.all) results = await downAll({ graceMs });
     else {

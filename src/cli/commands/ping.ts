@@ -1,6 +1,6 @@
 import { loomCommand } from "../command";
 import { LoomError } from "../../errors";
-import { projectArg } from "../shared-args";
+import { projectArg, secondsArg } from "../shared-args";
 
 export default loomCommand({
   meta: {
@@ -16,9 +16,8 @@ export default loomCommand({
   },
   async run({ args }) {
     const count = Number(args.count ?? 3);
-    const interval = Number(args.interval ?? 1);
+    const interval = secondsArg("interval", args.interval, 1, { zero: true });
     if (!Number.isInteger(count) || count < 1) throw new LoomError("USAGE", `--count must be a whole number of at least 1, not "${args.count}"`);
-    if (!(interval >= 0)) throw new LoomError("USAGE", `--interval must be a number of seconds, not "${args.interval}"`);
     const { bridgeTarget } = await import("../../client/address");
     const target = await bridgeTarget(args.project ?? process.cwd(), args.address);
     const address = target.shown;

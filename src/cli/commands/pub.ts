@@ -1,6 +1,6 @@
 import { loomCommand } from "../command";
 import { LoomError } from "../../errors";
-import { projectArg } from "../shared-args";
+import { projectArg, secondsArg } from "../shared-args";
 import { randomUUID } from "node:crypto";
 import type { CliAgent } from "../../client/agent";
 
@@ -47,8 +47,7 @@ export default loomCommand({
       }
       return text;
     };
-    const timeout = Number(args.timeout ?? 10);
-    if (!(timeout > 0)) throw new LoomError("USAGE", `--timeout must be a number of seconds above 0, not "${args.timeout}"`);
+    const timeout = secondsArg("timeout", args.timeout, 10);
     if (args.reply && args.payload === "-") throw new LoomError("USAGE", "--reply waits for one answer: give the payload on the command line, not -");
     const target = await bridgeTarget(args.project ?? process.cwd(), args.address);
     const id = `loom-pub-${process.pid}`;

@@ -6,7 +6,7 @@ import type { UpOptions } from "../../launch/prepare";
 import type { BridgeMode, RuntimeChoice } from "../../config/types";
 import { log } from "../log";
 import { installHooks } from "../progress";
-import { projectArg } from "../shared-args";
+import { projectArg, secondsArg } from "../shared-args";
 import { binaryArgs } from "./install";
 
 /** The flags `loom up` and `loom run` share (`run` adds `--runtime remote` and its own). */
@@ -37,10 +37,7 @@ function port(value: string | undefined, flag: string): number | undefined {
 }
 
 function grace(value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < 0) throw new LoomError("USAGE", `--grace must be a number of seconds, not "${value}"`, { hint: "--grace 10" });
-  return n * 1000;
+  return value === undefined ? undefined : secondsArg("grace", value, 0, { zero: true, hint: "--grace 10" }) * 1000;
 }
 
 /** The flags of `loom up` and `loom run` as citty parses them (`run` adds --watch, --bridge, --runtime remote). */
