@@ -212,7 +212,9 @@ export const COMMANDS = [
   "--help",
   "nope",
 ];
-const ENDLESS = new Set(["--follow", "-f", "--watch"]);
+// Flags that make a command wait as long as it is asked to: following, watching, and the
+// interval between pings (`ping --interval 1e9` waits 1e9 s, as asked; a run found it as a "hang").
+const ENDLESS = new Set(["--follow", "-f", "--watch", "--interval"]);
 const FLAG_VALUES = [
   "",
   "0",
