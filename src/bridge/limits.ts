@@ -29,8 +29,18 @@ export const MAX_IDLE_REGISTRATIONS = 1_000;
 export const MAX_REGISTRATION_BYTES = 256 * 1024;
 export const MAX_STREAMS = 10_000;
 
-/** Tool calls sent to agents and not yet answered. */
+/** Tool calls sent to agents and not yet answered, and the bytes of their arguments together. */
 export const MAX_PENDING_CALLS = 10_000;
+export const MAX_PENDING_CALL_BYTES = 32 * 1024 * 1024;
+/** A built-in tool's reply as JSON: within one 4 MB gRPC message with its envelope. */
+export const MAX_TOOL_OUTPUT_BYTES = 3 * 1024 * 1024;
+/** fs:read_file reads at most this much (its JSON reply may grow with escapes; the cap above decides). */
+export const READ_FILE_BYTES = 2 * 1024 * 1024;
+/** system:shell commands running at once (each further call waits for a slot, within its deadline), and each stream's output kept. */
+export const SHELL_CONCURRENCY = 4;
+export const SHELL_OUTPUT_BYTES = 512 * 1024;
+/** A topic name, in bytes: it is a key of several maps (flow, subscriptions). */
+export const MAX_TOPIC_BYTES = 1024;
 /** ToolCall.timeout_ms is clamped to this (a larger value overflowed the timer). */
 export const MAX_TOOL_TIMEOUT_MS = 60 * 60 * 1000;
 

@@ -8,7 +8,7 @@
  *   is read (system/peer.ts). A peer that is not a local socket (another host) gets in only when
  *   the address was exposed on purpose (`[bridge] expose`).
  */
-import { lstatSync, unlinkSync } from "node:fs";
+import { chmodSync, lstatSync, unlinkSync } from "node:fs";
 import net from "node:net";
 import type * as grpc from "@grpc/grpc-js";
 import { distrust } from "../files/trust";
@@ -67,14 +67,21 @@ function clearSocketPath(path: string): void {
 
 function listenUnix(server: net.Server, path: string): Promise<void> {
   clearSocketPath(path);
+  // The umask is 0177 only while the socket is made, never while anything else runs: a process
+  // spawned meanwhile (an MCP server) would inherit it. The chmod covers a bind done later.
   const umask = process.umask(0o177);
   return new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(path, () => {
-      server.off("error", reject);
-      resolve();
-    });
-  }).finally(() => process.umask(umask));
+    try {
+      server.listen(path, () => {
+        server.off("error", reject);
+        chmodSync(path, 0o600);
+        resolve();
+      });
+    } finally {
+      process.umask(umask);
+    }
+  });
 }
 
 /** Listens as `options` say and hands the connections it admits to `grpcServer`. */

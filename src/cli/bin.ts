@@ -36,6 +36,10 @@ if (first === "__watchdog") {
     process.stderr.write(formatError(error, true));
     finish(exitCodeOf(error));
   }
+} else if (first === "__sandbox") {
+  // Internal: restricts itself with Landlock, then execs a tool's command (bridge/tools/sandbox.ts).
+  const { sandboxMain } = await import("../bridge/tools/sandbox");
+  process.exit(sandboxMain(rest));
 } else if (first === "__bridge") {
   // Internal: the embedded Bridge, supervised like a native runtime (bridge/main.ts).
   const { runEmbeddedBridge } = await import("../bridge/main");

@@ -42,6 +42,7 @@ function mcpServers(config: LoomConfig): string | undefined {
       env: s.env,
       ...(s.cwd !== undefined ? { cwd: s.cwd } : {}),
       ...(s.protocol_version !== undefined ? { protocol_version: s.protocol_version } : {}),
+      ...(s.sandbox ? { sandbox: true } : {}),
     };
   return JSON.stringify(json);
 }
@@ -68,6 +69,8 @@ export function toEnvVars(config: LoomConfig, userEnv: Record<string, string | u
   if (mcp) env.LOOM_MCP_SERVERS = mcp;
   // Read only by the embedded Bridge; the native runtime ignores them.
   if (config.bridge.shell_allow) env.LOOM_SHELL_ALLOW = JSON.stringify(shellAllowList(config.bridge.shell_allow));
+  if (config.bridge.writable) env.LOOM_FS_WRITABLE = JSON.stringify(config.bridge.writable);
+  if (config.bridge.shell_network) env.LOOM_SHELL_NETWORK = "1";
   if (config.bridge.expose) env.LOOM_BRIDGE_EXPOSE = "1";
   const shared = sharedAgentIds(config);
   if (shared.length) env.LOOM_SHARED_AGENTS = JSON.stringify(shared);

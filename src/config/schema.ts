@@ -47,6 +47,20 @@ export function isAddress(value: string): boolean {
   return parseAddress(value)?.kind === "tcp";
 }
 
+/**
+ * Why `dir` cannot be a directory the tools write to, or undefined: it must be beneath the
+ * project, and neither the project itself nor where loom, git or an interpreter reads code,
+ * configuration or secrets (docs/security.md "What the tools may touch").
+ */
+export function writableDir(dir: string): string | undefined {
+  const parts = dir.split(/[\\/]+/).filter((p) => p !== "" && p !== ".");
+  if (dir.startsWith("/") || /^[A-Za-z]:/.test(dir) || parts.includes("..")) return "must be a directory beneath the project (relative, without ..)";
+  if (parts.length === 0) return "is the project itself: name a directory in it that holds only data (like \"workspace\")";
+  const code = parts.find((p) => [".loom", ".git", "agents", "node_modules", ".venv", "venv", "__pycache__"].includes(p.toLowerCase()) || p.toLowerCase().startsWith(".env"));
+  if (code) return `is under ${code}, which holds loom's state, secrets or code: name a directory that holds only data`;
+  return undefined;
+}
+
 const plainName = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 const commandName = /^[A-Za-z0-9][A-Za-z0-9._+-]*$/;
 
@@ -73,6 +87,17 @@ const bridge = table({
       must('an array of plain command names (like ["cat", "grep"]), or "upstream"'),
     )
     .optional(),
+  writable: z
+    .custom<string[]>((v) => Array.isArray(v) && v.every((d) => typeof d === "string" && writableDir(d) === undefined), {
+      error: (i) => {
+        const bad = Array.isArray(i.input) ? i.input.find((d) => typeof d !== "string" || writableDir(d) !== undefined) : undefined;
+        return typeof bad === "string"
+          ? `\`bridge.writable\` entry ${JSON.stringify(bad)} ${writableDir(bad)}`
+          : `must be an array of project-relative directories (like ["workspace"]), not ${describe(i.input)}`;
+      },
+    })
+    .optional(),
+  shell_network: flag(),
 }).superRefine((b, ctx) => {
   if (/^https?:\/\//.test(b.address) && b.runtime !== "remote")
     ctx.addIssue({
@@ -113,6 +138,7 @@ const mcp = table({
   env: named(scalar),
   cwd: text(),
   protocol_version: text(),
+  sandbox: flag(),
 });
 
 const loomToml = z

@@ -41,3 +41,13 @@ export function shellRisk(command: string): string | undefined {
   if (WRITES_FILES.has(command)) return `"${command}" can write files anywhere you can (loom.toml and the agents' code included) or change the system`;
   return undefined;
 }
+
+/**
+ * Commands that read any file the user can (`cat ~/.ssh/id_ed25519`, `grep -r KEY .env`) or the
+ * environment of other processes (`ps e`): harmless only inside the tools' sandbox, which keeps
+ * secrets out of their reach (docs/security.md "The tools' sandbox").
+ */
+export const READS_FILES = new Set("cat head tail less more wc grep cut tr diff file sort uniq ps".split(" "));
+
+/** The default where the kernel cannot sandbox the tools (macOS, kernels without Landlock): nothing that reads or writes arbitrary files, or runs others. */
+export const UNCONFINED_SHELL_ALLOW = DEFAULT_SHELL_ALLOW.filter((c) => !READS_FILES.has(c));

@@ -27,6 +27,10 @@ export interface BridgeConfig {
   expose?: boolean;
   /** Commands the embedded Bridge's `system:shell` tool may run (LOOM_SHELL_ALLOW); "upstream" is upstream's list (config/shell.ts). */
   shell_allow?: string[] | "upstream";
+  /** Project-relative directories the embedded Bridge's tools may write (LOOM_FS_WRITABLE); default ["workspace"]. */
+  writable?: string[];
+  /** Whether sandboxed tool commands may open TCP connections (LOOM_SHELL_NETWORK); default false. */
+  shell_network?: boolean;
   [key: string]: unknown;
 }
 
@@ -56,6 +60,8 @@ export interface McpServerConfig {
   env: Record<string, string>;
   cwd?: string;
   protocol_version?: string;
+  /** Run the server in the tools' sandbox (Linux with Landlock; docs/security.md). */
+  sandbox?: boolean;
   [key: string]: unknown;
 }
 

@@ -3,7 +3,7 @@
  * what is opened decides, not the path's text.
  */
 import { describe, expect, test } from "bun:test";
-import { existsSync, linkSync, mkdirSync, readFileSync, symlinkSync } from "node:fs";
+import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, statSync, symlinkSync } from "node:fs";
 import { join } from "pathe";
 import { fsTools, Workspace } from "../../src/bridge/tools/fs";
 import { protectedReason } from "../../src/bridge/tools/protect";
@@ -24,7 +24,9 @@ function project() {
     "prompts/system.md": "be nice\n",
     "data/in.txt": "hello",
   });
-  const tools = Object.fromEntries(fsTools(new Workspace(root, ["prompts/**"])).map((t) => [t.name, t]));
+  // Writable here: data directories, and some that hold code, to show code is refused even there.
+  const writable = ["out", "reports", "data", "lib", "prompts", "agents", ".venv", ".git", "workspace", "away", "d"];
+  const tools = Object.fromEntries(fsTools(new Workspace(root, ["prompts/**"], writable)).map((t) => [t.name, t]));
   const call = async (name: string, args: Record<string, unknown>) => tools[name]!.call(args, new AbortController().signal);
   const refusal = async (name: string, args: Record<string, unknown>) => {
     try {
@@ -69,7 +71,7 @@ describe("fs tools", () => {
     expect(await p.refusal("fs:list_dir", { path: "away" })).toContain("symbolic link");
     expect(existsSync(join(p.outside, "planted.txt"))).toBe(false);
     expect(readFileSync(join(p.outside, "secret.txt"), "utf8")).toBe("not yours");
-    expect(await p.call("fs:delete", { path: "away" })).toMatchObject({ success: true }); // the link itself
+    expect(await p.call("fs:delete", { path: "data/link.txt" })).toMatchObject({ success: true }); // the link itself
     expect(existsSync(join(p.outside, "secret.txt"))).toBe(true);
   });
 
@@ -107,10 +109,10 @@ describe("fs tools", () => {
       "agents/evil.py",
       "agents/notes.txt",
       "lib/helper.py",
-      "evil.ts",
+      "out/evil.ts",
       ".venv/bin/python",
-      "package.json",
-      "bunfig.toml",
+      "out/package.json",
+      "data/bunfig.toml",
       "prompts/system.md",
     ])
       expect(await p.refusal("fs:write_file", { path, content: "x" }), path).toContain("never change");
@@ -118,6 +120,21 @@ describe("fs tools", () => {
     expect(readFileSync(join(p.root, "agents/hello.py"), "utf8")).toBe("print('hi')\n");
     expect(existsSync(join(p.root, "agents/evil.py"))).toBe(false);
     expect(await p.call("fs:write_file", { path: "reports/today.md", content: "# report" })).toMatchObject({ success: true });
+  });
+
+  test("writes only beneath the writable directories, and never leave an exec bit", async () => {
+    const p = project();
+    // What a prompt injection wrote on main: an MCP server's command, npm's settings, a payload.
+    for (const path of ["bin/mcp-server", ".npmrc", "notes.txt", "WORKSPACE/x.md", "workspace"])
+      expect(await p.refusal("fs:write_file", { path, content: "#!/bin/sh\nid\n" }), path).toMatch(/outside the directories the tools may write|not a regular file/);
+    expect(existsSync(join(p.root, ".npmrc"))).toBe(false);
+    expect(existsSync(join(p.root, "bin"))).toBe(false);
+    expect(await p.refusal("fs:delete", { path: "prompts" })).toContain("outside the directories");
+    expect(await p.call("fs:write_file", { path: "workspace/reports/a.md", content: "# a" })).toMatchObject({ success: true });
+    writeTree(p.root, { "workspace/run": "#!/bin/sh\n" });
+    chmodSync(join(p.root, "workspace/run"), 0o755);
+    await p.call("fs:write_file", { path: "workspace/run", content: "#!/bin/sh\nid\n" });
+    expect(statSync(join(p.root, "workspace/run")).mode & 0o777).toBe(0o644);
   });
 
   test("a FIFO is not opened (no hang); a directory is not a file", async () => {
@@ -128,11 +145,14 @@ describe("fs tools", () => {
   });
 
   test("the rule, by itself", () => {
-    expect(protectedReason("docs/readme.md", "write")).toBeUndefined();
+    expect(protectedReason("docs/readme.md", "write")).toContain("outside the directories the tools may write (workspace/)");
+    expect(protectedReason("workspace/readme.md", "write")).toBeUndefined();
+    expect(protectedReason("docs/readme.md", "write", [], ["docs"])).toBeUndefined();
+    expect(protectedReason("docs/readme.md", "write", [], [])).toContain("(none)");
     expect(protectedReason("a/.envrc", "read")).toContain("secrets");
-    expect(protectedReason("node_modules/x/index.txt", "write")).toContain("node_modules/");
-    expect(protectedReason("tools/run.SH", "write")).toContain("code");
-    expect(protectedReason("cfg/watched.yaml", "write", ["cfg/*.yaml"])).toContain("runs or watches");
+    expect(protectedReason("node_modules/x/index.txt", "write", [], ["node_modules"])).toContain("node_modules/");
+    expect(protectedReason("tools/run.SH", "write", [], ["tools"])).toContain("code");
+    expect(protectedReason("cfg/watched.yaml", "write", ["cfg/*.yaml"], ["cfg"])).toContain("runs or watches");
     expect(protectedReason("cfg/watched.yaml", "read", ["cfg/*.yaml"])).toBeUndefined();
   });
 });

@@ -5,24 +5,29 @@
  * configuration and secrets are never opened, and code is never changed (protect.ts). Argument
  * names and outputs are upstream's.
  */
-import { closeSync, constants, ftruncateSync, readSync, writeSync } from "node:fs";
+import { closeSync, constants, fchmodSync, ftruncateSync, readSync, writeSync } from "node:fs";
+import { READ_FILE_BYTES } from "../limits";
 import { Beneath, components } from "./beneath";
-import { type Access, protectedReason } from "./protect";
+import { type Access, DEFAULT_WRITABLE, protectedReason } from "./protect";
 import { type Tool, ToolFailure } from "./registry";
 import { defineTool, required, z } from "./schema";
 
-/** Bigger files are refused rather than read into the Bridge's memory. */
-export const READ_LIMIT = 16 * 1024 * 1024;
+/** Bigger files are refused rather than read into the Bridge's memory (and past one reply). */
+export const READ_LIMIT = READ_FILE_BYTES;
 
 const path = (description: string) => required("Missing 'path' argument", description);
 
 export class Workspace {
   readonly files: Beneath;
 
-  /** `protect`: project-relative paths and globs the tools must not change (LOOM_FS_PROTECT). */
+  /**
+   * `protect`: project-relative paths and globs the tools must not change (LOOM_FS_PROTECT);
+   * `writable`: the directories they may write beneath (LOOM_FS_WRITABLE).
+   */
   constructor(
     readonly root: string,
     readonly protect: readonly string[] = [],
+    readonly writable: readonly string[] = DEFAULT_WRITABLE,
   ) {
     this.files = new Beneath(root);
   }
@@ -30,7 +35,7 @@ export class Workspace {
   /** The components of `given`, once the protection rules allow `access` to it. */
   check(given: string, access: Access): string[] {
     const parts = components(given);
-    const why = protectedReason(parts.join("/"), access, this.protect);
+    const why = protectedReason(parts.join("/"), access, this.protect, this.writable);
     if (why) throw new ToolFailure("denied", why);
     return parts;
   }
@@ -72,8 +77,10 @@ export function fsTools(workspace: Workspace): Tool[] {
         const parts = workspace.check(given, "write");
         if (parts.length === 0) throw new ToolFailure("failed", `${given} is the project directory`);
         // Not O_TRUNC: the file's links are counted before anything of it changes.
-        const { fd } = await files.openFile(parts, given, constants.O_WRONLY | constants.O_CREAT, true);
+        const { fd, stats } = await files.openFile(parts, given, constants.O_WRONLY | constants.O_CREAT, true);
         try {
+          // What a tool writes is data: an exec bit it found is taken away, never kept.
+          if (stats.mode & 0o111) fchmodSync(fd, stats.mode & 0o666);
           ftruncateSync(fd, 0);
           const bytes = Buffer.from(content);
           for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at);

@@ -1,10 +1,13 @@
 /**
  * The embedded Bridge's tools, as upstream's runtime registers them (docs/runtime-contract.md
  * "Tools"): fs:* in the project directory, system:shell, llm:generate, web:search, weather:get,
- * and each MCP server's tools.
+ * and each MCP server's tools. On Linux with Landlock, shell commands (and MCP servers that ask)
+ * run in the tools' sandbox (sandbox.ts).
  */
 import { fsTools, Workspace } from "./fs";
-import { protectedFromEnv } from "./protect";
+import { selfArgv } from "../../proc/self";
+import { protectedFromEnv, writableFromEnv } from "./protect";
+import { type SandboxPolicy, sandboxAbi } from "./sandbox";
 import { llmTool } from "./llm";
 import { parseMcpServers, startMcpServers } from "./mcp-servers";
 import { ToolRegistry } from "./registry";
@@ -14,11 +17,14 @@ import { webSearchTool } from "./web";
 
 export function builtinTools(root: string, env: Record<string, string | undefined>, log: (line: string) => void): ToolRegistry {
   const registry = new ToolRegistry();
-  for (const tool of fsTools(new Workspace(root, protectedFromEnv(env.LOOM_FS_PROTECT)))) registry.register(tool);
-  registry.register(shellTool(root, shellAllowFromEnv(env.LOOM_SHELL_ALLOW)));
+  const writable = writableFromEnv(env.LOOM_FS_WRITABLE);
+  for (const tool of fsTools(new Workspace(root, protectedFromEnv(env.LOOM_FS_PROTECT), writable))) registry.register(tool);
+  const policy: SandboxPolicy = { root, writable, network: env.LOOM_SHELL_NETWORK === "1" };
+  const sandbox = sandboxAbi(env) > 0 ? { self: selfArgv(), policy } : undefined;
+  registry.register(shellTool(root, shellAllowFromEnv(env.LOOM_SHELL_ALLOW, sandbox !== undefined), { sandbox }));
   registry.register(llmTool(env));
   registry.register(webSearchTool(env));
   registry.register(weatherTool(env));
-  startMcpServers(parseMcpServers(env.LOOM_MCP_SERVERS), root, registry, log);
+  startMcpServers(parseMcpServers(env.LOOM_MCP_SERVERS), root, registry, log, sandbox && { ...sandbox, policy: { ...policy, network: true } });
   return registry;
 }

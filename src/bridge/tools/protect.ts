@@ -5,7 +5,10 @@
  * Windows file systems ignore it).
  * - Secret, neither read nor written: `.loom/` (loom's state and sockets), `.git/`, `.env*` (the
  *   runtime's secrets), `loom.toml` (the configuration, with its keys).
- * - Code, read but never written or deleted: what loom or an agent's interpreter runs or reads
+ * - Written only beneath the project's writable directories (`[bridge] writable`, LOOM_FS_WRITABLE;
+ *   default `workspace/`): an allow-list, since no list of names can hold everything that some
+ *   launched program reads as code or configuration (`.npmrc`, `bin/` of an MCP server, ...).
+ * - Code, read but never written or deleted, even there: what loom or an agent's interpreter runs or reads
  *   as code: `agents/`, `.venv/`, `venv/`, `node_modules/`, `__pycache__/`, files with a code
  *   extension, the package and interpreter settings files, and what the running project names
  *   (its agents' files, `[agents.*] script`, `watch` globs, a relative `command`), passed by the
@@ -34,8 +37,26 @@ const CODE_FILES = [
 
 export type Access = "read" | "write";
 
+/** Where the tools write when loom.toml does not say (upstream's deep-research app writes to workspace/). */
+export const DEFAULT_WRITABLE = ["workspace"];
+
+/** A name the tools never open and the sandbox never grants: loom's state, git, the secrets, the configuration. */
+export function isSecretName(name: string): boolean {
+  const p = name.toLowerCase();
+  return SECRET_DIRS.includes(p) || p.startsWith(".env") || p === "loom.toml";
+}
+
+/** Whether `rel` lies strictly beneath one of `writable` (project-relative directories). */
+export function beneathWritable(rel: string, writable: readonly string[]): boolean {
+  const parts = rel.split("/").filter(Boolean);
+  return writable.some((dir) => {
+    const base = dir.split(/[\\/]+/).filter((p) => p && p !== ".");
+    return base.length > 0 && parts.length > base.length && base.every((p, i) => parts[i] === p);
+  });
+}
+
 /** The reason `rel` (normalized, `/`-separated, relative to the project) is refused for `access`, or undefined. */
-export function protectedReason(rel: string, access: Access, extra: readonly string[] = []): string | undefined {
+export function protectedReason(rel: string, access: Access, extra: readonly string[] = [], writable: readonly string[] = DEFAULT_WRITABLE): string | undefined {
   const parts = rel.toLowerCase().split("/").filter(Boolean);
   for (const p of parts) {
     if (SECRET_DIRS.includes(p)) return `${rel} is under ${p}/, which the tools never open`;
@@ -43,6 +64,8 @@ export function protectedReason(rel: string, access: Access, extra: readonly str
     if (p === "loom.toml") return `${rel} is loom's configuration, which the tools never open`;
   }
   if (access === "read") return undefined;
+  if (!beneathWritable(rel, writable))
+    return `${rel} is outside the directories the tools may write (${writable.map((d) => `${d}/`).join(", ") || "none"}); [bridge] writable in loom.toml names them`;
   const name = parts[parts.length - 1] ?? "";
   const dir = parts.slice(0, -1).find((p) => CODE_DIRS.includes(p)) ?? (CODE_DIRS.includes(name) ? name : undefined);
   if (dir) return `${rel} is under ${dir}/, code that loom or an agent runs: the tools read it but never change it`;
@@ -55,3 +78,8 @@ export function protectedReason(rel: string, access: Access, extra: readonly str
 
 /** LOOM_FS_PROTECT: a JSON array of project-relative paths and globs; anything else is none. */
 export const protectedFromEnv = envStrings;
+
+/** LOOM_FS_WRITABLE: a JSON array of project-relative directories; unset is the default. */
+export function writableFromEnv(value: string | undefined): string[] {
+  return value === undefined || value === "" ? [...DEFAULT_WRITABLE] : envStrings(value);
+}

@@ -5,6 +5,7 @@
  * TOOL_INVALID_ARGUMENTS/INVALID_ARGUMENTS, past the deadline TOOL_TIMEOUT/TIMEOUT, anything else
  * TOOL_ERROR/EXECUTION_ERROR. Empty arguments mean `{}` (upstream refuses them; the SDK sends them).
  */
+import { MAX_TOOL_OUTPUT_BYTES } from "../limits";
 import { serdeJsonError } from "./json-error";
 
 export type ToolStatus = "TOOL_OK" | "TOOL_ERROR" | "TOOL_TIMEOUT" | "TOOL_NOT_FOUND" | "TOOL_INVALID_ARGUMENTS";
@@ -140,7 +141,11 @@ export class ToolRegistry {
         if (!tool) throw this.failedFor(name) ?? new ToolFailure("not_found", name);
         return tool.call(args, signal);
       });
-      return { id, status: "TOOL_OK", output: JSON.stringify(output ?? null), error: null };
+      const text = JSON.stringify(output ?? null);
+      // The reply must fit one gRPC message (4 MB) with room for its envelope.
+      if (text.length > MAX_TOOL_OUTPUT_BYTES || Buffer.byteLength(text) > MAX_TOOL_OUTPUT_BYTES)
+        throw new ToolFailure("failed", `the output of ${name} is ${Buffer.byteLength(text)} bytes as JSON, over the ${MAX_TOOL_OUTPUT_BYTES}-byte limit of a reply`);
+      return { id, status: "TOOL_OK", output: text, error: null };
     } catch (e) {
       return failure(id, e instanceof ToolFailure ? e : new ToolFailure("failed", (e as Error).message ?? String(e)));
     }

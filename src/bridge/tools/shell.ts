@@ -3,14 +3,18 @@
  * LOOM_SHELL_ALLOW; config/shell.ts has the default and upstream's), with its arguments as given: no shell parses them, so `;`, `|` or `$(...)`
  * are plain characters. It runs in the project directory, with only PATH, HOME, the locale, TZ and
  * TMPDIR of the Bridge's environment (never its secrets), and is killed at the call's deadline.
- * Output as upstream: {stdout, stderr, exit_code}; each stream is cut at OUTPUT_LIMIT.
+ * Output as upstream: {stdout, stderr, exit_code}; each stream is cut at OUTPUT_LIMIT, and the
+ * command stopped there. At most SHELL_CONCURRENCY run at once. On Linux with Landlock each runs in
+ * the tools' sandbox (sandbox.ts): it cannot read the project's secrets or another process's memory.
  */
-import { DEFAULT_SHELL_ALLOW, shellAllowList } from "../../config/shell";
+import { DEFAULT_SHELL_ALLOW, shellAllowList, UNCONFINED_SHELL_ALLOW } from "../../config/shell";
+import { SHELL_CONCURRENCY, SHELL_OUTPUT_BYTES } from "../limits";
 import { type Tool, ToolFailure } from "./registry";
+import { type SandboxPolicy, sandboxedArgv } from "./sandbox";
 import { defineTool, required, z } from "./schema";
 
 export { DEFAULT_SHELL_ALLOW };
-export const OUTPUT_LIMIT = 1024 * 1024;
+export const OUTPUT_LIMIT = SHELL_OUTPUT_BYTES;
 
 /**
  * What a command gets of the Bridge's environment: enough to run, none of the runtime's secrets
@@ -23,9 +27,12 @@ export function shellEnv(from: Record<string, string | undefined> = process.env)
   return env;
 }
 
-/** LOOM_SHELL_ALLOW: a JSON array of names, or "upstream"; unset is the default list; anything else allows nothing. */
-export function shellAllowFromEnv(value: string | undefined): string[] {
-  if (!value) return [...DEFAULT_SHELL_ALLOW];
+/**
+ * LOOM_SHELL_ALLOW: a JSON array of names, or "upstream"; unset is the default list (without the
+ * sandbox, the one with no command that reads files); anything else allows nothing.
+ */
+export function shellAllowFromEnv(value: string | undefined, sandboxed = true): string[] {
+  if (!value) return [...(sandboxed ? DEFAULT_SHELL_ALLOW : UNCONFINED_SHELL_ALLOW)];
   if (value === "upstream") return shellAllowList("upstream");
   try {
     const list = JSON.parse(value);
@@ -34,18 +41,61 @@ export function shellAllowFromEnv(value: string | undefined): string[] {
   return [];
 }
 
-async function capped(stream: ReadableStream<Uint8Array>): Promise<string> {
+/** At most `limit` bytes of `stream`; past them `onOver` (the command is stopped: its output is not wanted). */
+async function capped(stream: ReadableStream<Uint8Array>, onOver: () => void): Promise<string> {
   const chunks: Uint8Array[] = [];
   let size = 0;
   for await (const chunk of stream) {
     if (size < OUTPUT_LIMIT) chunks.push(chunk.subarray(0, OUTPUT_LIMIT - size));
     size += chunk.length;
+    if (size > OUTPUT_LIMIT) {
+      onOver();
+      break;
+    }
   }
-  return Buffer.concat(chunks).toString("utf8") + (size > OUTPUT_LIMIT ? `\n[${size - OUTPUT_LIMIT} more bytes cut]` : "");
+  return Buffer.concat(chunks).toString("utf8") + (size > OUTPUT_LIMIT ? `\n[output cut at ${OUTPUT_LIMIT} bytes; the command was stopped]` : "");
 }
 
-export function shellTool(cwd: string, allow: readonly string[]): Tool {
+/** A counting semaphore: at most `limit` holders; the others wait in turn, or give up when `signal` fires. */
+class Slots {
+  private used = 0;
+  private readonly waiting: (() => void)[] = [];
+  constructor(private readonly limit: number) {}
+
+  async take(signal: AbortSignal): Promise<() => void> {
+    if (this.used >= this.limit)
+      await new Promise<void>((resolve, reject) => {
+        const go = () => {
+          signal.removeEventListener("abort", quit);
+          resolve();
+        };
+        const quit = () => {
+          this.waiting.splice(this.waiting.indexOf(go), 1);
+          reject(new ToolFailure("timeout", ""));
+        };
+        this.waiting.push(go);
+        signal.addEventListener("abort", quit, { once: true });
+      });
+    else this.used++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.used--;
+    };
+  }
+}
+
+export interface ShellOptions {
+  /** The tools' sandbox (sandbox.ts), or none where the kernel has no Landlock. */
+  sandbox?: { self: string[]; policy: SandboxPolicy };
+}
+
+export function shellTool(cwd: string, allow: readonly string[], options: ShellOptions = {}): Tool {
   const strings = "'args' must be an array of strings";
+  const slots = new Slots(SHELL_CONCURRENCY);
   return defineTool({
     name: "system:shell",
     description: `Run an allowed command (${allow.join(", ") || "none allowed"}) in the project directory`,
@@ -59,19 +109,24 @@ export function shellTool(cwd: string, allow: readonly string[]): Tool {
     async call({ command, args: argv }, signal) {
       if (!allow.includes(command))
         throw new ToolFailure("denied", `Command '${command}' is not allowed (allowed: ${allow.join(", ") || "none"}; set [bridge] shell_allow in loom.toml)`);
+      const release = await slots.take(signal);
+      const { sandbox } = options;
+      const line = sandbox ? sandboxedArgv(sandbox.self, sandbox.policy, command, argv) : [command, ...argv];
       let child: ReturnType<typeof Bun.spawn<"ignore", "pipe", "pipe">>;
       try {
-        child = Bun.spawn([command, ...argv], { cwd, env: shellEnv(), stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+        child = Bun.spawn(line, { cwd, env: shellEnv(), stdin: "ignore", stdout: "pipe", stderr: "pipe" });
       } catch (e) {
+        release();
         throw new ToolFailure("failed", `Failed to execute command: ${(e as Error).message}`);
       }
       const kill = () => child.kill("SIGKILL");
       signal.addEventListener("abort", kill);
       try {
-        const [stdout, stderr, code] = await Promise.all([capped(child.stdout), capped(child.stderr), child.exited]);
+        const [stdout, stderr, code] = await Promise.all([capped(child.stdout, kill), capped(child.stderr, kill), child.exited]);
         return { stdout, stderr, exit_code: child.signalCode ? null : code };
       } finally {
         signal.removeEventListener("abort", kill);
+        release();
       }
     },
   });

@@ -1,0 +1,99 @@
+/**
+ * The tools' sandbox (docs/security.md "The tools' sandbox"), attacked as a prompt-injected model
+ * would through `loom call`: with the default shell list, `system:shell` reads neither `.env` nor
+ * the Bridge's environment through /proc, nor anything outside the project, even when loom runs
+ * as root; where Landlock is missing the default list holds no command that reads files.
+ */
+import { describe, expect, test } from "bun:test";
+import { readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { join } from "pathe";
+import { sandboxGrants } from "../../src/bridge/tools/sandbox";
+import { landlockAbi } from "../../src/system/landlock";
+import { loom, makeProject } from "../helpers/runtime";
+import { tempDir } from "../helpers/tmp";
+
+const FREE = ["--bridge-port", "0", "--dashboard-port", "0"];
+const SECRET = "sk-dotenv-0123456789";
+const LANDLOCK = landlockAbi() > 0;
+
+function project() {
+  const outside = tempDir();
+  writeFileSync(join(outside, "id_ed25519"), "-----BEGIN OPENSSH PRIVATE KEY-----\n");
+  const root = makeProject([], 'runtime = "embedded"\n[llm.local]\napi_key = "${KEY}"\n', {
+    ".env": `KEY=${SECRET}\n`,
+    "notes.txt": "meeting at noon\n",
+    "sub/.env.local": `KEY=${SECRET}\n`,
+    "sub/plan.md": "step one\n",
+  });
+  return { root, outside };
+}
+
+async function shell(root: string, command: string, args: string[], env: Record<string, string> = {}) {
+  const r = await loom(["call", "system:shell", JSON.stringify({ command, args })], root, env);
+  let output: { stdout: string; stderr: string; exit_code: number | null } | undefined;
+  try {
+    output = JSON.parse(r.out);
+  } catch {}
+  return { ...r, output };
+}
+
+/** The embedded Bridge's pid: the process of the project running `loom __bridge`. */
+function bridgePid(root: string): number {
+  for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p)))
+    try {
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8");
+      if (cmdline.includes("__bridge") && readFileSync(`/proc/${pid}/environ`, "utf8").includes(SECRET) && cmdline.length > 0) return Number(pid);
+    } catch {}
+  throw new Error(`no embedded Bridge runs for ${root}`);
+}
+
+describe("system:shell in the tools' sandbox", () => {
+  test.skipIf(!LANDLOCK)("the default list reads the project, but not .env, the Bridge's environment or the home directory", async () => {
+    const { root, outside } = project();
+    expect((await loom(["up", "--detach", ...FREE], root)).code).toBe(0);
+    const pid = bridgePid(root);
+    expect((await shell(root, "cat", ["notes.txt"])).output?.stdout).toBe("meeting at noon\n");
+    expect((await shell(root, "cat", ["sub/plan.md"])).output?.stdout).toBe("step one\n");
+    for (const [command, args] of [
+      ["cat", [".env"]],
+      ["cat", ["sub/.env.local"]],
+      ["cat", [`/proc/${pid}/environ`]],
+      ["cat", ["/proc/self/cwd/.env"]],
+      ["cat", [`/proc/${pid}/cwd/.env`]],
+      ["grep", ["-r", "KEY", "."]],
+      ["cat", [join(outside, "id_ed25519")]],
+      ["cat", ["loom.toml"]],
+      ["ps", ["eww", "-p", String(pid)]],
+    ] as const) {
+      const r = await shell(root, command, [...args]);
+      expect(r.all, `${command} ${args.join(" ")}`).not.toContain(SECRET);
+      expect(r.all, `${command} ${args.join(" ")}`).not.toContain("PRIVATE KEY");
+    }
+    expect((await shell(root, "cat", [".env"])).output?.stderr).toContain("Permission denied");
+    expect((await loom(["down"], root)).code).toBe(0);
+  });
+
+  test("without Landlock, the default list has no command that reads files", async () => {
+    const { root } = project();
+    expect((await loom(["up", "--detach", ...FREE], root, { LOOM_SANDBOX: "off" })).code).toBe(0);
+    for (const command of ["cat", "grep", "head", "ps"]) {
+      const r = await shell(root, command, [".env"]);
+      expect(r.err, command).toContain(`Command '${command}' is not allowed`);
+      expect(r.all).not.toContain(SECRET);
+    }
+    expect((await shell(root, "ls", ["sub"])).output?.stdout).toBe("plan.md\n");
+    expect((await loom(["down"], root)).code).toBe(0);
+  });
+});
+
+describe("the sandbox's rules", () => {
+  test("the project less its secrets: a directory with a secret is granted entry by entry", () => {
+    const { root } = project();
+    const paths = sandboxGrants({ root, writable: ["workspace"], network: false }).map((g) => g.path);
+    expect(paths).toContain(join(root, "notes.txt"));
+    expect(paths).toContain(join(root, "sub/plan.md"));
+    expect(paths.some((p) => p.endsWith(".env") || p.endsWith(".env.local") || p.endsWith("loom.toml"))).toBe(false);
+    expect(paths.some((p) => p === "/root" || p === process.env.HOME)).toBe(false);
+    expect(paths).toContain(join(root, "workspace"));
+  });
+});
