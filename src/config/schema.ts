@@ -55,7 +55,7 @@ export function isAddress(value: string): boolean {
 export function writableDir(dir: string): string | undefined {
   const parts = dir.split(/[\\/]+/).filter((p) => p !== "" && p !== ".");
   if (dir.startsWith("/") || /^[A-Za-z]:/.test(dir) || parts.includes("..")) return "must be a directory beneath the project (relative, without ..)";
-  if (parts.length === 0) return "is the project itself: name a directory in it that holds only data (like \"workspace\")";
+  if (parts.length === 0) return 'is the project itself: name a directory in it that holds only data (like "workspace")';
   const code = parts.find((p) => [".loom", ".git", "agents", "node_modules", ".venv", "venv", "__pycache__"].includes(p.toLowerCase()) || p.toLowerCase().startsWith(".env"));
   if (code) return `is under ${code}, which holds loom's state, secrets or code: name a directory that holds only data`;
   return undefined;

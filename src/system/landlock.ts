@@ -85,7 +85,7 @@ export function landlockAbi(): number {
   const calls = c();
   if (!calls) return 0;
   const version = Number(calls.syscall(SYS.create, 0, 0, CREATE_RULESET_VERSION, 0));
-  return version > 0 ? version : 0;
+  return Math.max(version, 0);
 }
 
 export interface Grant {

@@ -48,7 +48,9 @@ describe("loom call against the embedded Bridge", () => {
   test("fs:* stay inside the project; system:shell runs only allowed commands, without a shell", async () => {
     const outside = tempDir();
     writeFileSync(join(outside, "secret.txt"), "not yours");
-    const root = makeProject([], 'runtime = "embedded"\nshell_allow = ["echo", "ls", "env"]\nwritable = ["out", "away"]\n[llm.local]\napi_key = "sk-never-shown"\n', { "data/in.txt": "hello" });
+    const root = makeProject([], 'runtime = "embedded"\nshell_allow = ["echo", "ls", "env"]\nwritable = ["out", "away"]\n[llm.local]\napi_key = "sk-never-shown"\n', {
+      "data/in.txt": "hello",
+    });
     symlinkSync(join(outside, "secret.txt"), join(root, "data/link.txt"));
     symlinkSync(outside, join(root, "away"));
     expect((await loom(["up", "--detach", ...FREE], root)).code).toBe(0);
