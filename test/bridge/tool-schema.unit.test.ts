@@ -71,9 +71,9 @@ describe("tool arguments: the declared schema is enforced", () => {
 
   test("fields the schema does not name are ignored, as upstream's tools ignore them", async () => {
     const { tools, root } = registry();
-    const result = await tools.call("1", "fs:write_file", JSON.stringify({ path: "a.txt", content: "x", mode: "append" }));
+    const result = await tools.call("1", "fs:write_file", JSON.stringify({ path: "workspace/a.txt", content: "x", mode: "append" }));
     expect(result.status).toBe("TOOL_OK");
-    expect(existsSync(join(root, "a.txt"))).toBe(true);
+    expect(existsSync(join(root, "workspace/a.txt"))).toBe(true);
     expect(JSON.parse((await tools.call("2", "fs:list_dir", "")).output).path).toBe(".");
   });
 });

@@ -220,7 +220,7 @@ test("tool arguments: any text is an object or the tool's INVALID_ARGUMENTS, and
   const tools = ["fs:read_file", "fs:write_file", "fs:list_dir", "fs:delete", "system:shell", "llm:generate", "web:search", "weather:get", "nope:x"];
   const field = fc.oneof(
     fc.string({ maxLength: 8 }),
-    fc.constantFrom("notes.txt", ".", "..", "/etc/passwd", ".env", "loom.toml", "a/b", ""),
+    fc.constantFrom("notes.txt", ".", "..", "/etc/passwd", ".env", "loom.toml", "a/b", "workspace/a", ""),
     fc.integer(),
     fc.boolean(),
     fc.constant(null),

@@ -32,7 +32,7 @@ describe.skipIf(process.platform !== "linux" || !existsSync(DEBIAN_PYTHON))("a d
     mkdirSync(join(root, "d"));
     writeFileSync(join(root, "d/f.txt"), "inside");
     symlinkSync(outside, join(root, "l"));
-    const tools = Object.fromEntries(fsTools(new Workspace(root)).map((t) => [t.name, t]));
+    const tools = Object.fromEntries(fsTools(new Workspace(root, [], ["d"])).map((t) => [t.name, t]));
     const signal = new AbortController().signal;
     const swapper = Bun.spawn([DEBIAN_PYTHON, "-c", SWAPPER, join(root, "d"), join(root, "l"), "12"], { stdout: "pipe", stderr: "pipe" });
     try {
