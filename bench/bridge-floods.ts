@@ -4,8 +4,14 @@
  * 1. a subscriber that never reads while another agent publishes 4 MB events;
  * 2. a dashboard SSE client that never reads while 300 events of 2 MB are published;
  * 3. 20,000 RegisterAgent calls with no stream (and the size of /api/topology after);
- * 4. 300 MemoryService AppendEvent calls with a 3 MB `type`.
- * Each must leave the Bridge under 150 MB. A client that "never reads" is a Python process that
+ * 4. 300 MemoryService AppendEvent calls with a 3 MB `type`;
+ * and those of the trust issue, through the tools:
+ * 5. 200 tool calls with 3 MB arguments to an agent that declared the tool and never reads;
+ * 6. 150 publishes on distinct 3 MB topics (and what /api/flow answers after);
+ * 7. ten fs:read_file at once of a 13.6 MB file, then of a 1.9 MB one;
+ * 8. 300 system:shell `cat /dev/zero` at once.
+ * 1-4 must leave the Bridge under 150 MB; 5-8 under 200 MB (the shell flood 250), and each under
+ * 150 MB once its caller left. A client that "never reads" is a Python process that
  * stops itself (SIGSTOP) once connected, so its socket really fills: a client in this process
  * would keep reading into its own memory.
  * Run: bun run build && bun bench/bridge-floods.ts (needs /usr/bin/python3 with grpcio, protoc)
@@ -51,8 +57,8 @@ async function stoppedClient(script: string): Promise<{ kill(): void }> {
   return { kill: () => proc.kill("SIGKILL") };
 }
 
-const rows: (string | number)[][] = [["attack", "before RSS/USS MB", "peak RSS/USS MB", "after RSS/USS MB", "under 150 MB", "notes"]];
-async function attack(name: string, run: (sample: () => void) => Promise<string>): Promise<void> {
+const rows: (string | number)[][] = [["attack", "before RSS/USS MB", "peak RSS/USS MB", "after RSS/USS MB", "within its bound", "notes"]];
+async function attack(name: string, run: (sample: () => void) => Promise<string>, limit = 150): Promise<void> {
   const before = memoryOf(bridge.pid);
   let peak = before;
   const sample = () => {
@@ -65,7 +71,7 @@ async function attack(name: string, run: (sample: () => void) => Promise<string>
   await Bun.sleep(1_000);
   const after = memoryOf(bridge.pid);
   const pair = (m: { rss: number; uss: number }) => `${fmt(m.rss)} / ${fmt(m.uss)}`;
-  rows.push([name, pair(before), pair(peak), pair(after), peak.rss < 150 ? "yes" : "NO", notes]);
+  rows.push([name, pair(before), pair(peak), pair(after), peak.rss < limit && after.rss < 150 ? "yes" : "NO", notes]);
   console.error(`${name}: done`);
 }
 
@@ -132,6 +138,78 @@ await attack("300 AppendEvent with a 3 MB type", async () => {
   m.close();
   return `${refused} of 300 refused (INVALID_ARGUMENT)`;
 });
+
+await attack(
+  "200 tool calls, 3 MB arguments, agent never reads",
+  async () => {
+    const deaf = await stoppedClient(
+      `import grpc, time, loom_pb2 as pb, loom_pb2_grpc as rpc\nstub = rpc.BridgeStub(grpc.insecure_channel("${address}"))\nstub.RegisterAgent(pb.AgentRegisterRequest(agent_id="deaf-tools", tools=[pb.ToolDescriptor(name="deaf:work")]))\ndef gen():\n    yield pb.ClientEvent(ack=pb.Ack(message_id="deaf-tools"))\n    time.sleep(3600)\nit = stub.EventStream(gen())`,
+    );
+    const c = client();
+    const args = JSON.stringify({ blob: "a".repeat(3_000_000) });
+    // Those admitted wait for the agent; after 15 s the agent leaves and they fail at once.
+    setTimeout(() => deaf.kill(), 15_000);
+    const results = await Promise.all(
+      Array.from({ length: 200 }, (_, i) => unary(c, "ForwardToolCall", { id: `c${i}`, name: "deaf:work", arguments: args, timeout_ms: 3_600_000 })),
+    );
+    const refused = results.filter((r) => /try again later/.test((r as { error?: { message?: string } })?.error?.message ?? "")).length;
+    c.close();
+    return `${refused} of 200 refused at once (bytes of pending calls bounded), the rest waited until the agent left`;
+  },
+  200,
+);
+
+await attack(
+  "150 publishes on distinct 3 MB topics",
+  async () => {
+    let ended = 0;
+    for (let i = 0; i < 150; i++) {
+      const stream = client().EventStream();
+      stream.on("error", () => ended++);
+      stream.write({ ack: { message_id: `topics${i}` } });
+      stream.write({ publish: { topic: `${i}-${"t".repeat(3_000_000)}`, event: { id: String(i), payload: Buffer.from("{}") } } });
+      await new Promise((r) => setTimeout(r, 20));
+      stream.end();
+    }
+    await Bun.sleep(500);
+    const flow = await (await fetch(`http://127.0.0.1:${dashPort}/api/flow`)).text();
+    return `${ended} streams ended (INVALID_ARGUMENT); /api/flow ${fmt(flow.length / 1024)} KB`;
+  },
+  200,
+);
+
+await attack(
+  "10 x fs:read_file of 13.6 MB, then of 1.9 MB",
+  async () => {
+    await Bun.write(join(work, "big.txt"), "b".repeat(13_600_000));
+    await Bun.write(join(work, "mid.txt"), "m".repeat(1_900_000));
+    const c = client();
+    const read = (path: string) => Promise.all(Array.from({ length: 10 }, () => unary(c, "ForwardToolCall", { name: "fs:read_file", arguments: JSON.stringify({ path }) })));
+    const big = await read("big.txt");
+    const mid = await read("mid.txt");
+    c.close();
+    const ok = (rs: unknown[]) => rs.filter((r) => (r as { status?: string }).status === "TOOL_OK").length;
+    return `13.6 MB: ${ok(big)} of 10 answered (refused: over the read limit); 1.9 MB: ${ok(mid)} of 10`;
+  },
+  200,
+);
+
+await attack(
+  "300 x system:shell cat /dev/zero at once",
+  async () => {
+    const c = client();
+    const started = Date.now();
+    const results = await Promise.all(
+      Array.from({ length: 300 }, () =>
+        unary(c, "ForwardToolCall", { name: "system:shell", arguments: JSON.stringify({ command: "cat", args: ["/dev/zero"] }), timeout_ms: 120_000 }),
+      ),
+    );
+    c.close();
+    const ok = results.filter((r) => (r as { status?: string }).status === "TOOL_OK").length;
+    return `${ok} of 300 answered with 512 KB each (the command stopped there; 4 at a time) in ${((Date.now() - started) / 1000).toFixed(1)} s`;
+  },
+  250,
+);
 
 bridge.kill();
 rmSync(work, { recursive: true, force: true });

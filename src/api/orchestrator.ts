@@ -80,6 +80,8 @@ export async function runOrchestrator(config: OrchestratorConfig): Promise<Orche
     sink: config.onOutput,
     handleSignals: config.handleSignals,
     signal: config.signal,
+    // The host program's own children are not the run's: only what carries its id is stopped.
+    ownProcess: false,
     onStarted: () => config.onReady?.({ bridge: prepared.endpoints.bridge, dashboard: dashboardUrl(prepared), agents: prepared.agents.map((a) => a.name) }),
   });
   return { exitCode, reason: exitCode === EXIT.ok ? "stopped" : exitCode === EXIT.interrupted ? "interrupted" : "failed" };

@@ -39,8 +39,10 @@ export const READ_FILE_BYTES = 2 * 1024 * 1024;
 /** system:shell commands running at once (each further call waits for a slot, within its deadline), and each stream's output kept. */
 export const SHELL_CONCURRENCY = 4;
 export const SHELL_OUTPUT_BYTES = 512 * 1024;
-/** A topic name, in bytes: it is a key of several maps (flow, subscriptions). */
+/** A topic name, in bytes: it is a key of several maps (flow, subscriptions); a longer publish ends its stream (INVALID_ARGUMENT). */
 export const MAX_TOPIC_BYTES = 1024;
+/** The dashboard's flow tracker (what /api/flow answers), in bytes of ids and topics. */
+export const MAX_FLOW_BYTES = 1024 * 1024;
 /** ToolCall.timeout_ms is clamped to this (a larger value overflowed the timer). */
 export const MAX_TOOL_TIMEOUT_MS = 60 * 60 * 1000;
 

@@ -24,7 +24,7 @@ export type { BridgeEvent };
 import { AgentDirectory, registrationBytes, type ToolInfo } from "./agents";
 import { type BusStream, EventBus, type Sink } from "./bus";
 import { envelopeMetadata, eventBytes, type WireEvent } from "./envelope";
-import { GC_EVERY_BYTES, MAX_PENDING_CALLS, MAX_STREAMS, MAX_TOOL_TIMEOUT_MS } from "./limits";
+import { GC_EVERY_BYTES, MAX_TOPIC_BYTES, MAX_PENDING_CALL_BYTES, MAX_PENDING_CALLS, MAX_STREAMS, MAX_TOOL_TIMEOUT_MS } from "./limits";
 import { type ListenOptions, type Listening, listenOwnerOnly } from "./listen";
 import { MemoryStore } from "./memory";
 import { loomV1, onRequestBytes } from "./proto";
@@ -45,6 +45,8 @@ export interface WireToolCall {
 interface PendingCall {
   stream: BusStream;
   settle: (result: WireToolResult) => void;
+  /** The bytes its arguments hold until it is answered. */
+  bytes: number;
 }
 
 /** The tool call timeout: timeout_ms when positive, else 30 s, never more than MAX_TOOL_TIMEOUT_MS. */
@@ -60,6 +62,7 @@ export class EmbeddedBridge {
   /** Open streams by agent id, oldest first. */
   readonly streamsById = new Map<string, BusStream[]>();
   private readonly pendingCalls = new Map<string, PendingCall>();
+  private pendingCallBytes = 0;
   private readonly memory = new MemoryStore();
   /** Followers of what happens (the dashboard, which bounds what it keeps). */
   readonly feed = new Set<(e: BridgeEvent) => void>();
@@ -110,16 +113,25 @@ export class EmbeddedBridge {
     }
     if (this.pendingCalls.has(id)) return failure(id, new ToolFailure("invalid", `a call with id ${id} is already waiting for its answer`));
     if (this.pendingCalls.size >= MAX_PENDING_CALLS) return failure(id, new ToolFailure("failed", `${MAX_PENDING_CALLS} tool calls are already waiting for agents`));
+    // Bounded in bytes: what waits for an agent that does not read is held until the deadline.
+    const bytes = 128 + Buffer.byteLength(call.arguments ?? "") + Buffer.byteLength(name);
+    if (stream.full) return failure(id, new ToolFailure("failed", `agent ${stream.agentId} is not reading its events (its queue is full); try again later`));
+    if (this.pendingCallBytes + bytes > MAX_PENDING_CALL_BYTES)
+      return failure(
+        id,
+        new ToolFailure("failed", `tool calls waiting for agents already hold ${this.pendingCallBytes} bytes of arguments (at most ${MAX_PENDING_CALL_BYTES}); try again later`),
+      );
+    this.pendingCallBytes += bytes;
     return new Promise((resolve) => {
       const timer = setTimeout(() => settle(failure(id, new ToolFailure("timeout", ""))), timeoutMs);
       const settle = (result: WireToolResult) => {
         clearTimeout(timer);
-        this.pendingCalls.delete(id);
+        if (this.pendingCalls.delete(id)) this.pendingCallBytes -= bytes;
         resolve({ ...result, id });
       };
-      this.pendingCalls.set(id, { stream, settle });
+      this.pendingCalls.set(id, { stream, settle, bytes });
       const message = { tool_call: { ...call, id, arguments: call.arguments || "{}", timeout_ms: timeoutMs } };
-      this.bus.send(stream, message, 128 + (call.arguments?.length ?? 0) + name.length);
+      this.bus.send(stream, message, bytes);
     });
   }
 
@@ -188,6 +200,9 @@ export class EmbeddedBridge {
       if (message.msg === "publish") {
         const p = message.publish as { topic: string; event?: WireEvent | null };
         if (!p.event) return; // upstream publishes nothing without an event
+        // Topics are keys of maps that outlive the publish (flow, dashboard): bounded in bytes.
+        if (Buffer.byteLength(p.topic ?? "") > MAX_TOPIC_BYTES)
+          return void call.emit("error", { code: grpc.status.INVALID_ARGUMENT, details: `topic is ${Buffer.byteLength(p.topic)} bytes, over the ${MAX_TOPIC_BYTES}-byte limit` });
         const wait = this.publish(stream.agentId, p.topic, p.event);
         if (wait) {
           call.pause(); // the publisher waits: its stream is not read until the subscribers drain

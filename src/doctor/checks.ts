@@ -4,7 +4,8 @@
  * and never runs a runtime binary. (It does run each Python agent's interpreter, to ask whether
  * the SDK imports there: that is the program the agents will be started with.)
  */
-import { join, relative } from "pathe";
+import { realpathSync } from "node:fs";
+import { isAbsolute, join, relative } from "pathe";
 import { describeBinary, findBinary } from "../binaries/get-binary";
 import { defaultHttpDeps } from "../binaries/http";
 import { candidateAssets } from "../binaries/install";
@@ -88,14 +89,28 @@ async function nativeCheck(project: ProjectConfig, env: Record<string, string | 
   }
 }
 
-/** Runs `python` once: its version, and whether the Loom SDK and grpc import there. */
-function pythonCheck(python: string, agents: string[]): Check {
+/**
+ * Runs `python` once: its version, and whether the Loom SDK and grpc import there. Inspecting
+ * never runs the project (docs/security.md): an interpreter that is the project's own file (a
+ * `.venv/bin/python` that is a script or a copy) is not run, and the one that is runs isolated
+ * (`-I`: neither the working directory nor PYTHON* variables reach its import path) from `/`, so
+ * a `loom.py` of a cloned repository is not what `import loom` finds.
+ */
+function pythonCheck(python: string, agents: string[], root: string): Check {
   const script =
     "import sys\nprint(sys.version.split()[0])\nfor m in ('loom', 'grpc'):\n    try:\n        __import__(m); print('ok')\n    except Exception as e:\n        print(type(e).__name__ + ': ' + str(e))\n";
   const who = `for ${agents.join(", ")}`;
+  const real = realInterpreter(python);
+  if (real && isBeneath(real, root))
+    return {
+      name: "python",
+      verdict: "warn",
+      detail: `${python} ${who} is a file of the project (${relative(root, real)}): loom doctor does not run the project's files`,
+      fix: `check it yourself: \`${python} -I -c "import loom, grpc"\`; \`python3 -m venv .venv\` makes one that links to the system's interpreter`,
+    };
   const r = (() => {
     try {
-      return Bun.spawnSync([python, "-c", script], { stdout: "pipe", stderr: "pipe", timeout: 20_000 });
+      return Bun.spawnSync([python, "-I", "-c", script], { cwd: "/", stdout: "pipe", stderr: "pipe", timeout: 20_000 });
     } catch (error) {
       return { exitCode: 127, stdout: Buffer.from(""), stderr: Buffer.from(messageOf(error)) };
     }
@@ -117,6 +132,21 @@ function pythonCheck(python: string, agents: string[]): Check {
       fix: `\`${SDK_INSTALL.replace("python3", python)}\` (the Loom Python SDK; it brings grpcio), or use the virtualenv that has it`,
     };
   return { name: "python", verdict: "ok", detail: `${python} ${version} ${who}: loom and grpc import` };
+}
+
+/** Where `python` really is (links resolved, PATH searched), or undefined when it cannot be found. */
+function realInterpreter(python: string): string | undefined {
+  const found = python.includes("/") ? python : Bun.which(python);
+  try {
+    return found ? realpathSync(found) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function isBeneath(path: string, root: string): boolean {
+  const rel = relative(realpathSync(root), path);
+  return rel !== "" && !rel.startsWith("..") && !isAbsolute(rel);
 }
 
 async function portCheck(what: string, host: string, port: number): Promise<Check> {
@@ -181,7 +211,7 @@ export async function doctor(projectDir: string, env: Record<string, string | un
     for (const w of warnings) checks.push({ name: "agents", verdict: "warn", detail: w });
     const py = new Map<string, string[]>();
     for (const a of agents) if (a.argv[1]?.endsWith(".py")) py.set(a.argv[0]!, [...(py.get(a.argv[0]!) ?? []), a.name]);
-    for (const [python, names] of py) checks.push(pythonCheck(python, names));
+    for (const [python, names] of py) checks.push(pythonCheck(python, names, root));
     if (agents.some((a) => a.env.BUN_BE_BUN === "1")) checks.push({ name: "typescript", verdict: "ok", detail: "TypeScript/JavaScript agents run with the Bun built into loom" });
   } catch (error) {
     checks.push({ name: "agents", verdict: "fail", detail: messageOf(error), fix: isLoomError(error) ? error.hint : undefined });

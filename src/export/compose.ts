@@ -1,7 +1,7 @@
 /**
  * `loom export compose`: the same shape as the Kubernetes export for Docker Compose v2 and
  * podman-compose: the Bridge (`loom serve`, healthy once `loom ping` answers, its port published
- * on the host's loopback only), and one service per agent with `deploy.replicas`, started once the
+ * on the host's loopback only with `--publish`), and one service per agent with `deploy.replicas`, started once the
  * Bridge is healthy (`depends_on: service_healthy`) and reaching it by its service name. The
  * runtime's `.env` keys go to the Bridge only (runtime.env), the rest to the agents (agents.env).
  */
@@ -12,14 +12,16 @@ const cpus = (q: string) => String(q.endsWith("m") ? Number(q.slice(0, -1)) / 10
 /** Kubernetes' "256Mi" as Compose's "256m" (Compose knows b, k, m, g). */
 const memory = (q: string) => q.replace(/([KMGT])i?$/, (_, unit: string) => unit.toLowerCase());
 
-export function composeFile(plan: ExportPlan, image: string): Record<string, unknown> {
+export function composeFile(plan: ExportPlan, image: string, publish = false): Record<string, unknown> {
   const services: Record<string, unknown> = {
     bridge: {
       image,
       command: ["serve", "--address", `0.0.0.0:${plan.bridgePort}`, "--expose"],
       env_file: ["runtime.env"],
       environment: { HOME: "/tmp" },
-      ports: [`127.0.0.1:${plan.bridgePort}:${plan.bridgePort}`],
+      // Published only when asked: inside the container every peer is the engine's gateway, so
+      // every local user of the host would reach the Bridge's tools (docs/cluster.md).
+      ...(publish ? { ports: [`127.0.0.1:${plan.bridgePort}:${plan.bridgePort}`] } : {}),
       healthcheck: {
         test: ["CMD", "loom", "ping", "--count", "1", "--address", `127.0.0.1:${plan.bridgePort}`],
         interval: "2s",

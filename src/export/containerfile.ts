@@ -4,7 +4,8 @@
  * writes). loom is the entrypoint and PID 1: `loom serve` and `loom run` end on SIGTERM, and the
  * supervisor reaps what it starts. Python agents need Python and upstream's SDK: a Python base and
  * a pip install (from GitHub, at build time); TypeScript agents need nothing more (loom's Bun and
- * `loom:sdk`). The project's own .loom/, .env files and .git stay out (containerignore).
+ * `loom:sdk`). The project's own .loom/, every env file and .git stay out (containerignore, and
+ * Containerfile.dockerignore for Docker).
  */
 import type { ExportPlan } from "./plan";
 
@@ -35,6 +36,10 @@ CMD ["run"]
 `;
 }
 
-export function containerignore(outDir: string): string {
-  return [".loom", ".env", ".env.*", ".git", "node_modules", `${outDir}/*.env`, `${outDir}/*.env.example`, "**/__pycache__", ""].join("\n");
+/**
+ * What the image never holds: loom's state, git, dependencies, and every env file anywhere (the
+ * project's `.env*`, each export's runtime.env and agents.env, whichever target wrote them).
+ */
+export function containerignore(): string {
+  return [".loom", ".git", "node_modules", "**/.env", "**/.env.*", "**/*.env", "**/*.env.*", "**/__pycache__", ""].join("\n");
 }

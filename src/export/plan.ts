@@ -1,9 +1,11 @@
 /**
  * What `loom export` writes, decided once from the project: its name as Kubernetes and Compose
  * want names, the Bridge's port, the agents (each with its file or command and its replicas), and
- * the `.env` keys split by who may see them: keys that loom.toml's [llm.*] or [mcp.*] use are the
- * runtime's (its LLM and MCP secrets, the Bridge's pod only); every other key is the agents'.
- * Values are never read here: only names.
+ * the `.env` keys split by who may see them: variables that loom.toml's [bridge], [llm.*] or
+ * [mcp.*] use are the runtime's (its LLM and MCP secrets, the Bridge's pod only), whether `.env`
+ * has them or not (production gets them elsewhere); every other key is the agents'. Values are
+ * never read here: only names. A secret written into loom.toml itself is refused: loom.toml goes
+ * into a ConfigMap every pod mounts, and into the image (docs/cluster.md "Secrets").
  */
 import { basename, relative } from "pathe";
 import { hostPort } from "../net/address";
@@ -73,7 +75,32 @@ function variablesIn(value: unknown, into: Set<string>): void {
   else if (isTable(value)) for (const v of Object.values(value)) variablesIn(v, into);
 }
 
+/** Keys whose value is a secret: an API key, a token, a password. */
+const SECRET_KEY = /key|token|secret|password|passwd|credential|auth/i;
+/** One `${VAR}` (with a default or a message, `${VAR:-x}`, `${VAR:?x}`) or `$VAR`, and nothing else. */
+const ONLY_REFERENCE = /^\$(\{[A-Za-z_][A-Za-z0-9_]*(:?[-?][^}]*)?\}|[A-Za-z_][A-Za-z0-9_]*)$/;
+
+/** loom.toml's literal secrets (a value under a secret-like key that is not one `${VAR}`), as key paths. */
+export function literalSecrets(raw: Record<string, unknown>): string[] {
+  const found: string[] = [];
+  const walk = (value: unknown, path: string[]) => {
+    if (isTable(value)) for (const [k, v] of Object.entries(value)) walk(v, [...path, k]);
+    else if (typeof value === "string" && value !== "" && SECRET_KEY.test(path[path.length - 1] ?? "") && !ONLY_REFERENCE.test(value.trim())) found.push(path.join("."));
+  };
+  for (const section of ["bridge", "llm", "mcp", "dashboard"]) walk(raw[section], [section]);
+  return found;
+}
+
 export function exportPlan(project: ProjectConfig, raw: Record<string, unknown>, includeSecrets = false): ExportPlan {
+  const literal = literalSecrets(raw);
+  if (literal.length)
+    throw new LoomError(
+      "CONFIG",
+      `loom.toml holds ${literal.map((k) => `\`${k}\``).join(", ")} as ${literal.length > 1 ? "literal values" : "a literal value"}: the export would put ${literal.length > 1 ? "them" : "it"} in the ConfigMap every pod mounts and in the image`,
+      {
+        hint: `write a reference instead (like api_key = "\${OPENAI_API_KEY}") and put the value in .env; the export then names it for the Bridge's Secret`,
+      },
+    );
   const { config, root } = project;
   const name = dnsLabel(config.name ?? basename(root), 40);
   const specs = planAgents(project, { python: "python3", bun: "loom", preload: "/dev/null" });
@@ -90,10 +117,13 @@ export function exportPlan(project: ProjectConfig, raw: Record<string, unknown>,
     });
   }
   const runtimeVars = new Set<string>();
-  variablesIn(raw.llm, runtimeVars);
-  variablesIn(raw.mcp, runtimeVars);
+  for (const section of ["bridge", "llm", "mcp", "dashboard"]) variablesIn(raw[section], runtimeVars);
+  const agentVars = new Set<string>();
+  for (const [section, value] of Object.entries(raw)) if (!["bridge", "llm", "mcp", "dashboard"].includes(section)) variablesIn(value, agentVars);
   const dotenv = project.envFile ? parseDotenv(readTextFile(project.envFile, ".env file")) : {};
-  const keys = Object.keys(dotenv).sort();
+  // Variables loom or the image sets itself are no secret of the user's.
+  const own = (k: string) => k.startsWith("LOOM_") || ["HOME", "PATH", "PWD", "USER"].includes(k);
+  const keys = [...new Set([...Object.keys(dotenv), ...runtimeVars, ...agentVars])].filter((k) => !own(k)).sort();
   return {
     name,
     version: config.version,

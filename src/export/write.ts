@@ -3,9 +3,11 @@
  * loom's own executable for the image, a README with the commands, and the env files' key lists
  * (`runtime.env.example`, `agents.env.example`). The values of `.env` never land in a file unless
  * `--include-secrets` asks (then runtime.env and agents.env, mode 0600, with a warning); a
- * runtime.env or agents.env that exists is never overwritten.
+ * runtime.env or agents.env that exists is never overwritten. Nothing is written through a
+ * symbolic link: the directories on the way are checked, each file is new and renamed into place.
  */
-import { chmodSync, copyFileSync, lstatSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, constants, copyFileSync, lstatSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
 import { isAbsolute, join, relative, resolve } from "pathe";
 import { parseTomlFile } from "../config/toml";
 import type { ProjectConfig } from "../config/types";
@@ -26,6 +28,8 @@ export interface ExportOptions {
   image?: string;
   namespace?: string;
   includeSecrets?: boolean;
+  /** Compose: publish the Bridge's port on the host's loopback (off by default: docs/cluster.md). */
+  publish?: boolean;
 }
 
 export interface ExportResult {
@@ -42,7 +46,7 @@ const yaml = (docs: unknown[]) => docs.map((d) => `${Bun.YAML.stringify(JSON.par
 function envFiles(plan: ExportPlan, outDir: string, files: string[], warnings: string[]): void {
   for (const who of ["runtime", "agents"] as const) {
     const keys = plan.secrets[who];
-    writeFileSync(join(outDir, `${who}.env.example`), keys.map((k) => `${k}=\n`).join(""));
+    writeNoFollow(outDir, `${who}.env.example`, keys.map((k) => `${k}=\n`).join(""));
     files.push(`${who}.env.example`);
     const real = join(outDir, `${who}.env`);
     if (lstatSync(real, { throwIfNoEntry: false })) continue; // the user's, or something planted: never written through
@@ -63,6 +67,28 @@ function envFiles(plan: ExportPlan, outDir: string, files: string[], warnings: s
     warnings.push(`runtime.env and agents.env hold the values of .env (--include-secrets): keep them out of version control (the .gitignore written beside them does)`);
 }
 
+/** Makes `outDir` beneath `root`, refusing a symbolic link at any component (a cloned repository can aim one anywhere). */
+function makeOutDir(root: string, outDir: string): void {
+  let path = root;
+  for (const part of relative(root, outDir).split("/")) {
+    path = join(path, part);
+    const st = lstatSync(path, { throwIfNoEntry: false });
+    if (!st) mkdirSync(path);
+    else if (st.isSymbolicLink() || !st.isDirectory())
+      throw new LoomError("CONFIG", `${relative(root, path)} is ${st.isSymbolicLink() ? "a symbolic link" : "not a directory"}: loom export never writes through links`, {
+        hint: `remove it (\`rm ${relative(root, path)}\`) and export again, or choose another --out`,
+      });
+  }
+}
+
+/** Writes `name` in `outDir` as a new file renamed into place: a link there is replaced, never written through. */
+function writeNoFollow(outDir: string, name: string, data: string | Uint8Array, mode = 0o644): void {
+  const temp = join(outDir, `.${name}.${randomBytes(6).toString("hex")}.tmp`);
+  writeFileSync(temp, data, { flag: "wx", mode });
+  chmodSync(temp, mode);
+  renameSync(temp, join(outDir, name));
+}
+
 export async function writeExport(project: ProjectConfig, o: ExportOptions): Promise<ExportResult> {
   const root = project.root;
   const outDir = resolve(root, o.out ?? join("deploy", o.target));
@@ -77,9 +103,9 @@ export async function writeExport(project: ProjectConfig, o: ExportOptions): Pro
   const image = o.image ?? `localhost/${plan.name}:${plan.version}`;
   const warnings: string[] = [];
   const files: string[] = [];
-  mkdirSync(outDir, { recursive: true });
+  makeOutDir(root, outDir);
   const write = (name: string, text: string) => {
-    writeFileSync(join(outDir, name), text);
+    writeNoFollow(outDir, name, text);
     files.push(name);
   };
   if (o.target === "kubernetes") {
@@ -91,14 +117,18 @@ export async function writeExport(project: ProjectConfig, o: ExportOptions): Pro
     }
     for (const [file, docs] of groups) write(file, yaml(docs));
     write("kustomization.yaml", yaml([kustomization(plan, [...groups.keys()], o.namespace)]));
-  } else write("compose.yaml", yaml([composeFile(plan, image)]));
+  } else write("compose.yaml", yaml([composeFile(plan, image, o.publish ?? false)]));
   envFiles(plan, outDir, files, warnings);
   write("Containerfile", containerfile(plan, rel));
-  write("containerignore", containerignore(rel));
+  // podman takes --ignorefile; Docker reads <Containerfile>.dockerignore beside it by itself.
+  write("containerignore", containerignore());
+  write("Containerfile.dockerignore", containerignore());
   write(".gitignore", "loom\n*.env\n");
   if (isCompiled()) {
-    copyFileSync(process.execPath, join(outDir, "loom"));
-    chmodSync(join(outDir, "loom"), 0o755);
+    const temp = join(outDir, `.loom.${randomBytes(6).toString("hex")}.tmp`);
+    copyFileSync(process.execPath, temp, constants.COPYFILE_EXCL); // EXCL: a new file, never through a link
+    chmodSync(temp, 0o755);
+    renameSync(temp, join(outDir, "loom"));
     files.push("loom");
   } else warnings.push(`loom runs from source here: put a loom executable for the image's platform at ${join(rel, "loom")} before building`);
   const build = `podman build -f ${rel}/Containerfile --ignorefile ${rel}/containerignore -t ${image} .`;

@@ -34,6 +34,12 @@ export interface RunOptions {
   handleSignals?: boolean;
   /** Aborting it stops the project, as SIGTERM does. */
   signal?: AbortSignal;
+  /**
+   * Whether this process is loom's own (the CLI), so that orphans re-parented to it belong to the
+   * run (default true). In a host program (the library) they may be the host's: it then never
+   * becomes a subreaper, and stops only what carries the run's id.
+   */
+  ownProcess?: boolean;
 }
 
 function supervisorFor(prepared: Prepared, o: RunOptions, printer?: Printer): Supervisor {
@@ -56,6 +62,7 @@ function supervisorFor(prepared: Prepared, o: RunOptions, printer?: Printer): Su
     planAgent: agentPlanner(prepared, env),
     control: (handle, warn) => serveControl(prepared.project.root, handle, warn),
     replan: o.watch ? replanner(prepared, o.agentPaths, process.env) : undefined,
+    deps: o.ownProcess === false ? { becomeSubreaper: () => false } : undefined,
   });
 }
 

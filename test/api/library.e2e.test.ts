@@ -62,6 +62,22 @@ describe("the library", () => {
     }
   });
 
+  test("runOrchestrator in a host program signals nothing the host started itself", async () => {
+    const root = makeProject(["idle.py"]);
+    const p = program(["run", root, "--own-child"], runtimeEnv());
+    try {
+      await p.next(); // ready
+      p.send("stop");
+      const { result, events, ownChildAlive } = (await p.next()) as { result: { exitCode: number }; events: string[]; ownChildAlive: boolean };
+      expect(result.exitCode).toBe(0);
+      expect(events.join("\n")).not.toContain("sleep");
+      expect(ownChildAlive).toBe(true);
+      expect(await leftIn(root)).toEqual([]);
+    } finally {
+      p.proc.kill("SIGKILL");
+    }
+  });
+
   test("startCore: returned once it answers, with its dashboard; stop() stops it", async () => {
     const p = program(["core"], { XDG_STATE_HOME: tempDir() });
     try {

@@ -177,6 +177,23 @@ describe("loom doctor", () => {
   });
 });
 
+describe("loom doctor never runs the project's files", () => {
+  test("a loom.py in the project is not what `import loom` finds; a .venv/bin/python that is a script is not run", async () => {
+    const root = makeProject(["idle.py"]);
+    const marker = join(tempDir(), "ran");
+    writeFileSync(join(root, "loom.py"), `open(${JSON.stringify(marker)}, "w").write("loom.py ran")\n`);
+    const r = await loom(["doctor"], root, { LOOM_PYTHON: "/usr/bin/python3" });
+    expect(r.out).toMatch(/python +\/usr\/bin\/python3 /);
+    expect(existsSync(marker)).toBe(false);
+    mkdirSync(join(root, ".venv/bin"), { recursive: true });
+    writeFileSync(join(root, ".venv/bin/python"), `#!/bin/sh\necho venv > ${marker}\n`);
+    chmodSync(join(root, ".venv/bin/python"), 0o755);
+    const venv = await loom(["doctor"], root);
+    expect(venv.out).toMatch(/warn +python +\S+\.venv\/bin\/python for idle is a file of the project \(\.venv\/bin\/python\): loom doctor does not run the project's files/);
+    expect(existsSync(marker)).toBe(false);
+  });
+});
+
 describe("loom ping", () => {
   test("Heartbeat round trips to the running project's Bridge, with latency; none answering is exit 4", async () => {
     const root = makeProject();

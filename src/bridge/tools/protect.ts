@@ -64,7 +64,7 @@ export function protectedReason(rel: string, access: Access, extra: readonly str
     if (p === "loom.toml") return `${rel} is loom's configuration, which the tools never open`;
   }
   if (access === "read") return undefined;
-  if (!beneathWritable(rel, writable))
+  if (rel !== "" && !beneathWritable(rel, writable))
     return `${rel} is outside the directories the tools may write (${writable.map((d) => `${d}/`).join(", ") || "none"}); [bridge] writable in loom.toml names them`;
   const name = parts[parts.length - 1] ?? "";
   const dir = parts.slice(0, -1).find((p) => CODE_DIRS.includes(p)) ?? (CODE_DIRS.includes(name) ? name : undefined);

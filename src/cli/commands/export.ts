@@ -16,6 +16,7 @@ export default loomCommand({
     image: { type: "string", description: "The image the manifests name (default localhost/<name>:<version>)", valueHint: "REF" },
     namespace: { type: "string", description: "Kubernetes namespace for the kustomization", valueHint: "NS" },
     "include-secrets": { type: "boolean", description: "Write .env's values into runtime.env and agents.env (otherwise only their keys)" },
+    publish: { type: "boolean", description: "compose: publish the Bridge's port on the host's loopback (every local user can then reach its tools)" },
   },
   async run({ args }) {
     if (args.target !== "kubernetes" && args.target !== "compose")
@@ -29,6 +30,7 @@ export default loomCommand({
       image: args.image,
       namespace: args.namespace,
       includeSecrets: args["include-secrets"],
+      publish: args.publish,
     });
     for (const w of result.warnings) log.warn(w);
     log.success(`wrote ${result.files.join(", ")} in ${result.outDir}`);
