@@ -9,6 +9,7 @@
  * SIGTERM and SIGINT end it even as PID 1 of a container, where the kernel ignores a signal that
  * has no handler.
  */
+import { readFileSync } from "node:fs";
 import { isIP } from "node:net";
 import { serveDashboard } from "./dashboard/server";
 import { PAGEOUT_AFTER_MS } from "../constants";
@@ -30,6 +31,23 @@ export function refuseListen(host: string, exposed: boolean, shown = host): stri
 function fail(message: string): never {
   console.error(`loom embedded Bridge: ${message}`);
   process.exit(1);
+}
+
+/**
+ * The environment with what the supervisor handed over standard input (LOOM_PRIVATE_ENV=stdin:
+ * its secrets, kept out of /proc/<pid>/environ; launch/plan.ts). Read once, at start.
+ */
+export function withPrivateEnv(env: Record<string, string | undefined>): Record<string, string | undefined> {
+  if (env.LOOM_PRIVATE_ENV !== "stdin") return env;
+  let handed: unknown;
+  try {
+    handed = JSON.parse(readFileSync(0, "utf8") || "{}");
+  } catch {
+    fail("LOOM_PRIVATE_ENV=stdin, but standard input is not a JSON object of variables");
+  }
+  if (!handed || typeof handed !== "object" || Array.isArray(handed)) fail("LOOM_PRIVATE_ENV=stdin, but standard input is not a JSON object of variables");
+  const strings = Object.entries(handed as Record<string, unknown>).filter(([, v]) => typeof v === "string") as [string, string][];
+  return { ...env, ...Object.fromEntries(strings) };
 }
 
 export async function runEmbeddedBridge(env: Record<string, string | undefined> = process.env): Promise<void> {

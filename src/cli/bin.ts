@@ -42,8 +42,8 @@ if (first === "__watchdog") {
   process.exit(sandboxMain(rest));
 } else if (first === "__bridge") {
   // Internal: the embedded Bridge, supervised like a native runtime (bridge/main.ts).
-  const { runEmbeddedBridge } = await import("../bridge/main");
-  await runEmbeddedBridge();
+  const { runEmbeddedBridge, withPrivateEnv } = await import("../bridge/main");
+  await runEmbeddedBridge(withPrivateEnv(process.env));
 } else if (process.argv.length === 3 && ["--version", "-v", "-V"].includes(first!)) {
   // Answered before the CLI's modules load: `loom --version` is what scripts and installers run.
   process.stdout.write(`loom ${LOOM_VERSION}\n`);

@@ -30,15 +30,30 @@ export function runtimeEnv(project: ProjectConfig): Record<string, string> {
  */
 export function planRuntime(project: ProjectConfig, binary: { path: string; source: string }, remote?: RemoteBridge, socket?: string): ProcessSpec {
   if (remote) return { name: "bridge", kind: "runtime", argv: [], cwd: project.root, env: {}, restart: "never", remote };
-  return {
+  const env = { ...project.env, ...runtimeEnv(project), ...(socket ? { LOOM_BRIDGE_SOCKET: socket } : {}) };
+  const spec: ProcessSpec = {
     name: project.config.bridge.mode === "full" ? "core" : "bridge",
     kind: "runtime",
     // The embedded Bridge is this very executable, supervised like any runtime (bridge/main.ts).
     argv: binary.source === "embedded" ? [...selfArgv(), "__bridge"] : [binary.path],
     cwd: project.root,
-    env: { ...project.env, ...runtimeEnv(project), ...(socket ? { LOOM_BRIDGE_SOCKET: socket } : {}) },
+    env,
     restart: "always",
   };
+  // A native runtime reads VLLM_* from its environment (its contract); the embedded Bridge takes
+  // everything but a few plain settings over its standard input (docs/security.md).
+  return binary.source === "embedded" ? { ...spec, ...splitPrivateEnv(env) } : spec;
+}
+
+/** Variables that are no secret: what a process needs to run, and loom's own settings (but the MCP servers', which carry keys). */
+const PUBLIC_VAR = /^(PATH|HOME|USER|LOGNAME|SHELL|LANG|LC_[A-Z_]+|TZ|TMPDIR|XDG_RUNTIME_DIR|TERM|NO_COLOR|FORCE_COLOR|BUN_[A-Z_]+|LOOM_(?!MCP_SERVERS$)[A-Z0-9_]+)$/;
+
+/** `env` split into what stays in the environment and what goes over standard input (LOOM_PRIVATE_ENV). */
+export function splitPrivateEnv(env: Record<string, string>): { env: Record<string, string>; privateEnv: Record<string, string> } {
+  const open: Record<string, string> = { LOOM_PRIVATE_ENV: "stdin" };
+  const privateEnv: Record<string, string> = {};
+  for (const [key, value] of Object.entries(env)) (PUBLIC_VAR.test(key) ? open : privateEnv)[key] = value;
+  return { env: open, privateEnv };
 }
 
 /**

@@ -71,7 +71,7 @@ export function spawnChild(spec: ProcessSpec, deps: SpawnDeps): Child {
     proc = Bun.spawn(spec.argv, {
       cwd: spec.cwd,
       env: spec.env,
-      stdin: "ignore",
+      stdin: spec.privateEnv ? Buffer.from(JSON.stringify(spec.privateEnv)) : "ignore",
       stdout: "pipe",
       stderr: "pipe",
       detached: true, // its own session and process group: a stop reaches everything it spawned

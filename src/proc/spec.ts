@@ -18,6 +18,11 @@ export interface ProcessSpec {
   source?: string;
   /** `[agents.<name>] watch`: more files (globs, relative to the project) that restart it. */
   watch?: string[];
+  /**
+   * Variables handed over the process's standard input (JSON) instead of its environment, which
+   * /proc/<pid>/environ shows to the user's other processes: the embedded Bridge's secrets.
+   */
+  privateEnv?: Record<string, string>;
   /** The runtime is a Bridge elsewhere: nothing is started, its Heartbeat is probed (config/remote.ts). */
   remote?: RemoteBridge;
 }

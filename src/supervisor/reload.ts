@@ -25,7 +25,7 @@ export function agentsTouched(paths: readonly string[], agents: readonly Process
 
 /** Two plans of one process run the same thing (so a reload leaves it running). */
 export function samePlan(a: ProcessSpec, b: ProcessSpec): boolean {
-  return JSON.stringify([a.argv, a.cwd, a.env, a.restart, a.watch]) === JSON.stringify([b.argv, b.cwd, b.env, b.restart, b.watch]);
+  return JSON.stringify([a.argv, a.cwd, a.env, a.privateEnv, a.restart, a.watch]) === JSON.stringify([b.argv, b.cwd, b.env, b.privateEnv, b.restart, b.watch]);
 }
 
 export interface PlanChanges {

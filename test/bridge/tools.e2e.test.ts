@@ -221,7 +221,7 @@ describe("Python agents written against the protocol call tools", () => {
   test.skipIf(!pythonGrpcReady())("one declares math:multiply and answers on its stream; the other calls it and fs:* through ForwardToolCall", async () => {
     const stubs = makePythonStubs(tempDir());
     const agent = (role: string) => protoAgentTable(role, stubs);
-    const root = makeProject([], `runtime = "embedded"\n${agent("toolsmith")}${agent("caller")}`);
+    const root = makeProject([], `runtime = "embedded"\nwritable = ["notes"]\n${agent("toolsmith")}${agent("caller")}`);
     mkdirSync(join(root, "notes"));
     expect((await loom(["run", "--detach", ...FREE], root)).code).toBe(0);
     const results = await poll("the caller's results", () => existsSync(join(root, "tools.json")) && JSON.parse(readFileSync(join(root, "tools.json"), "utf8")), 25_000);

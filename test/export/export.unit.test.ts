@@ -5,7 +5,7 @@
  * them after a deliberate change).
  */
 import { describe, expect, test } from "bun:test";
-import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { Deployment } from "kubernetes-models/apps/v1";
 import { ConfigMap, Service } from "kubernetes-models/v1";
 import { NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1";
@@ -88,6 +88,59 @@ describe("loom export kubernetes", () => {
   test("an --out outside the project is refused (the image is built from the project)", async () => {
     const { loaded } = await project();
     expect(await writeExport(loaded, { target: "compose", out: "/tmp" }).catch((e) => e.exitCode)).toBe(2);
+  });
+});
+
+describe("secrets stay out of what the export writes", () => {
+  test("a secret written into loom.toml is refused, naming it: it would reach the ConfigMap and the image", async () => {
+    const root = writeTree(tempDir(), {
+      "loom.toml": '[llm.main]\napi_key = "sk-literal-9"\n[mcp.files]\ncommand = "npx"\n[mcp.files.env]\nGITHUB_TOKEN = "ghp_literal"\nDEBUG = "1"\n',
+      "agents/a.ts": "",
+    });
+    const error = await writeExport(await loadProjectConfig(root, { env: {} }), { target: "kubernetes" }).catch((e) => e);
+    expect(error.exitCode).toBe(2);
+    expect(error.message).toContain("`llm.main.api_key`, `mcp.files.env.GITHUB_TOKEN` as literal values");
+    expect(error.message).not.toContain("DEBUG");
+    expect(existsSync(join(root, "deploy"))).toBe(false);
+  });
+
+  test("a ${VAR} that .env lacks is still named for the Bridge's pod", async () => {
+    const { loaded } = await project("AGENT_TOKEN=agent-3\n");
+    const result = await writeExport(loaded, { target: "kubernetes" });
+    const text = (f: string) => readFileSync(join(result.outDir, f), "utf8");
+    expect(text("runtime.env.example")).toBe("LLM_KEY=\nMCP_TOKEN=\n");
+    expect(text("bridge.yaml")).toContain("key: LLM_KEY");
+    expect(text("README.md")).toContain("the Bridge's secrets: LLM_KEY, MCP_TOKEN");
+  });
+
+  test("every env file stays out of the image, for podman and Docker alike; compose publishes no port unless asked", async () => {
+    const { root, loaded } = await project();
+    await writeExport(loaded, { target: "kubernetes" });
+    const result = await writeExport(loaded, { target: "compose" });
+    for (const f of ["containerignore", "Containerfile.dockerignore"]) {
+      const ignore = readFileSync(join(result.outDir, f), "utf8").split("\n");
+      for (const pattern of ["**/*.env", "**/.env", "**/.env.*", ".loom", ".git"]) expect(ignore, `${f} ${pattern}`).toContain(pattern);
+    }
+    expect(existsSync(join(root, "deploy/kubernetes/runtime.env"))).toBe(true); // the other target's: matched by **/*.env
+    expect(readFileSync(join(result.outDir, "compose.yaml"), "utf8")).not.toContain("ports:");
+    const published = await writeExport(loaded, { target: "compose", publish: true });
+    expect(readFileSync(join(published.outDir, "compose.yaml"), "utf8")).toContain("127.0.0.1:50051:50051");
+  });
+
+  test("links in the export's place are refused or replaced, never written through", async () => {
+    const { root, loaded } = await project();
+    const outside = tempDir();
+    writeFileSync(join(outside, "authorized_keys"), "mine\n");
+    mkdirSync(join(root, "deploy/kubernetes"), { recursive: true });
+    symlinkSync(join(outside, "authorized_keys"), join(root, "deploy/kubernetes/README.md"));
+    await writeExport(loaded, { target: "kubernetes" });
+    expect(readFileSync(join(outside, "authorized_keys"), "utf8")).toBe("mine\n");
+    expect(lstatSync(join(root, "deploy/kubernetes/README.md")).isSymbolicLink()).toBe(false);
+    symlinkSync(outside, join(root, "deploy/compose"));
+    const error = await writeExport(loaded, { target: "compose" }).catch((e) => e);
+    expect(error.exitCode).toBe(2);
+    expect(error.message).toContain("deploy/compose is a symbolic link");
+    expect(readdirSync(outside)).toEqual(["authorized_keys"]);
   });
 });
 

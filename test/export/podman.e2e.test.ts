@@ -59,7 +59,7 @@ async function exported(target: "kubernetes" | "compose"): Promise<string> {
   const root = join(tempDir("export-"), "cluster");
   cpSync(join(ROOT, "examples/cluster"), root, { recursive: true });
   copyFileSync(join(root, ".env.example"), join(root, ".env"));
-  const r = await loom(["export", target, "--image", IMAGE, "--include-secrets"], root);
+  const r = await loom(["export", target, "--image", IMAGE, "--include-secrets", ...(target === "compose" ? ["--publish"] : [])], root);
   expect(r.code).toBe(0);
   await sh(["podman", "build", "-q", "-f", `deploy/${target}/Containerfile`, "--ignorefile", `deploy/${target}/containerignore`, "--build-arg", `BASE=${BASE}`, "-t", IMAGE, "."], {
     cwd: root,

@@ -5,7 +5,7 @@
  * as root; where Landlock is missing the default list holds no command that reads files.
  */
 import { describe, expect, test } from "bun:test";
-import { readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { readFileSync, readdirSync, readlinkSync, writeFileSync } from "node:fs";
 import { join } from "pathe";
 import { sandboxGrants } from "../../src/bridge/tools/sandbox";
 import { landlockAbi } from "../../src/system/landlock";
@@ -37,12 +37,11 @@ async function shell(root: string, command: string, args: string[], env: Record<
   return { ...r, output };
 }
 
-/** The embedded Bridge's pid: the process of the project running `loom __bridge`. */
+/** The embedded Bridge's pid: the process running `loom __bridge` in the project. */
 function bridgePid(root: string): number {
   for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p)))
     try {
-      const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8");
-      if (cmdline.includes("__bridge") && readFileSync(`/proc/${pid}/environ`, "utf8").includes(SECRET) && cmdline.length > 0) return Number(pid);
+      if (readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("__bridge") && readlinkSync(`/proc/${pid}/cwd`) === root) return Number(pid);
     } catch {}
   throw new Error(`no embedded Bridge runs for ${root}`);
 }
@@ -70,6 +69,15 @@ describe("system:shell in the tools' sandbox", () => {
       expect(r.all, `${command} ${args.join(" ")}`).not.toContain("PRIVATE KEY");
     }
     expect((await shell(root, "cat", [".env"])).output?.stderr).toContain("Permission denied");
+    expect((await loom(["down"], root)).code).toBe(0);
+  });
+
+  test("the embedded Bridge's secrets are not in its environment: the supervisor hands them over its standard input", async () => {
+    const { root } = project();
+    expect((await loom(["up", "--detach", ...FREE], root)).code).toBe(0);
+    const environ = readFileSync(`/proc/${bridgePid(root)}/environ`, "utf8");
+    expect(environ).not.toContain(SECRET);
+    expect(environ).toContain("LOOM_PRIVATE_ENV=stdin");
     expect((await loom(["down"], root)).code).toBe(0);
   });
 
