@@ -135,6 +135,11 @@ export class EmbeddedBridge {
     });
   }
 
+  /** Tool calls sent to agents and not yet answered, and the bytes of their arguments. */
+  get pendingToolCalls(): { count: number; bytes: number } {
+    return { count: this.pendingCalls.size, bytes: this.pendingCallBytes };
+  }
+
   private movedBytes = 0;
 
   /**

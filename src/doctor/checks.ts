@@ -22,6 +22,7 @@ import { portHolder, tryListen } from "../net/ports";
 import { lockHolder } from "../state/lock";
 import { bunRuntime, isCompiled } from "../proc/self";
 import { SDK_INSTALL } from "../config/sdk-compat";
+import { sandboxCheck } from "./sandbox";
 import { shadowWarning } from "./shadow";
 
 export type Verdict = "ok" | "warn" | "fail";
@@ -194,6 +195,7 @@ export async function doctor(projectDir: string, env: Record<string, string | un
     checks.push({ name: "running", verdict: "warn", detail: `loom already runs here (supervisor pid ${running}): \`loom run\` would be refused`, fix: "`loom down` first" });
 
   checks.push(await runtimeCheck(project, env));
+  if (project.config.bridge.runtime !== "native" && project.config.bridge.runtime !== "remote") checks.push(sandboxCheck(project.config, env));
   const shadow = isCompiled() ? shadowWarning(process.execPath, env) : undefined;
   if (shadow) checks.push({ name: "loom on PATH", verdict: "warn", ...shadow });
 

@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import * as grpc from "@grpc/grpc-js";
 import { join } from "pathe";
-import { MAX_TOOL_TIMEOUT_MS } from "../../src/bridge/limits";
+import { MAX_PENDING_CALL_BYTES, MAX_TOOL_TIMEOUT_MS, MAX_TOPIC_BYTES } from "../../src/bridge/limits";
 import { loomV1 } from "../../src/bridge/proto";
 import { healthClient } from "../../src/bridge/health";
 import { EmbeddedBridge, toolTimeout } from "../../src/bridge/server";
@@ -130,6 +130,47 @@ describe("the embedded Bridge, as an agent sees it", () => {
     call.on("data", () => {});
     call.write({ ping: { timestamp_ms: 1 } });
     expect((await failed).code).toBe(grpc.status.INVALID_ARGUMENT);
+  });
+});
+
+describe("what a caller can grow is bounded in bytes", () => {
+  test("a topic over 1 KB ends the publisher's stream (INVALID_ARGUMENT) and leaves nothing in the flow", async () => {
+    const b = await start();
+    const publisher = b.stream(b.client(), "pub");
+    const failed = new Promise<grpc.ServiceError>((resolve) => publisher.call.on("error", resolve));
+    publisher.call.write({ publish: { topic: "t".repeat(MAX_TOPIC_BYTES + 1), event: { id: "1", payload: Buffer.from("{}") } } });
+    const error = await failed;
+    expect(error.code).toBe(grpc.status.INVALID_ARGUMENT);
+    expect(error.details).toContain(`over the ${MAX_TOPIC_BYTES}-byte limit`);
+    expect(b.bridge.bus.stats.published).toBe(0);
+  });
+
+  test("tool calls waiting for an agent that does not read hold at most MAX_PENDING_CALL_BYTES of arguments; the rest are refused at once", async () => {
+    const b = await start();
+    const c = b.client();
+    await b.unary(c, "RegisterAgent", { agent_id: "deaf", tools: [{ name: "deaf:work" }] });
+    const deaf = c.EventStream();
+    deaf.on("error", () => {});
+    deaf.write({ ack: { message_id: "deaf" } });
+    deaf.pause(); // never reads what it is sent
+    await b.until("the stream", () => b.bridge.streamsById.has("deaf"));
+    const args = JSON.stringify({ blob: "a".repeat(3_000_000) });
+    const answers: { status: string; error?: { message: string } }[] = [];
+    const calls = Array.from({ length: 20 }, (_, i) =>
+      b
+        .unary<{ status: string; error?: { message: string } }>(c, "ForwardToolCall", { id: `c${i}`, name: "deaf:work", arguments: args, timeout_ms: 3_600_000 })
+        .then((r) => answers.push(r)),
+    );
+    await b.until("every call refused or waiting", () => answers.length + b.bridge.pendingToolCalls.count === 20);
+    expect(b.bridge.pendingToolCalls.bytes).toBeLessThanOrEqual(MAX_PENDING_CALL_BYTES);
+    expect(answers.length).toBeGreaterThan(0);
+    for (const r of answers) expect(r.error?.message).toMatch(/try again later/);
+    deaf.cancel(); // the agent leaves: what waited fails now, not in an hour
+    await Promise.all(calls);
+    expect(answers.filter((r) => r.error?.message.includes("disconnected before answering")).length).toBe(
+      20 - answers.filter((r) => /try again/.test(r.error?.message ?? "")).length,
+    );
+    expect(b.bridge.pendingToolCalls).toEqual({ count: 0, bytes: 0 });
   });
 });
 

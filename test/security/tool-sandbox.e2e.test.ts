@@ -7,7 +7,9 @@
 import { describe, expect, test } from "bun:test";
 import { readFileSync, readdirSync, readlinkSync, writeFileSync } from "node:fs";
 import { join } from "pathe";
+import { SHELL_CONCURRENCY } from "../../src/bridge/limits";
 import { sandboxGrants } from "../../src/bridge/tools/sandbox";
+import { OUTPUT_LIMIT, shellTool } from "../../src/bridge/tools/shell";
 import { landlockAbi } from "../../src/system/landlock";
 import { loom, makeProject } from "../helpers/runtime";
 import { tempDir } from "../helpers/tmp";
@@ -91,6 +93,47 @@ describe("system:shell in the tools' sandbox", () => {
     }
     expect((await shell(root, "ls", ["sub"])).output?.stdout).toBe("plan.md\n");
     expect((await loom(["down"], root)).code).toBe(0);
+  });
+});
+
+describe("system:shell's bounds", () => {
+  const run = (tool: ReturnType<typeof shellTool>, command: string, args: string[]) =>
+    tool.call({ command, args }, AbortSignal.timeout(30_000)) as Promise<{ stdout: string; exit_code: number | null }>;
+
+  test("an endless output is cut at OUTPUT_LIMIT and the command stopped, not read until the deadline", async () => {
+    const tool = shellTool(tempDir(), ["cat"]);
+    const r = await run(tool, "cat", ["/dev/zero"]);
+    expect(r.stdout.length).toBeLessThan(OUTPUT_LIMIT + 200);
+    expect(r.stdout).toContain(`[output cut at ${OUTPUT_LIMIT} bytes; the command was stopped]`);
+    expect(r.exit_code).toBeNull(); // killed
+  });
+
+  test("at most SHELL_CONCURRENCY commands run at once; the others wait their turn and all answer", async () => {
+    const tool = shellTool(tempDir(), ["sleep"]);
+    const children = () =>
+      readdirSync("/proc").filter(
+        (p) =>
+          /^\d+$/.test(p) &&
+          (() => {
+            try {
+              const stat = readFileSync(`/proc/${p}/stat`, "utf8");
+              return stat.includes("(sleep)") && stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1] === String(process.pid);
+            } catch {
+              return false;
+            }
+          })(),
+      ).length;
+    let most = 0;
+    const all = Promise.all(Array.from({ length: 3 * SHELL_CONCURRENCY }, () => run(tool, "sleep", ["0.2"])));
+    let done = false;
+    void all.then(() => (done = true));
+    while (!done) {
+      most = Math.max(most, children());
+      await Bun.sleep(10);
+    }
+    expect((await all).every((r) => r.exit_code === 0)).toBe(true);
+    expect(most).toBeGreaterThan(0);
+    expect(most).toBeLessThanOrEqual(SHELL_CONCURRENCY);
   });
 });
 

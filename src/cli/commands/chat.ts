@@ -6,7 +6,7 @@ import { projectArg } from "../shared-args";
 export default loomCommand({
   meta: {
     name: "chat",
-    description: "Chat with an agent (upstream's Python SDK command, run with the project's Python); the Bridge is the running project's unless --address",
+    description: "Chat with an agent (upstream's Python SDK command: it runs the project's Python and its SDK); the Bridge is the running project's unless --address",
     examples: ["loom chat", "loom chat --agent-id chat-assistant", "loom chat --address 127.0.0.1:50051"],
   },
   args: {

@@ -5,7 +5,7 @@ import { projectArg } from "../shared-args";
 export default loomCommand({
   meta: {
     name: "proto",
-    description: "Generate the Python SDK's gRPC stubs (upstream's Python SDK command, run with the project's Python)",
+    description: "Generate the Python SDK's gRPC stubs (upstream's Python SDK command: it runs the project's Python and its SDK)",
     examples: ["loom proto"],
   },
   args: { ...projectArg },
