@@ -152,9 +152,11 @@ await attack(
     const results = await Promise.all(
       Array.from({ length: 200 }, (_, i) => unary(c, "ForwardToolCall", { id: `c${i}`, name: "deaf:work", arguments: args, timeout_ms: 3_600_000 })),
     );
-    const refused = results.filter((r) => /try again later/.test((r as { error?: { message?: string } })?.error?.message ?? "")).length;
+    const message = (r: unknown) => (r as { error?: { message?: string } })?.error?.message ?? "";
+    const refused = results.filter((r) => /try again later/.test(message(r))).length;
+    const left = results.filter((r) => /disconnected before answering/.test(message(r))).length;
     c.close();
-    return `${refused} of 200 refused at once (bytes of pending calls bounded), the rest waited until the agent left`;
+    return `${refused} of 200 refused at once (pending calls bounded in bytes, or the agent's queue full); ${left} waited until the agent left`;
   },
   200,
 );
@@ -206,7 +208,7 @@ await attack(
     );
     c.close();
     const ok = results.filter((r) => (r as { status?: string }).status === "TOOL_OK").length;
-    return `${ok} of 300 answered with 512 KB each (the command stopped there; 4 at a time) in ${((Date.now() - started) / 1000).toFixed(1)} s`;
+    return `${ok} of 300 answered, each output cut at 512 KB as JSON and the command stopped (4 at a time), in ${((Date.now() - started) / 1000).toFixed(1)} s`;
   },
   250,
 );

@@ -95,6 +95,8 @@ export class EmbeddedBridge {
   async forwardToolCall(call: WireToolCall): Promise<WireToolResult> {
     const started = Date.now();
     const result = await this.callTool(call);
+    // A reply of megabytes leaves its strings and encodings behind: the collection's pace counts them.
+    this.moved((call.arguments?.length ?? 0) + result.output.length);
     if (this.feed.size) this.tell({ kind: "tool", name: call.name ?? "", id: result.id, status: result.status, ms: Date.now() - started, at: Date.now() });
     return result;
   }

@@ -71,6 +71,9 @@ describe("system:shell in the tools' sandbox", () => {
       expect(r.all, `${command} ${args.join(" ")}`).not.toContain("PRIVATE KEY");
     }
     expect((await shell(root, "cat", [".env"])).output?.stderr).toContain("Permission denied");
+    expect((await shell(root, "cat", [`/proc/${pid}/cmdline`])).output?.stderr).toContain("Permission denied");
+    expect((await shell(root, "ps", ["-e"])).output?.stdout).not.toContain("loom");
+    expect((await shell(root, "free", [])).output?.stdout).toContain("Mem:"); // the system's figures stay readable
     expect((await loom(["down"], root)).code).toBe(0);
   });
 

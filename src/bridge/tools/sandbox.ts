@@ -5,8 +5,8 @@
  * kernel on what is opened, not on a path's text:
  * - read and run: the system's directories (/usr, /bin, /lib*, /opt, /etc less its secrets);
  * - read: the project less its secrets (`.env*`, `.loom/`, `.git/`, `loom.toml`, at any depth);
- *   /proc, where Landlock's ptrace rule keeps every process outside the sandbox (the Bridge, the
- *   agents) from being read: no /proc/<pid>/environ, cwd or fd of theirs;
+ *   of /proc the names, the command's own entries and the system-wide figures, never another
+ *   process's (and Landlock's ptrace rule would refuse their environ, cwd, fd or mem anyway);
  * - write: the project's writable directories only, never an exec bit's use (nothing there runs);
  * - no TCP unless the policy allows the network; no signal to a process outside the sandbox;
  * - no capability: a root-run Bridge's commands would otherwise pass the rules above.
@@ -32,6 +32,8 @@ const WRITE = FS.WRITE_FILE | FS.TRUNCATE | FS.MAKE_REG | FS.MAKE_DIR | FS.REMOV
 const SYSTEM_DIRS = ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/opt", "/nix/store"];
 /** Under /etc: what only root reads (a root-run Bridge would otherwise hand them out). */
 const ETC_SECRETS = /^(g?shadow|sudoers|ssh$|private$)/;
+/** What `free`, `uptime`, `df` and friends read of /proc besides their own entries. */
+const PROC_FILES = ["meminfo", "uptime", "loadavg", "stat", "cpuinfo", "version", "filesystems", "swaps", "partitions", "diskstats", "vmstat"];
 /** Directories that are walked no deeper: dependencies, not the project's secrets. */
 const NOT_WALKED = new Set(["node_modules", ".venv", "venv", "__pycache__"]);
 /** Directories walked at most; past it the rest stays unreadable (closed, not open). */
@@ -66,8 +68,11 @@ function readable(dir: string, secret: (name: string) => boolean, rights: bigint
 export function sandboxGrants(policy: SandboxPolicy): Grant[] {
   const budget = { left: WALK_BUDGET };
   const grants: Grant[] = SYSTEM_DIRS.map((path) => ({ path, access: RUN }));
-  grants.push(...readable("/etc", (name) => ETC_SECRETS.test(name), READ, budget).grants);
-  grants.push({ path: "/proc", access: READ });
+  grants.push(...readable("/etc", (name) => ETC_SECRETS.test(name) || isSecretName(name), READ, budget).grants);
+  // /proc: the names, this process's own entries (the command keeps the launcher's pid across
+  // exec) and the system-wide figures; never another process's cmdline, environ or status.
+  grants.push({ path: "/proc", access: FS.READ_DIR }, { path: `/proc/${process.pid}`, access: READ }, { path: "/proc/sys", access: READ });
+  for (const file of PROC_FILES) grants.push({ path: `/proc/${file}`, access: FS.READ_FILE });
   for (const device of ["null", "zero", "random", "urandom", "full", "tty"]) grants.push({ path: `/dev/${device}`, access: FS.READ_FILE | FS.WRITE_FILE });
   grants.push(...readable(policy.root, isSecretName, READ, budget).grants);
   for (const dir of policy.writable) grants.push({ path: join(policy.root, dir), access: WRITE });

@@ -41,7 +41,19 @@ export function shellAllowFromEnv(value: string | undefined, sandboxed = true): 
   return [];
 }
 
-/** At most `limit` bytes of `stream`; past them `onOver` (the command is stopped: its output is not wanted). */
+/** Bytes `code` takes in a JSON string: control characters grow sixfold (`\u0000`), the rest as UTF-8. */
+function jsonBytes(code: number): number {
+  if (code < 0x20) return code === 8 || code === 9 || code === 10 || code === 12 || code === 13 ? 2 : 6;
+  if (code === 0x22 || code === 0x5c) return 2;
+  return code < 0x80 ? 1 : code < 0x800 ? 2 : 3;
+}
+
+/**
+ * At most OUTPUT_LIMIT bytes of `stream`, and of those what fits OUTPUT_LIMIT bytes once written
+ * as JSON: a reply of binary output would otherwise grow sixfold (measured: 300 calls of
+ * `cat /dev/zero` held the Bridge at 500 MB with 3 MB replies, 106 MB with 0.5 MB ones). Past the
+ * limit `onOver` stops the command: its output is not wanted.
+ */
 async function capped(stream: ReadableStream<Uint8Array>, onOver: () => void): Promise<string> {
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -53,7 +65,11 @@ async function capped(stream: ReadableStream<Uint8Array>, onOver: () => void): P
       break;
     }
   }
-  return Buffer.concat(chunks).toString("utf8") + (size > OUTPUT_LIMIT ? `\n[output cut at ${OUTPUT_LIMIT} bytes; the command was stopped]` : "");
+  const text = Buffer.concat(chunks).toString("utf8");
+  let end = 0;
+  for (let budget = OUTPUT_LIMIT; end < text.length && (budget -= jsonBytes(text.charCodeAt(end))) >= 0; ) end++;
+  const stopped = size > OUTPUT_LIMIT;
+  return text.slice(0, end) + (stopped || end < text.length ? `\n[output cut at ${OUTPUT_LIMIT} bytes${stopped ? "; the command was stopped" : ""}]` : "");
 }
 
 /** A counting semaphore: at most `limit` holders; the others wait in turn, or give up when `signal` fires. */
