@@ -4,8 +4,9 @@
  * through bun:ffi's `syscall(2)`; Node and Bun offer no binding. The numbers are the kernel's
  * UAPI (include/uapi/linux/landlock.h), the same on x86-64 and arm64.
  */
-import { FFIType, dlopen, ptr, read } from "bun:ffi";
+import { FFIType, type dlopen, ptr, read } from "bun:ffi";
 import { readFileSync } from "node:fs";
+import { openLibc } from "./libc";
 
 const SYS = { create: 444, add: 445, restrict: 446 } as const;
 const PR_SET_NO_NEW_PRIVS = 38;
@@ -61,15 +62,7 @@ type Calls = ReturnType<typeof dlopen<typeof SYMBOLS>>["symbols"];
 let calls: Calls | null | undefined;
 
 function c(): Calls | undefined {
-  if (calls === undefined) {
-    calls = null;
-    if (process.platform === "linux")
-      for (const name of ["libc.so.6", `libc.musl-${process.arch === "arm64" ? "aarch64" : "x86_64"}.so.1`, "libc.so"])
-        try {
-          calls = dlopen(name, SYMBOLS).symbols;
-          break;
-        } catch {}
-  }
+  if (calls === undefined) calls = (process.platform === "linux" ? openLibc(SYMBOLS) : undefined) ?? null;
   return calls ?? undefined;
 }
 

@@ -5,7 +5,7 @@
  * executable that only start-up used. Loaded lazily through bun:ffi; where libc
  * cannot be opened (Windows), `libc()` is undefined and callers fall back (docs/security.md).
  */
-import { FFIType, dlopen } from "bun:ffi";
+import { type FFIFunction, FFIType, dlopen } from "bun:ffi";
 import { readFileSync } from "node:fs";
 
 const SYMBOLS = {
@@ -31,19 +31,20 @@ function candidates(): string[] {
   return [];
 }
 
+/** The C library with `symbols` bound, or undefined where it cannot be opened (or lacks one of them). */
+export function openLibc<S extends Record<string, FFIFunction>>(symbols: S): ReturnType<typeof dlopen<S>>["symbols"] | undefined {
+  for (const name of candidates())
+    try {
+      return dlopen(name, symbols).symbols;
+    } catch {}
+  return undefined;
+}
+
 type Libc = ReturnType<typeof dlopen<typeof SYMBOLS>>["symbols"];
 let loaded: Libc | null | undefined;
 
 export function libc(): Libc | undefined {
-  if (loaded === undefined) {
-    loaded = null;
-    for (const name of candidates()) {
-      try {
-        loaded = dlopen(name, SYMBOLS).symbols;
-        break;
-      } catch {}
-    }
-  }
+  if (loaded === undefined) loaded = openLibc(SYMBOLS) ?? null;
   return loaded ?? undefined;
 }
 
