@@ -136,6 +136,8 @@ describe("loom call against the embedded Bridge", () => {
       expect(failed.code).toBe(1);
       expect(failed.err).toContain("TOOL_ERROR (EXECUTION_ERROR): Execution failed: MCP tool calc:fail answered an error: it broke");
       expect((await call(root, "calc:cwd")).output).toEqual([{ type: "text", text: root }]);
+      // Not the 0177 the Bridge sets while it makes its socket: an npx server would make ~/.npm private.
+      expect((await call(root, "calc:umask")).output).toEqual([{ type: "text", text: process.umask().toString(8) }]);
       const gone = await call(root, "gone:anything");
       expect(gone.code).toBe(1);
       expect(gone.err).toContain("MCP server 'gone' did not start");

@@ -14,6 +14,7 @@ import { loadProjectConfig } from "../../src/config/load";
 import { kubernetesManifests } from "../../src/export/kubernetes";
 import { exportPlan } from "../../src/export/plan";
 import { writeExport } from "../../src/export/write";
+import { exampleFiles } from "../helpers/examples";
 import { ROOT } from "../helpers/loom";
 import { tempDir, writeTree } from "../helpers/tmp";
 
@@ -142,6 +143,17 @@ describe("secrets stay out of what the export writes", () => {
     expect(error.message).toContain("deploy/compose is a symbolic link");
     expect(readdirSync(outside)).toEqual(["authorized_keys"]);
   });
+});
+
+describe("upstream's three apps", () => {
+  for (const [name, file] of Object.entries(exampleFiles()))
+    test(`${name} exports, its referenced keys named for the Bridge's pod without a .env`, async () => {
+      const root = writeTree(tempDir(), { "loom.toml": readFileSync(file, "utf8"), "agents/a.py": "" });
+      const result = await writeExport(await loadProjectConfig(root, { env: {} }), { target: "kubernetes" });
+      const runtime = readFileSync(join(result.outDir, "runtime.env.example"), "utf8");
+      expect(runtime).toContain("DEEPSEEK_API_KEY=\n");
+      if (name !== "chat-assistant") expect(runtime).toContain("BRAVE_API_KEY=\n");
+    });
 });
 
 test("resources that are not quantities are exit 2 naming the key", async () => {

@@ -11,6 +11,7 @@ import { SHELL_CONCURRENCY } from "../../src/bridge/limits";
 import { sandboxGrants } from "../../src/bridge/tools/sandbox";
 import { OUTPUT_LIMIT, shellTool } from "../../src/bridge/tools/shell";
 import { landlockAbi } from "../../src/system/landlock";
+import { makeOtherUser, otherUserUnavailable } from "../helpers/other-user";
 import { loom, makeProject } from "../helpers/runtime";
 import { tempDir } from "../helpers/tmp";
 
@@ -96,6 +97,36 @@ describe("system:shell in the tools' sandbox", () => {
     }
     expect((await shell(root, "ls", ["sub"])).output?.stdout).toBe("plan.md\n");
     expect((await loom(["down"], root)).code).toBe(0);
+  });
+});
+
+describe.skipIf(!LANDLOCK || Boolean(otherUserUnavailable()))("as a non-root owner (a throwaway user)", () => {
+  test("the owner's Bridge: cat .env, its environment and the home directory are refused; the owner's files still read", async () => {
+    const user = makeOtherUser();
+    try {
+      const root = join(user.home, "proj");
+      await user.run(["mkdir", "-p", join(root, "agents")]);
+      await user.run(
+        [
+          "sh",
+          "-c",
+          `printf 'name = "p"\n[bridge]\nruntime = "embedded"\n[llm.local]\napi_key = "\${KEY}"\n' > loom.toml && printf 'KEY=${SECRET}\n' > .env && echo hello > notes.txt && echo key > ../id_ed25519`,
+        ],
+        { cwd: root },
+      );
+      expect((await user.run([user.loom, "up", "--detach", ...FREE], { cwd: root })).code).toBe(0);
+      const call = async (args: string[]) => user.run([user.loom, "call", "system:shell", JSON.stringify({ command: "cat", args })], { cwd: root });
+      expect((await call(["notes.txt"])).out).toContain("hello");
+      const pid = bridgePid(root);
+      for (const target of [".env", `/proc/${pid}/environ`, "/proc/self/cwd/.env", join(user.home, "id_ed25519")]) {
+        const r = await call([target]);
+        expect(`${r.out}${r.err}`, target).not.toContain(SECRET);
+        expect(r.out, target).toContain("Permission denied");
+      }
+      expect((await user.run([user.loom, "down"], { cwd: root })).code).toBe(0);
+    } finally {
+      user.remove();
+    }
   });
 });
 
