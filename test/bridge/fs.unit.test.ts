@@ -131,6 +131,8 @@ describe("fs tools", () => {
     expect(existsSync(join(p.root, "bin"))).toBe(false);
     expect(await p.refusal("fs:delete", { path: "prompts" })).toContain("outside the directories");
     expect(await p.call("fs:write_file", { path: "workspace/reports/a.md", content: "# a" })).toMatchObject({ success: true });
+    for (const path of ["workspace/.npmrc", "workspace/.config/pip/pip.conf"])
+      expect(await p.refusal("fs:write_file", { path, content: "registry=http://127.0.0.1:1/\n" }), path).toContain("hidden file or directory");
     writeTree(p.root, { "workspace/run": "#!/bin/sh\n" });
     chmodSync(join(p.root, "workspace/run"), 0o755);
     await p.call("fs:write_file", { path: "workspace/run", content: "#!/bin/sh\nid\n" });

@@ -5,12 +5,13 @@
  * as root; where Landlock is missing the default list holds no command that reads files.
  */
 import { describe, expect, test } from "bun:test";
-import { readFileSync, readdirSync, readlinkSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from "node:fs";
 import { join } from "pathe";
 import { SHELL_CONCURRENCY } from "../../src/bridge/limits";
 import { sandboxGrants } from "../../src/bridge/tools/sandbox";
 import { OUTPUT_LIMIT, shellTool } from "../../src/bridge/tools/shell";
 import { landlockAbi } from "../../src/system/landlock";
+import { ROOT } from "../helpers/loom";
 import { makeOtherUser, otherUserUnavailable } from "../helpers/other-user";
 import { loom, makeProject } from "../helpers/runtime";
 import { tempDir } from "../helpers/tmp";
@@ -127,6 +128,22 @@ describe.skipIf(!LANDLOCK || Boolean(otherUserUnavailable()))("as a non-root own
     } finally {
       user.remove();
     }
+  });
+});
+
+describe.skipIf(!LANDLOCK || !existsSync("/usr/bin/python3"))("an MCP server with sandbox = true", () => {
+  test("runs, reads the project, but neither .env nor the home directory", async () => {
+    const { root, outside } = project();
+    const server = join(root, "tools/mcp-sandboxed.py");
+    mkdirSync(join(root, "tools"));
+    copyFileSync(join(ROOT, "test/fixtures/mcp-sandboxed.py"), server);
+    writeFileSync(join(root, "loom.toml"), `${readFileSync(join(root, "loom.toml"), "utf8")}[mcp.box]\ncommand = "/usr/bin/python3"\nargs = ["${server}"]\nsandbox = true\n`);
+    expect((await loom(["up", "--detach", ...FREE], root)).code).toBe(0);
+    const read = async (path: string) => JSON.parse((await loom(["call", "box:read", JSON.stringify({ path })], root)).out)[0].text as string;
+    expect(await read("notes.txt")).toBe("meeting at noon\n");
+    expect(await read(".env")).toBe("error: Permission denied");
+    expect(await read(join(outside, "id_ed25519"))).toBe("error: Permission denied");
+    expect((await loom(["down"], root)).code).toBe(0);
   });
 });
 

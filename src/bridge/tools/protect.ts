@@ -8,6 +8,8 @@
  * - Written only beneath the project's writable directories (`[bridge] writable`, LOOM_FS_WRITABLE;
  *   default `workspace/`): an allow-list, since no list of names can hold everything that some
  *   launched program reads as code or configuration (`.npmrc`, `bin/` of an MCP server, ...).
+ * - Hidden files and directories (`.npmrc`, `.config/`): never written, even there, since a
+ *   program started in that directory reads its settings from them.
  * - Code, read but never written or deleted, even there: what loom or an agent's interpreter runs or reads
  *   as code: `agents/`, `.venv/`, `venv/`, `node_modules/`, `__pycache__/`, files with a code
  *   extension, the package and interpreter settings files, and what the running project names
@@ -70,6 +72,10 @@ export function protectedReason(rel: string, access: Access, extra: readonly str
   const dir = parts.slice(0, -1).find((p) => CODE_DIRS.includes(p)) ?? (CODE_DIRS.includes(name) ? name : undefined);
   if (dir) return `${rel} is under ${dir}/, code that loom or an agent runs: the tools read it but never change it`;
   if (CODE_EXTENSIONS.some((e) => name.endsWith(e)) || CODE_FILES.includes(name)) return `${rel} is code or interpreter settings: the tools read it but never change it`;
+  // Dot files and directories are where tools keep their settings (.npmrc, .yarnrc, .pypirc,
+  // .config/): a process started in a writable directory would read them.
+  const dotted = rel.split("/").find((p) => p.startsWith("."));
+  if (dotted) return `${rel} is a hidden file or directory (${dotted}), where programs read their settings: the tools never write one`;
   for (const pattern of extra)
     if (pattern.toLowerCase() === rel.toLowerCase() || new Bun.Glob(pattern).match(rel))
       return `${rel} is a file this project runs or watches (${pattern}): the tools never change it`;
