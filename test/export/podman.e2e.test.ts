@@ -13,7 +13,7 @@
  * Skipped, saying why, where podman cannot run (not root, not installed, no debootstrap).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { copyFileSync, cpSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, cpSync, mkdirSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "pathe";
 import { connectAgent } from "../../src/client/agent";
 import { freePort } from "../../src/net/ports";
@@ -61,9 +61,17 @@ async function exported(target: "kubernetes" | "compose"): Promise<string> {
   copyFileSync(join(root, ".env.example"), join(root, ".env"));
   const r = await loom(["export", target, "--image", IMAGE, "--include-secrets", ...(target === "compose" ? ["--publish"] : [])], root);
   expect(r.code).toBe(0);
+  // The other target's filled runtime.env and a nested .env.local: neither may reach the image.
+  const other = target === "kubernetes" ? "compose" : "kubernetes";
+  mkdirSync(join(root, "deploy", other), { recursive: true });
+  writeFileSync(join(root, "deploy", other, "runtime.env"), "LLM_KEY=other-target-leak\n");
+  mkdirSync(join(root, "sub"), { recursive: true });
+  writeFileSync(join(root, "sub/.env.local"), "LLM_KEY=nested-leak\n");
   await sh(["podman", "build", "-q", "-f", `deploy/${target}/Containerfile`, "--ignorefile", `deploy/${target}/containerignore`, "--build-arg", `BASE=${BASE}`, "-t", IMAGE, "."], {
     cwd: root,
   });
+  const envFiles = await sh(["podman", "run", "--rm", "--entrypoint", "/bin/sh", IMAGE, "-c", "find /app -name '*.env' -o -name '.env*' | sort; grep -rl leak /app || true"]);
+  expect(envFiles.out.trim()).toBe("");
   return root;
 }
 

@@ -67,7 +67,10 @@ async function capped(stream: ReadableStream<Uint8Array>, onOver: () => void): P
   }
   const text = Buffer.concat(chunks).toString("utf8");
   let end = 0;
-  for (let budget = OUTPUT_LIMIT; end < text.length && (budget -= jsonBytes(text.charCodeAt(end))) >= 0; ) end++;
+  for (let used = 0; end < text.length; end++) {
+    used += jsonBytes(text.charCodeAt(end));
+    if (used > OUTPUT_LIMIT) break;
+  }
   const stopped = size > OUTPUT_LIMIT;
   return text.slice(0, end) + (stopped || end < text.length ? `\n[output cut at ${OUTPUT_LIMIT} bytes${stopped ? "; the command was stopped" : ""}]` : "");
 }
