@@ -47,6 +47,9 @@ export function withPrivateEnv(env: Record<string, string | undefined>): Record<
   }
   if (!handed || typeof handed !== "object" || Array.isArray(handed)) fail("LOOM_PRIVATE_ENV=stdin, but standard input is not a JSON object of variables");
   const strings = Object.entries(handed as Record<string, unknown>).filter(([, v]) => typeof v === "string") as [string, string][];
+  // Into this process's own variables too (a proxy for llm:generate's fetch): /proc/<pid>/environ
+  // shows only what the process was started with, and children get chosen variables only.
+  for (const [key, value] of strings) process.env[key] = value;
   return { ...env, ...Object.fromEntries(strings) };
 }
 

@@ -46,7 +46,8 @@ export function planRuntime(project: ProjectConfig, binary: { path: string; sour
 }
 
 /** Variables that are no secret: what a process needs to run, and loom's own settings (but the MCP servers', which carry keys). */
-const PUBLIC_VAR = /^(PATH|HOME|USER|LOGNAME|SHELL|LANG|LC_[A-Z_]+|TZ|TMPDIR|XDG_RUNTIME_DIR|TERM|NO_COLOR|FORCE_COLOR|BUN_[A-Z_]+|LOOM_(?!MCP_SERVERS$)[A-Z0-9_]+)$/;
+const PUBLIC_VAR =
+  /^(PATH|HOME|USER|LOGNAME|SHELL|LANG|LC_[A-Z_]+|TZ|TMPDIR|XDG_RUNTIME_DIR|TERM|NO_COLOR|FORCE_COLOR|NODE_EXTRA_CA_CERTS|SSL_CERT_FILE|SSL_CERT_DIR|BUN_[A-Z_]+|LOOM_(?!MCP_SERVERS$)[A-Z0-9_]+)$/;
 
 /** `env` split into what stays in the environment and what goes over standard input (LOOM_PRIVATE_ENV). */
 export function splitPrivateEnv(env: Record<string, string>): { env: Record<string, string>; privateEnv: Record<string, string> } {

@@ -82,6 +82,7 @@ class Slots {
   constructor(private readonly limit: number) {}
 
   async take(signal: AbortSignal): Promise<() => void> {
+    if (signal.aborted) throw new ToolFailure("timeout", "");
     if (this.used >= this.limit)
       await new Promise<void>((resolve, reject) => {
         const go = () => {
