@@ -147,6 +147,13 @@ describe.skipIf(Boolean(why))("loom export on podman", () => {
       expect((await loom(["ping", "--count", "1", "--address", `127.0.0.1:${port}`], root)).code).toBe(0);
       expect(await envOf("cluster-demo-bridge-pod-0-bridge", "LLM_KEY")).toBe("sk-runtime-only");
       expect(await envOf("cluster-demo-bridge-pod-0-bridge", "AGENT_TOKEN")).toBe("");
+      // What a prompt-injected agent would try: the Bridge's system:shell reading its PID 1's environment.
+      const shell = JSON.stringify({ command: "cat", args: ["/proc/1/environ"] });
+      const stolen = await sh(["podman", "exec", "cluster-demo-worker-pod-0-agent", "loom", "call", "system:shell", shell, "--address", "cluster-demo-bridge-pod-0:50051"], {
+        ok: false,
+      });
+      expect(stolen.out + stolen.err).not.toContain("sk-runtime-only");
+      expect(stolen.out + stolen.err).toMatch(/Permission denied|not allowed/);
       for (const i of [0, 1, 2]) {
         expect(await envOf(`cluster-demo-worker-pod-${i}-agent`, "AGENT_TOKEN")).toBe("agents-only");
         expect(await envOf(`cluster-demo-worker-pod-${i}-agent`, "LLM_KEY")).toBe("");
