@@ -190,7 +190,9 @@ describe("loom doctor never runs the project's files", () => {
     chmodSync(join(root, ".venv/bin/python"), 0o755);
     const venv = await loom(["doctor"], root);
     // Which protection holds the tools here, said either way.
-    expect(venv.out).toMatch(/ok +tools +system:shell runs in the tools' sandbox \(Landlock ABI \d+\): it reads the project less .env, loom.toml, .loom\/ and .git\/, writes only workspace\//);
+    expect(venv.out).toMatch(
+      /ok +tools +system:shell runs in the tools' sandbox \(Landlock ABI \d+\): it reads the project less .env, loom.toml, .loom\/ and .git\/, writes only workspace\//,
+    );
     expect((await loom(["doctor"], root, { LOOM_SANDBOX: "off" })).out).toMatch(/ok +tools +no Landlock here .*system:shell's default list holds no command that reads files/);
     expect(venv.out).toMatch(/warn +python +\S+\.venv\/bin\/python for idle is a file of the project \(\.venv\/bin\/python\): loom doctor does not run the project's files/);
     expect(existsSync(marker)).toBe(false);
