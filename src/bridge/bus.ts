@@ -57,6 +57,8 @@ export class BusStream {
 export interface BusStats {
   published: number;
   delivered: number;
+  /** Queued messages (deliveries, pongs, tool calls) of streams that ended or were cut off before they were sent. */
+  dropped: number;
   /** Publishes that had to wait for a full stream, and how long they waited in all. */
   waits: number;
   waitedMs: number;
@@ -66,7 +68,7 @@ export interface BusStats {
 
 export class EventBus {
   readonly streams = new Set<BusStream>();
-  readonly stats: BusStats = { published: 0, delivered: 0, waits: 0, waitedMs: 0, stalled: 0 };
+  readonly stats: BusStats = { published: 0, delivered: 0, dropped: 0, waits: 0, waitedMs: 0, stalled: 0 };
   totalBytes = 0;
   private nextId = 1;
   private waiters = new Set<() => void>();
@@ -98,6 +100,7 @@ export class EventBus {
     if (stream.closed) return;
     stream.closed = true;
     this.streams.delete(stream);
+    this.stats.dropped += stream.length; // queued for a stream that ended or was cut off
     this.totalBytes -= stream.queuedBytes;
     stream.queuedBytes = 0;
     stream.queue.length = 0;

@@ -137,6 +137,16 @@ export class EmbeddedBridge {
     });
   }
 
+  /** Whether `name` is a built-in tool, an MCP server's, or one an agent declared (the dashboard's /metrics). */
+  knowsTool(name: string): boolean {
+    return this.tools.serves(name) || this.declaringStream(name) !== undefined;
+  }
+
+  /** MCP servers started and serving tools (the dashboard's /metrics). */
+  mcpServersActive(): number {
+    return this.tools.started.size;
+  }
+
   /** Tool calls sent to agents and not yet answered, and the bytes of their arguments. */
   get pendingToolCalls(): { count: number; bytes: number } {
     return { count: this.pendingCalls.size, bytes: this.pendingCallBytes };

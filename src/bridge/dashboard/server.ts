@@ -13,6 +13,8 @@ import { EVENT_BUS, FlowTracker } from "./flow";
 import { type GuardOptions, refuseHost, refusePeer } from "./guard";
 import { LoomApi, payloadText } from "./loom-api";
 import { pageHtml } from "./page/bundle" with { type: "macro" };
+import { liveProjectStatus } from "../../status/project";
+import { BridgeMetrics } from "./metrics";
 import { SseHub } from "./sse";
 
 const PREVIEW_CHARS = 100;
@@ -82,7 +84,10 @@ export function serveDashboard(source: DashboardSource, options: DashboardOption
   const flow = new FlowTracker();
   let tools = 0;
   const toolTimes: number[] = [];
+  const env = options.env ?? process.env;
+  const metrics = new BridgeMetrics(BridgeMetrics.routeOf(env));
   source.feed.add((e) => {
+    metrics.observe(e, (name) => source.knowsTool?.(name) ?? true);
     if (e.kind === "published") flow.record(e.from, EVENT_BUS, e.topic, e.at);
     else if (e.kind === "delivered") flow.record(EVENT_BUS, e.to, e.pattern, e.at);
     else if (e.kind === "tool") {
@@ -92,7 +97,6 @@ export function serveDashboard(source: DashboardSource, options: DashboardOption
     }
     if (events.size) events.sendData(dashboardEvent(e));
   });
-  const env = options.env ?? process.env;
   const loom = new LoomApi(source, options.root ?? process.cwd());
   const server = Bun.serve({
     hostname: options.host,
@@ -123,6 +127,13 @@ export function serveDashboard(source: DashboardSource, options: DashboardOption
           }),
           { headers: { "content-type": "text/plain" } },
         );
+      }
+      if (req.method === "GET" && path === "/metrics") {
+        // The processes as `loom status` sees them; none when no supervisor answers (`loom serve`).
+        const status = await liveProjectStatus(options.root ?? process.cwd()).catch(() => undefined);
+        return new Response(metrics.exposition(source, source.mcpServersActive?.() ?? 0, status?.running ? status : undefined), {
+          headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" },
+        });
       }
       if (req.method === "GET" && path === "/api/topology") {
         const { agents } = source.topology();

@@ -30,5 +30,13 @@ export interface DashboardSource {
   topology(): Topology;
   /** Publishes `event` on `topic` as agent `from` (the page's test events). */
   publish?(from: string, topic: string, event: WireEvent): Promise<void> | undefined;
-  bus: { stats: { published: number; delivered: number; waits: number; waitedMs: number; stalled: number }; totalBytes: number; streams: Set<{ patterns: readonly string[] }> };
+  bus: {
+    stats: { published: number; delivered: number; dropped?: number; waits: number; waitedMs: number; stalled: number };
+    totalBytes: number;
+    streams: Set<{ patterns: readonly string[] }>;
+  };
+  /** MCP servers started and serving tools. */
+  mcpServersActive?(): number;
+  /** Whether `name` is a tool the Bridge or an agent serves (a caller's invented name is not). */
+  knowsTool?(name: string): boolean;
 }

@@ -103,8 +103,9 @@ export class ToolRegistry {
   readonly tools = new Map<string, Tool>();
   /** Tool families still starting (an MCP server's `<server>:`), each resolved when it is ready. */
   private readonly starting = new Map<string, Promise<unknown>>();
-  /** Tool families that failed to start, with why. */
+  /** Tool families that failed to start, with why; and those that started. */
   private readonly failed = new Map<string, Error>();
+  readonly started = new Set<string>();
 
   register(tool: Tool): void {
     this.tools.set(tool.name, tool);
@@ -113,7 +114,10 @@ export class ToolRegistry {
   /** `prefix` (like "files:") names tools that will exist once `ready` settles. */
   startingFamily(prefix: string, ready: Promise<unknown>): void {
     this.starting.set(prefix, ready);
-    ready.catch((e: Error) => this.failed.set(prefix, e)).finally(() => this.starting.delete(prefix));
+    ready
+      .then(() => this.started.add(prefix))
+      .catch((e: Error) => this.failed.set(prefix, e))
+      .finally(() => this.starting.delete(prefix));
   }
 
   /** Whether the registry answers for `name` (a tool, or a family still starting). */
