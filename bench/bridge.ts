@@ -6,7 +6,8 @@
  * - time from exec to the first answered Heartbeat;
  * - event round trip between two agents (A publishes, B answers, A receives), p50 and p99;
  * - fan-out deliveries/s to 10 and 100 subscribers;
- * - RSS and USS idle (settled, 1.5 s after ready) and with 101 agents connected after the fan-out.
+ * - RSS and USS idle (settled, 1.5 s after ready) and with 101 agents connected after the fan-out;
+ * and loom with its spans off (LOOM_TRACES=off) beside it, for what tracing costs.
  * Run: bun run build && bun bench/bridge.ts (needs /usr/bin/python3 with grpcio, protoc, grpc_python_plugin)
  */
 import { mkdtempSync, rmSync } from "node:fs";
@@ -22,7 +23,9 @@ import { fmt, median, memoryOf, table } from "./lib";
 const ROOT = resolve(import.meta.dir, "..");
 const LOOM = join(ROOT, "dist/loom");
 const work = mkdtempSync(join(tmpdir(), "loom-bench-bridge-"));
-const rows: (string | number)[][] = [["measure", "embedded (loom)", "python grpcio", "floor (grpc-js echo)", "loom / python", "loom / floor"]];
+const rows: (string | number)[][] = [
+  ["measure", "embedded (loom)", "loom, traces off", "python grpcio", "floor (grpc-js echo)", "loom / python", "loom / floor", "traces on / off"],
+];
 
 type Stream = grpc.ClientDuplexStream<unknown, { msg?: string; delivery?: { topic: string; event: { id: string } } }>;
 interface Client extends grpc.Client {
@@ -131,6 +134,9 @@ try {
   const loom = await start([LOOM, "__bridge"], {});
   started.push(loom.proc);
   const loomResult = { ...(await measure(loom.address, loom.proc.pid)), readyMs: loom.readyMs };
+  const untraced = await start([LOOM, "__bridge"], { LOOM_TRACES: "off" });
+  started.push(untraced.proc);
+  const offResult = { ...(await measure(untraced.address, untraced.proc.pid)), readyMs: untraced.readyMs };
   const py = await start([DEBIAN_PYTHON, join(ROOT, "bench/python-bridge.py")], { PYTHONPATH: stubs });
   started.push(py.proc);
   const pyResult = { ...(await measure(py.address, py.proc.pid)), readyMs: py.readyMs };
@@ -139,10 +145,11 @@ try {
   const floor = { ...(await measure(echo.address, echo.proc.pid)), readyMs: echo.readyMs };
   const row = (name: string, pick: (r: Result) => number | undefined, digits = 1, lowerIsBetter = true) => {
     const l = pick(loomResult);
+    const o = pick(offResult);
     const p = pick(pyResult);
     const f = pick(floor);
     const ratio = (x?: number, y?: number) => (x === undefined || y === undefined ? "" : fmt(lowerIsBetter ? x / y : x / y, 2));
-    rows.push([name, fmt(l, digits), fmt(p, digits), fmt(f, digits), ratio(l, p), ratio(l, f)]);
+    rows.push([name, fmt(l, digits), fmt(o, digits), fmt(p, digits), fmt(f, digits), ratio(l, p), ratio(l, f), ratio(l, o)]);
   };
   row("exec to ready (ms)", (r) => r.readyMs);
   row("round trip p50 (ms)", (r) => r.p50, 2);

@@ -6,6 +6,7 @@
  * - LOOM_BRIDGE_SOCKET: the Unix socket the agents loom starts connect to (listen.ts).
  * - LOOM_DASHBOARD=true adds the dashboard (dashboard/) on LOOM_DASHBOARD_HOST and _PORT.
  * - LOOM_SHARED_AGENTS: the agent ids whose replicas share the work (bus.ts).
+ * - LOOM_TRACES=off: no spans (spans.ts); they are on by default.
  * SIGTERM and SIGINT end it even as PID 1 of a container, where the kernel ignores a signal that
  * has no handler.
  */
@@ -75,6 +76,7 @@ export async function runEmbeddedBridge(env: Record<string, string | undefined> 
     builtinTools(process.cwd(), env, (line) => console.error(`loom embedded Bridge: ${line}`)),
     envStrings(env.LOOM_SHARED_AGENTS),
   );
+  if (env.LOOM_TRACES === "off") bridge.spans.enabled = false;
   let port = parsed.port;
   try {
     port = await bridge.listen({

@@ -26,6 +26,7 @@ import { type BusStream, EventBus, type Sink } from "./bus";
 import { envelopeMetadata, eventBytes, type WireEvent } from "./envelope";
 import { GC_EVERY_BYTES, MAX_TOPIC_BYTES, MAX_PENDING_CALL_BYTES, MAX_PENDING_CALLS, MAX_STREAMS, MAX_TOOL_TIMEOUT_MS } from "./limits";
 import { type ListenOptions, type Listening, listenOwnerOnly } from "./listen";
+import { contextFrom, contextMetadata, endToolSpans, SpanStore } from "./spans";
 import { MemoryStore } from "./memory";
 import { loomV1, onRequestBytes } from "./proto";
 import { DEFAULT_TOOL_TIMEOUT_MS, failure, parseArguments, ToolFailure, ToolRegistry, type WireToolResult } from "./tools/registry";
@@ -64,6 +65,8 @@ export class EmbeddedBridge {
   private readonly pendingCalls = new Map<string, PendingCall>();
   private pendingCallBytes = 0;
   private readonly memory = new MemoryStore();
+  /** What the Bridge did, as spans (spans.ts); LOOM_TRACES=off turns them off. */
+  readonly spans = new SpanStore();
   /** Followers of what happens (the dashboard, which bounds what it keeps). */
   readonly feed = new Set<(e: BridgeEvent) => void>();
   private server?: grpc.Server;
@@ -94,7 +97,10 @@ export class EmbeddedBridge {
 
   async forwardToolCall(call: WireToolCall): Promise<WireToolResult> {
     const started = Date.now();
-    const result = await this.callTool(call);
+    const span = this.spans.start("bridge.tool_call", contextFrom(call.headers), { "tool.name": call.name ?? "" });
+    const llm = call.name === "llm:generate" ? this.spans.start("chat", span.ctx, { "gen_ai.operation.name": "chat", "gen_ai.system": "openai" }) : undefined;
+    const result = await this.callTool({ ...call, headers: { ...call.headers, ...contextMetadata(span.ctx) } });
+    endToolSpans(span, llm, result);
     // A reply of megabytes leaves its strings and encodings behind: the collection's pace counts them.
     this.moved((call.arguments?.length ?? 0) + result.output.length);
     if (this.feed.size) this.tell({ kind: "tool", name: call.name ?? "", id: result.id, status: result.status, ms: Date.now() - started, at: Date.now() });
@@ -172,15 +178,33 @@ export class EmbeddedBridge {
       if (pending.stream === stream) pending.settle(failure(id, new ToolFailure("failed", `agent ${stream.agentId} disconnected before answering`)));
   }
 
-  /** Publishes as agent `from`; a promise when the publisher must wait before its next publish. */
+  /**
+   * Publishes as agent `from`; a promise when the publisher must wait before its next publish.
+   * A `bridge.publish` span continues the context the event carries and is what its receivers
+   * continue (spans.ts); each delivery is a `bridge.forward` span beneath it.
+   */
   publish(from: string, topic: string, event: WireEvent): Promise<void> | undefined {
-    const delivered = { ...event, metadata: envelopeMetadata(event, from) };
-    if (this.feed.size === 0) return this.bus.publish(topic, delivered, eventBytes(topic, delivered));
+    const tracing = this.spans.enabled;
+    const span = tracing ? this.spans.start("bridge.publish", contextFrom(event.metadata), { agent_id: from, topic, event_id: event.id }) : undefined;
+    const delivered = { ...event, metadata: span ? { ...envelopeMetadata(event, from), ...contextMetadata(span.ctx) } : envelopeMetadata(event, from) };
+    const feeding = this.feed.size > 0;
     const at = Date.now();
-    this.tell({ kind: "published", topic, from, event: delivered, at });
-    return this.bus.publish(topic, delivered, eventBytes(topic, delivered), (stream, pattern) =>
-      this.tell({ kind: "delivered", topic, pattern, to: stream.agentId, event: delivered, at }),
+    if (feeding) this.tell({ kind: "published", topic, from, event: delivered, at });
+    let deliveries = 0;
+    const wait = this.bus.publish(
+      topic,
+      delivered,
+      eventBytes(topic, delivered),
+      feeding || span
+        ? (stream, pattern) => {
+            deliveries++;
+            if (span) this.spans.start("bridge.forward", span.ctx, { topic: pattern, agent_id: stream.agentId, event_id: event.id }).end();
+            if (feeding) this.tell({ kind: "delivered", topic, pattern, to: stream.agentId, event: delivered, at });
+          }
+        : undefined,
     );
+    span?.set("deliveries", deliveries).end();
+    return wait;
   }
 
   private openStream(agentId: string, call: grpc.ServerDuplexStream<unknown, unknown>): BusStream {
@@ -256,6 +280,7 @@ export class EmbeddedBridge {
         const topics = req.subscribed_topics ?? [];
         const tools = req.tools ?? [];
         const refused = this.agents.register(req.agent_id, topics, tools, registrationBytes(topics, tools, req.metadata));
+        this.spans.start("bridge.register", contextFrom(req.metadata), { agent_id: req.agent_id, topics: String(topics.length), tools: String(tools.length) }).end(refused);
         reply(null, { success: !refused, error_message: refused ?? "" });
         if (!refused && this.feed.size) this.tell({ kind: "registered", agentId: req.agent_id, topics, tools: tools.map((t) => t.name), at: Date.now() });
       },

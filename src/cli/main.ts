@@ -38,6 +38,7 @@ export const COMMANDS: Record<string, Loader> = {
   stop: lazy(() => import("./commands/stop")),
   start: lazy(() => import("./commands/start")),
   logs: lazy(() => import("./commands/logs")),
+  traces: lazy(() => import("./commands/traces")),
   doctor: lazy(() => import("./commands/doctor")),
   ping: lazy(() => import("./commands/ping")),
   pub: lazy(() => import("./commands/pub")),

@@ -4,8 +4,10 @@
  * back on `agent.<id>.replies` with the request's correlation id), `reply`; `tool` through
  * ForwardToolCall; tools the agent declares and answers; MemoryService calls. docs/sdk.md.
  */
+import { AsyncLocalStorage } from "node:async_hooks";
 import { randomUUID } from "node:crypto";
 import type { WireEvent } from "../bridge/envelope";
+import { contextFrom, contextMetadata, type TraceContext } from "../bridge/trace-context";
 import { Connection, type ServerMessage } from "./connection";
 import { Envelope, type Payload } from "./envelope";
 
@@ -51,6 +53,9 @@ export class ToolCallError extends Error {
     super(`${tool}: ${status}${code ? ` (${code})` : ""}: ${message}`);
   }
 }
+
+/** The trace context of the event or tool call being handled, so that what a handler sends continues it. */
+const handling = new AsyncLocalStorage<TraceContext | undefined>();
 
 export class Context {
   readonly replyTopic: string;
@@ -105,7 +110,9 @@ export class Context {
   async tool(name: string, args: object = {}, options: { timeoutMs?: number } = {}): Promise<unknown> {
     const timeoutMs = options.timeoutMs ?? 30_000;
     const id = randomUUID();
-    const call = { id, name, arguments: JSON.stringify(args), headers: { "x-agent-id": this.agentId, "x-correlation-id": id }, timeout_ms: timeoutMs, correlation_id: id };
+    const ctx = handling.getStore();
+    const headers = { "x-agent-id": this.agentId, "x-correlation-id": id, ...(ctx ? contextMetadata(ctx) : {}) };
+    const call = { id, name, arguments: JSON.stringify(args), headers, timeout_ms: timeoutMs, correlation_id: id };
     const result = (await this.connection().call("ForwardToolCall", call, timeoutMs + 5_000)) as {
       status: string;
       output: string;
@@ -125,7 +132,11 @@ export class Context {
   }
 
   private publish(topic: string, envelope: Envelope): Promise<void> {
-    return this.connection().send({ publish: { topic, event: envelope.toWire() } });
+    const event = envelope.toWire();
+    // Inside a handler, what it publishes continues the trace of what it handles (an explicit context wins).
+    const ctx = handling.getStore();
+    if (ctx && !contextFrom(event.metadata)) event.metadata = { ...event.metadata, ...contextMetadata(ctx) };
+    return this.connection().send({ publish: { topic, event } });
   }
 
   /** A delivery: the answer to a pending request, if it is one. */
@@ -192,12 +203,14 @@ export class Agent {
       const envelope = Envelope.fromWire(delivery.event ?? {});
       this.ctx.settle(envelope);
       try {
-        await this.options.onEvent?.(this.ctx, delivery.topic, envelope);
+        await handling.run(contextFrom(delivery.event?.metadata), () => this.options.onEvent?.(this.ctx, delivery.topic, envelope));
       } catch (e) {
         this.log(`onEvent failed for ${envelope.type} on ${delivery.topic}: ${(e as Error).stack ?? e}`);
       }
-    } else if (message.msg === "tool_call") await this.answer(message.tool_call as { id: string; name: string; arguments: string });
-    else if (message.msg === "err") this.log(`the Bridge says: ${JSON.stringify(message.err)}`);
+    } else if (message.msg === "tool_call") {
+      const call = message.tool_call as { id: string; name: string; arguments: string; headers?: Record<string, string> };
+      await handling.run(contextFrom(call.headers), () => this.answer(call));
+    } else if (message.msg === "err") this.log(`the Bridge says: ${JSON.stringify(message.err)}`);
   }
 
   /** Runs a declared tool for a ForwardToolCall that the Bridge sent here, and sends its result. */

@@ -86,6 +86,7 @@ export function serveDashboard(source: DashboardSource, options: DashboardOption
   const toolTimes: number[] = [];
   const env = options.env ?? process.env;
   const metrics = new BridgeMetrics(BridgeMetrics.routeOf(env));
+  followSpans(source, spans);
   source.feed.add((e) => {
     metrics.observe(e, (name) => source.knowsTool?.(name) ?? true);
     if (e.kind === "published") flow.record(e.from, EVENT_BUS, e.topic, e.at);
@@ -143,7 +144,14 @@ export function serveDashboard(source: DashboardSource, options: DashboardOption
       if (req.method === "GET" && path === "/api/events/status") return json({ subscribers: events.size });
       if (req.method === "GET" && path === "/api/events/stream") return events.open() ?? new Response("too many event streams open\n", { status: 503 });
       if (req.method === "GET" && path === "/api/spans/stream") return spans.open() ?? new Response("too many span streams open\n", { status: 503 });
-      if (req.method === "GET" && (path === "/api/spans/recent" || path.startsWith("/api/traces/"))) return json([]);
+      if (req.method === "GET" && path === "/api/spans/recent") {
+        const limit = Number(new URL(req.url).searchParams.get("limit") ?? 100);
+        return json(source.spans?.recent(Number.isInteger(limit) && limit > 0 ? Math.min(limit, 1_000) : 100) ?? []);
+      }
+      if (req.method === "GET" && path.startsWith("/api/traces/")) {
+        const id = path.slice("/api/traces/".length).toLowerCase();
+        return json(/^[0-9a-f]{32}$/.test(id) ? (source.spans?.trace(id) ?? []) : []);
+      }
       if (path === "/api/debug/emit") {
         if (req.method !== "POST") return json({ error: "Not found" }, 404);
         if (env.LOOM_DASHBOARD_DEBUG !== "true") return new Response("Forbidden: debug disabled", { status: 403 });
@@ -165,4 +173,17 @@ export function serveDashboard(source: DashboardSource, options: DashboardOption
     },
   });
   return server;
+}
+
+/** `/api/spans/stream`: new spans in batches (`event: spans`, a JSON array), as upstream's. */
+function followSpans(source: DashboardSource, hub: SseHub): void {
+  let batch: unknown[] = [];
+  source.spans?.followers.add((span) => {
+    if (!hub.size || batch.length >= 1_000) return;
+    if (batch.push(span) > 1) return; // the first of a batch sends it in 100 ms
+    setTimeout(() => {
+      hub.send(`event: spans\ndata: ${JSON.stringify(batch)}\n\n`);
+      batch = [];
+    }, 100);
+  });
 }

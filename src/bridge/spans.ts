@@ -1,0 +1,131 @@
+/**
+ * The embedded Bridge's spans (docs/dashboard.md "Traces"): what it does as spans in upstream's
+ * shape (docs/runtime-contract.md "Observability": `{trace_id, span_id, parent_span_id, name,
+ * start_time, duration, attributes, status, error_message}`, times in Unix nanoseconds), kept in a
+ * store bounded in count and bytes. Context travels in envelope metadata in both of its forms:
+ * upstream's `trace_id`/`span_id`/`trace_flags` and W3C's `traceparent`; a span continues the one
+ * it finds there, and what it hands on names itself as the parent, so request, delivery, handler,
+ * tool call and LLM call are one trace.
+ */
+import { randomBytes } from "node:crypto";
+import { MAX_SPAN_BYTES, MAX_SPANS } from "./limits";
+import type { TraceContext } from "./trace-context";
+
+export { contextFrom, contextMetadata, type TraceContext } from "./trace-context";
+
+export interface SpanData {
+  trace_id: string;
+  span_id: string;
+  parent_span_id: string | null;
+  name: string;
+  start_time: number;
+  duration: number;
+  attributes: Record<string, string>;
+  status: "ok" | "error" | "unset";
+  error_message: string | null;
+}
+
+const hex = (bytes: number) => randomBytes(bytes).toString("hex");
+const nowNs = () => Math.round((performance.timeOrigin + performance.now()) * 1e6);
+/** An attribute's value is cut here: a caller chooses topics, ids and errors. */
+const VALUE_CHARS = 256;
+
+export class ActiveSpan {
+  readonly ctx: TraceContext;
+  private readonly started = nowNs();
+
+  constructor(
+    private readonly store: SpanStore | undefined,
+    readonly name: string,
+    private readonly parent: TraceContext | undefined,
+    private readonly attributes: Record<string, string>,
+  ) {
+    this.ctx = { traceId: parent?.traceId ?? hex(16), spanId: hex(8), flags: parent?.flags ?? "01" };
+  }
+
+  set(key: string, value: string | number | undefined): this {
+    if (value !== undefined) this.attributes[key] = String(value).slice(0, VALUE_CHARS);
+    return this;
+  }
+
+  end(error?: string): void {
+    this.store?.record({
+      trace_id: this.ctx.traceId,
+      span_id: this.ctx.spanId,
+      parent_span_id: this.parent?.spanId ?? null,
+      name: this.name,
+      start_time: this.started,
+      duration: Math.max(0, nowNs() - this.started),
+      attributes: this.attributes,
+      status: error === undefined ? "ok" : "error",
+      error_message: error === undefined ? null : error.slice(0, VALUE_CHARS * 4),
+    });
+  }
+}
+
+/**
+ * Ends a tool call's span with its status, and an `llm:generate` call's `chat` span beneath it
+ * with OpenTelemetry's GenAI attributes from its answer (the model, the tokens in and out).
+ */
+export function endToolSpans(span: ActiveSpan, llm: ActiveSpan | undefined, result: { status: string; output: string; error: { message: string } | null }): void {
+  const error = result.status === "TOOL_OK" ? undefined : (result.error?.message ?? result.status);
+  if (llm) {
+    let answer: { model?: string; usage?: { prompt_tokens?: number; completion_tokens?: number } } = {};
+    try {
+      answer = result.output ? JSON.parse(result.output) : {};
+    } catch {}
+    llm
+      .set("gen_ai.response.model", answer.model)
+      .set("gen_ai.usage.input_tokens", answer.usage?.prompt_tokens)
+      .set("gen_ai.usage.output_tokens", answer.usage?.completion_tokens)
+      .end(error);
+  }
+  span.set("tool.status", result.status).end(error);
+}
+
+const spanBytes = (s: SpanData) => 160 + s.name.length + (s.error_message?.length ?? 0) + Object.entries(s.attributes).reduce((n, [k, v]) => n + k.length + v.length + 16, 0);
+
+/** The latest spans, at most MAX_SPANS and MAX_SPAN_BYTES (the oldest go first), and who follows them. */
+export class SpanStore {
+  private readonly spans: SpanData[] = [];
+  private head = 0;
+  private bytes = 0;
+  readonly followers = new Set<(span: SpanData) => void>();
+
+  enabled = true;
+
+  start(name: string, parent: TraceContext | undefined, attributes: Record<string, string | undefined> = {}): ActiveSpan {
+    const attrs: Record<string, string> = {};
+    for (const [k, v] of Object.entries(attributes)) if (v !== undefined) attrs[k] = v.slice(0, VALUE_CHARS);
+    return new ActiveSpan(this.enabled ? this : undefined, name, parent, attrs);
+  }
+
+  record(span: SpanData): void {
+    this.spans.push(span);
+    this.bytes += spanBytes(span);
+    while (this.spans.length - this.head > MAX_SPANS || this.bytes > MAX_SPAN_BYTES) {
+      this.bytes -= spanBytes(this.spans[this.head]!);
+      this.spans[this.head++] = undefined as never;
+    }
+    if (this.head > 4096 && this.head * 2 > this.spans.length) {
+      this.spans.splice(0, this.head);
+      this.head = 0;
+    }
+    for (const follow of this.followers) follow(span);
+  }
+
+  /** The `limit` latest spans, oldest first. */
+  recent(limit: number): SpanData[] {
+    return this.spans.slice(Math.max(this.head, this.spans.length - limit));
+  }
+
+  trace(traceId: string): SpanData[] {
+    const out: SpanData[] = [];
+    for (let i = this.head; i < this.spans.length; i++) if (this.spans[i]!.trace_id === traceId) out.push(this.spans[i]!);
+    return out;
+  }
+
+  get size(): number {
+    return this.spans.length - this.head;
+  }
+}

@@ -1,0 +1,114 @@
+import { loomCommand } from "../command";
+import { projectRoot } from "../../config/load";
+import { LoomError } from "../../errors";
+import type { SpanData } from "../../bridge/spans";
+import { neutralize } from "../../logs/printer";
+import { liveProjectStatus } from "../../status/project";
+import { jsonArg, projectArg } from "../shared-args";
+
+/** One trace as the list shows it: its root, when, how long, how many spans, whether any failed. */
+interface TraceRow {
+  id: string;
+  root: SpanData;
+  startNs: number;
+  endNs: number;
+  spans: number;
+  errors: number;
+}
+
+function traceRows(spans: SpanData[]): TraceRow[] {
+  const byTrace = new Map<string, SpanData[]>();
+  for (const s of spans) byTrace.set(s.trace_id, [...(byTrace.get(s.trace_id) ?? []), s]);
+  return [...byTrace].map(([id, list]) => {
+    const ids = new Set(list.map((s) => s.span_id));
+    const root = list.find((s) => !s.parent_span_id || !ids.has(s.parent_span_id)) ?? list[0]!;
+    const startNs = Math.min(...list.map((s) => s.start_time));
+    return { id, root, startNs, endNs: Math.max(...list.map((s) => s.start_time + s.duration)), spans: list.length, errors: list.filter((s) => s.status === "error").length };
+  });
+}
+
+const ms = (ns: number) => `${(ns / 1e6).toFixed(ns < 1e7 ? 2 : 0)} ms`;
+const what = (s: SpanData) => neutralize([s.name, s.attributes.agent_id, s.attributes.topic ?? s.attributes["tool.name"]].filter(Boolean).join(" "));
+
+/** The spans of one trace as a tree, each line its offset, duration and status (as Jaeger lays them out). */
+function waterfall(spans: SpanData[]): string[] {
+  const start = Math.min(...spans.map((s) => s.start_time));
+  const children = new Map<string | null, SpanData[]>();
+  const ids = new Set(spans.map((s) => s.span_id));
+  for (const s of [...spans].sort((a, b) => a.start_time - b.start_time)) {
+    const parent = s.parent_span_id && ids.has(s.parent_span_id) ? s.parent_span_id : null;
+    children.set(parent, [...(children.get(parent) ?? []), s]);
+  }
+  const lines: string[] = [];
+  const walk = (parent: string | null, depth: number) => {
+    for (const s of children.get(parent) ?? []) {
+      const status = s.status === "error" ? `  ERROR ${neutralize(s.error_message ?? "")}` : "";
+      lines.push(`${`+${ms(s.start_time - start)}`.padStart(12)} ${ms(s.duration).padStart(10)}  ${"  ".repeat(depth)}${what(s)}${status}`);
+      walk(s.span_id, depth + 1);
+    }
+  };
+  walk(null, 0);
+  return lines;
+}
+
+export default loomCommand({
+  meta: {
+    name: "traces",
+    description: "List the running project's recent traces (from its dashboard), or show one as a waterfall",
+    examples: ["loom traces", "loom traces 4bf92f3577b34da6a3ce929d0e0e4736", "loom traces --json --limit 5"],
+  },
+  args: {
+    ...projectArg,
+    ...jsonArg,
+    trace: { type: "positional", required: false, description: "A trace id (32 hex digits): its spans as a waterfall", valueHint: "TRACE_ID" },
+    limit: { type: "string", alias: "n", description: "How many traces to list (default 20)", valueHint: "N" },
+  },
+  async run({ args }) {
+    const limit = args.limit === undefined ? 20 : Number(args.limit);
+    if (!Number.isInteger(limit) || limit < 1) throw new LoomError("USAGE", `--limit must be a whole number of at least 1, not "${args.limit}"`);
+    if (args.trace !== undefined && !/^[0-9a-fA-F]{32}$/.test(args.trace))
+      throw new LoomError("USAGE", `a trace id is 32 hex digits, not "${args.trace}"`, { hint: "`loom traces` lists them" });
+    const status = await liveProjectStatus(projectRoot(args.project ?? process.cwd()));
+    if (!status.running || !status.dashboard)
+      throw new LoomError("PROCESS", status.running ? "this project serves no dashboard, where its traces are kept" : `loom is not running in ${status.root}`, {
+        hint: status.running ? "traces need the embedded Bridge in full mode with [dashboard] enabled" : "`loom up` or `loom run` first",
+      });
+    const get = async (path: string) => {
+      const response = await fetch(`${status.dashboard}${path}`).catch((e: Error) => {
+        throw new LoomError("PROCESS", `the dashboard at ${status.dashboard} did not answer: ${e.message}`, { hint: "is the runtime running? `loom status`" });
+      });
+      if (!response.ok) throw new LoomError("PROCESS", `the dashboard at ${status.dashboard} answered HTTP ${response.status}`);
+      return (await response.json()) as SpanData[];
+    };
+    if (args.trace) {
+      const spans = await get(`/api/traces/${args.trace.toLowerCase()}`);
+      if (args.json) return void process.stdout.write(`${JSON.stringify(spans, null, 2)}\n`);
+      if (!spans.length) throw new LoomError("PROCESS", `no span of trace ${args.trace} is kept (the Bridge keeps the latest 10,000)`);
+      return void process.stdout.write(`${["      OFFSET   DURATION  SPAN", ...waterfall(spans)].join("\n")}\n`);
+    }
+    const rows = traceRows(await get("/api/spans/recent?limit=1000"))
+      .sort((a, b) => b.startNs - a.startNs)
+      .slice(0, limit);
+    if (args.json)
+      return void process.stdout.write(
+        `${JSON.stringify(
+          rows.map((r) => ({
+            trace_id: r.id,
+            root: r.root.name,
+            started: new Date(r.startNs / 1e6).toISOString(),
+            duration_ms: (r.endNs - r.startNs) / 1e6,
+            spans: r.spans,
+            errors: r.errors,
+          })),
+          null,
+          2,
+        )}\n`,
+      );
+    if (!rows.length) return void process.stdout.write("no traces yet: they appear as agents publish and call tools\n");
+    const lines = rows.map(
+      (r) =>
+        `${r.id}  ${new Date(r.startNs / 1e6).toISOString().slice(11, 23)}  ${ms(r.endNs - r.startNs).padStart(10)}  ${String(r.spans).padStart(5)}  ${r.errors ? "error" : "ok   "}  ${what(r.root)}`,
+    );
+    process.stdout.write(`${["TRACE                             STARTED       DURATION  SPANS  STATUS ROOT", ...lines].join("\n")}\n`);
+  },
+});

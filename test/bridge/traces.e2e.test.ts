@@ -1,0 +1,94 @@
+/**
+ * Traces of the embedded Bridge in upstream's span API: a request, its delivery, the TypeScript
+ * agent's reply and its delivery are one trace, continued from the context a publisher gives in
+ * upstream's envelope keys (`trace_id`/`span_id`) or W3C's `traceparent`; a tool call continues
+ * its caller's context; `/api/spans/stream` sends new spans in batches.
+ */
+import { describe, expect, test } from "bun:test";
+import { connectAgent } from "../../src/client/agent";
+import type { SpanData } from "../../src/bridge/spans";
+import { loom, makeProject, poll } from "../helpers/runtime";
+
+const FREE = ["--bridge-port", "0", "--dashboard-port", "0"];
+const TRACE = "4bf92f3577b34da6a3ce929d0e0e4736";
+const PARENT = "00f067aa0ba902b7";
+
+async function running() {
+  const root = makeProject(["echo.ts"], 'runtime = "embedded"\n');
+  expect((await loom(["run", "--detach", "--wait-agents", ...FREE], root)).code).toBe(0);
+  const status = JSON.parse((await loom(["status", "--json"], root)).out) as { dashboard: string; bridge: string };
+  const trace = async (id: string) => (await (await fetch(`${status.dashboard}/api/traces/${id}`)).json()) as SpanData[];
+  return { root, ...status, trace };
+}
+
+describe("traces", () => {
+  test("a request with upstream's context, the TypeScript agent's reply and both deliveries are one trace", async () => {
+    const { root, bridge, dashboard, trace } = await running();
+    const client = await connectAgent({ address: bridge, shown: bridge }, "tracer", ["agent.tracer.replies"]);
+    const replies: string[] = [];
+    client.onDelivery((d) => replies.push(d.topic));
+    client.publish("echo.in", '{"n": 1}', { trace_id: TRACE, span_id: PARENT, trace_flags: "01" });
+    const spans = await poll("the reply's delivery in the trace", async () => {
+      const got = await trace(TRACE);
+      return got.filter((s) => s.name === "bridge.forward").length >= 2 && got;
+    });
+    const publishes = spans.filter((s) => s.name === "bridge.publish");
+    const request = publishes.find((s) => s.attributes.agent_id === "tracer")!;
+    const reply = publishes.find((s) => s.attributes.agent_id === "echo")!;
+    expect(request.parent_span_id).toBe(PARENT);
+    expect(request.attributes).toMatchObject({ topic: "echo.in", deliveries: "1" });
+    expect(reply.parent_span_id).toBe(request.span_id); // the SDK continued what it handled
+    const forwards = spans.filter((s) => s.name === "bridge.forward");
+    expect(forwards.map((f) => f.attributes.agent_id).sort()).toEqual(["echo", "tracer"]);
+    for (const s of spans) {
+      expect(s).toMatchObject({ trace_id: TRACE, status: "ok", error_message: null });
+      expect(s.start_time).toBeGreaterThan(Date.now() * 1e6 - 60e9);
+    }
+    expect(replies).toContain("agent.tracer.replies");
+    const recent = (await (await fetch(`${dashboard}/api/spans/recent?limit=1000`)).json()) as SpanData[];
+    expect(recent.filter((s) => s.trace_id === TRACE).length).toBe(spans.length);
+    await client.close();
+
+    // The same trace in the terminal: listed, and as a waterfall.
+    const listed = await loom(["traces"], root);
+    expect(listed.code).toBe(0);
+    expect(listed.out).toMatch(new RegExp(`^${TRACE} .* ok +bridge\\.publish tracer echo\\.in$`, "m"));
+    const json = JSON.parse((await loom(["traces", "--json", "--limit", "1"], root)).out) as { trace_id: string; spans: number }[];
+    expect(json).toHaveLength(1);
+    const shown = await loom(["traces", TRACE], root);
+    expect(shown.out).toMatch(/^ +\+0\.00 ms +[\d.]+ ms  bridge\.publish tracer echo\.in$/m);
+    expect(shown.out).toMatch(/^ +\+[\d.]+ ms +[\d.]+ ms {4}bridge\.publish echo agent\.tracer\.replies$/m); // the reply, beneath the request
+    expect((await loom(["down"], root)).code).toBe(0);
+    const stopped = await loom(["traces"], root);
+    expect(stopped.code).toBe(4);
+    expect(stopped.err).toContain("loom is not running in");
+  });
+
+  test("traceparent works as well; a tool call continues its caller's context; /api/spans/stream sends batches", async () => {
+    const { root, bridge, dashboard, trace } = await running();
+    const stream = await fetch(`${dashboard}/api/spans/stream`);
+    const reader = stream.body!.getReader();
+    const client = await connectAgent({ address: bridge, shown: bridge }, "w3c", []);
+    client.publish("nobody.listens", "{}", { traceparent: `00-${TRACE}-${PARENT}-01` });
+    const published = await poll("the publish span", async () => (await trace(TRACE)).find((s) => s.name === "bridge.publish"));
+    expect(published.parent_span_id).toBe(PARENT);
+    let text = "";
+    await poll("a batch on the span stream", async () => {
+      const { value } = await reader.read();
+      text += new TextDecoder().decode(value);
+      return /event: spans\ndata: \[/.test(text) && text.includes(TRACE);
+    });
+    await reader.cancel();
+    await client.close();
+
+    const failed = await loom(["call", "fs:read_file", '{"path": "nope.txt"}'], root);
+    expect(failed.code).toBe(1);
+    const tool = await poll("the tool call's span", async () => {
+      const recent = (await (await fetch(`${dashboard}/api/spans/recent`)).json()) as SpanData[];
+      return recent.find((s) => s.name === "bridge.tool_call" && s.attributes["tool.name"] === "fs:read_file");
+    });
+    expect(tool).toMatchObject({ status: "error", parent_span_id: null, attributes: { "tool.status": "TOOL_NOT_FOUND" } });
+    expect(tool.error_message).toContain("File not found: nope.txt");
+    expect((await loom(["down"], root)).code).toBe(0);
+  });
+});
