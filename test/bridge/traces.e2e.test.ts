@@ -56,7 +56,7 @@ describe("traces", () => {
     const json = JSON.parse((await loom(["traces", "--json", "--limit", "1"], root)).out) as { trace_id: string; spans: number }[];
     expect(json).toHaveLength(1);
     const shown = await loom(["traces", TRACE], root);
-    expect(shown.out).toMatch(/^ +\+0\.00 ms +[\d.]+ ms  bridge\.publish tracer echo\.in$/m);
+    expect(shown.out).toMatch(/^ +\+0\.00 ms +[\d.]+ ms {2}bridge\.publish tracer echo\.in$/m);
     expect(shown.out).toMatch(/^ +\+[\d.]+ ms +[\d.]+ ms {4}bridge\.publish echo agent\.tracer\.replies$/m); // the reply, beneath the request
     expect((await loom(["down"], root)).code).toBe(0);
     const stopped = await loom(["traces"], root);
