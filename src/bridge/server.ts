@@ -180,13 +180,14 @@ export class EmbeddedBridge {
 
   /**
    * Publishes as agent `from`; a promise when the publisher must wait before its next publish.
-   * A `bridge.publish` span continues the context the event carries and is what its receivers
-   * continue (spans.ts); each delivery is a `bridge.forward` span beneath it.
+   * A `bridge.publish` span continues the context the event carries (a new trace when it carries
+   * none; spans.ts); each delivery is a `bridge.forward` span beneath it.
    */
   publish(from: string, topic: string, event: WireEvent): Promise<void> | undefined {
-    const tracing = this.spans.enabled;
-    const span = tracing ? this.spans.start("bridge.publish", contextFrom(event.metadata), { agent_id: from, topic, event_id: event.id }) : undefined;
-    const delivered = { ...event, metadata: span ? { ...envelopeMetadata(event, from), ...contextMetadata(span.ctx) } : envelopeMetadata(event, from) };
+    // As upstream's Bridge: the context is the publisher's to write (the SDKs and `loom pub` do);
+    // the Bridge reads it and leaves the event as it is, so its receivers continue the publisher's span.
+    const span = this.spans.enabled ? this.spans.start("bridge.publish", contextFrom(event.metadata), { agent_id: from, topic, event_id: event.id }) : undefined;
+    const delivered = { ...event, metadata: envelopeMetadata(event, from) };
     const feeding = this.feed.size > 0;
     const at = Date.now();
     if (feeding) this.tell({ kind: "published", topic, from, event: delivered, at });
@@ -198,7 +199,7 @@ export class EmbeddedBridge {
       feeding || span
         ? (stream, pattern) => {
             deliveries++;
-            if (span) this.spans.start("bridge.forward", span.ctx, { topic: pattern, agent_id: stream.agentId, event_id: event.id }).end();
+            if (span) this.spans.instant("bridge.forward", span.ctx, { topic: pattern, agent_id: stream.agentId, event_id: event.id ?? "" });
             if (feeding) this.tell({ kind: "delivered", topic, pattern, to: stream.agentId, event: delivered, at });
           }
         : undefined,

@@ -4,6 +4,7 @@
  * "Observability") and W3C's `traceparent`. Kept apart from spans.ts so the TypeScript SDK reads
  * and writes it without the Bridge's span store.
  */
+import { randomBytes } from "node:crypto";
 export interface TraceContext {
   traceId: string;
   spanId: string;
@@ -27,4 +28,14 @@ export function contextFrom(meta: Record<string, string> | undefined): TraceCont
 /** `ctx` as envelope metadata, in both forms. */
 export function contextMetadata(ctx: TraceContext): Record<string, string> {
   return { trace_id: ctx.traceId, span_id: ctx.spanId, trace_flags: ctx.flags, traceparent: `00-${ctx.traceId}-${ctx.spanId}-${ctx.flags}` };
+}
+
+/** A new trace, for what a publisher sends outside any other: its own root context. */
+export function newTraceContext(): TraceContext {
+  return { traceId: randomBytes(16).toString("hex"), spanId: randomBytes(8).toString("hex"), flags: "01" };
+}
+
+/** `meta` with a new root context when it carries none (a context it has is kept). */
+export function withTraceContext(meta: Record<string, string> = {}): Record<string, string> {
+  return contextFrom(meta) ? meta : { ...meta, ...contextMetadata(newTraceContext()) };
 }

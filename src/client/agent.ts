@@ -7,6 +7,7 @@ import { explainGrpc } from "./grpc-error";
 import { randomUUID } from "node:crypto";
 import type * as grpc from "@grpc/grpc-js";
 import { loomV1 } from "../bridge/proto";
+import { withTraceContext } from "../bridge/trace-context";
 import type { WireEvent } from "../bridge/server";
 import { LoomError } from "../errors";
 import { type BridgeTarget, credentialsFor } from "./address";
@@ -51,7 +52,8 @@ export async function connectAgent(target: BridgeTarget, id: string, topics: str
   return {
     id,
     publish(topic, payload, metadata = {}) {
-      const event: WireEvent = { id: randomUUID(), type: "loom.cli", timestamp_ms: Date.now(), source: id, payload: Buffer.from(payload), metadata };
+      // Each event starts a trace unless the caller gave a context (docs/dashboard.md "Traces").
+      const event: WireEvent = { id: randomUUID(), type: "loom.cli", timestamp_ms: Date.now(), source: id, payload: Buffer.from(payload), metadata: withTraceContext(metadata) };
       call.write({ publish: { topic, event } });
       return event.id!;
     },

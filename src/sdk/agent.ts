@@ -7,7 +7,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { randomUUID } from "node:crypto";
 import type { WireEvent } from "../bridge/envelope";
-import { contextFrom, contextMetadata, type TraceContext } from "../bridge/trace-context";
+import { contextFrom, contextMetadata, newTraceContext, type TraceContext } from "../bridge/trace-context";
 import { Connection, type ServerMessage } from "./connection";
 import { Envelope, type Payload } from "./envelope";
 
@@ -133,9 +133,9 @@ export class Context {
 
   private publish(topic: string, envelope: Envelope): Promise<void> {
     const event = envelope.toWire();
-    // Inside a handler, what it publishes continues the trace of what it handles (an explicit context wins).
-    const ctx = handling.getStore();
-    if (ctx && !contextFrom(event.metadata)) event.metadata = { ...event.metadata, ...contextMetadata(ctx) };
+    // Inside a handler, what it publishes continues the trace of what it handles; outside one, it
+    // starts a trace of its own. A context the author gave wins.
+    if (!contextFrom(event.metadata)) event.metadata = { ...event.metadata, ...contextMetadata(handling.getStore() ?? newTraceContext()) };
     return this.connection().send({ publish: { topic, event } });
   }
 

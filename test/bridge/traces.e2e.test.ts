@@ -37,7 +37,8 @@ describe("traces", () => {
     const reply = publishes.find((s) => s.attributes.agent_id === "echo")!;
     expect(request.parent_span_id).toBe(PARENT);
     expect(request.attributes).toMatchObject({ topic: "echo.in", deliveries: "1" });
-    expect(reply.parent_span_id).toBe(request.span_id); // the SDK continued what it handled
+    // The SDK continued the context of what it handled: the publisher's, which the Bridge kept.
+    expect(reply.parent_span_id).toBe(PARENT);
     const forwards = spans.filter((s) => s.name === "bridge.forward");
     expect(forwards.map((f) => f.attributes.agent_id).sort()).toEqual(["echo", "tracer"]);
     for (const s of spans) {
@@ -57,7 +58,18 @@ describe("traces", () => {
     expect(json).toHaveLength(1);
     const shown = await loom(["traces", TRACE], root);
     expect(shown.out).toMatch(/^ +\+0\.00 ms +[\d.]+ ms {2}bridge\.publish tracer echo\.in$/m);
-    expect(shown.out).toMatch(/^ +\+[\d.]+ ms +[\d.]+ ms {4}bridge\.publish echo agent\.tracer\.replies$/m); // the reply, beneath the request
+    expect(shown.out).toMatch(/^ +\+[\d.]+ ms +[\d.]+ ms {2}bridge\.publish echo agent\.tracer\.replies$/m); // beside the request: both under the publisher's span
+
+    // `loom pub --reply` starts a trace of its own, and the agent's reply is in it.
+    const asked = await loom(["pub", "echo.in", '{"n": 2}', "--reply"], root);
+    expect(asked.code).toBe(0);
+    const latest = await poll("the pub's trace with its reply", async () => {
+      const [row] = JSON.parse((await loom(["traces", "--json", "--limit", "1"], root)).out) as { trace_id: string; spans: number }[];
+      return row && row.spans >= 4 && row;
+    });
+    const nested = await loom(["traces", latest.trace_id], root);
+    expect(nested.out).toMatch(/^ +\+0\.00 ms +[\d.]+ ms {2}bridge\.publish loom-pub-\S+ echo\.in$/m);
+    expect(nested.out).toMatch(/^ +\+[\d.]+ ms +[\d.]+ ms {2}bridge\.publish echo agent\.loom-pub-\S+\.replies$/m);
     expect((await loom(["down"], root)).code).toBe(0);
     const stopped = await loom(["traces"], root);
     expect(stopped.code).toBe(4);
