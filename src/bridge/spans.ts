@@ -26,17 +26,19 @@ export interface SpanData {
 }
 
 /**
- * Span ids: a random prefix per process and a counter (unique here, and a collision across
- * processes as unlikely as the prefix's 32 bits allow); trace ids are random. A random call per
- * span cost the fan-out a third of its rate.
+ * Ids from a random prefix per process and a counter: unique here, and a collision across
+ * processes as unlikely as the prefix's bits allow (32 for spans, 64 for traces). A call for
+ * random bytes per span and per trace measured 20-40 % of the Bridge's fan-out rate.
  */
 const SPAN_PREFIX = randomBytes(4).toString("hex");
+const TRACE_PREFIX = randomBytes(8).toString("hex");
 let spanCounter = 0;
+let traceCounter = 0;
 function nextSpanId(): string {
   spanCounter = (spanCounter + 1) >>> 0 || 1;
   return SPAN_PREFIX + spanCounter.toString(16).padStart(8, "0");
 }
-const traceId = () => randomBytes(16).toString("hex");
+const traceId = () => TRACE_PREFIX + (++traceCounter).toString(16).padStart(16, "0");
 const nowNs = () => Math.round((performance.timeOrigin + performance.now()) * 1e6);
 /** An attribute's value is cut here: a caller chooses topics, ids and errors. */
 const VALUE_CHARS = 256;
