@@ -76,7 +76,7 @@ function variablesIn(value: unknown, into: Set<string>): void {
 }
 
 /** Keys whose value is a secret: an API key, a token, a password. */
-const SECRET_KEY = /key|token|secret|password|passwd|credential|auth/i;
+const SECRET_KEY = /(^|[_-])(api[_-]?key|key|token|secret|password|passwd|pass|credentials?|auth|authorization)([_-]|$)/i;
 /** One `${VAR}` (with a default or a message, `${VAR:-x}`, `${VAR:?x}`) or `$VAR`, and nothing else. */
 const ONLY_REFERENCE = /^\$(\{[A-Za-z_][A-Za-z0-9_]*(:?[-?][^}]*)?\}|[A-Za-z_][A-Za-z0-9_]*)$/;
 

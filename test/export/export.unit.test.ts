@@ -95,13 +95,16 @@ describe("loom export kubernetes", () => {
 describe("secrets stay out of what the export writes", () => {
   test("a secret written into loom.toml is refused, naming it: it would reach the ConfigMap and the image", async () => {
     const root = writeTree(tempDir(), {
-      "loom.toml": '[llm.main]\napi_key = "sk-literal-9"\n[mcp.files]\ncommand = "npx"\n[mcp.files.env]\nGITHUB_TOKEN = "ghp_literal"\nDEBUG = "1"\n',
+      "loom.toml":
+        '[llm.main]\napi_key = "sk-literal-9"\nmodel = "m"\n[mcp.files]\ncommand = "npx"\n[mcp.files.env]\nGITHUB_TOKEN = "ghp_literal"\nDEBUG = "1"\nMAX_TOKENS = "2048"\nAUTHOR = "ada"\n',
       "agents/a.ts": "",
     });
     const error = await writeExport(await loadProjectConfig(root, { env: {} }), { target: "kubernetes" }).catch((e) => e);
     expect(error.exitCode).toBe(2);
     expect(error.message).toContain("`llm.main.api_key`, `mcp.files.env.GITHUB_TOKEN` as literal values");
     expect(error.message).not.toContain("DEBUG");
+    expect(error.message).not.toContain("MAX_TOKENS");
+    expect(error.message).not.toContain("AUTHOR");
     expect(existsSync(join(root, "deploy"))).toBe(false);
   });
 
