@@ -7,11 +7,17 @@
 import { describe, expect, test } from "bun:test";
 import { connectAgent } from "../../src/client/agent";
 import type { SpanData } from "../../src/bridge/spans";
-import { loom, makeProject, poll } from "../helpers/runtime";
+import { LoomProcess, loom, makeProject, poll } from "../helpers/runtime";
 
 const FREE = ["--bridge-port", "0", "--dashboard-port", "0"];
 const TRACE = "4bf92f3577b34da6a3ce929d0e0e4736";
 const PARENT = "00f067aa0ba902b7";
+
+/** Whether `clients` follow the span stream (so a span published now reaches them all). */
+async function following(dashboard: string, clients: number): Promise<boolean> {
+  const metrics = await (await fetch(`${dashboard}/api/metrics`)).json().catch(() => ({}));
+  return (metrics as { span_clients?: number }).span_clients === clients;
+}
 
 async function running() {
   const root = makeProject(["echo.ts"], 'runtime = "embedded"\n');
@@ -80,8 +86,12 @@ describe("traces", () => {
     const { root, bridge, dashboard, trace } = await running();
     const stream = await fetch(`${dashboard}/api/spans/stream`);
     const reader = stream.body!.getReader();
+    const followed = new LoomProcess(["traces", "--follow", TRACE], root);
+    await poll("loom traces --follow connected beside this test's own reader", () => following(dashboard, 2));
     const client = await connectAgent({ address: bridge, shown: bridge }, "w3c", []);
     client.publish("nobody.listens", "{}", { traceparent: `00-${TRACE}-${PARENT}-01` });
+    await poll("the span printed by --follow", () => new RegExp(`^${TRACE} +[\\d.]+ ms +ok +bridge\\.publish w3c nobody\\.listens$`, "m").test(followed.out));
+    followed.signal("SIGINT");
     const published = await poll("the publish span", async () => (await trace(TRACE)).find((s) => s.name === "bridge.publish"));
     expect(published.parent_span_id).toBe(PARENT);
     let text = "";

@@ -125,6 +125,7 @@ export function serveDashboard(source: DashboardSource, options: DashboardOption
             tool_invocations: tools,
             queued_bytes: source.bus.totalBytes,
             sse_clients_cut: events.cut,
+            span_clients: spans.size,
           }),
           { headers: { "content-type": "text/plain" } },
         );

@@ -51,6 +51,27 @@ function waterfall(spans: SpanData[]): string[] {
   return lines;
 }
 
+/** `--follow`: the dashboard's span stream (`event: spans` batches), a line (or a JSON object) per span. */
+async function follow(url: string, json: boolean, only?: string): Promise<void> {
+  const response = await fetch(url).catch((e: Error) => {
+    throw new LoomError("PROCESS", `the dashboard did not answer: ${e.message}`, { hint: "is the runtime running? `loom status`" });
+  });
+  let buffered = "";
+  for await (const chunk of response.body ?? []) {
+    buffered += new TextDecoder().decode(chunk);
+    let end = buffered.indexOf("\n\n");
+    for (; end >= 0; end = buffered.indexOf("\n\n")) {
+      const frame = buffered.slice(0, end);
+      buffered = buffered.slice(end + 2);
+      const data = /^event: spans\ndata: (.*)$/s.exec(frame)?.[1];
+      if (!data) continue;
+      for (const s of JSON.parse(data) as SpanData[])
+        if (!only || s.trace_id === only)
+          process.stdout.write(json ? `${JSON.stringify(s)}\n` : `${s.trace_id}  ${ms(s.duration).padStart(10)}  ${s.status === "error" ? "error" : "ok   "}  ${what(s)}\n`);
+    }
+  }
+}
+
 export default loomCommand({
   meta: {
     name: "traces",
@@ -62,6 +83,7 @@ export default loomCommand({
     ...jsonArg,
     trace: { type: "positional", required: false, description: "A trace id (32 hex digits): its spans as a waterfall", valueHint: "TRACE_ID" },
     limit: { type: "string", alias: "n", description: "How many traces to list (default 20)", valueHint: "N" },
+    follow: { type: "boolean", alias: "f", description: "Then print each new span as it ends, until Ctrl+C" },
   },
   async run({ args }) {
     const limit = args.limit === undefined ? 20 : Number(args.limit);
@@ -80,6 +102,7 @@ export default loomCommand({
       if (!response.ok) throw new LoomError("PROCESS", `the dashboard at ${status.dashboard} answered HTTP ${response.status}`);
       return (await response.json()) as SpanData[];
     };
+    if (args.follow) return follow(`${status.dashboard}/api/spans/stream`, args.json === true, args.trace?.toLowerCase());
     if (args.trace) {
       const spans = await get(`/api/traces/${args.trace.toLowerCase()}`);
       if (args.json) return void process.stdout.write(`${JSON.stringify(spans, null, 2)}\n`);
