@@ -44,6 +44,13 @@ describe.skipIf(!CHROMIUM)("the dashboard page (chromium)", () => {
       expect((await loom(["pub", "echo.in", '{"n": 1}'], root)).code).toBe(0);
       await page.waitForSelector('#event-list li[data-topic="echo.in"]', { timeout: 1_000 }); // within a second of loom pub returning
       await page.waitForSelector('#flow tbody tr:has-text("echo.in")', { timeout: 3_000 }); // who publishes to whom
+      // The request's trace, listed within a second, and its waterfall: the publish, its delivery to
+      // echo, and echo's reply (the SDK continued the context).
+      const traceRow = '#traces tbody tr:has-text("bridge.publish loom-pub")';
+      await page.waitForSelector(traceRow, { timeout: 1_000 });
+      await page.click(traceRow);
+      await page.waitForSelector('#trace-detail li[data-span="bridge.forward"]:has-text("echo")', { timeout: 2_000 });
+      await page.waitForSelector('#trace-detail li[data-span="bridge.publish"]:has-text("bridge.publish echo")', { timeout: 2_000 });
       await page.click('#event-list li[data-topic="echo.in"]');
       expect(await page.textContent('#event-list li[data-topic="echo.in"] pre')).toBe('{\n  "n": 1\n}');
 

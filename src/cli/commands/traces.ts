@@ -2,53 +2,21 @@ import { loomCommand } from "../command";
 import { projectRoot } from "../../config/load";
 import { LoomError } from "../../errors";
 import type { SpanData } from "../../bridge/spans";
+import { spanLabel, traceRows, waterfallOrder } from "../../bridge/trace-view";
 import { neutralize } from "../../logs/printer";
 import { liveProjectStatus } from "../../status/project";
 import { jsonArg, projectArg } from "../shared-args";
 
-/** One trace as the list shows it: its root, when, how long, how many spans, whether any failed. */
-interface TraceRow {
-  id: string;
-  root: SpanData;
-  startNs: number;
-  endNs: number;
-  spans: number;
-  errors: number;
-}
-
-function traceRows(spans: SpanData[]): TraceRow[] {
-  const byTrace = new Map<string, SpanData[]>();
-  for (const s of spans) byTrace.set(s.trace_id, [...(byTrace.get(s.trace_id) ?? []), s]);
-  return [...byTrace].map(([id, list]) => {
-    const ids = new Set(list.map((s) => s.span_id));
-    const root = list.find((s) => !s.parent_span_id || !ids.has(s.parent_span_id)) ?? list[0]!;
-    const startNs = Math.min(...list.map((s) => s.start_time));
-    return { id, root, startNs, endNs: Math.max(...list.map((s) => s.start_time + s.duration)), spans: list.length, errors: list.filter((s) => s.status === "error").length };
-  });
-}
-
 const ms = (ns: number) => `${(ns / 1e6).toFixed(ns < 1e7 ? 2 : 0)} ms`;
-const what = (s: SpanData) => neutralize([s.name, s.attributes.agent_id, s.attributes.topic ?? s.attributes["tool.name"]].filter(Boolean).join(" "));
+const what = (s: SpanData) => neutralize(spanLabel(s));
 
 /** The spans of one trace as a tree, each line its offset, duration and status (as Jaeger lays them out). */
 function waterfall(spans: SpanData[]): string[] {
   const start = Math.min(...spans.map((s) => s.start_time));
-  const children = new Map<string | null, SpanData[]>();
-  const ids = new Set(spans.map((s) => s.span_id));
-  for (const s of [...spans].sort((a, b) => a.start_time - b.start_time)) {
-    const parent = s.parent_span_id && ids.has(s.parent_span_id) ? s.parent_span_id : null;
-    children.set(parent, [...(children.get(parent) ?? []), s]);
-  }
-  const lines: string[] = [];
-  const walk = (parent: string | null, depth: number) => {
-    for (const s of children.get(parent) ?? []) {
-      const status = s.status === "error" ? `  ERROR ${neutralize(s.error_message ?? "")}` : "";
-      lines.push(`${`+${ms(s.start_time - start)}`.padStart(12)} ${ms(s.duration).padStart(10)}  ${"  ".repeat(depth)}${what(s)}${status}`);
-      walk(s.span_id, depth + 1);
-    }
-  };
-  walk(null, 0);
-  return lines;
+  return waterfallOrder(spans).map(({ span: s, depth }) => {
+    const status = s.status === "error" ? `  ERROR ${neutralize(s.error_message ?? "")}` : "";
+    return `${`+${ms(s.start_time - start)}`.padStart(12)} ${ms(s.duration).padStart(10)}  ${"  ".repeat(depth)}${what(s)}${status}`;
+  });
 }
 
 /** `--follow`: the dashboard's span stream (`event: spans` batches), a line (or a JSON object) per span. */
@@ -109,9 +77,7 @@ export default loomCommand({
       if (!spans.length) throw new LoomError("PROCESS", `no span of trace ${args.trace} is kept (the Bridge keeps the latest 10,000)`);
       return void process.stdout.write(`${["      OFFSET   DURATION  SPAN", ...waterfall(spans)].join("\n")}\n`);
     }
-    const rows = traceRows(await get("/api/spans/recent?limit=1000"))
-      .sort((a, b) => b.startNs - a.startNs)
-      .slice(0, limit);
+    const rows = traceRows(await get("/api/spans/recent?limit=1000")).slice(0, limit);
     if (args.json)
       return void process.stdout.write(
         `${JSON.stringify(

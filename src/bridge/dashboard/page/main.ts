@@ -9,6 +9,8 @@ import type { ProcessStatus } from "../../../status/project";
 import { formatUptime as uptime } from "../../../status/format";
 import { matches as topicMatches } from "../../topics";
 import type { PageEvent } from "../loom-api";
+import type { SpanData } from "../../spans";
+import { spanLabel, traceRows, waterfallOrder } from "../../trace-view";
 
 const EVENT_ROWS = 200;
 const EVENT_BUFFER = 1_000;
@@ -186,6 +188,84 @@ function onEvent(e: PageEvent): void {
   }
 }
 
+// --- traces --------------------------------------------------------------------------------------
+const SPANS_KEPT = 2_000;
+const TRACE_ROWS = 20;
+const spans = new Map<string, SpanData>();
+let openTrace = "";
+let tracesScheduled = false;
+
+function addSpans(list: SpanData[]): void {
+  for (const s of list) spans.set(s.span_id + s.trace_id, s);
+  for (const key of spans.keys()) {
+    if (spans.size <= SPANS_KEPT) break;
+    spans.delete(key);
+  }
+  if (!tracesScheduled) {
+    tracesScheduled = true;
+    requestAnimationFrame(renderTraces);
+  }
+}
+
+const msOf = (ns: number) => `${(ns / 1e6).toFixed(ns < 1e7 ? 2 : 0)} ms`;
+
+function renderTraces(): void {
+  tracesScheduled = false;
+  const rows = traceRows([...spans.values()]);
+  rows.sort((a, b) => Number(b.errors > 0) - Number(a.errors > 0)); // stable: errors first, then the latest
+  $("#traces tbody").replaceChildren(
+    ...rows.slice(0, TRACE_ROWS).map((r) => {
+      const row = el(
+        "tr",
+        { "data-trace": r.id, class: r.errors ? "bad" : undefined },
+        el("td", {}, el("code", {}, r.id)),
+        el("td", {}, time(r.startNs / 1e6)),
+        el("td", {}, msOf(r.endNs - r.startNs)),
+        el("td", {}, String(r.spans)),
+        el("td", {}, r.errors ? `${r.errors} error${r.errors > 1 ? "s" : ""}` : "ok"),
+        el("td", {}, spanLabel(r.root)),
+      );
+      row.onclick = () => {
+        openTrace = openTrace === r.id ? "" : r.id;
+        renderTraces();
+      };
+      return row;
+    }),
+  );
+  const detail = $("#trace-detail");
+  const chosen = [...spans.values()].filter((s) => s.trace_id === openTrace);
+  detail.hidden = chosen.length === 0;
+  if (!chosen.length) return;
+  const start = Math.min(...chosen.map((s) => s.start_time));
+  const total = Math.max(1, Math.max(...chosen.map((s) => s.start_time + s.duration)) - start);
+  // A waterfall: each span indented under its parent, its bar placed and sized in the trace's time.
+  detail.replaceChildren(
+    ...waterfallOrder(chosen).map(({ span: s, depth }) => {
+      const bar = el("span", {
+        class: "bar",
+        style: `margin-left:${((100 * (s.start_time - start)) / total).toFixed(2)}%;width:${Math.max(0.5, (100 * s.duration) / total).toFixed(2)}%`,
+      });
+      const attrs = Object.entries(s.attributes)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(" ");
+      return el(
+        "li",
+        { "data-span": s.name, class: s.status === "error" ? "bad" : undefined, title: attrs },
+        el("span", { class: "span-name", style: `padding-left:${depth}em` }, `${spanLabel(s)} · ${msOf(s.duration)}${s.error_message ? ` · ${s.error_message}` : ""}`),
+        el("span", { class: "track" }, bar),
+      );
+    }),
+  );
+}
+
+function followSpans(): void {
+  get<SpanData[]>("/api/spans/recent?limit=1000")
+    .then(addSpans)
+    .catch(() => {});
+  const stream = new EventSource("/api/spans/stream");
+  stream.addEventListener("spans", (m) => addSpans(JSON.parse((m as MessageEvent).data)));
+}
+
 // --- logs ----------------------------------------------------------------------------------------
 let logs: EventSource | undefined;
 function followLogs(name: string): void {
@@ -229,6 +309,7 @@ async function start(): Promise<void> {
   };
   $<HTMLSelectElement>("#log-process").onchange = (e) => followLogs((e.target as HTMLSelectElement).value);
   followLogs("");
+  followSpans();
   $<HTMLFormElement>("#publish-form").onsubmit = async (e) => {
     e.preventDefault();
     const form = new FormData(e.target as HTMLFormElement);
