@@ -6,7 +6,8 @@
  * - LOOM_BRIDGE_SOCKET: the Unix socket the agents loom starts connect to (listen.ts).
  * - LOOM_DASHBOARD=true adds the dashboard (dashboard/) on LOOM_DASHBOARD_HOST and _PORT.
  * - LOOM_SHARED_AGENTS: the agent ids whose replicas share the work (bus.ts).
- * - LOOM_TRACES=off: no spans (spans.ts); they are on by default.
+ * - LOOM_TRACES=off: no spans (spans.ts); they are on by default. LOOM_OTLP_ENDPOINT: a collector
+ *   they are forwarded to (otlp-export.ts).
  * SIGTERM and SIGINT end it even as PID 1 of a container, where the kernel ignores a signal that
  * has no handler.
  */
@@ -18,6 +19,7 @@ import { envStrings } from "../config/env-number";
 import { joinHostPort, parseAddress } from "../net/address";
 import { releaseFilePages } from "../system/libc";
 import { isLoopback } from "../system/peer";
+import { exportSpans } from "./otlp-export";
 import { EmbeddedBridge } from "./server";
 import { builtinTools } from "./tools";
 
@@ -77,6 +79,8 @@ export async function runEmbeddedBridge(env: Record<string, string | undefined> 
     envStrings(env.LOOM_SHARED_AGENTS),
   );
   if (env.LOOM_TRACES === "off") bridge.spans.enabled = false;
+  else if (env.LOOM_OTLP_ENDPOINT)
+    exportSpans(bridge.spans, env.LOOM_OTLP_ENDPOINT, env.OTEL_SERVICE_NAME || "loom-bridge", (line) => console.error(`loom embedded Bridge: ${line}`));
   let port = parsed.port;
   try {
     port = await bridge.listen({

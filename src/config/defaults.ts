@@ -25,9 +25,10 @@ export const LLM_DEFAULTS: Pick<LlmProviderConfig, "type" | "max_tokens" | "temp
 
 /** Keys loom knows in each section; used to spot typos, never to drop unknown keys. */
 export const KNOWN_KEYS: Record<string, readonly string[]> = {
-  "": ["name", "version", "description", "bridge", "dashboard", "llm", "mcp", "agents"],
-  bridge: ["address", "mode", "version", "timeout_sec", "binary", "llm", "runtime", "shell_allow", "tls", "ca_file", "expose"],
+  "": ["name", "version", "description", "bridge", "dashboard", "llm", "mcp", "agents", "telemetry"],
+  bridge: ["address", "mode", "version", "timeout_sec", "binary", "llm", "runtime", "shell_allow", "tls", "ca_file", "expose", "writable", "shell_network"],
   dashboard: ["enabled", "host", "port"],
   llm: ["type", "base_url", "api_base", "api_key", "model", "max_tokens", "temperature", "timeout_sec", "extra"],
-  mcp: ["command", "args", "env", "cwd", "protocol_version"],
+  mcp: ["command", "args", "env", "cwd", "protocol_version", "sandbox"],
+  telemetry: ["otlp_endpoint"],
 };

@@ -70,6 +70,7 @@ export function toEnvVars(config: LoomConfig, userEnv: Record<string, string | u
   // Read only by the embedded Bridge; the native runtime ignores them.
   if (config.bridge.shell_allow) env.LOOM_SHELL_ALLOW = JSON.stringify(shellAllowList(config.bridge.shell_allow));
   if (config.bridge.writable) env.LOOM_FS_WRITABLE = JSON.stringify(config.bridge.writable);
+  if (config.telemetry?.otlp_endpoint) env.LOOM_OTLP_ENDPOINT = config.telemetry.otlp_endpoint;
   if (config.bridge.shell_network) env.LOOM_SHELL_NETWORK = "1";
   if (config.bridge.expose) env.LOOM_BRIDGE_EXPOSE = "1";
   const shared = sharedAgentIds(config);

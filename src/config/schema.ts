@@ -141,6 +141,15 @@ const mcp = table({
   sandbox: flag(),
 });
 
+const telemetry = table({
+  otlp_endpoint: z
+    .string(must("an http(s) URL"))
+    .refine((u) => /^https?:\/\/[^/\s]+/.test(u) && URL.canParse(u), {
+      error: (i) => `\`telemetry.otlp_endpoint\` must be an http(s) URL (like "http://127.0.0.1:4318"), not ${JSON.stringify(i.input)}`,
+    })
+    .optional(),
+});
+
 const loomToml = z
   .looseObject({
     name: text(),
@@ -151,6 +160,7 @@ const loomToml = z
     llm: named(llm),
     mcp: named(mcp),
     agents: named(z.unknown()),
+    telemetry,
   })
   .superRefine((c, ctx) => {
     if (c.bridge.llm !== undefined && !(c.bridge.llm in c.llm)) {

@@ -5,6 +5,8 @@
  * its caller's context; `/api/spans/stream` sends new spans in batches.
  */
 import { describe, expect, test } from "bun:test";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "pathe";
 import { connectAgent } from "../../src/client/agent";
 import type { SpanData } from "../../src/bridge/spans";
 import { LoomProcess, loom, makeProject, poll } from "../helpers/runtime";
@@ -112,5 +114,47 @@ describe("traces", () => {
     expect(tool).toMatchObject({ status: "error", parent_span_id: null, attributes: { "tool.status": "TOOL_NOT_FOUND" } });
     expect(tool.error_message).toContain("File not found: nope.txt");
     expect((await loom(["down"], root)).code).toBe(0);
+  });
+
+  test("[telemetry] otlp_endpoint: the same spans reach a collector as OTLP/HTTP JSON; a collector that is down costs one warning", async () => {
+    const received: {
+      resourceSpans: {
+        resource: { attributes: { key: string; value: { stringValue: string } }[] };
+        scopeSpans: { spans: { traceId: string; spanId: string; name: string; parentSpanId?: string }[] }[];
+      }[];
+    }[] = [];
+    const collector = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      async fetch(req) {
+        if (req.method === "POST" && new URL(req.url).pathname === "/v1/traces" && req.headers.get("content-type") === "application/json") received.push(await req.json());
+        return new Response("{}", { headers: { "content-type": "application/json" } });
+      },
+    });
+    try {
+      const root = makeProject(["echo.ts"], `runtime = "embedded"\n[telemetry]\notlp_endpoint = "http://127.0.0.1:${collector.port}"\n`);
+      expect((await loom(["run", "--detach", "--wait-agents", ...FREE], root)).code).toBe(0);
+      expect((await loom(["pub", "echo.in", '{"n": 3}', "--reply"], root)).code).toBe(0);
+      const [row] = JSON.parse((await loom(["traces", "--json", "--limit", "1"], root)).out) as { trace_id: string }[];
+      const exported = await poll("the trace at the collector", () => {
+        const spans = received.flatMap((b) => b.resourceSpans.flatMap((r) => r.scopeSpans.flatMap((s) => s.spans)));
+        return spans.filter((s) => s.traceId === row!.trace_id).length >= 3 && spans.filter((s) => s.traceId === row!.trace_id);
+      });
+      expect(exported.map((s) => s.name)).toEqual(expect.arrayContaining(["bridge.publish", "bridge.forward"]));
+      expect(received[0]!.resourceSpans[0]!.resource.attributes).toContainEqual({ key: "service.name", value: { stringValue: "loom-runtime" } });
+      expect((await loom(["down"], root)).code).toBe(0);
+
+      collector.stop(true); // down: nothing listens there any more
+      expect((await loom(["run", "--detach", "--wait-agents", ...FREE], root)).code).toBe(0);
+      for (let i = 0; i < 3; i++) await loom(["pub", "echo.in", "{}"], root);
+      const log = join(root, ".loom/logs/core.err");
+      await poll("the warning", () => existsSync(log) && readFileSync(log, "utf8").includes("OTLP export to"), 10_000);
+      await loom(["pub", "echo.in", "{}"], root);
+      expect((await loom(["ping", "--count", "1"], root)).code).toBe(0); // the Bridge goes on
+      expect(readFileSync(log, "utf8").split("OTLP export to").length - 1).toBe(1); // said once
+      expect((await loom(["down"], root)).code).toBe(0);
+    } finally {
+      collector.stop(true);
+    }
   });
 });

@@ -80,6 +80,7 @@ describe("finding and defaults", () => {
       llm: {},
       mcp: {},
       agents: {},
+      telemetry: {},
     });
   });
 
