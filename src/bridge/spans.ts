@@ -2,10 +2,10 @@
  * The embedded Bridge's spans (docs/dashboard.md "Traces"): what it does as spans in upstream's
  * shape (docs/runtime-contract.md "Observability": `{trace_id, span_id, parent_span_id, name,
  * start_time, duration, attributes, status, error_message}`, times in Unix nanoseconds), kept in a
- * store bounded in count and bytes. Context travels in envelope metadata in both of its forms:
- * upstream's `trace_id`/`span_id`/`trace_flags` and W3C's `traceparent`; a span continues the one
- * it finds there, and what it hands on names itself as the parent, so request, delivery, handler,
- * tool call and LLM call are one trace.
+ * store bounded in count and bytes. Context travels in envelope metadata in both of its forms
+ * (trace-context.ts): a span continues the one it finds there. As upstream's, events go on as the
+ * publisher wrote them (its receivers continue the publisher's span); a tool call's span is handed
+ * on to the agent that answers it, in the call's headers.
  */
 import { randomBytes } from "node:crypto";
 import { MAX_SPAN_BYTES, MAX_SPANS } from "./limits";

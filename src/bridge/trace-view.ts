@@ -54,3 +54,6 @@ export function waterfallOrder(spans: readonly SpanData[]): { span: SpanData; de
 
 /** What a span is about, in a few words: its name, agent, topic or tool. */
 export const spanLabel = (s: SpanData) => [s.name, s.attributes.agent_id, s.attributes.topic ?? s.attributes["tool.name"]].filter(Boolean).join(" ");
+
+/** A duration in nanoseconds as milliseconds: two decimals under 10 ms, whole ones above. */
+export const formatNs = (ns: number) => `${(ns / 1e6).toFixed(ns < 1e7 ? 2 : 0)} ms`;

@@ -3,7 +3,8 @@
  * in its private `.loom/` when the path fits a socket address (sun_path holds 108 bytes on Linux,
  * 104 on macOS), else in a private directory of the user's, named by a hash of the project path:
  * `$XDG_RUNTIME_DIR/loom/`, `$TMPDIR/loom-<uid>/` or `~/.loom-sockets/`, made 0700; one that
- * exists and is not the user's own is passed over (files/private.ts checks the one taken). Both ends compute the same path from the project root.
+ * exists and is not the user's own is passed over (files/private.ts checks the one taken). Both
+ * ends compute the same path from the project root.
  */
 import { createHash } from "node:crypto";
 import { lstatSync } from "node:fs";

@@ -2,12 +2,11 @@ import { loomCommand } from "../command";
 import { projectRoot } from "../../config/load";
 import { LoomError } from "../../errors";
 import type { SpanData } from "../../bridge/spans";
-import { spanLabel, traceRows, waterfallOrder } from "../../bridge/trace-view";
+import { formatNs, spanLabel, traceRows, waterfallOrder } from "../../bridge/trace-view";
 import { neutralize } from "../../logs/printer";
 import { liveProjectStatus } from "../../status/project";
 import { jsonArg, projectArg } from "../shared-args";
 
-const ms = (ns: number) => `${(ns / 1e6).toFixed(ns < 1e7 ? 2 : 0)} ms`;
 const what = (s: SpanData) => neutralize(spanLabel(s));
 
 /** The spans of one trace as a tree, each line its offset, duration and status (as Jaeger lays them out). */
@@ -15,7 +14,7 @@ function waterfall(spans: SpanData[]): string[] {
   const start = Math.min(...spans.map((s) => s.start_time));
   return waterfallOrder(spans).map(({ span: s, depth }) => {
     const status = s.status === "error" ? `  ERROR ${neutralize(s.error_message ?? "")}` : "";
-    return `${`+${ms(s.start_time - start)}`.padStart(12)} ${ms(s.duration).padStart(10)}  ${"  ".repeat(depth)}${what(s)}${status}`;
+    return `${`+${formatNs(s.start_time - start)}`.padStart(12)} ${formatNs(s.duration).padStart(10)}  ${"  ".repeat(depth)}${what(s)}${status}`;
   });
 }
 
@@ -35,7 +34,7 @@ async function follow(url: string, json: boolean, only?: string): Promise<void> 
       if (!data) continue;
       for (const s of JSON.parse(data) as SpanData[])
         if (!only || s.trace_id === only)
-          process.stdout.write(json ? `${JSON.stringify(s)}\n` : `${s.trace_id}  ${ms(s.duration).padStart(10)}  ${s.status === "error" ? "error" : "ok   "}  ${what(s)}\n`);
+          process.stdout.write(json ? `${JSON.stringify(s)}\n` : `${s.trace_id}  ${formatNs(s.duration).padStart(10)}  ${s.status === "error" ? "error" : "ok   "}  ${what(s)}\n`);
     }
   }
 }
@@ -96,7 +95,7 @@ export default loomCommand({
     if (!rows.length) return void process.stdout.write("no traces yet: they appear as agents publish and call tools\n");
     const lines = rows.map(
       (r) =>
-        `${r.id}  ${new Date(r.startNs / 1e6).toISOString().slice(11, 23)}  ${ms(r.endNs - r.startNs).padStart(10)}  ${String(r.spans).padStart(5)}  ${r.errors ? "error" : "ok   "}  ${what(r.root)}`,
+        `${r.id}  ${new Date(r.startNs / 1e6).toISOString().slice(11, 23)}  ${formatNs(r.endNs - r.startNs).padStart(10)}  ${String(r.spans).padStart(5)}  ${r.errors ? "error" : "ok   "}  ${what(r.root)}`,
     );
     process.stdout.write(`${["TRACE                             STARTED       DURATION  SPANS  STATUS ROOT", ...lines].join("\n")}\n`);
   },

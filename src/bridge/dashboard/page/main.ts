@@ -10,7 +10,7 @@ import { formatUptime as uptime } from "../../../status/format";
 import { matches as topicMatches } from "../../topics";
 import type { PageEvent } from "../loom-api";
 import type { SpanData } from "../../spans";
-import { spanLabel, traceRows, waterfallOrder } from "../../trace-view";
+import { formatNs, spanLabel, traceRows, waterfallOrder } from "../../trace-view";
 
 const EVENT_ROWS = 200;
 const EVENT_BUFFER = 1_000;
@@ -207,8 +207,6 @@ function addSpans(list: SpanData[]): void {
   }
 }
 
-const msOf = (ns: number) => `${(ns / 1e6).toFixed(ns < 1e7 ? 2 : 0)} ms`;
-
 function renderTraces(): void {
   tracesScheduled = false;
   const rows = traceRows([...spans.values()]);
@@ -220,7 +218,7 @@ function renderTraces(): void {
         { "data-trace": r.id, class: r.errors ? "bad" : undefined },
         el("td", {}, el("code", {}, r.id)),
         el("td", {}, time(r.startNs / 1e6)),
-        el("td", {}, msOf(r.endNs - r.startNs)),
+        el("td", {}, formatNs(r.endNs - r.startNs)),
         el("td", {}, String(r.spans)),
         el("td", {}, r.errors ? `${r.errors} error${r.errors > 1 ? "s" : ""}` : "ok"),
         el("td", {}, spanLabel(r.root)),
@@ -251,7 +249,7 @@ function renderTraces(): void {
       return el(
         "li",
         { "data-span": s.name, class: s.status === "error" ? "bad" : undefined, title: attrs },
-        el("span", { class: "span-name", style: `padding-left:${depth}em` }, `${spanLabel(s)} · ${msOf(s.duration)}${s.error_message ? ` · ${s.error_message}` : ""}`),
+        el("span", { class: "span-name", style: `padding-left:${depth}em` }, `${spanLabel(s)} · ${formatNs(s.duration)}${s.error_message ? ` · ${s.error_message}` : ""}`),
         el("span", { class: "track" }, bar),
       );
     }),
