@@ -5,7 +5,7 @@
 import { describe, expect, test } from "bun:test";
 import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, statSync, symlinkSync } from "node:fs";
 import { join } from "pathe";
-import { fsTools, Workspace } from "../../src/bridge/tools/fs";
+import { fsTools, READ_LIMIT, Workspace } from "../../src/bridge/tools/fs";
 import { protectedReason } from "../../src/bridge/tools/protect";
 import { ToolFailure } from "../../src/bridge/tools/registry";
 import { mkfifo } from "../helpers/fifo";
@@ -137,6 +137,12 @@ describe("fs tools", () => {
     chmodSync(join(p.root, "workspace/run"), 0o755);
     await p.call("fs:write_file", { path: "workspace/run", content: "#!/bin/sh\nid\n" });
     expect(statSync(join(p.root, "workspace/run")).mode & 0o777).toBe(0o644);
+  });
+
+  test("a file over READ_LIMIT is refused rather than read into the Bridge (one reply must fit a gRPC message)", async () => {
+    const p = project();
+    writeTree(p.root, { "data/big.txt": "b".repeat(READ_LIMIT + 1) });
+    expect(await p.refusal("fs:read_file", { path: "data/big.txt" })).toContain(`over the ${READ_LIMIT}-byte limit`);
   });
 
   test("a FIFO is not opened (no hang); a directory is not a file", async () => {
