@@ -6,8 +6,9 @@
  * - LOOM_BRIDGE_SOCKET: the Unix socket the agents loom starts connect to (listen.ts).
  * - LOOM_DASHBOARD=true adds the dashboard (dashboard/) on LOOM_DASHBOARD_HOST and _PORT.
  * - LOOM_SHARED_AGENTS: the agent ids whose replicas share the work (bus.ts).
- * - LOOM_TRACES=off: no spans (spans.ts); they are on by default. LOOM_OTLP_ENDPOINT: a collector
- *   they are forwarded to (otlp-export.ts).
+ * - LOOM_TRACES=off: no spans (spans.ts); they are on by default. LOOM_OTLP_ENDPOINT and
+ *   LOOM_OTLP_PROTOCOL: a collector spans and metrics are forwarded to (otlp-export.ts), every
+ *   OTEL_METRIC_EXPORT_INTERVAL ms for metrics.
  * SIGTERM and SIGINT end it even as PID 1 of a container, where the kernel ignores a signal that
  * has no handler.
  */
@@ -19,7 +20,9 @@ import { envStrings } from "../config/env-number";
 import { joinHostPort, parseAddress } from "../net/address";
 import { releaseFilePages } from "../system/libc";
 import { isLoopback } from "../system/peer";
-import { exportSpans } from "./otlp-export";
+import { BridgeMetrics } from "./dashboard/metrics";
+import { exportTelemetry, otlpProtocol } from "./otlp-export";
+import { liveProjectStatus } from "../status/project";
 import { EmbeddedBridge } from "./server";
 import { builtinTools } from "./tools";
 
@@ -79,8 +82,20 @@ export async function runEmbeddedBridge(env: Record<string, string | undefined> 
     envStrings(env.LOOM_SHARED_AGENTS),
   );
   if (env.LOOM_TRACES === "off") bridge.spans.enabled = false;
-  else if (env.LOOM_OTLP_ENDPOINT)
-    exportSpans(bridge.spans, env.LOOM_OTLP_ENDPOINT, env.OTEL_SERVICE_NAME || "loom-bridge", (line) => console.error(`loom embedded Bridge: ${line}`));
+  const metrics = BridgeMetrics.follow(bridge, env);
+  if (env.LOOM_OTLP_ENDPOINT) {
+    const target = {
+      endpoint: env.LOOM_OTLP_ENDPOINT,
+      protocol: otlpProtocol(env.LOOM_OTLP_PROTOCOL),
+      service: env.OTEL_SERVICE_NAME || "loom-bridge",
+      warn: (line: string) => console.error(`loom embedded Bridge: ${line}`),
+    };
+    const families = async () => {
+      const status = await liveProjectStatus(process.cwd()).catch(() => undefined);
+      return metrics.families(bridge, bridge.mcpServersActive(), status?.running ? status : undefined);
+    };
+    exportTelemetry(bridge.spans, target, families, Number(env.OTEL_METRIC_EXPORT_INTERVAL) || 60_000);
+  }
   let port = parsed.port;
   try {
     port = await bridge.listen({
@@ -97,7 +112,7 @@ export async function runEmbeddedBridge(env: Record<string, string | undefined> 
   // what serving uses is faulted back in (system/libc.ts).
   setTimeout(() => releaseFilePages(), PAGEOUT_AFTER_MS).unref();
   if (dashboardOn) {
-    const dash = serveDashboard(bridge, { host: dashboardHost, port: Number(env.LOOM_DASHBOARD_PORT ?? 3030), exposed, env });
+    const dash = serveDashboard(bridge, { host: dashboardHost, port: Number(env.LOOM_DASHBOARD_PORT ?? 3030), exposed, env, metrics });
     console.log(`loom embedded Bridge: dashboard on http://${dash.hostname}:${dash.port}`);
   }
 }

@@ -28,6 +28,7 @@ import { GC_EVERY_BYTES, MAX_TOPIC_BYTES, MAX_PENDING_CALL_BYTES, MAX_PENDING_CA
 import { type ListenOptions, type Listening, listenOwnerOnly } from "./listen";
 import { contextFrom, contextMetadata, endToolSpans, SpanStore } from "./spans";
 import { MemoryStore } from "./memory";
+import { addOtlpServices } from "./otlp-receive";
 import { loomV1, onRequestBytes } from "./proto";
 import { DEFAULT_TOOL_TIMEOUT_MS, failure, parseArguments, ToolFailure, ToolRegistry, type WireToolResult } from "./tools/registry";
 
@@ -301,7 +302,7 @@ export class EmbeddedBridge {
     };
   }
 
-  /** The grpc-js server with both services (connections are handed to it by listen.ts). */
+  /** The grpc-js server with loom's services and OpenTelemetry's collector's (otlp-receive.ts) (connections are handed to it by listen.ts). */
   grpcServer(): grpc.Server {
     if (this.server) return this.server;
     const server = new grpc.Server();
@@ -313,6 +314,7 @@ export class EmbeddedBridge {
       ADMIN_SERVICE,
       adminImplementation(() => this.topology()),
     );
+    addOtlpServices(server, this.spans);
     this.server = server;
     this.sweeper = setInterval(() => this.agents.sweep(), 10_000);
     this.sweeper.unref?.();

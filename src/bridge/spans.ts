@@ -43,12 +43,17 @@ const nowNs = () => Math.round((performance.timeOrigin + performance.now()) * 1e
 /** An attribute's value is cut here: a caller chooses topics, ids and errors. */
 const VALUE_CHARS = 256;
 
+/** Where ended spans go: the Bridge's store, or the TypeScript SDK's exporter. */
+export interface SpanSink {
+  record(span: SpanData): void;
+}
+
 export class ActiveSpan {
   readonly ctx: TraceContext;
   private readonly started = nowNs();
 
   constructor(
-    private readonly store: SpanStore | undefined,
+    private readonly store: SpanSink | undefined,
     readonly name: string,
     private readonly parent: TraceContext | undefined,
     private readonly attributes: Record<string, string>,
@@ -103,7 +108,7 @@ function spanBytes(s: SpanData): number {
 }
 
 /** The latest spans, at most MAX_SPANS and MAX_SPAN_BYTES (the oldest go first), and who follows them. */
-export class SpanStore {
+export class SpanStore implements SpanSink {
   private readonly spans: SpanData[] = [];
   private head = 0;
   private bytes = 0;

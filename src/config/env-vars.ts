@@ -47,6 +47,18 @@ function mcpServers(config: LoomConfig): string | undefined {
   return JSON.stringify(json);
 }
 
+/**
+ * The collector the embedded Bridge forwards to: `[telemetry]`, else the user's own
+ * OTEL_EXPORTER_OTLP_ENDPOINT (the agents are pointed at loom's receiver instead, and loom passes
+ * everything on). Without a protocol, a URL on port 4317 is OTLP/gRPC's and any other HTTP/protobuf.
+ */
+function collector(config: LoomConfig, userEnv: Record<string, string | undefined>): Record<string, string> {
+  const endpoint = config.telemetry?.otlp_endpoint ?? userEnv.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? userEnv.OTEL_EXPORTER_OTLP_ENDPOINT;
+  if (!endpoint) return {};
+  const named = config.telemetry?.otlp_protocol ?? userEnv.OTEL_EXPORTER_OTLP_PROTOCOL;
+  return { LOOM_OTLP_ENDPOINT: endpoint, LOOM_OTLP_PROTOCOL: named ?? (URL.parse(endpoint)?.port === "4317" ? "grpc" : "http/protobuf") };
+}
+
 /** What both the runtime and the agents get. */
 function sharedVars(config: LoomConfig, userEnv: Record<string, string | undefined>): Record<string, string> {
   const env: Record<string, string> = {
@@ -70,7 +82,7 @@ export function toEnvVars(config: LoomConfig, userEnv: Record<string, string | u
   // Read only by the embedded Bridge; the native runtime ignores them.
   if (config.bridge.shell_allow) env.LOOM_SHELL_ALLOW = JSON.stringify(shellAllowList(config.bridge.shell_allow));
   if (config.bridge.writable) env.LOOM_FS_WRITABLE = JSON.stringify(config.bridge.writable);
-  if (config.telemetry?.otlp_endpoint) env.LOOM_OTLP_ENDPOINT = config.telemetry.otlp_endpoint;
+  Object.assign(env, collector(config, userEnv));
   if (config.bridge.shell_network) env.LOOM_SHELL_NETWORK = "1";
   if (config.bridge.expose) env.LOOM_BRIDGE_EXPOSE = "1";
   const shared = sharedAgentIds(config);

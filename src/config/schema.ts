@@ -141,6 +141,9 @@ const mcp = table({
   sandbox: flag(),
 });
 
+/** As OTEL_EXPORTER_OTLP_PROTOCOL names them. */
+export const OTLP_PROTOCOLS = ["http/protobuf", "http/json", "grpc"] as const;
+
 const telemetry = table({
   otlp_endpoint: z
     .string(must("an http(s) URL"))
@@ -148,6 +151,7 @@ const telemetry = table({
       error: (i) => `\`telemetry.otlp_endpoint\` must be an http(s) URL (like "http://127.0.0.1:4318"), not ${JSON.stringify(i.input)}`,
     })
     .optional(),
+  otlp_protocol: oneOf(OTLP_PROTOCOLS),
 });
 
 const loomToml = z

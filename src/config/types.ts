@@ -77,8 +77,8 @@ export interface LoomConfig {
   llm: Record<string, LlmProviderConfig>;
   mcp: Record<string, McpServerConfig>;
   agents: Record<string, AgentConfig>;
-  /** `[telemetry] otlp_endpoint`: the collector the embedded Bridge forwards its spans to (OTLP/HTTP). */
-  telemetry?: { otlp_endpoint?: string; [key: string]: unknown };
+  /** `[telemetry]`: the collector the embedded Bridge forwards spans and metrics to, and how (bridge/otlp-export.ts). */
+  telemetry?: { otlp_endpoint?: string; otlp_protocol?: string; [key: string]: unknown };
   /** Other top-level tables ([workspace], ...) kept as they are. */
   [table: string]: unknown;
 }

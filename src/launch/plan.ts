@@ -99,6 +99,23 @@ export interface Interpreters {
   autoInstall?: boolean;
   /** The address agents get in LOOM_BRIDGE_ADDR when not [bridge] address: the embedded Bridge's `unix:` socket. */
   bridgeAddress?: string;
+  /** Where the agents' OpenTelemetry exporters send (OTLP/gRPC): the embedded Bridge's receiver, on the same socket. */
+  otlpReceiver?: string;
+}
+
+/**
+ * The OTEL_* variables that point an agent's exporter at loom's receiver (bridge/otlp-receive.ts),
+ * as Aspire points its resources at its dashboard; a collector of the user's gets everything from
+ * the Bridge. OpenTelemetry's Python exporter reads `unix:` targets, insecure only when told.
+ */
+function otlpVars(receiver: string | undefined, env: Record<string, string | undefined>): Record<string, string> {
+  if (!receiver) return {};
+  return {
+    OTEL_EXPORTER_OTLP_ENDPOINT: receiver,
+    OTEL_EXPORTER_OTLP_PROTOCOL: "grpc",
+    OTEL_EXPORTER_OTLP_INSECURE: "true",
+    ...(env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ? { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: receiver, OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: "grpc" } : {}),
+  };
 }
 
 /** LOOM_PYTHON, else $VIRTUAL_ENV's python, else the project's .venv, else python3. */
@@ -227,6 +244,7 @@ export function planAgents(project: ProjectConfig, tools: Interpreters, paths?: 
           ...project.env,
           ...agentEnvVars(project.config, project.env, processName),
           ...(tools.bridgeAddress ? { LOOM_BRIDGE_ADDR: tools.bridgeAddress } : {}),
+          ...otlpVars(tools.otlpReceiver, project.env),
           ...(replicas > 1 ? { LOOM_AGENT_REPLICA: String(i) } : {}),
           ...extraEnv,
           ...stringEnv(name, settings.env),

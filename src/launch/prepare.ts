@@ -72,7 +72,7 @@ function interpreters(root: string, env: Record<string, string | undefined>, soc
     bun: bunRuntime(),
     preload: join(root, STATE_DIR, PRELOAD_FILE),
     autoInstall: existsSync(join(root, "package.json")),
-    ...(socket ? { bridgeAddress: `unix:${socket}` } : {}),
+    ...(socket ? { bridgeAddress: `unix:${socket}`, otlpReceiver: `unix:${socket}` } : {}),
   };
 }
 

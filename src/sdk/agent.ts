@@ -7,9 +7,11 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { randomUUID } from "node:crypto";
 import type { WireEvent } from "../bridge/envelope";
+import { ActiveSpan } from "../bridge/spans";
 import { contextFrom, contextMetadata, newTraceContext, type TraceContext } from "../bridge/trace-context";
 import { Connection, type ServerMessage } from "./connection";
 import { Envelope, type Payload } from "./envelope";
+import { SdkSpans } from "./telemetry";
 
 export type EventHandler = (ctx: Context, topic: string, event: Envelope) => void | Promise<void>;
 
@@ -149,6 +151,7 @@ export class Context {
 export class Agent {
   readonly ctx: Context;
   private connection?: Connection;
+  private spans?: SdkSpans;
   private readonly log: (line: string) => void;
 
   constructor(readonly options: AgentOptions) {
@@ -179,6 +182,7 @@ export class Agent {
     }));
     const address = this.options.address ?? process.env.LOOM_BRIDGE_ADDR ?? "127.0.0.1:50051";
     const registration = { agent_id: this.id, subscribed_topics: topics, tools, metadata: { sdk: "loom-typescript" } };
+    if (SdkSpans.wanted()) this.spans ??= new SdkSpans(address, process.env.OTEL_SERVICE_NAME || `agent-${this.id}`, this.log);
     this.connection = new Connection(address, registration, (m) => void this.dispatch(m), this.log);
     await this.connection.start();
   }
@@ -195,6 +199,31 @@ export class Agent {
 
   async stop(): Promise<void> {
     await this.connection?.stop();
+    await this.spans?.close();
+    this.spans = undefined;
+  }
+
+  /**
+   * Runs `work` inside a span of the SDK's (none when telemetry is off), continuing `parent`; the
+   * span is an error when `work` throws or `failure` finds one in its result.
+   */
+  private async traced<T>(
+    name: string,
+    parent: TraceContext | undefined,
+    attributes: Record<string, string | undefined>,
+    work: () => T | Promise<T>,
+    failure?: (result: T) => string | undefined,
+  ): Promise<T> {
+    const span = this.spans ? new ActiveSpan(this.spans, name, parent, {}) : undefined;
+    for (const [key, value] of Object.entries(attributes)) span?.set(key, value);
+    try {
+      const result = await handling.run(span?.ctx ?? parent, work);
+      span?.end(failure?.(result));
+      return result;
+    } catch (e) {
+      span?.end((e as Error).message ?? String(e));
+      throw e;
+    }
   }
 
   private async dispatch(message: ServerMessage): Promise<void> {
@@ -202,20 +231,38 @@ export class Agent {
       const delivery = message.delivery as { topic: string; event: WireEvent };
       const envelope = Envelope.fromWire(delivery.event ?? {});
       this.ctx.settle(envelope);
+      const onEvent = this.options.onEvent;
+      if (!onEvent) return;
+      const attributes = {
+        "agent.id": this.id,
+        "event.id": envelope.id,
+        "event.type": envelope.type,
+        topic: delivery.topic,
+        thread_id: envelope.threadId ?? "",
+        correlation_id: envelope.correlationId ?? "",
+      };
       try {
-        await handling.run(contextFrom(delivery.event?.metadata), () => this.options.onEvent?.(this.ctx, delivery.topic, envelope));
+        await this.traced("agent.on_event", contextFrom(delivery.event?.metadata), attributes, () => onEvent(this.ctx, delivery.topic, envelope));
       } catch (e) {
         this.log(`onEvent failed for ${envelope.type} on ${delivery.topic}: ${(e as Error).stack ?? e}`);
       }
     } else if (message.msg === "tool_call") {
       const call = message.tool_call as { id: string; name: string; arguments: string; headers?: Record<string, string> };
-      await handling.run(contextFrom(call.headers), () => this.answer(call));
+      await this.answer(call, contextFrom(call.headers));
     } else if (message.msg === "err") this.log(`the Bridge says: ${JSON.stringify(message.err)}`);
   }
 
   /** Runs a declared tool for a ForwardToolCall that the Bridge sent here, and sends its result. */
-  private async answer(call: { id: string; name: string; arguments: string }): Promise<void> {
-    const reply = { tool_result: { id: call.id, ...(await this.runTool(call)) } };
+  private async answer(call: { id: string; name: string; arguments: string }, parent: TraceContext | undefined): Promise<void> {
+    const attributes = { "agent.id": this.id, "tool.name": call.name };
+    const result = await this.traced(
+      "agent.tool_call",
+      parent,
+      attributes,
+      () => this.runTool(call),
+      (r) => (r.status === "TOOL_OK" ? undefined : (r.error as { message: string }).message),
+    );
+    const reply = { tool_result: { id: call.id, ...result } };
     await this.connection?.send(reply).catch((e) => this.log(`could not answer tool ${call.name}: ${(e as Error).message}`));
   }
 

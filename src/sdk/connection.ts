@@ -31,7 +31,7 @@ type Unary = (req: unknown, options: grpc.CallOptions, done: (e: grpc.ServiceErr
 type BridgeClient = grpc.Client & Record<string, Unary> & { EventStream(): grpc.ClientDuplexStream<ClientMessage, ServerMessage> };
 
 /** host:port, `unix:/path`, or http(s)://host:port (TLS for https). */
-function channel(address: string): { target: string; credentials: grpc.ChannelCredentials } {
+export function channel(address: string): { target: string; credentials: grpc.ChannelCredentials } {
   const tls = address.startsWith("https://");
   return { target: address.replace(/^https?:\/\//, ""), credentials: tls ? grpc.credentials.createSsl() : grpc.credentials.createInsecure() };
 }

@@ -1,6 +1,6 @@
 /** The exposition text by itself: bounded labels, escaping, histograms, routes, exit codes. */
 import { describe, expect, test } from "bun:test";
-import { BridgeMetrics } from "../../src/bridge/dashboard/metrics";
+import { BridgeMetrics, exposition } from "../../src/bridge/dashboard/metrics";
 import type { DashboardSource } from "../../src/bridge/dashboard/source";
 
 const source: DashboardSource = {
@@ -17,7 +17,7 @@ describe("BridgeMetrics", () => {
     for (let i = 0; i < 150; i++) m.observe(tool(`t${i}:x`));
     m.observe(tool('evil"\nname'), () => true);
     m.observe(tool("made:up", "TOOL_NOT_FOUND"), () => false);
-    const text = m.exposition(source, 0);
+    const text = exposition(m.families(source, 0));
     const capabilities = new Set([...text.matchAll(/loom_action_broker_invocations_total\{capability="((?:[^"\\]|\\.)*)"/g)].map((x) => x[1]));
     expect(capabilities.size).toBe(102); // 100 names, "other", "unknown"
     expect(text).toContain('loom_action_broker_invocations_total{capability="other",status="ok"} 51');
@@ -30,7 +30,7 @@ describe("BridgeMetrics", () => {
     const m = new BridgeMetrics(BridgeMetrics.routeOf({ VLLM_BASE_URL: "https://api.deepseek.com/v1" }));
     m.observe(tool("llm:generate", "TOOL_OK", 800));
     m.observe(tool("llm:generate", "TOOL_ERROR", 30));
-    const text = m.exposition(source, 2);
+    const text = exposition(m.families(source, 2));
     expect(text).toContain('loom_action_broker_invoke_latency_bucket{capability="llm:generate",le="0.05"} 1');
     expect(text).toContain('loom_action_broker_invoke_latency_bucket{capability="llm:generate",le="1"} 2');
     expect(text).toContain('loom_action_broker_invoke_latency_count{capability="llm:generate"} 2');
@@ -41,14 +41,16 @@ describe("BridgeMetrics", () => {
   });
 
   test("the processes' last exit as a shell reports it", () => {
-    const text = new BridgeMetrics("local").exposition(source, 0, {
-      root: "/p",
-      running: true,
-      processes: [
-        { name: "a", kind: "agent", state: "running", restarts: 2, lastExit: "exit 3", uptimeSec: 10, cpuPercent: 50, rssMb: 1 },
-        { name: "b", kind: "agent", state: "crash-loop", restarts: 5, lastExit: "killed by SIGKILL" },
-      ],
-    });
+    const text = exposition(
+      new BridgeMetrics("local").families(source, 0, {
+        root: "/p",
+        running: true,
+        processes: [
+          { name: "a", kind: "agent", state: "running", restarts: 2, lastExit: "exit 3", uptimeSec: 10, cpuPercent: 50, rssMb: 1 },
+          { name: "b", kind: "agent", state: "crash-loop", restarts: 5, lastExit: "killed by SIGKILL" },
+        ],
+      }),
+    );
     expect(text).toContain('loom_process_last_exit_code{name="a",kind="agent"} 3');
     expect(text).toContain('loom_process_last_exit_code{name="b",kind="agent"} 137');
     expect(text).toContain('loom_process_up{name="b",kind="agent"} 0');

@@ -229,6 +229,21 @@ describe("toEnvVars and redaction", () => {
     expect(toEnvVars({ ...config, bridge: { ...config.bridge, mode: "bridge-only" } }).LOOM_DASHBOARD).toBe("false");
   });
 
+  test("the collector: [telemetry] wins, else the user's own OTEL endpoint; the protocol named, else gRPC's port says gRPC", async () => {
+    const of = async (toml: string, env: Record<string, string>) => {
+      const { config } = await loadProjectConfig(projectWith({ "loom.toml": toml }), { env: {} });
+      const vars = toEnvVars(config, env);
+      return [vars.LOOM_OTLP_ENDPOINT, vars.LOOM_OTLP_PROTOCOL];
+    };
+    expect(await of("", {})).toEqual([undefined, undefined]);
+    expect(await of("", { OTEL_EXPORTER_OTLP_ENDPOINT: "http://jaeger:4317" })).toEqual(["http://jaeger:4317", "grpc"]);
+    expect(await of("", { OTEL_EXPORTER_OTLP_ENDPOINT: "http://jaeger:4318" })).toEqual(["http://jaeger:4318", "http/protobuf"]);
+    expect(await of("", { OTEL_EXPORTER_OTLP_ENDPOINT: "http://c:9", OTEL_EXPORTER_OTLP_PROTOCOL: "http/json" })).toEqual(["http://c:9", "http/json"]);
+    expect(await of('[telemetry]\notlp_endpoint = "http://mine:4318"\notlp_protocol = "grpc"\n', { OTEL_EXPORTER_OTLP_ENDPOINT: "http://c:9" })).toEqual(["http://mine:4318", "grpc"]);
+    const bad = (await loadProjectConfig(projectWith({ "loom.toml": '[telemetry]\notlp_protocol = "thrift"\n' }), { env: {} }).catch((e) => e)) as LoomError;
+    expect(bad.message).toMatch(/loom\.toml:2:\d+.*otlp_protocol.*one of "http\/protobuf", "http\/json", "grpc"/s);
+  });
+
   test("[bridge] shell_allow reaches the embedded Bridge as LOOM_SHELL_ALLOW; anything but plain command names is refused", async () => {
     const dir = projectWith({ "loom.toml": '[bridge]\nshell_allow = ["git", "ls", "tee"]\n' });
     const project = await loadProjectConfig(dir, { env: {} });

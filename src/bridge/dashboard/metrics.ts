@@ -38,6 +38,13 @@ export class BridgeMetrics {
     return host === "localhost" || isLoopback(host) ? "local" : "cloud";
   }
 
+  /** Metrics of the Bridge `source`, counting what its feed reports. */
+  static follow(source: DashboardSource, env: Record<string, string | undefined>): BridgeMetrics {
+    const metrics = new BridgeMetrics(BridgeMetrics.routeOf(env));
+    source.feed.add((e) => metrics.observe(e, (name) => source.knowsTool?.(name) ?? true));
+    return metrics;
+  }
+
   /** Counts a tool call; `known`: whether its name is a tool that exists (else it is counted as "unknown"). */
   observe(e: BridgeEvent, known: (name: string) => boolean = () => true): void {
     if (e.kind !== "tool") return;
@@ -59,60 +66,92 @@ export class BridgeMetrics {
     if (e.name === "llm:generate") this.routes[this.llmRoute]++;
   }
 
-  /** The exposition text: the Bridge's series, then the processes' when the supervisor answered. */
-  exposition(source: DashboardSource, mcpServers: number, status?: ProjectStatus): string {
-    const out: string[] = [];
-    const metric = (name: string, type: string, help: string, samples: [string, number][]) => {
-      out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
-      for (const [labels, value] of samples) out.push(`${name}${labels} ${Number.isFinite(value) ? value : 0}`);
-    };
+  /** The Bridge's series, then the processes' when the supervisor answered. */
+  families(source: DashboardSource, mcpServers: number, status?: ProjectStatus): Family[] {
+    const out: Family[] = [];
+    const metric = (name: string, type: Family["type"], help: string, samples: [Labels, number][]) =>
+      out.push({ name, type, help, samples: samples.map(([labels, value]) => ({ labels, value: Number.isFinite(value) ? value : 0 })) });
     const stats = source.bus.stats;
-    metric("loom_agent_runtime_agents_active", "gauge", "Agents with an open event stream", [["", source.topology().agents.filter((a) => a.connected).length]]);
-    metric("loom_event_bus_published_total", "counter", "Events published", [["", stats.published]]);
-    metric("loom_event_bus_delivered_total", "counter", "Deliveries to subscriptions", [["", stats.delivered]]);
-    metric("loom_event_bus_dropped_total", "counter", "Deliveries dropped with a stream that ended or was cut off", [["", stats.dropped ?? 0]]);
-    metric("loom_event_bus_queued_bytes", "gauge", "Bytes queued for all streams", [["", source.bus.totalBytes]]);
-    metric("loom_mcp_manager_servers_active", "gauge", "MCP servers started and serving tools", [["", mcpServers]]);
+    metric("loom_agent_runtime_agents_active", "gauge", "Agents with an open event stream", [[{}, source.topology().agents.filter((a) => a.connected).length]]);
+    metric("loom_event_bus_published_total", "counter", "Events published", [[{}, stats.published]]);
+    metric("loom_event_bus_delivered_total", "counter", "Deliveries to subscriptions", [[{}, stats.delivered]]);
+    metric("loom_event_bus_dropped_total", "counter", "Deliveries dropped with a stream that ended or was cut off", [[{}, stats.dropped ?? 0]]);
+    metric("loom_event_bus_queued_bytes", "gauge", "Bytes queued for all streams", [[{}, source.bus.totalBytes]]);
+    metric("loom_mcp_manager_servers_active", "gauge", "MCP servers started and serving tools", [[{}, mcpServers]]);
     const tools = [...this.tools];
     metric(
       "loom_action_broker_invocations_total",
       "counter",
       "Tool calls through ForwardToolCall",
-      tools.flatMap(([name, s]) => [...s.byStatus].map(([st, n]) => [`{capability="${label(name)}",status="${st}"}`, n] as [string, number])),
+      tools.flatMap(([name, s]) => [...s.byStatus].map(([status, n]) => [{ capability: name, status }, n] as [Labels, number])),
     );
     metric(
       "loom_action_broker_errors_total",
       "counter",
       "Tool calls that did not succeed",
-      tools.map(([name, s]) => [`{capability="${label(name)}"}`, s.errors]),
+      tools.map(([name, s]) => [{ capability: name }, s.errors]),
     );
-    out.push("# HELP loom_action_broker_invoke_latency Tool call latency in seconds", "# TYPE loom_action_broker_invoke_latency histogram");
-    for (const [name, s] of tools) {
-      const cap = `capability="${label(name)}"`;
-      out.push(...BUCKETS.map((le, i) => `loom_action_broker_invoke_latency_bucket{${cap},le="${le}"} ${s.buckets[i]}`));
-      const count = [...s.byStatus.values()].reduce((a, b) => a + b, 0);
-      out.push(
-        `loom_action_broker_invoke_latency_bucket{${cap},le="+Inf"} ${count}`,
-        `loom_action_broker_invoke_latency_sum{${cap}} ${s.sum}`,
-        `loom_action_broker_invoke_latency_count{${cap}} ${count}`,
-      );
-    }
+    out.push({
+      name: "loom_action_broker_invoke_latency",
+      type: "histogram",
+      help: "Tool call latency in seconds",
+      samples: [],
+      histograms: tools.map(([name, s]) => ({ labels: { capability: name }, cumulative: s.buckets, sum: s.sum, count: [...s.byStatus.values()].reduce((a, b) => a + b, 0) })),
+    });
     metric("loom_router_decisions_total", "counter", "llm:generate calls by route (local: a provider on this machine)", [
-      ['{route="local"}', this.routes.local],
-      ['{route="cloud"}', this.routes.cloud],
+      [{ route: "local" }, this.routes.local],
+      [{ route: "cloud" }, this.routes.cloud],
     ]);
-    metric("loom_bridge_uptime_seconds", "gauge", "Seconds since the Bridge started", [["", (Date.now() - source.startedAt) / 1000]]);
+    metric("loom_bridge_uptime_seconds", "gauge", "Seconds since the Bridge started", [[{}, (Date.now() - source.startedAt) / 1000]]);
     if (status) processSeries(status, metric);
-    return `${out.join("\n")}\n`;
+    return out;
   }
 }
 
+type Labels = Record<string, string>;
+
+/** A metric and its samples, for the text format (`exposition`) and for OTLP (bridge/otlp-export.ts). */
+export interface Family {
+  name: string;
+  type: "gauge" | "counter" | "histogram";
+  help: string;
+  samples: { labels: Labels; value: number }[];
+  /** A histogram's series: `cumulative[i]` observations at most BUCKETS[i]. */
+  histograms?: { labels: Labels; cumulative: number[]; sum: number; count: number }[];
+}
+
+export { BUCKETS };
+
+const labelText = (labels: Labels, extra = "") => {
+  const parts = Object.entries(labels).map(([k, v]) => `${k}="${label(v)}"`);
+  if (extra) parts.push(extra);
+  return parts.length ? `{${parts.join(",")}}` : "";
+};
+
+/** The families in Prometheus' text format (version 0.0.4). */
+export function exposition(families: Family[]): string {
+  const out: string[] = [];
+  for (const f of families) {
+    out.push(`# HELP ${f.name} ${f.help}`, `# TYPE ${f.name} ${f.type}`);
+    for (const s of f.samples) out.push(`${f.name}${labelText(s.labels)} ${s.value}`);
+    for (const h of f.histograms ?? []) {
+      out.push(...BUCKETS.map((le, i) => `${f.name}_bucket${labelText(h.labels, `le="${le}"`)} ${h.cumulative[i]}`));
+      out.push(
+        `${f.name}_bucket${labelText(h.labels, 'le="+Inf"')} ${h.count}`,
+        `${f.name}_sum${labelText(h.labels)} ${h.sum}`,
+        `${f.name}_count${labelText(h.labels)} ${h.count}`,
+      );
+    }
+  }
+  return `${out.join("\n")}\n`;
+}
+
 /** The supervisor's processes, as `loom status` sees them (pm2 and process-exporter users expect these). */
-function processSeries(status: ProjectStatus, metric: (name: string, type: string, help: string, samples: [string, number][]) => void): void {
+function processSeries(status: ProjectStatus, metric: (name: string, type: Family["type"], help: string, samples: [Labels, number][]) => void): void {
   const each = (f: (p: ProjectStatus["processes"][number]) => number | undefined) =>
     status.processes.flatMap((p) => {
       const v = f(p);
-      return v === undefined ? [] : [[`{name="${label(p.name)}",kind="${label(p.kind)}"}`, v] as [string, number]];
+      return v === undefined ? [] : [[{ name: p.name, kind: p.kind }, v] as [Labels, number]];
     });
   metric(
     "loom_process_up",

@@ -14,8 +14,9 @@ import { type GuardOptions, refuseHost, refusePeer } from "./guard";
 import { LoomApi, payloadText } from "./loom-api";
 import { pageHtml } from "./page/bundle" with { type: "macro" };
 import { liveProjectStatus } from "../../status/project";
-import { BridgeMetrics } from "./metrics";
+import { BridgeMetrics, exposition } from "./metrics";
 import { SseHub } from "./sse";
+import { handleOtlpHttp } from "../otlp-receive";
 
 const PREVIEW_CHARS = 100;
 
@@ -68,6 +69,8 @@ export interface DashboardOptions extends GuardOptions {
   env?: Record<string, string | undefined>;
   /** The project directory: its ledger, logs and control socket (loom-api.ts); the Bridge's working directory. */
   root?: string;
+  /** The Bridge's metrics, when the caller keeps them too (the OTLP exporter); else the dashboard's own. */
+  metrics?: BridgeMetrics;
 }
 
 const PAGE = pageHtml();
@@ -85,10 +88,9 @@ export function serveDashboard(source: DashboardSource, options: DashboardOption
   let tools = 0;
   const toolTimes: number[] = [];
   const env = options.env ?? process.env;
-  const metrics = new BridgeMetrics(BridgeMetrics.routeOf(env));
+  const metrics = options.metrics ?? BridgeMetrics.follow(source, env);
   followSpans(source, spans);
   source.feed.add((e) => {
-    metrics.observe(e, (name) => source.knowsTool?.(name) ?? true);
     if (e.kind === "published") flow.record(e.from, EVENT_BUS, e.topic, e.at);
     else if (e.kind === "delivered") flow.record(EVENT_BUS, e.to, e.pattern, e.at);
     else if (e.kind === "tool") {
@@ -103,13 +105,13 @@ export function serveDashboard(source: DashboardSource, options: DashboardOption
     hostname: options.host,
     port: options.port,
     idleTimeout: 0,
-    maxRequestBodySize: 1024 * 1024,
+    maxRequestBodySize: 4 * 1024 * 1024, // an OTLP export's batch; gRPC's default limit too
     async fetch(req, srv) {
       const refused = refuseHost(req.headers.get("host"), options.host) ?? refusePeer(srv.requestIP(req), { ...options, port: srv.port ?? options.port });
       if (refused) return new Response(`Forbidden: ${refused}\n`, { status: 403 });
       const path = new URL(req.url).pathname;
       if (req.method === "GET" && path === "/") return new Response(PAGE, { headers: { "content-type": "text/html; charset=utf-8", "content-security-policy": CSP } });
-      const answer = await loom.handle(req, path);
+      const answer = (await loom.handle(req, path)) ?? (await handleOtlpHttp(req, path, source.spans));
       if (answer) return answer;
       if (req.method === "GET" && path === "/api/metrics") {
         const since = Date.now() - 5_000;
@@ -133,7 +135,7 @@ export function serveDashboard(source: DashboardSource, options: DashboardOption
       if (req.method === "GET" && path === "/metrics") {
         // The processes as `loom status` sees them; none when no supervisor answers (`loom serve`).
         const status = await liveProjectStatus(options.root ?? process.cwd()).catch(() => undefined);
-        return new Response(metrics.exposition(source, source.mcpServersActive?.() ?? 0, status?.running ? status : undefined), {
+        return new Response(exposition(metrics.families(source, source.mcpServersActive?.() ?? 0, status?.running ? status : undefined)), {
           headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" },
         });
       }

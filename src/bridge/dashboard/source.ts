@@ -4,7 +4,7 @@
  * so the Bridge depends on the dashboard's interface and not the other way round.
  */
 import type { WireEvent } from "../envelope";
-import type { SpanData } from "../spans";
+import type { SpanStore } from "../spans";
 
 /** What happens in the Bridge, as the dashboard follows it (upstream's dashboard event types). */
 export type BridgeEvent =
@@ -41,5 +41,5 @@ export interface DashboardSource {
   /** Whether `name` is a tool the Bridge or an agent serves (a caller's invented name is not). */
   knowsTool?(name: string): boolean;
   /** The Bridge's spans (upstream's span API). */
-  spans?: { recent(limit: number): SpanData[]; trace(traceId: string): SpanData[]; followers: Set<(span: SpanData) => void> };
+  spans?: SpanStore;
 }

@@ -1,0 +1,78 @@
+/**
+ * loom's OTLP receiver (docs/observability.md "OpenTelemetry in"): what agents export, as Aspire's
+ * dashboard takes it, lands in the Bridge's span store beside its own spans, so an agent's
+ * `agent.on_event` and LLM spans sit in the trace of the events that caused them. Served on the
+ * Bridge's gRPC listeners (the agents' Unix socket and its TCP address: owner only, listen.ts) as
+ * `TraceService/Export`, and on the dashboard's address as `POST /v1/traces` (HTTP/protobuf or
+ * JSON, guard.ts). Metrics and logs that exporters send are answered and not kept: an agent's
+ * exporter is not left failing, and loom's page shows the Bridge's own metrics.
+ */
+import * as grpc from "@grpc/grpc-js";
+import { collectorService, decode, encode, spansOf, traceRequest } from "./otlp";
+import type { SpanStore } from "./spans";
+
+/** Takes a decoded export request into `store`; what the answer says of it. */
+export function receiveSpans(store: SpanStore, request: unknown): { accepted: number; rejected: number; error?: string } {
+  const checked = traceRequest.safeParse(request);
+  if (!checked.success) return { accepted: 0, rejected: 0, error: `not an OTLP ExportTraceServiceRequest: ${checked.error.issues[0]?.message ?? "invalid"}` };
+  const { spans, rejected } = spansOf(checked.data);
+  if (store.enabled) for (const span of spans) store.record(span);
+  return { accepted: spans.length, rejected };
+}
+
+const partial = (rejected: number, what = "spans without a valid trace_id and span_id") =>
+  rejected ? { partialSuccess: { rejectedSpans: String(rejected), errorMessage: what } } : {};
+
+/** A collector service that answers every export and keeps nothing (agents' metrics and logs). */
+function discarding(signal: "metrics" | "logs", service: string): grpc.ServiceDefinition {
+  return {
+    Export: {
+      path: `/opentelemetry.proto.collector.${signal}.v1.${service}/Export`,
+      requestStream: false,
+      responseStream: false,
+      requestSerialize: (v: Buffer) => v,
+      requestDeserialize: () => null,
+      responseSerialize: () => Buffer.alloc(0),
+      responseDeserialize: (b: Buffer) => b,
+      originalName: "export",
+    },
+  };
+}
+
+/** Adds the collector's services to the Bridge's gRPC server. */
+export function addOtlpServices(server: grpc.Server, store: SpanStore): void {
+  server.addService(collectorService("trace"), {
+    Export: (call: grpc.ServerUnaryCall<unknown, unknown>, done: grpc.sendUnaryData<unknown>) => {
+      const got = receiveSpans(store, call.request);
+      if (got.error) done({ code: grpc.status.INVALID_ARGUMENT, details: got.error });
+      else done(null, partial(got.rejected));
+    },
+  });
+  const ok = (_call: unknown, done: grpc.sendUnaryData<unknown>) => done(null, {});
+  server.addService(discarding("metrics", "MetricsService"), { Export: ok });
+  server.addService(discarding("logs", "LogsService"), { Export: ok });
+}
+
+/** `POST /v1/traces` (and /v1/metrics, /v1/logs, answered and dropped) on the dashboard's address; undefined for other paths. */
+export async function handleOtlpHttp(req: Request, path: string, store: SpanStore | undefined): Promise<Response | undefined> {
+  if (!/^\/v1\/(traces|metrics|logs)$/.test(path)) return undefined;
+  if (req.method !== "POST") return new Response("OTLP export is POST\n", { status: 405, headers: { allow: "POST" } });
+  const type = (req.headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
+  const binary = type === "application/x-protobuf";
+  if (!binary && type !== "application/json") return new Response("OTLP/HTTP takes application/x-protobuf or application/json\n", { status: 415 });
+  const body = new Uint8Array(await req.arrayBuffer());
+  const answer = (value: object, status = 200) =>
+    binary && status === 200
+      ? new Response(Buffer.from(encode("ExportTraceServiceResponse", value)), { status, headers: { "content-type": "application/x-protobuf" } })
+      : new Response(JSON.stringify(value), { status, headers: { "content-type": "application/json" } });
+  if (path !== "/v1/traces" || !store) return answer({});
+  let request: unknown;
+  try {
+    request = binary ? decode("ExportTraceServiceRequest", body) : JSON.parse(new TextDecoder().decode(body));
+  } catch (e) {
+    return answer({ error: `the body is not an OTLP ExportTraceServiceRequest in ${binary ? "protobuf" : "JSON"}: ${(e as Error).message}` }, 400);
+  }
+  const got = receiveSpans(store, request);
+  if (got.error) return answer({ error: got.error }, 400);
+  return answer(partial(got.rejected));
+}

@@ -1,0 +1,83 @@
+/**
+ * The TypeScript SDK's own spans (docs/sdk.md "Traces"): `agent.on_event` around each handled
+ * event and `agent.tool_call` around each tool it answers, as upstream's Python SDK opens them,
+ * sent with OTLP/gRPC to OTEL_EXPORTER_OTLP_ENDPOINT when its protocol is gRPC (what loom gives
+ * its agents: the embedded Bridge's receiver, bridge/otlp-receive.ts), else to the Bridge the
+ * agent talks to. Batched every EVERY_MS, at most QUEUE_SPANS waiting (the oldest go first); a
+ * receiver that does not answer Export (a native Bridge) is told once and not asked again.
+ * LOOM_TELEMETRY_AUTO=0 turns them off, as upstream's.
+ */
+import * as grpc from "@grpc/grpc-js";
+import { collectorService, traceRequestOf } from "../bridge/otlp";
+import type { SpanData, SpanSink } from "../bridge/spans";
+import { channel } from "./connection";
+
+const QUEUE_SPANS = 2_048;
+const BATCH_SPANS = 512;
+// A quarter of a second: the page shows a request whole soon after it ends (OpenTelemetry batches for 5 s).
+const EVERY_MS = 250;
+
+type ExportClient = grpc.Client & { Export(request: object, options: grpc.CallOptions, done: (e: grpc.ServiceError | null) => void): void };
+
+export class SdkSpans implements SpanSink {
+  private readonly queue: SpanData[] = [];
+  private readonly client: ExportClient;
+  private readonly timer: ReturnType<typeof setInterval>;
+  private sending?: Promise<void>;
+  private gaveUp = false;
+  dropped = 0;
+
+  constructor(
+    bridgeAddress: string,
+    private readonly service: string,
+    private readonly log: (line: string) => void,
+    env: Record<string, string | undefined> = process.env,
+  ) {
+    const grpcEndpoint =
+      (env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? env.OTEL_EXPORTER_OTLP_PROTOCOL) === "grpc"
+        ? (env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? env.OTEL_EXPORTER_OTLP_ENDPOINT)
+        : undefined;
+    const { target, credentials } = channel(grpcEndpoint ?? bridgeAddress);
+    this.client = new (grpc.makeGenericClientConstructor(collectorService("trace"), "TraceService"))(target, credentials) as unknown as ExportClient;
+    this.timer = setInterval(() => void this.flush(), EVERY_MS);
+    this.timer.unref?.();
+  }
+
+  /** Whether spans are wanted at all (LOOM_TELEMETRY_AUTO=0 says no). */
+  static wanted(env: Record<string, string | undefined> = process.env): boolean {
+    return env.LOOM_TELEMETRY_AUTO !== "0";
+  }
+
+  record(span: SpanData): void {
+    if (this.gaveUp) return;
+    this.queue.push(span);
+    if (this.queue.length > QUEUE_SPANS) this.dropped += this.queue.splice(0, this.queue.length - QUEUE_SPANS).length;
+  }
+
+  /** Sends what waits (one batch at a time); resolves when it is sent or refused. */
+  async flush(): Promise<void> {
+    while (this.sending) await this.sending;
+    if (this.queue.length === 0 || this.gaveUp) return;
+    const batch = this.queue.splice(0, BATCH_SPANS);
+    this.sending = new Promise<void>((resolve) =>
+      this.client.Export(traceRequestOf(batch, this.service, true), { deadline: Date.now() + 5_000 }, (e) => {
+        if (e?.code === grpc.status.UNIMPLEMENTED) {
+          this.gaveUp = true;
+          this.queue.length = 0;
+          this.log("the Bridge takes no spans (not loom's embedded Bridge); set OTEL_EXPORTER_OTLP_ENDPOINT to a collector with OTEL_EXPORTER_OTLP_PROTOCOL=grpc to keep them");
+        } else if (e) this.dropped += batch.length;
+        resolve();
+      }),
+    ).finally(() => {
+      this.sending = undefined;
+    });
+    await this.sending;
+    if (this.queue.length) await this.flush();
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    await this.flush();
+    this.client.close();
+  }
+}
