@@ -41,3 +41,5 @@ export const STATE_FILE = "state.json";
 export const LOGS_DIR = "logs";
 /** The embedded Bridge's Unix socket for the agents loom starts (bridge/listen.ts). */
 export const BRIDGE_SOCKET = "bridge.sock";
+/** The embedded Bridge's trace history in STATE_DIR (bridge/span-db.ts). */
+export const TRACES_DB = "traces.db";

@@ -6,7 +6,8 @@
  * - LOOM_BRIDGE_SOCKET: the Unix socket the agents loom starts connect to (listen.ts).
  * - LOOM_DASHBOARD=true adds the dashboard (dashboard/) on LOOM_DASHBOARD_HOST and _PORT.
  * - LOOM_SHARED_AGENTS: the agent ids whose replicas share the work (bus.ts).
- * - LOOM_TRACES=off: no spans (spans.ts); they are on by default. LOOM_OTLP_ENDPOINT and
+ * - LOOM_TRACES=off: no spans (spans.ts); they are on by default, and kept in LOOM_TRACES_DB
+ *   (span-db.ts) within LOOM_TRACES_MAX_BYTES and LOOM_TRACES_MAX_AGE_MS. LOOM_OTLP_ENDPOINT and
  *   LOOM_OTLP_PROTOCOL: a collector spans and metrics are forwarded to (otlp-export.ts), every
  *   OTEL_METRIC_EXPORT_INTERVAL ms for metrics.
  * SIGTERM and SIGINT end it even as PID 1 of a container, where the kernel ignores a signal that
@@ -24,6 +25,8 @@ import { BridgeMetrics } from "./dashboard/metrics";
 import { exportTelemetry, otlpProtocol } from "./otlp-export";
 import { liveProjectStatus } from "../status/project";
 import { EmbeddedBridge } from "./server";
+import { SpanDb } from "./span-db";
+import type { LoomError } from "../errors";
 import { builtinTools } from "./tools";
 
 export const DEFAULT_EMBEDDED_ADDRESS = "127.0.0.1:50051";
@@ -59,6 +62,24 @@ export function withPrivateEnv(env: Record<string, string | undefined>): Record<
   return { ...env, ...Object.fromEntries(strings) };
 }
 
+/**
+ * The trace history in LOOM_TRACES_DB (span-db.ts), written out at exit. One that cannot be
+ * opened (damaged, another user's) is named and left as it is; spans are then kept in memory only.
+ */
+function keepHistory(bridge: EmbeddedBridge, env: Record<string, string | undefined>): void {
+  try {
+    const db = new SpanDb(env.LOOM_TRACES_DB!, {
+      maxBytes: Number(env.LOOM_TRACES_MAX_BYTES) || 64 * 1024 * 1024,
+      maxAgeMs: Number(env.LOOM_TRACES_MAX_AGE_MS) || 7 * 86_400_000,
+    });
+    bridge.spans.persist(db);
+    process.on("exit", () => db.close());
+  } catch (e) {
+    const hint = (e as LoomError).hint;
+    console.error(`loom embedded Bridge: warning: ${(e as Error).message}${hint ? ` (${hint})` : ""}; traces are kept in memory only`);
+  }
+}
+
 export async function runEmbeddedBridge(env: Record<string, string | undefined> = process.env): Promise<void> {
   for (const [signal, code] of [
     ["SIGTERM", 143],
@@ -82,6 +103,7 @@ export async function runEmbeddedBridge(env: Record<string, string | undefined> 
     envStrings(env.LOOM_SHARED_AGENTS),
   );
   if (env.LOOM_TRACES === "off") bridge.spans.enabled = false;
+  else if (env.LOOM_TRACES_DB) keepHistory(bridge, env);
   const metrics = BridgeMetrics.follow(bridge, env);
   if (env.LOOM_OTLP_ENDPOINT) {
     const target = {

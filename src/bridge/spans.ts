@@ -9,6 +9,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { MAX_SPAN_BYTES, MAX_SPANS } from "./limits";
+import type { SpanDb } from "./span-db";
 import type { TraceContext } from "./trace-context";
 
 export { contextFrom, contextMetadata, type TraceContext } from "./trace-context";
@@ -113,8 +114,16 @@ export class SpanStore implements SpanSink {
   private head = 0;
   private bytes = 0;
   readonly followers = new Set<(span: SpanData) => void>();
+  /** The history on disk, when the Bridge has a project's `.loom/` (span-db.ts). */
+  private db?: SpanDb;
 
   enabled = true;
+
+  /** Keeps spans in `db` from now on, and starts from the latest it holds. */
+  persist(db: SpanDb): void {
+    for (const span of db.latest(MAX_SPANS)) this.remember(span);
+    this.db = db;
+  }
 
   start(name: string, parent: TraceContext | undefined, attributes: Record<string, string | undefined> = {}): ActiveSpan {
     const attrs: Record<string, string> = {};
@@ -146,6 +155,12 @@ export class SpanStore implements SpanSink {
   }
 
   record(span: SpanData): void {
+    this.remember(span);
+    this.db?.add(span);
+    for (const follow of this.followers) follow(span);
+  }
+
+  private remember(span: SpanData): void {
     this.spans.push(span);
     this.bytes += spanBytes(span);
     while (this.spans.length - this.head > MAX_SPANS || this.bytes > MAX_SPAN_BYTES) {
@@ -156,7 +171,6 @@ export class SpanStore implements SpanSink {
       this.spans.splice(0, this.head);
       this.head = 0;
     }
-    for (const follow of this.followers) follow(span);
   }
 
   /** The `limit` latest spans, oldest first. */
@@ -164,7 +178,9 @@ export class SpanStore implements SpanSink {
     return this.spans.slice(Math.max(this.head, this.spans.length - limit));
   }
 
+  /** A trace's spans: from the history when there is one (older than what memory keeps), else from memory. */
   trace(traceId: string): SpanData[] {
+    if (this.db) return this.db.trace(traceId);
     const out: SpanData[] = [];
     for (let i = this.head; i < this.spans.length; i++) if (this.spans[i]!.trace_id === traceId) out.push(this.spans[i]!);
     return out;

@@ -30,5 +30,5 @@ export const KNOWN_KEYS: Record<string, readonly string[]> = {
   dashboard: ["enabled", "host", "port"],
   llm: ["type", "base_url", "api_base", "api_key", "model", "max_tokens", "temperature", "timeout_sec", "extra"],
   mcp: ["command", "args", "env", "cwd", "protocol_version", "sandbox"],
-  telemetry: ["otlp_endpoint", "otlp_protocol"],
+  telemetry: ["otlp_endpoint", "otlp_protocol", "traces_mb", "traces_days"],
 };

@@ -152,6 +152,8 @@ const telemetry = table({
     })
     .optional(),
   otlp_protocol: oneOf(OTLP_PROTOCOLS),
+  traces_mb: number({ min: 1, max: 100_000 }),
+  traces_days: number({ min: 0.01, max: 3650 }),
 });
 
 const loomToml = z

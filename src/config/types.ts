@@ -78,7 +78,7 @@ export interface LoomConfig {
   mcp: Record<string, McpServerConfig>;
   agents: Record<string, AgentConfig>;
   /** `[telemetry]`: the collector the embedded Bridge forwards spans and metrics to, and how (bridge/otlp-export.ts). */
-  telemetry?: { otlp_endpoint?: string; otlp_protocol?: string; [key: string]: unknown };
+  telemetry?: { otlp_endpoint?: string; otlp_protocol?: string; traces_mb?: number; traces_days?: number; [key: string]: unknown };
   /** Other top-level tables ([workspace], ...) kept as they are. */
   [table: string]: unknown;
 }

@@ -14,6 +14,7 @@ import { isExecutable } from "../binaries/probe";
 import { type ProcessSpec, RESTART_MODES, type RestartMode } from "../proc/spec";
 import type { RemoteBridge } from "../config/remote";
 import { selfArgv } from "../proc/self";
+import { STATE_DIR, TRACES_DB } from "../constants";
 
 export type { ProcessKind, ProcessSpec } from "../proc/spec";
 
@@ -30,7 +31,13 @@ export function runtimeEnv(project: ProjectConfig): Record<string, string> {
  */
 export function planRuntime(project: ProjectConfig, binary: { path: string; source: string }, remote?: RemoteBridge, socket?: string): ProcessSpec {
   if (remote) return { name: "bridge", kind: "runtime", argv: [], cwd: project.root, env: {}, restart: "never", remote };
-  const env = { ...project.env, ...runtimeEnv(project), ...(socket ? { LOOM_BRIDGE_SOCKET: socket } : {}) };
+  const env = {
+    ...project.env,
+    ...runtimeEnv(project),
+    ...(socket ? { LOOM_BRIDGE_SOCKET: socket } : {}),
+    // The embedded Bridge's trace history (bridge/span-db.ts); a native runtime ignores it.
+    LOOM_TRACES_DB: join(project.root, STATE_DIR, TRACES_DB),
+  };
   const spec: ProcessSpec = {
     name: project.config.bridge.mode === "full" ? "core" : "bridge",
     kind: "runtime",

@@ -133,4 +133,24 @@ describe("traces", () => {
     expect(readFileSync(log, "utf8").split("OTLP export to").length - 1).toBe(1); // said once
     expect((await loom(["down"], root)).code).toBe(0);
   });
+
+  test("traces outlive `loom restart --runtime` and the next `loom run` (.loom/traces.db)", async () => {
+    const { root, trace } = await running();
+    expect((await loom(["pub", "echo.in", "{}", "--reply"], root)).code).toBe(0);
+    const [row] = JSON.parse((await loom(["traces", "--json", "--limit", "1"], root)).out) as { trace_id: string }[];
+    const before = await poll("the agent's span", async () => {
+      const spans = await trace(row!.trace_id);
+      return spans.some((s) => s.name === "agent.on_event") && spans;
+    });
+    expect((await loom(["restart", "--runtime"], root)).code).toBe(0);
+    const restarted = JSON.parse((await loom(["status", "--json"], root)).out) as { dashboard: string };
+    const after = (await (await fetch(`${restarted.dashboard}/api/traces/${row!.trace_id}`)).json()) as SpanData[];
+    expect(after.map((s) => s.span_id).sort()).toEqual(before.map((s) => s.span_id).sort());
+    expect((await loom(["down"], root)).code).toBe(0);
+    expect((await loom(["run", "--detach", "--wait-agents", ...FREE], root)).code).toBe(0);
+    const listed = await loom(["traces", "--json", "--limit", "50"], root);
+    expect((JSON.parse(listed.out) as { trace_id: string }[]).map((r) => r.trace_id)).toContain(row!.trace_id);
+    expect((await loom(["traces", row!.trace_id], root)).out).toContain("agent.on_event");
+    expect((await loom(["down"], root)).code).toBe(0);
+  });
 });

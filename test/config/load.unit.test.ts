@@ -239,7 +239,10 @@ describe("toEnvVars and redaction", () => {
     expect(await of("", { OTEL_EXPORTER_OTLP_ENDPOINT: "http://jaeger:4317" })).toEqual(["http://jaeger:4317", "grpc"]);
     expect(await of("", { OTEL_EXPORTER_OTLP_ENDPOINT: "http://jaeger:4318" })).toEqual(["http://jaeger:4318", "http/protobuf"]);
     expect(await of("", { OTEL_EXPORTER_OTLP_ENDPOINT: "http://c:9", OTEL_EXPORTER_OTLP_PROTOCOL: "http/json" })).toEqual(["http://c:9", "http/json"]);
-    expect(await of('[telemetry]\notlp_endpoint = "http://mine:4318"\notlp_protocol = "grpc"\n', { OTEL_EXPORTER_OTLP_ENDPOINT: "http://c:9" })).toEqual(["http://mine:4318", "grpc"]);
+    expect(await of('[telemetry]\notlp_endpoint = "http://mine:4318"\notlp_protocol = "grpc"\n', { OTEL_EXPORTER_OTLP_ENDPOINT: "http://c:9" })).toEqual([
+      "http://mine:4318",
+      "grpc",
+    ]);
     const bad = (await loadProjectConfig(projectWith({ "loom.toml": '[telemetry]\notlp_protocol = "thrift"\n' }), { env: {} }).catch((e) => e)) as LoomError;
     expect(bad.message).toMatch(/loom\.toml:2:\d+.*otlp_protocol.*one of "http\/protobuf", "http\/json", "grpc"/s);
   });
