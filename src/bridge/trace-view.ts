@@ -52,8 +52,11 @@ export function waterfallOrder(spans: readonly SpanData[]): { span: SpanData; de
   return out;
 }
 
+/** The agent a span is of: the Bridge's `agent_id`, an SDK's `agent.id`, else the service an exporter named (`agent-<name>`). */
+export const spanAgent = (s: SpanData): string | undefined => s.attributes.agent_id ?? s.attributes["agent.id"] ?? s.attributes["service.name"]?.replace(/^agent-/, "");
+
 /** What a span is about, in a few words: its name, agent, topic or tool. */
-export const spanLabel = (s: SpanData) => [s.name, s.attributes.agent_id, s.attributes.topic ?? s.attributes["tool.name"]].filter(Boolean).join(" ");
+export const spanLabel = (s: SpanData) => [s.name, spanAgent(s), s.attributes.topic ?? s.attributes["tool.name"]].filter(Boolean).join(" ");
 
 /** A duration in nanoseconds as milliseconds: two decimals under 10 ms, whole ones above. */
 export const formatNs = (ns: number) => `${(ns / 1e6).toFixed(ns < 1e7 ? 2 : 0)} ms`;

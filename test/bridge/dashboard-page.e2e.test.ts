@@ -93,6 +93,67 @@ describe.skipIf(!CHROMIUM)("the dashboard page (chromium)", () => {
     }
   });
 
+  test("an operator's console at 1280×720: events and traces above the fold, a request's whole trace with the agent's span and logs, CLI clients folded, tool errors red, charts, a disconnected state that recovers", async () => {
+    const talker = `import { Agent } from "loom:sdk";
+await new Agent({ id: "talker", topics: ["talk.in"], async onEvent(ctx, topic, event) {
+  console.log("handled " + topic);
+  await ctx.reply(event, { type: "talk.out", payload: event.payload });
+} }).run();
+`;
+    const root = makeProject([], 'runtime = "embedded"\n', { "agents/talker.ts": talker });
+    // A port of its own, the same across `loom down` and the next `loom run`, so the open page finds loom again.
+    const probe = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response("") });
+    const port = String(probe.port);
+    probe.stop(true);
+    const run = ["run", "--detach", "--wait-agents", "--bridge-port", "0", "--dashboard-port", port];
+    expect((await loom(run, root)).code).toBe(0);
+    const page = await browser!.newPage({ viewport: { width: 1280, height: 720 } });
+    try {
+      await page.goto(`http://127.0.0.1:${port}/`);
+      await page.waitForSelector('#connection[data-state="up"]');
+      for (let i = 0; i < 3; i++) expect((await loom(["pub", "talk.in", `{"i": ${i}}`, "--reply"], root)).code).toBe(0);
+      expect((await loom(["call", "fs:read_file", '{"path": "nope.txt"}'], root)).code).toBe(1);
+      await page.waitForSelector('#event-list li[data-kind="tool"].bad', { timeout: 3_000 }); // a failed tool call is red
+      for (const section of ["#events", "#traces", "#processes"]) expect((await page.locator(section).boundingBox())!.y).toBeLessThan(720);
+
+      // The latest request: the Bridge's spans and the agent's own, with its attributes, and what it logged meanwhile.
+      const row = '#traces tbody tr:has-text("bridge.publish loom-pub")';
+      await page.waitForSelector(row, { timeout: 2_000 });
+      await page.click(row);
+      await page.waitForSelector('#trace-detail li[data-span="agent.on_event"]:has-text("talker talk.in")', { timeout: 3_000 });
+      await page.click('#trace-detail li[data-span="agent.on_event"]');
+      expect(JSON.parse((await page.textContent('#trace-detail li[data-span="agent.on_event"] pre'))!)).toMatchObject({
+        "service.name": "agent-talker",
+        "agent.id": "talker",
+        topic: "talk.in",
+      });
+      await page.waitForSelector('#trace-logs li:has-text("talker | handled talk.in")', { timeout: 3_000 });
+
+      // Three `loom pub` clients are one folded line, not three dead agents; the flow says "loom CLI".
+      await page.waitForFunction(() => /^\d+ loom pub\/sub clients? folded away/.test(document.querySelector("#cli-clients")?.textContent ?? ""), undefined, { timeout: 3_000 });
+      await page.waitForSelector('#agents tr[data-agent="talker"]');
+      expect(await page.locator('#agents tr[data-agent^="loom-pub-"]').count()).toBe(0);
+      await page.waitForSelector('#flow tbody tr:has-text("loom CLI")', { timeout: 3_000 });
+      await page.waitForSelector('#chart-list [data-chart="events/s"] polyline', { timeout: 6_000 });
+
+      // loom goes away: the page says so plainly and keeps what it showed; it comes back by itself.
+      expect((await loom(["down"], root)).code).toBe(0);
+      await page.waitForSelector('#connection[data-state="down"]', { timeout: 5_000 });
+      expect(await page.textContent("#connection")).toContain("loom is not reachable since");
+      expect(await page.textContent("#notice")).not.toContain("Failed to fetch");
+      expect(await page.evaluate(() => document.body.classList.contains("disconnected"))).toBe(true);
+      expect((await loom(run, root)).code).toBe(0);
+      await page.waitForSelector('#connection[data-state="up"]', { timeout: 10_000 });
+      await page.waitForSelector('#processes tr[data-process="talker"][data-state="running"]', { timeout: 5_000 });
+      expect(await page.textContent("#notice")).toContain("reconnected");
+      mkdirSync(join(ROOT, "test-artifacts"), { recursive: true });
+      await page.screenshot({ path: join(ROOT, "test-artifacts/dashboard-console.png") });
+    } finally {
+      await page.close();
+      await loom(["down"], root);
+    }
+  });
+
   test("actions need the run's token, this Host and this origin; reads need neither token nor login", async () => {
     const { url } = await running();
     const control = (headers: Record<string, string>) =>

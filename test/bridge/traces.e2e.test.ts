@@ -68,7 +68,7 @@ describe("traces", () => {
     expect(json).toHaveLength(1);
     const shown = await loom(["traces", TRACE], root);
     expect(shown.out).toMatch(/^ +\+0\.00 ms +[\d.]+ ms {2}bridge\.publish tracer echo\.in$/m);
-    expect(shown.out).toMatch(/^ +\+[\d.]+ ms +[\d.]+ ms {2}agent\.on_event echo\.in$/m); // beside the request: both under the publisher's span
+    expect(shown.out).toMatch(/^ +\+[\d.]+ ms +[\d.]+ ms {2}agent\.on_event echo echo\.in$/m); // beside the request: both under the publisher's span
     expect(shown.out).toMatch(/^ +\+[\d.]+ ms +[\d.]+ ms {4}bridge\.publish echo agent\.tracer\.replies$/m); // the reply, within the handler
 
     // `loom pub --reply` starts a trace of its own, and the agent's reply is in it.

@@ -16,6 +16,7 @@ import { pageHtml } from "./page/bundle" with { type: "macro" };
 import { liveProjectStatus } from "../../status/project";
 import { BridgeMetrics, exposition } from "./metrics";
 import { SseHub } from "./sse";
+import { MetricsHistory } from "./history";
 import { handleOtlpHttp } from "../otlp-receive";
 
 const PREVIEW_CHARS = 100;
@@ -100,6 +101,7 @@ export function serveDashboard(source: DashboardSource, options: DashboardOption
     }
     if (events.size) events.sendData(dashboardEvent(e));
   });
+  const history = new MetricsHistory(source);
   const loom = new LoomApi(source, options.root ?? process.cwd());
   const server = Bun.serve({
     hostname: options.host,
@@ -111,6 +113,7 @@ export function serveDashboard(source: DashboardSource, options: DashboardOption
       if (refused) return new Response(`Forbidden: ${refused}\n`, { status: 403 });
       const path = new URL(req.url).pathname;
       if (req.method === "GET" && path === "/") return new Response(PAGE, { headers: { "content-type": "text/html; charset=utf-8", "content-security-policy": CSP } });
+      if (req.method === "GET" && path === "/api/loom/history") return json(history.samples());
       const answer = (await loom.handle(req, path)) ?? (await handleOtlpHttp(req, path, source.spans));
       if (answer) return answer;
       if (req.method === "GET" && path === "/api/metrics") {

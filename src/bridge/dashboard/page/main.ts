@@ -10,11 +10,16 @@ import { formatUptime as uptime } from "../../../status/format";
 import { matches as topicMatches } from "../../topics";
 import type { PageEvent } from "../loom-api";
 import type { SpanData } from "../../spans";
-import { formatNs, spanLabel, traceRows, waterfallOrder } from "../../trace-view";
+import { formatNs, spanAgent, spanLabel, traceRows, waterfallOrder } from "../../trace-view";
+import type { Sample } from "../history";
 
 const EVENT_ROWS = 200;
 const EVENT_BUFFER = 1_000;
 const LOG_ROWS = 500;
+/** Log lines kept for the trace view (every process's, whatever the log list shows). */
+const LOG_KEPT = 2_000;
+/** `loom pub` and `loom sub` register as agents of their own; the page folds them away. */
+const CLI_CLIENT = /^loom-(pub|sub)-\d+$/;
 
 type Attrs = Record<string, string | undefined>;
 function el(tag: string, attrs: Attrs = {}, ...children: (Node | string | undefined)[]): HTMLElement {
@@ -27,14 +32,43 @@ const $ = <T extends HTMLElement = HTMLElement>(selector: string) => document.qu
 const time = (ms?: number) => (ms ? new Date(ms).toLocaleTimeString() : "");
 
 let token = "";
+/** A request that reached nothing: the connection state says so, no notice is needed. */
+class Unreachable extends Error {}
 function notice(text: string, bad = false): void {
   const n = $("#notice");
   n.textContent = text;
   n.className = bad ? "bad" : "muted";
 }
 
+// --- connection ----------------------------------------------------------------------------------
+let downSince = 0;
+/** The page's one idea of whether loom answers: every request says; the header and the page show it. */
+function connected(up: boolean): void {
+  if (up === !downSince && document.body.dataset.seen) return;
+  document.body.dataset.seen = "1";
+  const c = $("#connection");
+  if (up) {
+    if (downSince) notice(`reconnected (loom was unreachable for ${uptime(Math.round((Date.now() - downSince) / 1000))})`);
+    downSince = 0;
+    c.dataset.state = "up";
+    c.textContent = "connected";
+  } else {
+    downSince = Date.now();
+    c.dataset.state = "down";
+    c.textContent = `loom is not reachable since ${time(downSince)}: what is shown is as it was then; retrying…`;
+  }
+  document.body.classList.toggle("disconnected", !up);
+}
+
 async function get<T>(path: string): Promise<T> {
-  const r = await fetch(path);
+  let r: Response;
+  try {
+    r = await fetch(path);
+  } catch {
+    connected(false);
+    throw new Unreachable();
+  }
+  connected(true);
   if (!r.ok) throw new Error(`${path}: HTTP ${r.status}`);
   return JSON.parse(await r.text()) as T;
 }
@@ -96,7 +130,12 @@ async function refreshProcesses(): Promise<void> {
 
 // --- agents, flow, metrics -----------------------------------------------------------------------
 async function refreshAgents(): Promise<void> {
-  const { agents } = await get<{ agents: { id: string; topics: string[]; capabilities: string[]; connected: boolean }[] }>("/api/topology");
+  const { agents: all } = await get<{ agents: { id: string; topics: string[]; capabilities: string[]; connected: boolean }[] }>("/api/topology");
+  const agents = all.filter((a) => !CLI_CLIENT.test(a.id));
+  const cli = all.length - agents.length;
+  $("#cli-clients").textContent = cli
+    ? `${cli} loom pub/sub client${cli > 1 ? "s" : ""} folded away (${all.filter((a) => CLI_CLIENT.test(a.id) && a.connected).length} connected)`
+    : "";
   $("#agents tbody").replaceChildren(
     ...agents.map((a) =>
       el(
@@ -112,13 +151,26 @@ async function refreshAgents(): Promise<void> {
 }
 
 async function refreshFlow(): Promise<void> {
-  const { flows } = await get<{ flows: { source: string; target: string; topic: string; count: number }[] }>("/api/flow");
+  const { flows: raw } = await get<{ flows: { source: string; target: string; topic: string; count: number }[] }>("/api/flow");
+  // Every `loom pub`/`loom sub` is one "loom CLI", and its reply topics one pattern.
+  const fold = (id: string) => (CLI_CLIENT.test(id) ? "loom CLI" : id);
+  const merged = new Map<string, { source: string; target: string; topic: string; count: number }>();
+  for (const f of raw) {
+    const topic = f.topic.replace(/^agent\.loom-(pub|sub)-\d+\.replies$/, "agent.loom-$1-*.replies");
+    const flow = { source: fold(f.source), target: fold(f.target), topic, count: f.count };
+    const key = `${flow.source}\n${flow.target}\n${topic}`;
+    const seen = merged.get(key);
+    if (seen) seen.count += f.count;
+    else merged.set(key, flow);
+  }
+  const flows = [...merged.values()];
   // agent -> EventBus and EventBus -> agent, joined per topic: who publishes to whom.
   const rows: [string, string, string, number][] = [];
   for (const out of flows.filter((f) => f.target === "EventBus"))
     for (const inn of flows.filter((f) => f.source === "EventBus" && topicMatches(f.topic, out.topic))) rows.push([out.source, out.topic, inn.target, inn.count]);
   for (const out of flows.filter((f) => f.target === "EventBus" && !rows.some((r) => r[0] === f.source && r[1] === f.topic)))
     rows.push([out.source, out.topic, "(nobody)", out.count]);
+  rows.sort((a, b) => a[0].localeCompare(b[0]) || b[3] - a[3]); // grouped by publisher, the busiest first
   $("#flow tbody").replaceChildren(...rows.map(([from, topic, to, n]) => el("tr", {}, el("td", {}, from), el("td", {}, topic), el("td", {}, to), el("td", {}, String(n)))));
 }
 
@@ -150,7 +202,7 @@ function pretty(text: string): string {
 }
 
 function eventRow(e: PageEvent): HTMLElement {
-  if (e.kind === "tool") return el("li", { "data-kind": "tool" }, `${time(e.at)}  tool ${e.name}  ${e.status} in ${e.ms} ms`);
+  if (e.kind === "tool") return el("li", { "data-kind": "tool", class: e.status === "TOOL_OK" ? undefined : "bad" }, `${time(e.at)}  tool ${e.name}  ${e.status} in ${e.ms} ms`);
   if (e.kind === "agent") return el("li", { "data-kind": "agent" }, `${time(e.at)}  agent ${e.id} ${e.registered ? "registered" : "left"}`);
   const cut = e.bytes > e.payload.length ? ` (${e.bytes} bytes, first ${e.payload.length} shown)` : "";
   const row = el("li", { "data-kind": "event", "data-topic": e.topic }, `${time(e.at)}  ${e.topic}  ${e.type}  from ${e.sender}  ${e.payload.slice(0, 120)}`);
@@ -230,30 +282,46 @@ function renderTraces(): void {
       return row;
     }),
   );
-  const detail = $("#trace-detail");
-  const chosen = [...spans.values()].filter((s) => s.trace_id === openTrace);
-  detail.hidden = chosen.length === 0;
+  renderTrace([...spans.values()].filter((s) => s.trace_id === openTrace));
+}
+
+/** The open trace: a waterfall across agents, tools and LLM calls (a span's attributes on a click), then its processes' logs of that time. */
+function renderTrace(chosen: SpanData[]): void {
+  $("#trace-view").hidden = chosen.length === 0;
   if (!chosen.length) return;
   const start = Math.min(...chosen.map((s) => s.start_time));
-  const total = Math.max(1, Math.max(...chosen.map((s) => s.start_time + s.duration)) - start);
-  // A waterfall: each span indented under its parent, its bar placed and sized in the trace's time.
-  detail.replaceChildren(
+  const end = Math.max(...chosen.map((s) => s.start_time + s.duration));
+  const total = Math.max(1, end - start);
+  $("#trace-title").textContent = `trace ${openTrace} · ${chosen.length} spans · ${formatNs(end - start)}`;
+  $("#trace-detail").replaceChildren(
     ...waterfallOrder(chosen).map(({ span: s, depth }) => {
       const bar = el("span", {
         class: "bar",
         style: `margin-left:${((100 * (s.start_time - start)) / total).toFixed(2)}%;width:${Math.max(0.5, (100 * s.duration) / total).toFixed(2)}%`,
       });
-      const attrs = Object.entries(s.attributes)
-        .map(([k, v]) => `${k}=${v}`)
-        .join(" ");
-      return el(
+      const row = el(
         "li",
-        { "data-span": s.name, class: s.status === "error" ? "bad" : undefined, title: attrs },
+        { "data-span": s.name, class: s.status === "error" ? "bad" : undefined },
         el("span", { class: "span-name", style: `padding-left:${depth}em` }, `${spanLabel(s)} · ${formatNs(s.duration)}${s.error_message ? ` · ${s.error_message}` : ""}`),
         el("span", { class: "track" }, bar),
       );
+      row.onclick = () => {
+        const open = row.querySelector("pre");
+        if (open) open.remove();
+        else row.append(el("pre", {}, JSON.stringify({ span_id: s.span_id, parent_span_id: s.parent_span_id, status: s.status, ...s.attributes }, null, 2)));
+      };
+      return row;
     }),
   );
+  // The lines its processes wrote while it ran (a second either side): agents by id, the runtime for the Bridge's spans.
+  const names = new Set(chosen.map((s) => (s.name.startsWith("bridge.") ? "" : (spanAgent(s) ?? ""))));
+  const runtime = chosen.some((s) => s.name.startsWith("bridge."));
+  const from = start / 1e6 - 1_000;
+  const to = end / 1e6 + 1_000;
+  const lines = logBuffer.filter(
+    (l) => (names.has(l.name) || names.has(l.name.replace(/\.\d+$/, "")) || (runtime && RUNTIME_NAMES.has(l.name))) && (l.at ?? 0) >= from && (l.at ?? 0) <= to,
+  );
+  $("#trace-logs").replaceChildren(...(lines.length ? lines.map(logRow) : [el("li", { class: "muted" }, "nothing logged then")]));
 }
 
 function followSpans(): void {
@@ -265,24 +333,81 @@ function followSpans(): void {
 }
 
 // --- logs ----------------------------------------------------------------------------------------
-let logs: EventSource | undefined;
-function followLogs(name: string): void {
-  logs?.close();
+interface LogLine {
+  name: string;
+  err: boolean;
+  at?: number;
+  text: string;
+}
+const RUNTIME_NAMES = new Set(["core", "bridge"]);
+const logBuffer: LogLine[] = [];
+let logFilter = "";
+const logRow = (line: LogLine) => el("li", { class: line.err ? "stderr" : undefined }, `${time(line.at)} ${line.name} ${line.err ? "!" : "|"} ${line.text}`);
+
+function showLogs(): void {
   const list = $("#log-list");
-  list.replaceChildren();
-  logs = new EventSource(`/api/loom/logs${name ? `?name=${encodeURIComponent(name)}` : ""}`);
+  list.replaceChildren(
+    ...logBuffer
+      .filter((l) => !logFilter || l.name === logFilter)
+      .slice(-LOG_ROWS)
+      .map(logRow),
+  );
+  list.scrollTop = list.scrollHeight;
+}
+
+/** Every process's logs in one stream: the list shows the chosen process's, the trace view any of them. */
+function followLogs(): void {
+  const logs = new EventSource("/api/loom/logs");
   logs.onmessage = (m) => {
-    const line = JSON.parse(m.data) as { name: string; err: boolean; at?: number; text: string };
+    const line = JSON.parse(m.data) as LogLine;
     if (line.err && line.text.startsWith("--- loom ")) return; // loom's start and end markers are in both files: shown once
-    list.append(el("li", { class: line.err ? "stderr" : undefined }, `${time(line.at)} ${line.name} ${line.err ? "!" : "|"} ${line.text}`));
+    logBuffer.push(line);
+    if (logBuffer.length > LOG_KEPT) logBuffer.splice(0, logBuffer.length - LOG_KEPT);
+    if (logFilter && line.name !== logFilter) return;
+    const list = $("#log-list");
+    list.append(logRow(line));
     while (list.childElementCount > LOG_ROWS) list.firstElementChild!.remove();
     list.scrollTop = list.scrollHeight;
   };
 }
 
+// --- metrics over time ---------------------------------------------------------------------------
+const CHARTS: { label: string; value: (a: Sample, b: Sample) => number; unit: string; bad?: boolean }[] = [
+  { label: "events/s", value: (a, b) => (b.published - a.published) / ((b.at - a.at) / 1000 || 1), unit: "/s" },
+  { label: "deliveries/s", value: (a, b) => (b.delivered - a.delivered) / ((b.at - a.at) / 1000 || 1), unit: "/s" },
+  { label: "tool calls/s", value: (a, b) => (b.tools - a.tools) / ((b.at - a.at) / 1000 || 1), unit: "/s" },
+  { label: "tool errors/s", value: (a, b) => (b.toolErrors - a.toolErrors) / ((b.at - a.at) / 1000 || 1), unit: "/s", bad: true },
+  { label: "dropped/s", value: (a, b) => (b.dropped - a.dropped) / ((b.at - a.at) / 1000 || 1), unit: "/s", bad: true },
+  { label: "agents", value: (_a, b) => b.agents, unit: "" },
+];
+const SVG = "http://www.w3.org/2000/svg";
+
+async function refreshCharts(): Promise<void> {
+  const samples = await get<Sample[]>("/api/loom/history");
+  const rows = CHARTS.map((c) => {
+    const values = samples.slice(1).map((b, i) => c.value(samples[i]!, b));
+    const max = Math.max(1e-9, ...values);
+    const svg = document.createElementNS(SVG, "svg");
+    svg.setAttribute("viewBox", `0 0 ${Math.max(1, values.length - 1)} 100`);
+    svg.setAttribute("preserveAspectRatio", "none");
+    const line = document.createElementNS(SVG, "polyline");
+    line.setAttribute("points", values.map((v, i) => `${i},${(100 - (95 * v) / max).toFixed(1)}`).join(" "));
+    svg.append(line);
+    const last = values.at(-1) ?? 0;
+    return el(
+      "div",
+      { class: `chart${c.bad && last > 0 ? " bad" : ""}`, "data-chart": c.label },
+      el("span", {}, c.label),
+      svg,
+      el("span", {}, `${Number(last.toFixed(2))}${c.unit}`),
+    );
+  });
+  $("#chart-list").replaceChildren(...rows);
+}
+
 // --- start ---------------------------------------------------------------------------------------
 function every(ms: number, task: () => Promise<void>): void {
-  const run = () => task().catch((e) => notice(String(e), true));
+  const run = () => task().catch((e) => e instanceof Unreachable || notice(String(e), true));
   void run();
   setInterval(run, ms);
 }
@@ -293,6 +418,7 @@ async function start(): Promise<void> {
   every(2_000, refreshAgents);
   every(2_000, refreshFlow);
   every(2_000, refreshMetrics);
+  every(5_000, refreshCharts);
   const events = new EventSource("/api/loom/events");
   events.onmessage = (m) => onEvent(JSON.parse(m.data));
   $("#event-filter").oninput = () => renderEvents(true);
@@ -305,8 +431,11 @@ async function start(): Promise<void> {
     buffer.length = 0;
     renderEvents(true);
   };
-  $<HTMLSelectElement>("#log-process").onchange = (e) => followLogs((e.target as HTMLSelectElement).value);
-  followLogs("");
+  $<HTMLSelectElement>("#log-process").onchange = (e) => {
+    logFilter = (e.target as HTMLSelectElement).value;
+    showLogs();
+  };
+  followLogs();
   followSpans();
   $<HTMLFormElement>("#publish-form").onsubmit = async (e) => {
     e.preventDefault();
@@ -323,4 +452,8 @@ async function start(): Promise<void> {
   };
 }
 
-start().catch((e) => notice(`cannot reach loom: ${e}`, true));
+// The first request may find loom away (a page left open across `loom down`): try again until it answers.
+function begin(): void {
+  start().catch(() => setTimeout(begin, 2_000));
+}
+begin();
