@@ -7,7 +7,8 @@
  * - event round trip between two agents (A publishes, B answers, A receives), p50 and p99;
  * - fan-out deliveries/s to 10 and 100 subscribers;
  * - RSS and USS idle (settled, 1.5 s after ready) and with 101 agents connected after the fan-out;
- * and loom with its spans off (LOOM_TRACES=off) beside it, for what tracing costs.
+ * and loom with its spans off (LOOM_TRACES=off) beside it, for what tracing costs (the traced one
+ * keeps its spans in a trace history, .loom/traces.db, as `loom run` does).
  * Run: bun run build && bun bench/bridge.ts (needs /usr/bin/python3 with grpcio, protoc, grpc_python_plugin)
  */
 import { mkdtempSync, rmSync } from "node:fs";
@@ -131,7 +132,7 @@ Bun.spawnSync(["mkdir", "-p", stubs]);
 makePythonStubs(stubs);
 const started: ReturnType<typeof Bun.spawn>[] = [];
 try {
-  const loom = await start([LOOM, "__bridge"], {});
+  const loom = await start([LOOM, "__bridge"], { LOOM_TRACES_DB: join(work, "traces.db") }); // spans kept on disk too, as under `loom run`
   started.push(loom.proc);
   const loomResult = { ...(await measure(loom.address, loom.proc.pid)), readyMs: loom.readyMs };
   const untraced = await start([LOOM, "__bridge"], { LOOM_TRACES: "off" });

@@ -1,8 +1,8 @@
 /**
  * Spans and metrics forwarded to a collector the user names (`[telemetry] otlp_endpoint`, or their
  * own OTEL_EXPORTER_OTLP_ENDPOINT; LOOM_OTLP_ENDPOINT and LOOM_OTLP_PROTOCOL here): OTLP over
- * gRPC, HTTP/protobuf or HTTP/JSON (otlp.ts). Spans are batched once a second, at most QUEUE_SPANS
- * waiting (the oldest go first, counted); metrics every OTEL_METRIC_EXPORT_INTERVAL ms (60 s, as
+ * gRPC, HTTP/protobuf or HTTP/JSON (otlp.ts). Spans go in batches of BATCH_SPANS, once a second
+ * or as soon as a batch is full, at most QUEUE_SPANS waiting (the oldest go first, counted); metrics every OTEL_METRIC_EXPORT_INTERVAL ms (60 s, as
  * OpenTelemetry's SDKs), cumulative. A request is given 10 s. A collector that is down or slow
  * costs that queue and one warning, and the next batch is tried later: the Bridge never waits for
  * it. Hand-written on otlp.proto because OpenTelemetry's exporters would bring their SDK into the
@@ -127,6 +127,8 @@ export function exportTelemetry(store: SpanStore, target: Target, metrics?: () =
     } finally {
       sending = false;
     }
+    // A full batch goes at once, as OpenTelemetry's batch processor sends one: the rate kept up with is the collector's.
+    if (queue.length >= BATCH_SPANS && !state.stopped) void sendSpans();
   };
   const started = String(Date.now() * 1e6);
   const sendMetrics = async () => {
@@ -141,10 +143,11 @@ export function exportTelemetry(store: SpanStore, target: Target, metrics?: () =
   store.followers.add(follow);
   const timers = [setInterval(() => void sendSpans(), EVERY_MS), ...(metrics ? [setInterval(() => void sendMetrics(), metricsEveryMs)] : [])];
   for (const t of timers) t.unref?.();
-  const state: OtlpExporter = {
+  const state: OtlpExporter & { stopped?: boolean } = {
     dropped: 0,
     exported: 0,
     stop: () => {
+      state.stopped = true;
       for (const t of timers) clearInterval(t);
       store.followers.delete(follow);
       close();

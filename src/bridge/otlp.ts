@@ -57,24 +57,15 @@ export function collectorService(signal: "trace" | "metrics"): grpc.ServiceDefin
 // What loom reads of a request; everything else a sender writes is ignored.
 const bytesOrHex = z.union([z.string().max(64), z.array(z.number().int()).max(32)]).optional();
 const timeNs = z.union([z.string().regex(/^\d{1,20}$/), z.number().nonnegative()]).optional();
-type Value = {
-  stringValue?: string;
-  boolValue?: boolean;
-  intValue?: string | number;
-  doubleValue?: number;
-  arrayValue?: { values?: Value[] };
-  kvlistValue?: unknown;
-  bytesValue?: unknown;
+/** A value as loom reads it: scalars, and arrays of scalars; maps, bytes and deeper arrays are read as empty. */
+const scalars = {
+  stringValue: z.string().optional(),
+  boolValue: z.boolean().optional(),
+  intValue: z.union([z.string(), z.number()]).optional(),
+  doubleValue: z.union([z.number(), z.string()]).optional(),
 };
-const value: z.ZodType<Value> = z.lazy(() =>
-  z.object({
-    stringValue: z.string().optional(),
-    boolValue: z.boolean().optional(),
-    intValue: z.union([z.string(), z.number()]).optional(),
-    doubleValue: z.union([z.number(), z.string()]).optional(),
-    arrayValue: z.object({ values: z.array(value).optional() }).optional(),
-  }),
-) as z.ZodType<Value>;
+const value = z.object({ ...scalars, arrayValue: z.object({ values: z.array(z.object(scalars)).optional() }).optional() });
+type Value = z.infer<typeof value>;
 const attributes = z.array(z.object({ key: z.string(), value: value.optional() })).optional();
 const span = z.object({
   traceId: bytesOrHex,
@@ -100,13 +91,13 @@ export const traceRequest = z.object({
 const hex = (id: string | number[] | undefined) => (typeof id === "string" ? id.toLowerCase() : id ? Buffer.from(id).toString("hex") : "");
 
 /** An attribute's value as the span API's string map holds it. */
-function text(v: Value | undefined): string {
+function text(v: Partial<Value> | undefined): string {
   if (!v) return "";
   if (v.stringValue !== undefined) return v.stringValue;
   if (v.boolValue !== undefined) return String(v.boolValue);
   if (v.intValue !== undefined) return String(v.intValue);
   if (v.doubleValue !== undefined) return String(v.doubleValue);
-  if (v.arrayValue) return JSON.stringify((v.arrayValue.values ?? []).map(text));
+  if (v.arrayValue) return JSON.stringify((v.arrayValue.values ?? []).map((item) => text(item)));
   return "";
 }
 
