@@ -6,6 +6,8 @@
  * protocol, with the same ids the page and `loom traces` show.
  */
 import { afterAll, describe, expect, test } from "bun:test";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "pathe";
 import { context, defaultTextMapGetter, defaultTextMapSetter, ROOT_CONTEXT, trace } from "@opentelemetry/api";
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
 import { OTLPTraceExporter as GrpcExporter } from "@opentelemetry/exporter-trace-otlp-grpc";
@@ -16,6 +18,7 @@ import { connectAgent } from "../../src/client/agent";
 import type { SpanData } from "../../src/bridge/spans";
 import { OtlpCollector } from "../helpers/otlp-collector";
 import { loom, makeProject, poll } from "../helpers/runtime";
+import { tempDir } from "../helpers/tmp";
 
 const FREE = ["--bridge-port", "0", "--dashboard-port", "0"];
 const w3c = new W3CTraceContextPropagator();
@@ -109,6 +112,38 @@ describe("OpenTelemetry in", () => {
 });
 
 describe("OpenTelemetry out", () => {
+  test("a new project's `loom pub hello.input --reply` is one trace, with the same ids in loom traces, the page's API and a collector", async () => {
+    const collector = await new OtlpCollector().start();
+    collectors.push(collector);
+    const root = tempDir();
+    expect((await loom(["init", root], root)).code).toBe(0);
+    const toml = readFileSync(join(root, "loom.toml"), "utf8").replace('mode = "full"', 'mode = "full"\nruntime = "embedded"'); // no download in tests
+    writeFileSync(join(root, "loom.toml"), `${toml}\n[telemetry]\notlp_endpoint = "${collector.httpUrl}"\n`);
+    expect((await loom(["run", "--detach", "--wait-agents", ...FREE], root)).code).toBe(0);
+    try {
+      const asked = await loom(["pub", "hello.input", '{"name":"Ada"}', "--reply"], root);
+      expect(asked.code).toBe(0);
+      expect(asked.out).toContain("Ada");
+      const [row] = JSON.parse((await loom(["traces", "--json", "--limit", "1"], root)).out) as { trace_id: string; spans: number }[];
+      const { dashboard } = JSON.parse((await loom(["status", "--json"], root)).out) as { dashboard: string };
+      const atLoom = await poll("the whole trace at loom", async () => {
+        const got = (await (await fetch(`${dashboard}/api/traces/${row!.trace_id}`)).json()) as SpanData[];
+        return got.some((s) => s.name === "agent.on_event") && got;
+      });
+      // The request and the reply, their deliveries, the starter's handler and the tool it calls.
+      expect(atLoom.map((s) => s.name).sort()).toEqual(["agent.on_event", "bridge.forward", "bridge.forward", "bridge.publish", "bridge.publish", "bridge.tool_call"]);
+      const atCollector = await poll("the same spans at the collector", () => {
+        const got = collector.spans.filter((s) => s.traceId === row!.trace_id);
+        return got.length === atLoom.length && got;
+      });
+      expect(atCollector.map((s) => s.spanId).sort()).toEqual(atLoom.map((s) => s.span_id).sort());
+      const shown = (await loom(["traces", row!.trace_id], root)).out;
+      for (const name of ["bridge.publish", "bridge.forward", "agent.on_event"]) expect(shown).toContain(name);
+    } finally {
+      await loom(["down"], root);
+    }
+  });
+
   for (const protocol of ["grpc", "http/protobuf", "http/json"] as const)
     test(`[telemetry] otlp_protocol = "${protocol}": the pub's trace, the agent's spans and the metrics reach a collector with the same ids`, async () => {
       const collector = await new OtlpCollector().start();
