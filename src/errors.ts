@@ -10,6 +10,8 @@ export const EXIT = {
   usage: 2,
   download: 3,
   process: 4,
+  /** The command worked and found problems: `doctor` a FAIL, `status` a process in trouble, `call` a tool's error, `ping` lost pings. */
+  problems: 5,
   interrupted: 130,
 } as const;
 

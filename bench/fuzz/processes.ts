@@ -7,7 +7,6 @@
 import { LOOM } from "../lib";
 
 export const BUG_HINT = "this is a bug in loom";
-const ONE_MEANS_NO_BUG = new Set(["doctor", "call", "status"]);
 
 export interface Outcome {
   /** The exit code, `signal:NAME`, or `hang`. */
@@ -35,8 +34,7 @@ export async function runOnce(argv: string[], cwd: string, env: Record<string, s
   clearTimeout(timer);
   if (hung) return { result: "hang", bug: true, stderr };
   if (proc.signalCode) return { result: `signal:${proc.signalCode}`, bug: true, stderr };
-  const command = argv.find((a) => !a.startsWith("-")) ?? "";
-  const bug = stderr.includes(BUG_HINT) || (code === 1 && !ONE_MEANS_NO_BUG.has(command));
+  const bug = stderr.includes(BUG_HINT) || code === 1; // no command exits 1 by design (problems found are 5)
   return { result: String(code), bug, stderr };
 }
 

@@ -112,7 +112,7 @@ await new Agent({ id: "talker", topics: ["talk.in"], async onEvent(ctx, topic, e
       await page.goto(`http://127.0.0.1:${port}/`);
       await page.waitForSelector('#connection[data-state="up"]');
       for (let i = 0; i < 3; i++) expect((await loom(["pub", "talk.in", `{"i": ${i}}`, "--reply"], root)).code).toBe(0);
-      expect((await loom(["call", "fs:read_file", '{"path": "nope.txt"}'], root)).code).toBe(1);
+      expect((await loom(["call", "fs:read_file", '{"path": "nope.txt"}'], root)).code).toBe(5);
       await page.waitForSelector('#event-list li[data-kind="tool"].bad', { timeout: 3_000 }); // a failed tool call is red
       for (const section of ["#events", "#traces", "#processes"]) expect((await page.locator(section).boundingBox())!.y).toBeLessThan(720);
 

@@ -77,7 +77,7 @@ describe("loom call against the embedded Bridge", () => {
       ["fs:delete", '{"path": "."}', "cannot be deleted"],
     ] as const) {
       const r = await call(root, tool, args);
-      expect(r.code, `${tool} ${args}`).toBe(1);
+      expect(r.code, `${tool} ${args}`).toBe(5);
       expect(r.err).toContain("TOOL_ERROR (EXECUTION_ERROR): Permission denied");
       expect(r.err).toContain(why);
     }
@@ -89,7 +89,7 @@ describe("loom call against the embedded Bridge", () => {
     const echo = await call(root, "system:shell", '{"command": "echo", "args": ["a; rm -rf /", "$(id)"]}');
     expect(echo.output).toEqual({ stdout: "a; rm -rf / $(id)\n", stderr: "", exit_code: 0 });
     const refused = await call(root, "system:shell", '{"command": "rm", "args": ["-rf", "data"]}');
-    expect(refused.code).toBe(1);
+    expect(refused.code).toBe(5);
     expect(refused.err).toContain("Command 'rm' is not allowed (allowed: echo, ls, env; set [bridge] shell_allow in loom.toml)");
     const env = (await call(root, "system:shell", '{"command": "env"}')).output as { stdout: string };
     expect(env.stdout).toContain("PATH=");
@@ -101,7 +101,7 @@ describe("loom call against the embedded Bridge", () => {
     const bad = await call(root, "fs:read_file", '{"path": 1}');
     expect(bad.err).toContain("TOOL_INVALID_ARGUMENTS (INVALID_ARGUMENTS): Invalid arguments: Missing 'path' argument");
     const unknown = await call(root, "nope:tool");
-    expect(unknown.code).toBe(1);
+    expect(unknown.code).toBe(5);
     expect(unknown.err).toContain("TOOL_NOT_FOUND (NOT_FOUND): Tool not found: nope:tool");
     const notJson = await call(root, "fs:list_dir", "{oops");
     expect(notJson.code).toBe(2);
@@ -133,13 +133,13 @@ describe("loom call against the embedded Bridge", () => {
       // The server takes 1.5 s to start; the Bridge answered at once, and the call waits for it.
       expect((await call(root, "calc:add", '{"a": 2, "b": 40}')).output).toEqual([{ type: "text", text: "42" }]);
       const failed = await call(root, "calc:fail");
-      expect(failed.code).toBe(1);
+      expect(failed.code).toBe(5);
       expect(failed.err).toContain("TOOL_ERROR (EXECUTION_ERROR): Execution failed: MCP tool calc:fail answered an error: it broke");
       expect((await call(root, "calc:cwd")).output).toEqual([{ type: "text", text: root }]);
       // Not the 0177 the Bridge sets while it makes its socket: an npx server would make ~/.npm private.
       expect((await call(root, "calc:umask")).output).toEqual([{ type: "text", text: process.umask().toString(8) }]);
       const gone = await call(root, "gone:anything");
-      expect(gone.code).toBe(1);
+      expect(gone.code).toBe(5);
       expect(gone.err).toContain("MCP server 'gone' did not start");
       expect(readFileSync(join(root, ".loom/logs/core.err"), "utf8")).toContain("mcp calc: test MCP server: started"); // its stderr, in the Bridge's log
 
@@ -194,7 +194,7 @@ describe("loom call against the embedded Bridge", () => {
       expect(badArgs).toMatchObject({ status: "TOOL_INVALID_ARGUMENTS", error: { code: "INVALID_ARGUMENTS" } });
 
       const slow = await call(root, "text:never", "{}", ["--timeout", "0.3"]);
-      expect(slow.code).toBe(1);
+      expect(slow.code).toBe(5);
       expect(slow.err).toContain("TOOL_TIMEOUT (TIMEOUT): Timeout");
       stream.end();
       await poll("the agent gone, and its tool with it", async () => (await call(root, "text:upper")).err.includes("TOOL_NOT_FOUND"));

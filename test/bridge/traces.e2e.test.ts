@@ -109,7 +109,7 @@ describe("traces", () => {
     await client.close();
 
     const failed = await loom(["call", "fs:read_file", '{"path": "nope.txt"}'], root);
-    expect(failed.code).toBe(1);
+    expect(failed.code).toBe(5);
     const tool = await poll("the tool call's span", async () => {
       const recent = (await (await fetch(`${dashboard}/api/spans/recent`)).json()) as SpanData[];
       return recent.find((s) => s.name === "bridge.tool_call" && s.attributes["tool.name"] === "fs:read_file");

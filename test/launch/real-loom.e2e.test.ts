@@ -161,7 +161,7 @@ describe("loom doctor", () => {
     const server = serveRelease(tempDir()); // a release with nothing in it
     try {
       const r = await loom(["doctor"], root, { LOOM_DOWNLOAD_BASE_URL: server.url, LOOM_PYTHON: "python3", LOOM_CACHE_DIR: join(tempDir(), "bin") });
-      expect(r.code).toBe(1);
+      expect(r.code).toBe(5);
       expect(r.out).toMatch(/FAIL +runtime +nothing built \(target\/release, target\/debug\), nothing cached, and release v0\.1\.0 has no asset for/);
       expect(r.out).toContain("fix: build it: `cargo build --release -p loom-bridge --bin loom-bridge-server` in a loom checkout");
       expect(r.out).toMatch(/FAIL +python +python3 \S+ for idle: cannot import loom/);

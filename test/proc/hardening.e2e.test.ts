@@ -375,7 +375,7 @@ describe("exit codes as documented (README)", () => {
     expect((await loom(["down"], root)).code).toBe(0);
     const run = new LoomProcess(["run", ...FREE], root);
     await run.waitFor("late: crash loop");
-    expect((await loom(["status"], root)).code).toBe(1);
+    expect((await loom(["status"], root)).code).toBe(5);
     run.signal("SIGTERM");
     await run.exited;
   });

@@ -47,7 +47,7 @@ describe("agents against a remote Bridge", () => {
     expect((await loom(["down"], bridgeProject)).code).toBe(0);
     await poll("the Bridge marked unreachable", async () => (await status(agents)).processes.find((p) => p.name === "bridge")!.state === "unreachable");
     s = await status(agents);
-    expect(s.code).toBe(1); // like an unhealthy runtime
+    expect(s.code).toBe(5); // like an unhealthy runtime
     expect(s.processes.find((p) => p.name === "idle")!.pid).toBe(agentPid); // the agents are kept
 
     expect((await loom(["up", "--detach", "--bridge-port", port, "--dashboard-port", "0"], bridgeProject)).code).toBe(0);

@@ -1,11 +1,12 @@
 import { loomCommand } from "../command";
 import { LoomError } from "../../errors";
 import { projectArg, secondsArg } from "../shared-args";
+import { EXIT } from "../../errors";
 
 export default loomCommand({
   meta: {
     name: "call",
-    description: "Call a Bridge tool (ForwardToolCall) and print its result; exits 1 when the tool answers an error",
+    description: "Call a Bridge tool (ForwardToolCall) and print its result; exits 5 when the tool answers an error",
     examples: ["loom call fs:list_dir", 'loom call fs:read_file \'{"path": "README.md"}\'', 'loom call llm:generate \'{"input": "hello"}\' --timeout 60'],
   },
   args: {
@@ -33,7 +34,7 @@ export default loomCommand({
     if (args.json) process.stdout.write(`${JSON.stringify(result)}\n`);
     if (result.status !== "TOOL_OK") {
       process.stderr.write(`loom call ${args.tool}: ${result.status}${result.error?.code ? ` (${result.error.code})` : ""}: ${result.error?.message ?? "no message"}\n`);
-      process.exitCode = 1;
+      process.exitCode = EXIT.problems;
       return;
     }
     if (args.json) return;

@@ -4,6 +4,7 @@ import { neutralize } from "../../logs/printer";
 import { formatUptime } from "../../status/format";
 import { liveProjectStatus } from "../../status/project";
 import { jsonArg, projectArg } from "../shared-args";
+import { EXIT } from "../../errors";
 
 export default loomCommand({
   meta: { name: "status", description: "Show each process: state, pid, uptime, restarts, last exit, health", examples: ["loom status", "loom status --json"] },
@@ -14,7 +15,7 @@ export default loomCommand({
     const status = await liveProjectStatus(root);
     // Like `systemctl status`: 3 when not running, 1 when something runs badly (docs/supervision.md "Exit codes").
     const troubled = status.processes.some((p) => p.state === "crash-loop" || p.state === "failed" || p.health === "unhealthy" || p.health === "unreachable");
-    process.exitCode = !status.running ? 3 : troubled ? 1 : 0;
+    process.exitCode = !status.running ? 3 : troubled ? EXIT.problems : 0;
     if (args.json) return void process.stdout.write(JSON.stringify(status, null, 2) + "\n");
     const problem = status.problem ? [`warning: ${status.problem}`] : [];
     if (!status.phase) return void process.stdout.write([`loom is not running in ${status.root}`, ...problem].join("\n") + "\n");
