@@ -48,6 +48,7 @@ export const COMMANDS: Record<string, Loader> = {
   proto: lazy(() => import("./commands/proto")),
   export: lazy(() => import("./commands/export")),
   completion: lazy(() => import("./commands/completion")),
+  version: lazy(() => import("./commands/version")),
 };
 
 export const main = defineCommand({

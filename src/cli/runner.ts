@@ -6,6 +6,7 @@ import type { AnyCommand } from "./main";
 import { runCommand, type ArgsDef } from "citty";
 import { colors } from "consola/utils";
 import { scrub } from "../config/secrets";
+import { nearest } from "../config/typos";
 import { EXIT, LoomError, exitCodeOf, isLoomError } from "../errors";
 import { logText } from "../logs/printer";
 import { main } from "./main";
@@ -27,7 +28,12 @@ async function resolveChain(rawArgs: string[]): Promise<{ chain: AnyCommand[]; n
     if (!subs || index < 0) break;
     const name = rest[index]!;
     if (!(name in subs)) {
-      if (cmd === main) throw new LoomError("USAGE", `unknown command \`${name}\``, { hint: `run \`loom --help\` to see the commands (${Object.keys(subs).join(", ")})` });
+      if (cmd === main) {
+        const near = nearest(name, Object.keys(subs));
+        throw new LoomError("USAGE", `unknown command \`${name}\`${near ? `: did you mean \`loom ${near}\`?` : ""}`, {
+          hint: `run \`loom --help\` to see the commands (${Object.keys(subs).join(", ")})`,
+        });
+      }
       break;
     }
     chain.push(await resolve(subs[name]!));
@@ -58,7 +64,13 @@ async function checkFlags(cmd: AnyCommand, args: string[], global: ArgsDef): Pro
     for (const n of names)
       if (!known.has(n)) {
         const name = cmd.meta ? (await resolve(cmd.meta))?.name : undefined;
-        throw new LoomError("USAGE", `unknown option \`${arg.startsWith("--") ? "--" : "-"}${n}\``, {
+        const near = arg.startsWith("--")
+          ? nearest(
+              n,
+              [...known].filter((k) => k.length > 1 && !k.startsWith("no-") && !/[A-Z]/.test(k)),
+            )
+          : undefined;
+        throw new LoomError("USAGE", `unknown option \`${arg.startsWith("--") ? "--" : "-"}${n}\`${near ? `: did you mean \`--${near}\`?` : ""}`, {
           hint: `run \`loom${name && name !== "loom" ? ` ${name}` : ""} --help\` to see the options`,
         });
       }

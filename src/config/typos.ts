@@ -30,6 +30,17 @@ export function editDistance(a: string, b: string): number {
   return d[a.length]![b.length]!;
 }
 
+/** The candidate `word` most nearly is (a typo of), if any: at most 2 edits, and a third of its length. */
+export function nearest(word: string, candidates: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const c of candidates) {
+    const d = editDistance(c, word);
+    if (d <= Math.min(2, Math.max(1, Math.floor(c.length / 3))) && d < bestDistance) [best, bestDistance] = [c, d];
+  }
+  return best;
+}
+
 function typosIn(table: unknown, known: readonly string[], path: string[], out: ConfigIssue[]): void {
   if (!isTable(table)) return;
   for (const key of Object.keys(table)) {

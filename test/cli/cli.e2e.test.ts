@@ -30,7 +30,23 @@ describe("the loom shell", () => {
     expect(cmd.stderr).toContain("unknown command `frobnicate`");
     const opt = await runLoom(["config", "--jsn"]);
     expect(opt.code).toBe(2);
-    expect(opt.stderr).toContain("unknown option `--jsn`");
+    expect(opt.stderr).toContain("unknown option `--jsn`: did you mean `--json`?");
+    // As git and cargo: a near miss is named, a far one is not.
+    expect((await runLoom(["stauts"])).stderr).toContain("unknown command `stauts`: did you mean `loom status`?");
+    expect((await runLoom(["run", "--wtach"])).stderr).toContain("unknown option `--wtach`: did you mean `--watch`?");
+    expect(cmd.stderr).not.toContain("did you mean");
+  });
+
+  test("`loom version` and upstream's `loom up --version V` (the runtime's version)", async () => {
+    const v = await runLoom(["version"]);
+    expect(v.code).toBe(0);
+    expect(v.stdout).toBe((await runLoom(["--version"])).stdout);
+    expect(JSON.parse((await runLoom(["version", "--json"])).stdout)).toMatchObject({ loom: expect.any(String), bun: expect.any(String) });
+    const dir = writeTree(tempDir(), { "loom.toml": 'name = "v"\n[bridge]\nruntime = "native"\n' });
+    // Taken as the runtime's version: the download of 0.2.0 is what fails here (no network), not the flag.
+    const up = await runLoom(["up", "--version", "0.2.0"], { cwd: dir, env: { LOOM_DOWNLOAD_BASE_URL: "http://127.0.0.1:9" } });
+    expect(up.stderr).not.toContain("unknown option");
+    expect(up.stderr).toContain("0.2.0");
   });
 
   test("the executable ignores .env.local and bunfig.toml in the directory it starts in", async () => {

@@ -17,7 +17,12 @@ export const upArgs = {
   "bridge-port": { type: "string", description: "Bridge port (0 picks a free one); overrides [bridge] address's port", valueHint: "N" },
   "dashboard-port": { type: "string", description: "Dashboard port (0 picks a free one)", valueHint: "N" },
   mode: { type: "enum", options: ["full", "bridge-only"], description: "Runtime mode (overrides [bridge] mode)" },
-  "runtime-version": { type: "string", description: "Runtime version (overrides [bridge] version)", valueHint: "V" },
+  "runtime-version": {
+    type: "string",
+    alias: ["version"],
+    description: "Runtime version (overrides [bridge] version); --version as upstream's `loom up --version`",
+    valueHint: "V",
+  },
   runtime: {
     type: "enum",
     options: ["auto", "native", "embedded"],
