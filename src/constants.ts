@@ -43,3 +43,7 @@ export const LOGS_DIR = "logs";
 export const BRIDGE_SOCKET = "bridge.sock";
 /** The embedded Bridge's trace history in STATE_DIR (bridge/span-db.ts). */
 export const TRACES_DB = "traces.db";
+
+/** When a process that exited is started again (supervisor/restart-policy.ts; `[agents.<id>] restart`). */
+export type RestartMode = "on-failure" | "always" | "never";
+export const RESTART_MODES: readonly RestartMode[] = ["on-failure", "always", "never"];

@@ -30,5 +30,7 @@ export const KNOWN_KEYS: Record<string, readonly string[]> = {
   dashboard: ["enabled", "host", "port"],
   llm: ["type", "base_url", "api_base", "api_key", "model", "max_tokens", "temperature", "timeout_sec", "extra"],
   mcp: ["command", "args", "env", "cwd", "protocol_version", "sandbox"],
+  // loom's keys and upstream's common ones; every other key of an agent's table is the agent's own.
+  agents: ["script", "command", "enabled", "restart", "replicas", "delivery", "env", "watch", "topics", "llm_provider"],
   telemetry: ["otlp_endpoint", "otlp_protocol", "traces_mb", "traces_days"],
 };

@@ -9,6 +9,8 @@ import { BRIDGE_DEFAULTS, DASHBOARD_DEFAULTS, DEFAULT_PROJECT_VERSION, LLM_DEFAU
 import { shellAllowList, shellRisk } from "./shell";
 import { type ConfigIssue, isTable, typoWarnings } from "./typos";
 import { BRIDGE_MODES, RUNTIME_CHOICES, type LoomConfig } from "./types";
+import { DELIVERIES, MAX_REPLICAS } from "./replicas";
+import { RESTART_MODES } from "../constants";
 
 export { type ConfigIssue, isTable };
 
@@ -141,6 +143,25 @@ const mcp = table({
   sandbox: flag(),
 });
 
+/**
+ * `[agents.<id>]`: what loom reads to run the agent, checked here so that `loom config` and
+ * `loom doctor` name a wrong value with its line; every other key is the agent's own (upstream's
+ * SDK reads its settings from this table) and is kept as written.
+ */
+const agent = table({
+  script: text(),
+  command: z
+    .custom<string[]>((v) => Array.isArray(v) && v.length > 0 && v.every((a) => typeof a === "string"), must('a non-empty array of strings (like ["python", "-m", "my_agent"])'))
+    .optional(),
+  enabled: flag(),
+  restart: oneOf(RESTART_MODES),
+  replicas: number({ integer: true, min: 1, max: MAX_REPLICAS }),
+  delivery: oneOf(DELIVERIES),
+  env: z.preprocess((v) => v ?? {}, z.custom<object>(isTable, must('a table of variables ([agents.NAME.env] KEY = "value")')).pipe(z.record(z.string(), scalar))).optional(),
+  watch: strings('["prompts/**", "lib/*.py"]').optional(),
+  topics: strings('["task.*", "hello.input"]').optional(),
+});
+
 /** As OTEL_EXPORTER_OTLP_PROTOCOL names them. */
 export const OTLP_PROTOCOLS = ["http/protobuf", "http/json", "grpc"] as const;
 
@@ -165,7 +186,7 @@ const loomToml = z
     dashboard,
     llm: named(llm),
     mcp: named(mcp),
-    agents: named(z.unknown()),
+    agents: named(agent),
     telemetry,
   })
   .superRefine((c, ctx) => {

@@ -50,13 +50,14 @@ function typosIn(table: unknown, known: readonly string[], path: string[], out: 
   }
 }
 
-/** Near-miss keys at the top, in [bridge], [dashboard], and each [llm.*] and [mcp.*]. */
+/** Near-miss keys at the top, in [bridge], [dashboard], [telemetry], and each [llm.*], [mcp.*] and [agents.*]. */
 export function typoWarnings(raw: Table): ConfigIssue[] {
   const out: ConfigIssue[] = [];
   typosIn(raw, KNOWN_KEYS[""]!, [], out);
   typosIn(raw.bridge, KNOWN_KEYS.bridge!, ["bridge"], out);
   typosIn(raw.dashboard, KNOWN_KEYS.dashboard!, ["dashboard"], out);
-  for (const section of ["llm", "mcp"] as const)
+  typosIn(raw.telemetry, KNOWN_KEYS.telemetry!, ["telemetry"], out);
+  for (const section of ["llm", "mcp", "agents"] as const)
     if (isTable(raw[section])) for (const [name, table] of Object.entries(raw[section])) typosIn(table, KNOWN_KEYS[section]!, [section, name], out);
   return out;
 }

@@ -183,7 +183,9 @@ export async function doctor(projectDir: string, env: Record<string, string | un
   try {
     project = await loadProjectConfig(projectDir, { env });
   } catch (error) {
-    checks.push({ name: "loom.toml", verdict: "fail", detail: messageOf(error), fix: isLoomError(error) ? error.hint : undefined });
+    // Every problem the configuration has, each with its line, as `loom config` lists them.
+    const problems = [messageOf(error), ...(isLoomError(error) ? error.details : [])];
+    problems.forEach((detail, i) => checks.push({ name: "loom.toml", verdict: "fail", detail, fix: i === problems.length - 1 && isLoomError(error) ? error.hint : undefined }));
     return { ok: false, root: projectDir, checks };
   }
   const { config, root } = project;

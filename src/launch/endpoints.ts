@@ -9,6 +9,7 @@ import type { BridgeMode, ProjectConfig, RuntimeChoice } from "../config/types";
 import type { RemoteBridge } from "../config/remote";
 import { BRIDGE_SOCKET, STATE_DIR } from "../constants";
 import { LoomError } from "../errors";
+import { BRIDGE_DEFAULTS, DASHBOARD_DEFAULTS } from "../config/defaults";
 import { hostPort, joinHostPort } from "../net/address";
 import { freePort, ipAddress, portHolder, tryListen } from "../net/ports";
 import { isLoopback } from "../system/peer";
@@ -24,6 +25,8 @@ export interface Endpoints {
   /** Agents against a Bridge elsewhere: no local runtime, no dashboard. */
   remote?: RemoteBridge;
 }
+
+const DEFAULT_BRIDGE_PORT = hostPort(BRIDGE_DEFAULTS.address).port;
 
 /** What the command line overrides of loom.toml. */
 export interface Overrides {
@@ -85,20 +88,49 @@ async function assertPortFree(what: string, host: string, port: number, fix: str
 }
 
 /**
+ * The port to listen on when loom.toml asks for `port`: 0 is a free one, as `--bridge-port 0`;
+ * the default port (50051, 3030), when taken, moves to the next free one and says so, as Vite's
+ * dev server does, so that a second project runs beside the first with its defaults (its clients
+ * find it through its ledger); any other port is the user's choice, and a taken one is an error.
+ */
+async function configuredPort(what: string, host: string, port: number, byDefault: number, warnings: string[]): Promise<{ port: number; checked: boolean }> {
+  if (port === 0) return { port: await freePort(host), checked: true };
+  if (port !== byDefault) return { port, checked: false };
+  for (let next = port; next < port + 100 && next < 65536; next++) {
+    const free = await tryListen(host, next).then(
+      () => true,
+      () => false,
+    );
+    if (!free) continue;
+    if (next !== port) {
+      const holder = portHolder(port);
+      warnings.push(`${what}'s default port ${port} is in use${holder ? ` by ${holder}` : ""}: using ${next} (loom pub, sub, call and ping here find it)`);
+    }
+    return { port: next, checked: true };
+  }
+  return { port, checked: false }; // none free nearby: the check below names the holder
+}
+
+/**
  * The local runtime's endpoints: ports checked free (unless a detached start's parent did) or
  * picked, the address resolved to an IP literal, non-loopback refused without `expose`.
  */
 export async function localEndpoints(project: ProjectConfig, o: { bridgePort?: number; dashboardPort?: number; portsChecked?: boolean }, warnings: string[]): Promise<Endpoints> {
   const { config } = project;
   const bridge = hostPort(config.bridge.address, "[bridge] address");
+  let bridgeChecked = o.portsChecked || o.bridgePort === 0;
   if (o.bridgePort !== undefined) bridge.port = o.bridgePort === 0 ? await freePort(bridge.host) : o.bridgePort;
-  if (!o.portsChecked && o.bridgePort !== 0)
+  else if (!o.portsChecked) ({ port: bridge.port, checked: bridgeChecked } = await configuredPort("the Bridge", bridge.host, bridge.port, DEFAULT_BRIDGE_PORT, warnings));
+  if (!bridgeChecked)
     await assertPortFree("the bridge", bridge.host, bridge.port, "pick another with --bridge-port N ([bridge] address in loom.toml), or --bridge-port 0 for a free one");
   const address = await ipAddress(joinHostPort(bridge.host, bridge.port));
   const dashboardOn = config.bridge.mode === "full" && config.dashboard.enabled;
-  const dashboardPort = o.dashboardPort === undefined ? config.dashboard.port : o.dashboardPort === 0 ? await freePort(config.dashboard.host) : o.dashboardPort;
+  let dashboardPort = o.dashboardPort === 0 ? await freePort(config.dashboard.host) : (o.dashboardPort ?? config.dashboard.port);
+  let dashboardChecked = o.portsChecked || o.dashboardPort === 0;
+  if (dashboardOn && o.dashboardPort === undefined && !o.portsChecked)
+    ({ port: dashboardPort, checked: dashboardChecked } = await configuredPort("the dashboard", config.dashboard.host, dashboardPort, DASHBOARD_DEFAULTS.port, warnings));
   assertLoopback({ ...config, bridge: { ...config.bridge, address }, dashboard: { ...config.dashboard, port: dashboardPort } }, dashboardOn, warnings);
-  if (dashboardOn && !o.portsChecked && o.dashboardPort !== 0)
+  if (dashboardOn && !dashboardChecked)
     await assertPortFree("the dashboard", config.dashboard.host, dashboardPort, "pick another with --dashboard-port N ([dashboard] port), or --dashboard-port 0");
   return { bridge: address, bridgePort: bridge.port, mode: config.bridge.mode, dashboardPort };
 }

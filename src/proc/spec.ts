@@ -3,9 +3,9 @@ import type { RemoteBridge } from "../config/remote";
 
 export type ProcessKind = "runtime" | "agent";
 
-/** When a process that exited is started again (supervisor/restart-policy.ts). */
-export type RestartMode = "on-failure" | "always" | "never";
-export const RESTART_MODES: readonly RestartMode[] = ["on-failure", "always", "never"];
+/** When a process that exited is started again (supervisor/restart-policy.ts); checked in loom.toml by config/schema.ts. */
+import type { RestartMode } from "../constants";
+export { RESTART_MODES, type RestartMode } from "../constants";
 
 export interface ProcessSpec {
   name: string;

@@ -146,8 +146,9 @@ describe("planning", () => {
     const tools = { python: "py", bun: "/loom", preload: "/p" };
     expect(() => planAgents(project, tools)).toThrow("`agents.x.script` is nope.py, which does not exist");
     expect(() => planAgents(project, tools, [join(root, "missing.py")])).toThrow("does not exist");
-    const bad = await loadProjectConfig(writeTree(tempDir(), { "loom.toml": '[agents.x]\ncommand = "python x.py"\n' }), { env: {} });
-    expect(() => planAgents(bad, tools)).toThrow("must be a non-empty array of strings");
+    // A wrong value is the configuration's error now, with its line (config/schema.ts), before any plan.
+    const bad = loadProjectConfig(writeTree(tempDir(), { "loom.toml": '[agents.x]\ncommand = "python x.py"\n' }), { env: {} });
+    expect(bad).rejects.toThrow(/loom\.toml:2:\d+: `agents\.x\.command` must be a non-empty array of strings/);
   });
 });
 
