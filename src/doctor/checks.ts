@@ -185,7 +185,8 @@ export async function doctor(projectDir: string, env: Record<string, string | un
   } catch (error) {
     // Every problem the configuration has, each with its line, as `loom config` lists them.
     const problems = [messageOf(error), ...(isLoomError(error) ? error.details : [])];
-    problems.forEach((detail, i) => checks.push({ name: "loom.toml", verdict: "fail", detail, fix: i === problems.length - 1 && isLoomError(error) ? error.hint : undefined }));
+    for (const [i, detail] of problems.entries())
+      checks.push({ name: "loom.toml", verdict: "fail", detail, fix: i === problems.length - 1 && isLoomError(error) ? error.hint : undefined });
     return { ok: false, root: projectDir, checks };
   }
   const { config, root } = project;
