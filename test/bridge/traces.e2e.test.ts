@@ -57,6 +57,7 @@ describe("traces", () => {
     }
     expect(replies).toContain("agent.tracer.replies");
     const recent = (await (await fetch(`${dashboard}/api/spans/recent?limit=1000`)).json()) as SpanData[];
+    expect((await fetch(`${dashboard}/api/spans/recent?limit=abc`)).status).toBe(400); // as upstream's integer parameter
     expect(recent.filter((s) => s.trace_id === TRACE).length).toBe((await trace(TRACE)).length);
     await client.close();
 

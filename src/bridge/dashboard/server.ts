@@ -31,7 +31,8 @@ export function dashboardEvent(e: BridgeEvent): Record<string, unknown> {
       event_type: e.kind === "published" ? "event_published" : "event_delivered",
       event_id: e.event.id ?? "",
       topic: e.topic,
-      sender: meta.sender || (e.kind === "published" ? e.from : null) || null,
+      // Upstream's Bridge writes "" when the envelope names no sender (never null).
+      sender: meta.sender || (e.kind === "published" ? e.from : "") || "",
       thread_id: meta.thread_id || null,
       correlation_id: meta.correlation_id || null,
       payload_preview: payloadText(e.event.payload, PREVIEW_CHARS),
@@ -151,8 +152,11 @@ export function serveDashboard(source: DashboardSource, options: DashboardOption
       if (req.method === "GET" && path === "/api/events/stream") return events.open() ?? new Response("too many event streams open\n", { status: 503 });
       if (req.method === "GET" && path === "/api/spans/stream") return spans.open() ?? new Response("too many span streams open\n", { status: 503 });
       if (req.method === "GET" && path === "/api/spans/recent") {
-        const limit = Number(new URL(req.url).searchParams.get("limit") ?? 100);
-        return json(source.spans?.recent(Number.isInteger(limit) && limit > 0 ? Math.min(limit, 1_000) : 100) ?? []);
+        const given = new URL(req.url).searchParams.get("limit");
+        const limit = given === null ? 100 : Number(given);
+        // As upstream's (an integer query parameter): anything else is 400.
+        if (given !== null && (!/^\d+$/.test(given) || !Number.isSafeInteger(limit))) return json({ error: `limit must be a whole number, not ${JSON.stringify(given.slice(0, 40))}` }, 400);
+        return json(source.spans?.recent(limit > 0 ? Math.min(limit, 1_000) : 100) ?? []);
       }
       if (req.method === "GET" && path.startsWith("/api/traces/")) {
         const id = path.slice("/api/traces/".length).toLowerCase();
