@@ -21,6 +21,7 @@ export type ErrorCode =
   | "DOWNLOAD" // network, release or cache problems
   | "VERIFY" // checksum or archive problems
   | "PROCESS" // a process failed to start, stop or become healthy
+  | "PROBLEM" // the command worked and found a problem (an agent's error answer)
   | "INTERRUPTED"
   | "UNEXPECTED";
 
@@ -30,6 +31,7 @@ const EXIT_OF: Record<ErrorCode, number> = {
   DOWNLOAD: EXIT.download,
   VERIFY: EXIT.download,
   PROCESS: EXIT.process,
+  PROBLEM: EXIT.problems,
   INTERRUPTED: EXIT.interrupted,
   UNEXPECTED: EXIT.unexpected,
 };

@@ -28,6 +28,7 @@ import { GC_EVERY_BYTES, MAX_TOPIC_BYTES, MAX_PENDING_CALL_BYTES, MAX_PENDING_CA
 import { type ListenOptions, type Listening, listenOwnerOnly } from "./listen";
 import { contextFrom, contextMetadata, endToolSpans, SpanStore } from "./spans";
 import { MemoryStore } from "./memory";
+import { refuseArguments } from "./declared-schema";
 import { addOtlpServices } from "./otlp-receive";
 import { loomV1, onRequestBytes } from "./proto";
 import { DEFAULT_TOOL_TIMEOUT_MS, failure, parseArguments, ToolFailure, ToolRegistry, type WireToolResult } from "./tools/registry";
@@ -116,7 +117,8 @@ export class EmbeddedBridge {
     const stream = this.declaringStream(name);
     if (!stream) return failure(id, new ToolFailure("not_found", name));
     try {
-      parseArguments(call.arguments ?? "");
+      const refused = refuseArguments(this.agents.byId.get(stream.agentId)?.tools.find((t) => t.name === name)?.parameters_schema, parseArguments(call.arguments ?? ""));
+      if (refused) return failure(id, new ToolFailure("invalid", `${refused} (the schema ${stream.agentId} declared for ${name})`));
     } catch (e) {
       return failure(id, e as ToolFailure);
     }

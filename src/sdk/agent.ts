@@ -7,6 +7,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { randomUUID } from "node:crypto";
 import type { WireEvent } from "../bridge/envelope";
+import { refuseArguments } from "../bridge/declared-schema";
 import { ActiveSpan } from "../bridge/spans";
 import { contextFrom, contextMetadata, newTraceContext, type TraceContext } from "../bridge/trace-context";
 import { Connection, type ServerMessage } from "./connection";
@@ -56,6 +57,10 @@ export class ToolCallError extends Error {
   }
 }
 
+/** How an error answers a request (Context.replyError); loom pub --reply reads the same key. */
+export const ERROR_TYPE = "loom.error";
+export const ERROR_KEY = "loom.error";
+
 /** The trace context of the event or tool call being handled, so that what a handler sends continues it. */
 const handling = new AsyncLocalStorage<TraceContext | undefined>();
 
@@ -88,7 +93,9 @@ export class Context {
       this.pending.set(id, (e) => {
         clearTimeout(timer);
         this.pending.delete(id);
-        resolve(e);
+        const error = e.metadata[ERROR_KEY];
+        if (error !== undefined) reject(new Error(`${e.sender ?? "the receiver"} failed to handle ${options.type} on ${topic}: ${error}`));
+        else resolve(e);
       });
     });
     try {
@@ -106,6 +113,16 @@ export class Context {
     const topic = original.replyTo ?? `agent.${original.sender}.replies`;
     const fields = { sender: this.agentId, correlationId: original.correlationId ?? original.id, threadId: original.threadId };
     return this.publish(topic, Envelope.create(options.type, options.payload, fields, options.metadata));
+  }
+
+  /**
+   * Answers `original` with an error (`loom.error` in the metadata, `{"error": message}` as the
+   * payload, type `loom.error`): what the SDK sends when a handler throws on a request. A
+   * requester's `ctx.request()` rejects with it, `loom pub --reply` prints it and exits 5.
+   */
+  replyError(original: Envelope, message: string): Promise<void> {
+    const text = message.slice(0, 4096);
+    return this.reply(original, { type: ERROR_TYPE, payload: { error: text }, metadata: { [ERROR_KEY]: text } });
   }
 
   /** Calls a tool through the Bridge; resolves with its output (parsed when it is JSON). */
@@ -244,6 +261,8 @@ export class Agent {
       try {
         await this.traced("agent.on_event", contextFrom(delivery.event?.metadata), attributes, () => onEvent(this.ctx, delivery.topic, envelope));
       } catch (e) {
+        // A request whose handler failed is answered at once with the error, not left to time out.
+        if (envelope.replyTo && envelope.correlationId) await this.ctx.replyError(envelope, (e as Error).message ?? String(e)).catch(() => {});
         this.log(`onEvent failed for ${envelope.type} on ${delivery.topic}: ${(e as Error).stack ?? e}`);
       }
     } else if (message.msg === "tool_call") {
@@ -276,6 +295,9 @@ export class Agent {
     } catch (e) {
       return failed("TOOL_INVALID_ARGUMENTS", "INVALID_ARGUMENTS", (e as Error).message);
     }
+    // The Bridge checks the declared schema too (loom's); a native one does not.
+    const refused = declared.parameters ? refuseArguments(JSON.stringify(declared.parameters), args) : undefined;
+    if (refused) return failed("TOOL_INVALID_ARGUMENTS", "INVALID_ARGUMENTS", `Invalid arguments: ${refused}`);
     try {
       return { status: "TOOL_OK", output: JSON.stringify((await declared.handler(args as never, this.ctx)) ?? null), error: null };
     } catch (e) {

@@ -37,10 +37,12 @@ declare module "loom:sdk" {
     readonly replyTopic: string;
     /** Publishes an event of `type` on `topic`. */
     emit(topic: string, options: EmitOptions): Promise<void>;
-    /** Publishes a request and resolves with the first event that answers it. */
+    /** Publishes a request and resolves with the first event that answers it; rejects when the answer is an error (its handler threw). */
     request(topic: string, options: EmitOptions & { timeoutMs?: number }): Promise<Envelope>;
     /** Answers `original` on its reply topic, with its correlation and thread. */
     reply(original: Envelope, options: EmitOptions): Promise<void>;
+    /** Answers `original` with an error (what the SDK sends when a handler throws on a request). */
+    replyError(original: Envelope, message: string): Promise<void>;
     /** Calls a tool through the Bridge; resolves with its output (parsed when it is JSON). */
     tool(name: string, args?: object, options?: { timeoutMs?: number }): Promise<unknown>;
     /** A MemoryService call (`AppendEvent`, `Retrieve`, `SummarizeEpisode`, ...), with loom.proto's field names. */

@@ -155,7 +155,8 @@ export function serveDashboard(source: DashboardSource, options: DashboardOption
         const given = new URL(req.url).searchParams.get("limit");
         const limit = given === null ? 100 : Number(given);
         // As upstream's (an integer query parameter): anything else is 400.
-        if (given !== null && (!/^\d+$/.test(given) || !Number.isSafeInteger(limit))) return json({ error: `limit must be a whole number, not ${JSON.stringify(given.slice(0, 40))}` }, 400);
+        if (given !== null && (!/^\d+$/.test(given) || !Number.isSafeInteger(limit)))
+          return json({ error: `limit must be a whole number, not ${JSON.stringify(given.slice(0, 40))}` }, 400);
         return json(source.spans?.recent(limit > 0 ? Math.min(limit, 1_000) : 100) ?? []);
       }
       if (req.method === "GET" && path.startsWith("/api/traces/")) {

@@ -16,7 +16,15 @@ function requestReply(agent: CliAgent, topic: string, payload: string, replies: 
       const meta = event.metadata ?? {};
       if ((meta["loom.correlation_id"] || meta.correlation_id) !== id) return;
       clearTimeout(timer);
-      resolve(Buffer.from(event.payload ?? new Uint8Array()).toString("utf8"));
+      // An error in answer (the SDK's Context.replyError): said as such, exit 5 like a tool's error.
+      const error = meta["loom.error"];
+      if (error !== undefined)
+        reject(
+          new LoomError("PROBLEM", `${meta["loom.sender"] || meta.sender || "the receiver"} failed to handle the request on ${topic}: ${error}`, {
+            hint: "its logs say more: `loom logs`",
+          }),
+        );
+      else resolve(Buffer.from(event.payload ?? new Uint8Array()).toString("utf8"));
     });
     agent.publish(topic, payload, { "loom.reply_to": replies, "loom.correlation_id": id, "loom.sender": agent.id });
   });
