@@ -190,7 +190,8 @@ export class EmbeddedBridge {
     // As upstream's Bridge: the context is the publisher's to write (the SDKs and `loom pub` do);
     // the Bridge reads it and leaves the event as it is, so its receivers continue the publisher's span.
     const span = this.spans.enabled ? this.spans.start("bridge.publish", contextFrom(event.metadata), { agent_id: from, topic, event_id: event.id }) : undefined;
-    const delivered = { ...event, metadata: envelopeMetadata(event, from) };
+    // `loom.topic`: the topic it was published on, which a wildcard subscriber's delivery (named by its pattern, as upstream's) does not say.
+    const delivered = { ...event, metadata: { ...envelopeMetadata(event, from), "loom.topic": topic } };
     const feeding = this.feed.size > 0;
     const at = Date.now();
     if (feeding) this.tell({ kind: "published", topic, from, event: delivered, at });

@@ -29,7 +29,9 @@ export default loomCommand({
         process.exitCode = 130;
         resolve();
       });
-      agent.onDelivery(({ topic, event }) => {
+      agent.onDelivery(({ topic: pattern, event }) => {
+        // The topic it was published on (the embedded Bridge says), as `nats sub` prints the subject; a native Bridge names the pattern.
+        const topic = event.metadata?.["loom.topic"] || pattern;
         const payload = event.payload ? Buffer.from(event.payload).toString("utf8") : "";
         const line = args.json ? JSON.stringify({ topic, id: event.id, type: event.type, source: event.source, metadata: event.metadata, payload }) : `${topic}  ${payload}`;
         process.stdout.write(`${line}\n`);
