@@ -63,14 +63,17 @@ export class Envelope {
     return JSON.parse(this.text()) as T;
   }
 
-  /** A new envelope of `type`, its envelope fields written under the `loom.` prefix. */
+  /**
+   * A new envelope of `type`, its envelope fields written under the `loom.` prefix; its `source`
+   * is the sending agent's id (as `loom pub` writes its own), so a subscriber sees who sent it.
+   */
   static create(type: string, payload: Payload | undefined, fields: EnvelopeFields = {}, metadata: Record<string, string> = {}): Envelope {
     const meta = { ...metadata };
     for (const [name, key] of Object.entries(KEYS)) {
       const value = fields[name as keyof EnvelopeFields];
       if (value !== undefined) meta[`loom.${key}`] = value;
     }
-    return new Envelope(randomUUID(), type, payloadBytes(payload), meta);
+    return new Envelope(randomUUID(), type, payloadBytes(payload), meta, Date.now(), fields.sender ?? "typescript");
   }
 
   static fromWire(event: WireEvent): Envelope {

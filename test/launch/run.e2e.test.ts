@@ -385,6 +385,10 @@ describe("logs", () => {
     const logs = await loom(["logs", "flood", "-n", "1"], root);
     expect(logs.code).toBe(0);
     expect(logs.out).toContain("flood | flood.ts: done");
+    // -n is the last lines of every process together, with loom's markers once, as `tail` would.
+    const three = (await loom(["logs", "-n", "3"], root)).out.trim().split("\n");
+    expect(three).toHaveLength(3);
+    expect(three.filter((l) => l.includes("! --- loom "))).toEqual([]);
     const unknown = await loom(["logs", "nope"], root);
     expect(unknown.code).toBe(2);
     expect(unknown.err).toContain('no logs for "nope"');

@@ -31,7 +31,7 @@ export default loomCommand({
     ...projectArg,
     name: { type: "positional", required: false, description: "Process name (default: all)", valueHint: "NAME" },
     follow: { type: "boolean", alias: "f", description: "Keep printing as the logs grow" },
-    lines: { type: "string", alias: "n", description: "Lines from the end of each file (default 50; all of them with --since)", valueHint: "N" },
+    lines: { type: "string", alias: "n", description: "The last N lines, of all the processes shown together (default: 50 of each; all of them with --since)", valueHint: "N" },
     since: { type: "string", description: "Only lines loom read since then: a duration (10m, 2h, 1d) or a date and time", valueHint: "WHEN" },
     timestamps: { type: "boolean", alias: "t", description: "Show when loom read each line" },
     json: { type: "boolean", description: "One JSON object per line: time, process, stream, text" },
@@ -68,8 +68,15 @@ export default loomCommand({
       process.stdout.write(`${stamp}${f.name.padEnd(width)} ${f.err ? "!" : "|"} ${neutralize(entry.text)}\n`);
     };
     // With --since the whole current file is read (at most its rotation size); else its tail.
-    const lines = files.flatMap((f) => tailEntries(f.path, n, since !== undefined ? Math.max(statSync(f.path).size, 1) : undefined).map((entry) => ({ f, entry })));
-    for (const { f, entry } of byTime(lines)) show(f, entry);
+    // loom's start and end markers are written to both files of a process: shown once, from its stdout.
+    const lines = files.flatMap((f) =>
+      tailEntries(f.path, n, since !== undefined ? Math.max(statSync(f.path).size, 1) : undefined)
+        .filter((entry) => !(f.err && entry.text.startsWith("--- loom ")))
+        .map((entry) => ({ f, entry })),
+    );
+    // -n N: the last N lines of all of them together, as `docker compose logs --tail` per service and `tail` overall.
+    const merged = byTime(lines);
+    for (const { f, entry } of args.lines === undefined ? merged : n === 0 ? [] : merged.slice(-n)) show(f, entry);
     if (args.follow) await followLogs(files, show);
   },
 });
