@@ -37,6 +37,10 @@ describe("the loom shell", () => {
     expect(cmd.stderr).not.toContain("did you mean");
   });
 
+  test("stop, start and restart name what they take in --help", async () => {
+    for (const cmd of ["stop", "start", "restart"]) expect((await runLoom([cmd, "--help"])).stdout).toContain(`Usage: loom ${cmd} [options] [NAME...]`);
+  });
+
   test("`loom version` and upstream's `loom up --version V` (the runtime's version)", async () => {
     const v = await runLoom(["version"]);
     expect(v.code).toBe(0);

@@ -11,6 +11,7 @@ export default loomCommand({
   },
   args: {
     ...projectArg,
+    name: { type: "positional", required: false, description: "Agents to restart (default: all; more may follow)", valueHint: "NAME..." },
     runtime: { type: "boolean", description: "Restart the runtime (and only the named agents); returns once it is ready again" },
     agents: { type: "boolean", description: "With --runtime: restart every agent after it (upstream's Python SDK loses the first event it publishes after a Bridge restart)" },
   },

@@ -9,7 +9,7 @@ export default loomCommand({
     description: "Start stopped or crash-looped processes of the running project, or add an agent file to it",
     examples: ["loom start researcher", "loom start agents/new.py"],
   },
-  args: { ...projectArg },
+  args: { ...projectArg, name: { type: "positional", required: false, description: "Agents to start, or agent files to add (more may follow)", valueHint: "NAME..." } },
   async run({ args }) {
     const words = args._.map(String);
     if (words.length === 0) throw new LoomError("USAGE", "name the processes to start, or give an agent file (`loom start agents/new.py`)");
