@@ -51,7 +51,7 @@ export const TEMPLATES: readonly Template[] = ["ts", "python"];
 /** The starter agent of each template, and the other files it needs. */
 export function templateFiles(template: Template): Record<string, string> {
   if (template === "python") return { "agents/hello.py": pythonAgent };
-  return { "agents/hello.ts": typescriptAgent, "loom-sdk.d.ts": sdkDeclarations(), "tsconfig.json": tsconfig };
+  return { "agents/hello.ts": typescriptAgent, "loom-sdk.d.ts": sdkDeclarations(), "loom-env.d.ts": runtimeDeclarations, "tsconfig.json": tsconfig };
 }
 
 const typescriptAgent = `// The starter agent, written with loom's TypeScript SDK (\`loom:sdk\`, inside loom: nothing to
@@ -102,11 +102,40 @@ async def on_event(ctx, topic, event):
 Agent(agent_id="hello", topics=["hello.input"], on_event=on_event).run()
 `;
 
+/**
+ * What agents use of the runtime Bun gives them (`process.env`, `Bun.env`, ...), for \`tsc\` in a
+ * project with no node_modules: without it the first `process.env.KEY` is TS2591 and `Bun` TS2868.
+ */
+const runtimeDeclarations = `// What loom's agents use of Bun's runtime, for editors and tsc without node_modules.
+// Written by \`loom init\`. Delete this file (and its line in tsconfig.json) once the project
+// installs @types/bun, which declares all of it.
+declare var process: {
+  env: Record<string, string | undefined>;
+  argv: string[];
+  pid: number;
+  exitCode: number | undefined;
+  cwd(): string;
+  exit(code?: number): never;
+  on(event: string, listener: (...args: any[]) => void): unknown;
+  once(event: string, listener: (...args: any[]) => void): unknown;
+  stdout: { write(text: string | Uint8Array): boolean };
+  stderr: { write(text: string | Uint8Array): boolean };
+};
+declare var Bun: {
+  env: Record<string, string | undefined>;
+  version: string;
+  sleep(ms: number): Promise<void>;
+  file(path: string): { text(): Promise<string>; json(): Promise<any>; exists(): Promise<boolean>; size: number };
+  write(path: string, data: string | Uint8Array): Promise<number>;
+  [key: string]: any;
+};
+`;
+
 /** For editors and \`tsc\`: the agents and the SDK's declared types; Bun runs the agents as they are. */
 const tsconfig = `${JSON.stringify(
   {
     compilerOptions: { target: "ESNext", module: "Preserve", moduleResolution: "bundler", lib: ["ESNext", "DOM"], strict: true, noEmit: true, skipLibCheck: true },
-    include: ["agents", "loom-sdk.d.ts"],
+    include: ["agents", "loom-sdk.d.ts", "loom-env.d.ts"],
   },
   null,
   2,

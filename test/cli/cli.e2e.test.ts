@@ -1,6 +1,6 @@
 /** End to end through dist/loom: the shell, exit codes, config and init. */
 import { describe, expect, test } from "bun:test";
-import { copyFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, copyFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "pathe";
 import pkg from "../../package.json" with { type: "json" };
 import { exampleFiles } from "../helpers/examples";
@@ -178,7 +178,9 @@ describe("loom init", () => {
   test("TypeScript starter type-checks against the SDK's declared types; the Python starter parses and says how to get its SDK", async () => {
     const ts = join(tempDir(), "ts-app");
     expect((await runLoom(["init", ts])).code).toBe(0);
-    for (const f of ["loom-sdk.d.ts", "tsconfig.json"]) expect(existsSync(join(ts, f))).toBe(true);
+    for (const f of ["loom-sdk.d.ts", "loom-env.d.ts", "tsconfig.json"]) expect(existsSync(join(ts, f))).toBe(true);
+    // What an agent's author writes first: a variable from the environment, and Bun's own API.
+    appendFileSync(join(ts, "agents/hello.ts"), "const key: string | undefined = process.env.OPENAI_API_KEY ?? Bun.env.OPENAI_API_KEY;\nconsole.log(Bun.version, key?.length);\n");
     const tsc = Bun.spawnSync([join(ROOT, "node_modules/.bin/tsc"), "-p", ts], { stdout: "pipe", stderr: "pipe" });
     expect({ code: tsc.exitCode, out: tsc.stdout.toString() }).toEqual({ code: 0, out: "" });
     const py = join(tempDir(), "py-app");
