@@ -301,7 +301,7 @@ export class EmbeddedBridge {
   /** Registered agents: their topics, declared tools, and whether a stream of theirs is open. */
   topology(): Topology {
     return {
-      agents: [...this.agents.byId].map(([id, r]) => ({ id, topics: r.topics, capabilities: r.tools.map((t) => t.name), connected: r.streams > 0 })),
+      agents: [...this.agents.byId].map(([id, r]) => ({ id, topics: r.topics, capabilities: r.tools.map((t) => t.name), connected: r.streams > 0, streams: r.streams })),
     };
   }
 

@@ -28,6 +28,9 @@ export interface Waited {
 const gone = (c: ChildRecord) => c.state === "exited" || c.state === "crash-loop" || c.state === "stopped";
 const exitOf = (c: ChildRecord) => `${c.name} (${c.lastExit?.signal ? `killed by ${c.lastExit.signal}` : `exit ${c.lastExit?.code ?? "?"}`})`;
 
+/** Agents by id: the replicas of an id (`name.2`, `name.3`, launch/plan.ts) are one. */
+const distinctIds = (children: ChildRecord[]) => new Set(children.map((c) => c.name.replace(/\.\d+$/, ""))).size;
+
 /** Resolves with the registered agent ids, or a sentence saying why it cannot be known. */
 export async function waitForAgents(ledger: Ledger, deadlineMs: number, read: (root: string) => Ledger | undefined = readLedger): Promise<Waited | { unknown: string }> {
   const ask = ledger.bridge.socket ? () => askTopology(`unix:${ledger.bridge.socket}`) : ledger.dashboard ? () => dashboardTopology(ledger.dashboard!) : undefined;
@@ -43,12 +46,15 @@ export async function waitForAgents(ledger: Ledger, deadlineMs: number, read: (r
     if (!topology?.agents) {
       if (Date.now() > deadline) return { unknown: "the runtime's dashboard does not answer /api/topology" };
     } else {
-      const registered = topology.agents.filter((a) => a.connected !== false).map((a) => a.id);
-      if (registered.length >= expected) return { registered, exited };
+      const connected = topology.agents.filter((a) => a.connected !== false);
+      const registered = connected.map((a) => a.id);
+      // Replicas share their id: the embedded Bridge counts their streams; a native one says only the id.
+      const streams = connected.reduce((n, a) => n + (a.streams ?? 1), 0);
+      if (streams >= expected || (connected.every((a) => a.streams === undefined) && registered.length >= distinctIds(now.filter((c) => !gone(c))))) return { registered, exited };
       if (Date.now() > deadline)
         throw new LoomError(
           "PROCESS",
-          `only ${registered.length} of ${expected} running agents registered with the Bridge in ${Math.round(deadlineMs / 1000)}s${registered.length ? ` (${registered.join(", ")})` : ""}${exited.length ? `; exited: ${exited.join(", ")}` : ""}`,
+          `only ${streams} of ${expected} running agents registered with the Bridge in ${Math.round(deadlineMs / 1000)}s${registered.length ? ` (${registered.join(", ")})` : ""}${exited.length ? `; exited: ${exited.join(", ")}` : ""}`,
           {
             hint: "they keep running (`loom down` stops them); `loom logs` shows what the others are doing; an agent registers when it connects with its SDK",
           },

@@ -17,15 +17,15 @@ const FREE = ["--bridge-port", "0", "--dashboard-port", "0"];
 
 async function handled(delivery: string): Promise<{ n: number; replica: string }[]> {
   const root = makeProject([], `runtime = "embedded"\n[agents.worker]\nreplicas = 3\n${delivery}`, { "agents/worker.ts": WORKER });
-  const run = await loom(["run", "--detach", ...FREE], root);
+  // --wait-agents counts the replicas' streams, not their one id.
+  const run = await loom(["run", "--detach", "--wait-agents", ...FREE], root);
   expect(run.code).toBe(0);
+  expect(run.err).toContain("agents registered with the Bridge: worker");
   const status = JSON.parse((await loom(["status", "--json"], root)).out) as { bridge: string; processes: { name: string; state: string }[] };
   expect(status.processes.filter((p) => p.name.startsWith("worker")).map((p) => `${p.name} ${p.state}`)).toEqual(["worker running", "worker.2 running", "worker.3 running"]);
   const target = { address: status.bridge, shown: status.bridge };
-  await poll("three streams of worker", async () => {
-    const topology = await fetch(`${JSON.parse((await loom(["status", "--json"], root)).out).dashboard}/api/metrics`).then((r) => r.json());
-    return (topology as { active_subscriptions: number }).active_subscriptions >= 6; // each replica: jobs and its reply topic
-  });
+  const metrics = (await fetch(`${JSON.parse((await loom(["status", "--json"], root)).out).dashboard}/api/metrics`).then((r) => r.json())) as { active_subscriptions: number };
+  expect(metrics.active_subscriptions).toBe(6); // already: each replica, jobs and its reply topic
   const seen: { n: number; replica: string }[] = [];
   const sub = await connectAgent(target, "counter", ["done"]);
   sub.onDelivery((d) => seen.push(JSON.parse(Buffer.from(d.event.payload ?? []).toString())));

@@ -16,6 +16,8 @@ export type BridgeEvent =
 
 export interface AgentView {
   id: string;
+  /** Open event streams of the id: one per replica (loom's; not in upstream's topology). */
+  streams?: number;
   topics: string[];
   capabilities: string[];
   connected: boolean;
