@@ -9,6 +9,9 @@ import type { BridgeMode, RuntimeChoice } from "../config/types";
 import { EXIT, LoomError } from "../errors";
 import { type Prepared, prepare } from "../launch/prepare";
 import { runSupervised } from "../launch/run";
+import { waitForAgents } from "../launch/wait-agents";
+import { readLedger } from "../state/ledger";
+import { isAbsolute, resolve } from "pathe";
 import type { Stream } from "../logs/sink";
 import type { EventLevel } from "../supervisor/options";
 
@@ -24,7 +27,7 @@ export interface OrchestratorConfig {
   runtimeMode?: BridgeMode;
   /** Which runtime runs: "auto" (a native binary when one can be had, else the embedded Bridge), "native", "embedded". */
   runtime?: Exclude<RuntimeChoice, "remote">;
-  /** Agent files to run; all of agents/ (and main.py, run.py, app.py) by default. */
+  /** Agent files to run, relative to `projectDir` (as upstream runs them); all of agents/ (and main.py, run.py, app.py) by default. */
   agentScripts?: string[];
   /** Where the processes' logs go (default .loom/logs). */
   logsDir?: string;
@@ -41,8 +44,14 @@ export interface OrchestratorConfig {
   onEvent?: (event: OrchestratorEvent) => void;
   /** Each chunk a process writes (it is in its log file too). */
   onOutput?: (name: string, stream: Stream, chunk: Uint8Array) => void;
-  /** Called once the runtime answers and every agent was started, with the addresses. */
-  onReady?: (ready: { bridge: string; dashboard?: string; agents: string[] }) => void;
+  /**
+   * Called once the runtime answers and every agent started has registered with the Bridge (as
+   * `loom run --wait-agents`; an agent that exits first is not waited for), with the addresses and
+   * the registered agent ids; `waitForAgents: false` calls it as soon as the agents are started.
+   */
+  onReady?: (ready: { bridge: string; dashboard?: string; agents: string[]; registered?: string[] }) => void;
+  /** Whether onReady waits for the agents to register (default true). */
+  waitForAgents?: boolean;
   env?: Record<string, string | undefined>;
 }
 
@@ -58,13 +67,33 @@ export function dashboardUrl({ project }: Prepared): string | undefined {
   return bridge.mode === "full" && dashboard.enabled ? `http://${dashboard.host}:${dashboard.port}` : undefined;
 }
 
+/** onReady, once the agents registered (launch/wait-agents.ts) unless told not to wait; a wait that fails is an event, and onReady still comes. */
+async function ready(prepared: Prepared, config: OrchestratorConfig): Promise<void> {
+  const base = { bridge: prepared.endpoints.bridge, dashboard: dashboardUrl(prepared), agents: prepared.agents.map((a) => a.name) };
+  const ledger = config.waitForAgents === false ? undefined : readLedger(prepared.project.root);
+  if (!ledger) return config.onReady?.(base);
+  try {
+    const waited = await waitForAgents(ledger, prepared.project.config.bridge.timeout_sec * 1000);
+    if ("unknown" in waited) {
+      config.onEvent?.({ level: "warn", message: `cannot know whether the agents registered: ${waited.unknown}` });
+      return config.onReady?.(base);
+    }
+    if (waited.exited.length) config.onEvent?.({ level: "warn", message: `not waited for, they exited: ${waited.exited.join(", ")}` });
+    config.onReady?.({ ...base, registered: waited.registered });
+  } catch (e) {
+    config.onEvent?.({ level: "warn", message: (e as Error).message });
+    config.onReady?.(base);
+  }
+}
+
 /** Runs the project until it is stopped (a signal, `config.signal`) or fails; rejects when it cannot start. */
 export async function runOrchestrator(config: OrchestratorConfig): Promise<OrchestratorResult> {
   if (config.signal?.aborted) throw new LoomError("INTERRUPTED", "aborted before the project started");
+  const projectDir = resolve(config.projectDir);
   const prepared = await prepare({
-    projectDir: config.projectDir,
+    projectDir,
     withAgents: true,
-    agentPaths: config.agentScripts,
+    agentPaths: config.agentScripts?.map((p) => (isAbsolute(p) ? p : resolve(projectDir, p))),
     mode: config.runtimeMode,
     runtime: config.runtime,
     bridgePort: config.bridgePort,
@@ -82,7 +111,7 @@ export async function runOrchestrator(config: OrchestratorConfig): Promise<Orche
     signal: config.signal,
     // The host program's own children are not the run's: only what carries its id is stopped.
     ownProcess: false,
-    onStarted: () => config.onReady?.({ bridge: prepared.endpoints.bridge, dashboard: dashboardUrl(prepared), agents: prepared.agents.map((a) => a.name) }),
+    onStarted: () => void ready(prepared, config),
   });
   return { exitCode, reason: exitCode === EXIT.ok ? "stopped" : exitCode === EXIT.interrupted ? "interrupted" : "failed" };
 }

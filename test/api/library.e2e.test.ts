@@ -42,6 +42,20 @@ function program(args: string[], env: Record<string, string>) {
 }
 
 describe("the library", () => {
+  test("the seed's example from another directory: scripts relative to projectDir, onReady once the agents registered, the SDK from the package", async () => {
+    const root = makeProject(["echo.ts"], 'runtime = "embedded"\n');
+    const p = program(["ask", root], {});
+    try {
+      const { registered, answer } = (await p.next()) as { registered: string[]; answer: string };
+      expect(registered).toEqual(["echo"]);
+      expect(answer).toBe('{"n":1}');
+      expect(((await p.next()) as { result: { reason: string } }).result.reason).toBe("stopped");
+    } finally {
+      p.proc.kill();
+    }
+    expect(await leftIn(root)).toEqual([]);
+  });
+
   test("runOrchestrator: the runtime and two agents ready, stopped by an AbortSignal, nothing left", async () => {
     const root = makeProject(["idle.py", "idle.ts"]);
     const p = program(["run", root], runtimeEnv());
