@@ -37,9 +37,10 @@ export function refuseListen(host: string, exposed: boolean, shown = host): stri
   return `${shown} is not a loopback address: anyone who reaches it could call the Bridge's tools (files, shell) and read every event`;
 }
 
-function fail(message: string): never {
+/** Ends the process with loom's documented codes: 2 for a setting that is wrong, 4 for a listener it cannot have (docs/supervision.md). */
+function fail(message: string, code: 2 | 4 = 2): never {
   console.error(`loom embedded Bridge: ${message}`);
-  process.exit(1);
+  process.exit(code);
 }
 
 /**
@@ -127,14 +128,22 @@ export async function runEmbeddedBridge(env: Record<string, string | undefined> 
       onRefused: (who) => console.error(`loom embedded Bridge: refused a connection from ${who}: only the project's owner may use the Bridge`),
     });
   } catch (error) {
-    fail(`cannot listen: ${(error as Error).message}`);
+    fail(
+      `cannot listen: ${(error as Error).message}${/EADDRINUSE|in use/i.test((error as Error).message) ? " (another Bridge there? choose another address with LOOM_BRIDGE_ADDR or --address)" : ""}`,
+      4,
+    );
   }
   console.log(`loom embedded Bridge: listening on ${joinHostPort(parsed.host, port)}${env.LOOM_BRIDGE_SOCKET ? ` and unix:${env.LOOM_BRIDGE_SOCKET}` : ""}`);
   // As the supervisor does: the start-up code's pages of the executable go back to the kernel;
   // what serving uses is faulted back in (system/libc.ts).
   setTimeout(() => releaseFilePages(), PAGEOUT_AFTER_MS).unref();
   if (dashboardOn) {
-    const dash = serveDashboard(bridge, { host: dashboardHost, port: Number(env.LOOM_DASHBOARD_PORT ?? 3030), exposed, env, metrics });
+    let dash: ReturnType<typeof serveDashboard>;
+    try {
+      dash = serveDashboard(bridge, { host: dashboardHost, port: Number(env.LOOM_DASHBOARD_PORT ?? 3030), exposed, env, metrics });
+    } catch (error) {
+      fail(`the dashboard cannot listen on ${dashboardHost}:${env.LOOM_DASHBOARD_PORT ?? 3030}: ${(error as Error).message} (set LOOM_DASHBOARD_PORT, or LOOM_DASHBOARD=false)`, 4);
+    }
     console.log(`loom embedded Bridge: dashboard on http://${dash.hostname}:${dash.port}`);
   }
 }

@@ -2,11 +2,24 @@ import { loomCommand } from "../command";
 import { LoomError } from "../../errors";
 import { projectArg } from "../shared-args";
 
+/**
+ * The dashboard's variables as upstream's binary reads them: LOOM_DASHBOARD, LOOM_DASHBOARD_HOST
+ * and LOOM_DASHBOARD_PORT from the environment win; with no loom.toml there is no dashboard unless
+ * LOOM_DASHBOARD=true, as upstream's.
+ */
+function upstreamDashboardVars(env: Record<string, string | undefined>, hasToml: boolean): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (env.LOOM_DASHBOARD !== undefined) out.LOOM_DASHBOARD = env.LOOM_DASHBOARD;
+  else if (!hasToml) out.LOOM_DASHBOARD = "false";
+  for (const key of ["LOOM_DASHBOARD_HOST", "LOOM_DASHBOARD_PORT"] as const) if (env[key] !== undefined) out[key] = env[key]!;
+  return out;
+}
+
 export default loomCommand({
   meta: {
     name: "serve",
     description:
-      "Serve the embedded Bridge in the foreground, configured by the project's loom.toml and .env (for a container: SIGTERM stops it, even as PID 1); no agents, no supervisor",
+      "Serve the embedded Bridge in the foreground, configured by the project's loom.toml and .env, and upstream's LOOM_BRIDGE_ADDR and LOOM_DASHBOARD* variables over them (for a container: SIGTERM stops it, even as PID 1); no agents, no supervisor",
     examples: ["loom serve", "loom serve --config /etc/loom/loom.toml --address 0.0.0.0:50051 --expose"],
   },
   args: {
@@ -21,7 +34,8 @@ export default loomCommand({
     const { hostPort, parseAddress } = await import("../../net/address");
     const { refuseListen, runEmbeddedBridge } = await import("../../bridge/main");
     const project = await loadProjectConfig(args.project ?? process.cwd());
-    const given = args.address ?? project.config.bridge.address;
+    // As upstream's loom-bridge-server: its variables, from the environment, over loom.toml.
+    const given = args.address ?? project.env.LOOM_BRIDGE_ADDR ?? project.config.bridge.address;
     if (parseAddress(given)?.kind !== "tcp") throw new LoomError("USAGE", `--address ${JSON.stringify(given)} is not HOST:PORT`, { hint: "like 0.0.0.0:50051" });
     const host = await ipAddress(given);
     const exposed = args.expose || project.config.bridge.expose === true;
@@ -34,6 +48,7 @@ export default loomCommand({
     const env = {
       ...project.env,
       ...toEnvVars(project.config, project.env),
+      ...upstreamDashboardVars(project.env, project.file !== undefined),
       LOOM_BRIDGE_ADDR: host,
       ...(exposed ? { LOOM_BRIDGE_EXPOSE: "1" } : {}),
     };
