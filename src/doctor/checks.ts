@@ -24,6 +24,7 @@ import { bunRuntime, isCompiled } from "../proc/self";
 import { SDK_INSTALL } from "../config/sdk-compat";
 import { sandboxCheck } from "./sandbox";
 import { shadowWarning } from "./shadow";
+import { compileChecks } from "./compile";
 
 export type Verdict = "ok" | "warn" | "fail";
 
@@ -217,6 +218,7 @@ export async function doctor(projectDir: string, env: Record<string, string | un
     const py = new Map<string, string[]>();
     for (const a of agents) if (a.argv[1]?.endsWith(".py")) py.set(a.argv[0]!, [...(py.get(a.argv[0]!) ?? []), a.name]);
     for (const [python, names] of py) checks.push(pythonCheck(python, names, root));
+    checks.push(...compileChecks(agents, root, pythonFor(root, env)));
     if (agents.some((a) => a.env.BUN_BE_BUN === "1")) checks.push({ name: "typescript", verdict: "ok", detail: "TypeScript/JavaScript agents run with the Bun built into loom" });
   } catch (error) {
     checks.push({ name: "agents", verdict: "fail", detail: messageOf(error), fix: isLoomError(error) ? error.hint : undefined });

@@ -14,7 +14,7 @@ import { join } from "pathe";
 import { z } from "zod";
 import { envNumber } from "../config/env-number";
 import { DETACH_SETTLE_MS } from "../constants";
-import { EXIT, type ErrorCode, exitCodeOf, isLoomError, LoomError } from "../errors";
+import { type ErrorCode, exitCodeOf, isLoomError, LoomError } from "../errors";
 import { openAppendNoFollow } from "../files/private";
 import { logText } from "../logs/printer";
 import { tailLines } from "../logs/tail";
@@ -23,6 +23,7 @@ import type { ChildRecord, Ledger } from "../state/ledger";
 import type { Supervisor } from "../supervisor/supervisor";
 import { prepare, type Prepared, type UpOptions } from "./prepare";
 import { runSupervised } from "./run";
+import { describeRootError, rootError } from "../logs/root-error";
 
 const LOCK_FD = 3;
 const REPORT_FD = 4;
@@ -37,28 +38,41 @@ const detachedSpec = z.object({
   graceMs: z.number().optional(),
 });
 
-/** An agent that cannot start at all (a crash loop in its first seconds) fails the start. */
-function agentThatCannotStart(ledger: Ledger, settleMs: number): ChildRecord | undefined {
-  return Object.values(ledger.children).find(
-    (c) => c.kind === "agent" && (c.state === "crash-loop" || (c.state === "exited" && c.lastExit?.code !== 0 && (c.lastExit?.livedMs ?? 0) < settleMs)),
-  );
+/**
+ * Agents that cannot start at all (a crash loop in their first seconds, or a failed exit with no
+ * restart). The start is not undone for them, as a foreground `loom run` keeps the others: `loom
+ * run -d` returns with the project running, says why each failed, and exits 5 (launch/report.ts).
+ */
+export function agentsThatCannotStart(ledger: Ledger): ChildRecord[] {
+  return Object.values(ledger.children).filter((c) => c.kind === "agent" && (c.state === "crash-loop" || (c.state === "exited" && c.lastExit?.code !== 0)));
 }
 
+/** Every agent has either settled (running for `settleMs`, or done with exit 0) or cannot start. */
 function agentsSettled(ledger: Ledger, settleMs: number): boolean {
   const now = Date.now();
+  const failed = new Set(agentsThatCannotStart(ledger));
   return Object.values(ledger.children).every(
-    (c) => c.kind !== "agent" || (c.state === "running" && c.startedAt !== undefined && now - c.startedAt >= settleMs) || (c.lastExit?.code === 0 && !c.lastExit.signal),
+    (c) =>
+      c.kind !== "agent" ||
+      failed.has(c) ||
+      (c.state === "running" && c.startedAt !== undefined && now - c.startedAt >= settleMs) ||
+      (c.lastExit?.code === 0 && !c.lastExit.signal),
   );
 }
 
-function cannotStart(agent: ChildRecord): LoomError {
-  const lines = tailLines(agent.logs.err, 8).filter((l) => !l.startsWith("--- loom "));
+/** What to say of an agent that cannot start: why, in its own words (its root error), and how to go on. */
+export function cannotStart(agent: ChildRecord): LoomError {
+  // Its last run's lines: after the last start marker loom wrote in the file (logs/log-file.ts).
+  const recent = tailLines(agent.logs.err, 200);
+  const lastStart = recent.findLastIndex((l) => /^--- loom \S+ start /.test(l));
+  const output = recent.slice(lastStart + 1).filter((l) => !l.startsWith("--- loom "));
+  const said = describeRootError(rootError(output, 8), agent.name);
   return new LoomError(
-    "PROCESS",
+    "PROBLEM",
     `agent ${agent.name} could not start: ${agent.reason ?? `it ${agent.lastExit?.signal ? `was killed by ${agent.lastExit.signal}` : `exited with code ${agent.lastExit?.code}`}`}`,
     {
-      details: lines.length ? ["its last stderr lines:", ...lines.map((l) => `  ${l}`)] : [],
-      hint: `everything was stopped; fix the agent and run again (\`loom logs ${agent.name}\` has its output)`,
+      details: said.details,
+      hint: `${said.hint ? `${said.hint}; ` : ""}the rest of the project runs (\`loom logs ${agent.name}\` has its output; \`loom down\` stops everything)`,
     },
   );
 }
@@ -94,11 +108,6 @@ export async function superviseMain(): Promise<number> {
   const settle = async (sup: Supervisor) => {
     for (;;) {
       const ledger = (await sup.control({ cmd: "status" })).ledger as Ledger;
-      const failed = agentThatCannotStart(ledger, settleMs);
-      if (failed) {
-        told(cannotStart(failed));
-        return sup.stop("SIGTERM", EXIT.process);
-      }
       if (agentsSettled(ledger, settleMs)) return tell({ ready: ledger as unknown as Record<string, unknown> & { version: 1 } });
       await Bun.sleep(20);
     }

@@ -55,6 +55,7 @@ function supervisorFor(prepared: Prepared, o: RunOptions, printer?: Printer): Su
     livenessMs: envNumber(env, "LOOM_LIVENESS_INTERVAL_MS", LIVENESS_INTERVAL_MS, 10),
     logMaxBytes: envNumber(env, "LOOM_LOG_MAX_BYTES", LOG_MAX_BYTES, 1024),
     sink: printer?.sink ?? o.sink,
+    onRun: printer ? (name, phase, restarted) => printer.run(name, phase, restarted) : undefined,
     onEvent: o.onEvent ?? ((level, message) => printer?.line("loom", level === "info" ? message : `${level}: ${message}`)),
     watchdog: startWatchdog,
     lock: prepared.lock,

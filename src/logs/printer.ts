@@ -8,6 +8,7 @@
  */
 import { colors } from "consola/utils";
 import type { ConsoleSink, Stream } from "./sink";
+import { RepeatFilter } from "./repeats";
 
 const PALETTE = [colors.cyan, colors.magenta, colors.green, colors.yellow, colors.blue, colors.red];
 const MAX_PARTIAL = 16 * 1024;
@@ -44,6 +45,7 @@ export class Printer {
   private readonly colorOf = new Map<string, (s: string) => string>();
   private width = 4;
   private skipped = 0;
+  private readonly repeats = new RepeatFilter();
   private waiting = false;
   private closed = false;
 
@@ -101,8 +103,19 @@ export class Printer {
       rest = "";
     }
     this.partial.set(key, rest);
-    if (lines.length) this.emit(lines.map((l) => this.prefix(name) + neutralize(l)).join("\n") + "\n");
+    const shown = lines.filter((l) => this.repeats.show(name, l));
+    if (shown.length) this.emit(shown.map((l) => this.prefix(name) + neutralize(l)).join("\n") + "\n");
   };
+
+  /** A run of a process begins or ends (the supervisor says): a run that repeats the last one is said once. */
+  run(name: string, phase: "start" | "end", restarted = false): void {
+    if (phase === "start") {
+      this.repeats.begin(name, restarted);
+      return;
+    }
+    const said = this.repeats.end(name);
+    if (said) this.line(name, said);
+  }
 
   line(name: string, text: string): void {
     this.emit(

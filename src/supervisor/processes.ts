@@ -52,6 +52,7 @@ export class Processes {
   /** Starts `slot` (a restart that a stop overtook starts nothing). */
   launch(slot: Slot): void {
     if (this.run.stopping) return;
+    this.run.o.onRun?.(slot.spec.name, "start", slot.record.restarts > 0);
     if (slot.spec.kind === "runtime") this.hooks.spawnRuntime(slot);
     else this.spawn(slot);
   }
@@ -81,6 +82,7 @@ export class Processes {
     }
     if (slot.child !== child) return;
     slot.child = undefined;
+    this.run.o.onRun?.(slot.spec.name, "end");
     slot.record.lastExit = { code: exit.code, signal: exit.signal, at: Date.now(), livedMs: exit.livedMs };
     slot.record.pid = slot.record.pgid = slot.record.startTime = undefined;
     if (this.run.stopping || slot.held || slot.restarting) {

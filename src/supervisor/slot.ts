@@ -7,6 +7,7 @@ import type { ExitInfo, ProcessSpec } from "../proc/spec";
 import type { ChildRecord } from "../state/ledger";
 import { describeExit, hintFor } from "./hints";
 import { freshMemory, type RestartMemory } from "./restart-policy";
+import { describeRootError, rootError } from "../logs/root-error";
 
 export interface Slot {
   spec: ProcessSpec;
@@ -36,12 +37,10 @@ export function clearTimer(slot: Slot): void {
   slot.timer = undefined;
 }
 
-/** How a process ended and its last output, for the message that says it failed. */
+/** How a process ended and what in its output says why (logs/root-error.ts), for the message that says it failed. */
 export function failureReport(slot: Slot, child: Child, exit: ExitInfo): { details: string[]; hint?: string } {
   const tail = child.stderrTail();
-  const lines = tail.trim() ? tail.trimEnd().split("\n").slice(-FAILURE_TAIL_LINES) : tailLines(slot.record.logs.out, FAILURE_TAIL_LINES);
-  return {
-    details: [`it ${describeExit(exit.code, exit.signal)} after ${(exit.livedMs / 1000).toFixed(1)}s`, ...(lines.length ? ["last output:", ...lines.map((l) => `  ${l}`)] : [])],
-    hint: hintFor(tail),
-  };
+  const all = tail.trim() ? tail.trimEnd().split("\n") : tailLines(slot.record.logs.out, FAILURE_TAIL_LINES);
+  const said = describeRootError(rootError(all, FAILURE_TAIL_LINES), slot.spec.name);
+  return { details: [`it ${describeExit(exit.code, exit.signal)} after ${(exit.livedMs / 1000).toFixed(1)}s`, ...said.details], hint: said.hint ?? hintFor(tail) };
 }

@@ -313,14 +313,35 @@ describe("loom down reaches what runs", () => {
 });
 
 describe("exit codes as documented (README)", () => {
-  test("run --detach exits 4 when an agent crash-loops in its first seconds, and stops everything", async () => {
+  test("run --detach exits 5 when an agent crash-loops in its first seconds, says why once, and keeps the rest running (as the foreground does)", async () => {
     const root = makeProject(["idle.py", "crash.py"]);
     // A Python behind a pyenv shim takes most of the default 500 ms just to start: settle longer.
     const r = await loom(["run", "--detach", ...FREE], root, { LOOM_DETACH_SETTLE_MS: "3000" });
-    expect(r.code).toBe(4);
+    expect(r.code).toBe(5);
     expect(r.err).toContain("agent crash could not start: crash loop");
-    expect(r.err).toContain("No module named 'loom'");
+    expect(r.err.split("No module named 'loom'").length - 1).toBe(1);
+    expect(r.err).toContain("the rest of the project runs");
+    const status = JSON.parse((await loom(["status", "--json"], root)).out) as { processes: { name: string; state: string }[] };
+    expect(Object.fromEntries(status.processes.map((p) => [p.name, p.state]))).toMatchObject({ idle: "running", crash: "crash-loop" });
+    expect((await loom(["down"], root)).code).toBe(0);
     expect(await leftIn(root)).toEqual([]);
+  });
+
+  test("an agent with a syntax error: one report naming the first error and its line, not the cascade five times", async () => {
+    const root = makeProject([], 'runtime = "embedded"\n', { "agents/broken.ts": 'const x = { a: 1, b: { c: 2 };\nconsole.log(x.);\n' });
+    const doctor = await loom(["doctor"], root);
+    expect(doctor.code).toBe(5);
+    expect(doctor.out).toMatch(/FAIL +agent broken +agents\/broken\.ts:1:30: Expected "}" but found ";" \(and \d+ more errors? after it\)/);
+    const run = new LoomProcess(["run", ...FREE], root);
+    await poll("the crash loop's report", () => run.out.includes("crash loop"), 20_000);
+    run.signal("SIGINT");
+    await run.exited;
+    const lines = run.out.split("\n");
+    expect(lines.filter((l) => l.includes('error: Expected "}" but found ";"')).length).toBe(2); // the first run's output, and the report
+    expect(run.out).toContain("(the same");
+    expect(run.out).toMatch(/the first error:\n.*\n.*\n.*error: Expected "}" but found ";"/);
+    expect(run.out).toMatch(/hint: a syntax error at \S+broken\.ts:1:30/);
+    expect(lines.length).toBeLessThan(60);
   });
 
   test("an interpreter that does not exist: exit 4 before anything starts", async () => {
@@ -366,7 +387,7 @@ describe("exit codes as documented (README)", () => {
     expect(r.err).toContain("LOOM_RESTART_BASE_MS");
   });
 
-  test("status: 3 when not running, 1 when a process crash-loops, 0 when all is well", async () => {
+  test("status: 3 when not running, 5 when a process crash-loops, 0 when all is well", async () => {
     const root = makeProject(["idle.py"]);
     expect((await loom(["status"], root)).code).toBe(3);
     expect((await loom(["run", "--detach", ...FREE], root)).code).toBe(0);

@@ -114,6 +114,13 @@ export async function startCommand(args: StartArgs, withAgents: boolean, agentPa
         if (waited.registered.length) log.info(`agents registered with the Bridge: ${waited.registered.join(", ")}`);
       }
     }
+    // An agent that cannot start leaves the rest running, as in the foreground; it is said, and the exit is 5.
+    const { agentsThatCannotStart, cannotStart } = await import("../../launch/detach");
+    for (const agent of agentsThatCannotStart(ledger)) {
+      const e = cannotStart(agent);
+      log.error([e.message, ...e.details.map((d) => `  ${d}`), ...(e.hint ? [`hint: ${e.hint}`] : [])].join("\n"));
+      process.exitCode = EXIT.problems;
+    }
     const agents = Object.values(ledger.children)
       .filter((c) => c.kind === "agent")
       .map((c) => c.name);
