@@ -205,13 +205,16 @@ export function replanner(
   prepared: Prepared,
   agentPaths: string[] | undefined,
   env: Record<string, string | undefined>,
-): () => Promise<{ runtime: ProcessSpec; agents: ProcessSpec[] }> {
+): () => Promise<{ runtime: ProcessSpec; agents: ProcessSpec[]; warnings: string[] }> {
   const { endpoints } = prepared;
   return async () => {
-    const project = withEndpoints(await loadProjectConfig(prepared.project.root, { env }), endpoints);
-    const agents = planAgents(project, interpreters(project.root, env, endpoints.socket), agentPaths);
+    const loaded = await loadProjectConfig(prepared.project.root, { env });
+    const project = withEndpoints(loaded, endpoints);
+    // Said with the reload, so a typo's hint ("did you mean `mode`?") is not lost in "nothing changed".
+    const warnings = [...loaded.warnings];
+    const agents = planAgents(project, interpreters(project.root, env, endpoints.socket), agentPaths, warnings);
     const runtime = { ...withProtectedFiles(planRuntime(project, prepared.binary, endpoints.remote, endpoints.socket), agents, project.root), name: prepared.runtime.name };
     for (const a of agents) assertRunnable(a);
-    return { runtime, agents };
+    return { runtime, agents, warnings };
   };
 }

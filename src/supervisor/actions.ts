@@ -12,6 +12,11 @@ import { freshMemory } from "./restart-policy";
 import type { Run } from "./run";
 import type { RuntimeStrategy } from "./runtime";
 import { clearTimer, type Slot } from "./slot";
+import { existsSync } from "node:fs";
+import { join, relative } from "pathe";
+
+/** A file `loom run` discovers as an agent (launch/plan.ts): directly in agents/. */
+const AGENT_FILE = /^agents\/[^/_.][^/]*\.(py|ts|js|mjs)$/;
 
 export class Actions {
   constructor(
@@ -57,7 +62,8 @@ export class Actions {
   }
 
   /** One stop, start or restart; a line saying what was done. */
-  async one(cmd: "stop" | "start" | "restart", slot: Slot): Promise<string> {
+  /** `counted`: a restart the user asked for by name counts in RESTARTS; one of `--watch` does not (pm2 counts neither as a crash). */
+  async one(cmd: "stop" | "start" | "restart", slot: Slot, counted = true): Promise<string> {
     const name = slot.spec.name;
     if (cmd === "stop") {
       slot.held = true;
@@ -81,7 +87,7 @@ export class Actions {
     clearTimer(slot);
     slot.memory = freshMemory(); // a crash loop is forgiven: the user asked for it
     if (this.run.stopping) return `${name}: not ${cmd === "restart" ? "restarted" : "started"}: loom is stopping`;
-    if (cmd === "restart") slot.record.restarts++;
+    if (cmd === "restart" && counted) slot.record.restarts++;
     this.processes.launch(slot);
     if (slot.spec.kind === "runtime") await this.runtime.waitReady(slot, this.run.readyDeadline());
     return `${name}: ${cmd === "restart" ? "restarted" : "started"} (pid ${slot.record.pid})`;
@@ -91,7 +97,15 @@ export class Actions {
   async filesChanged(paths: string[]): Promise<void> {
     if (this.run.stopping || this.run.writer.ledger.phase !== "running") return;
     const config = paths.filter((p) => CONFIG_FILES.includes(p));
-    if (config.length) return this.reload(config);
+    if (config.length) {
+      await this.reload(config);
+      return;
+    }
+    // An agent file that appeared or went away changes what runs: planned again, as loom.toml is.
+    const scripts = new Set(this.processes.agents.flatMap((s) => (s.spec.source ? [relative(this.run.o.project.root, s.spec.source)] : [])));
+    const comeOrGone = paths.filter((p) => AGENT_FILE.test(p) && scripts.has(p) !== existsSync(join(this.run.o.project.root, p)));
+    // When that changed nothing that runs (`loom run a.py` names its agents), the file may be a helper they import.
+    if (comeOrGone.length && (await this.reload(comeOrGone)) > 0) return;
     const live = this.processes.agents.filter((s) => !s.held);
     const touched = new Set(
       agentsTouched(
@@ -103,18 +117,18 @@ export class Actions {
     const hit = live.filter((s) => touched.has(s.spec));
     if (hit.length === 0) return;
     this.run.event("info", `${paths.length === 1 ? paths[0] : `${paths.length} files`} changed; restarting ${hit.map((s) => s.spec.name).join(", ")}`);
-    for (const slot of hit) await this.one("restart", slot);
+    for (const slot of hit) await this.one("restart", slot, false);
     this.run.writer.save();
   }
 
   /** loom.toml or .env changed: what changed restarts; a broken file changes nothing. */
-  private async reload(files: string[]): Promise<void> {
-    let next: { runtime: ProcessSpec; agents: ProcessSpec[] };
+  private async reload(files: string[]): Promise<number> {
+    let next: { runtime: ProcessSpec; agents: ProcessSpec[]; warnings?: string[] };
     try {
       next = await this.run.o.replan!();
     } catch (error) {
       this.run.event("error", `${files.join(" and ")} changed but cannot be used, so nothing was restarted: ${error instanceof Error ? error.message : String(error)}`);
-      return;
+      return 0;
     }
     const { slots } = this.processes;
     const agents = this.processes.agents;
@@ -125,7 +139,7 @@ export class Actions {
     const done: string[] = [];
     if (changes.runtime) {
       this.processes.runtime.spec = changes.runtime;
-      done.push(await this.one("restart", this.processes.runtime));
+      done.push(await this.one("restart", this.processes.runtime, false));
     }
     const start = new Set(changes.start);
     const restart = new Set(changes.restart);
@@ -134,11 +148,13 @@ export class Actions {
       else if (restart.has(spec)) {
         const slot = slots.get(spec.name)!;
         slot.spec = spec;
-        done.push(await this.one("restart", slot));
+        done.push(await this.one("restart", slot, false));
       }
     }
-    for (const name of changes.stop) done.push(`${await this.one("stop", slots.get(name)!)} (no longer in the configuration)`);
+    for (const name of changes.stop) done.push(`${await this.one("stop", slots.get(name)!)} (no longer in loom.toml or agents/)`);
     this.run.event("info", `${files.join(" and ")} reloaded${done.length ? `: ${done.join("; ")}` : "; nothing that runs changed"}`);
+    for (const w of next.warnings ?? []) this.run.event("warn", w);
     this.run.writer.save();
+    return done.length;
   }
 }

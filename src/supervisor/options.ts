@@ -40,7 +40,7 @@ export interface SupervisorOptions {
   /** Opens the control channel once everything runs (state/control.ts); closed before the lock is released. */
   control?: (handle: (req: ControlRequest) => Promise<ControlReply>, warn: (message: string) => void) => ControlServer | undefined;
   /** `loom run --watch`: plans the processes again from loom.toml and .env (throws when they are broken). */
-  replan?: () => Promise<{ runtime: ProcessSpec; agents: ProcessSpec[] }>;
+  replan?: () => Promise<{ runtime: ProcessSpec; agents: ProcessSpec[]; warnings?: string[] }>;
 }
 
 export interface SupervisorDeps {

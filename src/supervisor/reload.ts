@@ -40,11 +40,24 @@ export interface PlanChanges {
  * What changes from the running plan to `next`: the runtime when its plan differs, agents that are
  * new (start), changed (restart) or gone (stop). Agents held by `loom stop` are left as they are.
  */
+/**
+ * The runtimes differ only in the agent files of agents/ that the Bridge's fs tools protect
+ * (LOOM_FS_PROTECT): an agent file that came or went does not restart the Bridge, as its tools
+ * cannot write in agents/ anyway (`[bridge] writable` never includes it; bridge/tools/fs.ts).
+ */
+function onlyAgentsProtected(a: ProcessSpec, b: ProcessSpec): boolean {
+  const list = (s: ProcessSpec) => new Set<string>(JSON.parse(s.env.LOOM_FS_PROTECT ?? "[]"));
+  const [before, after] = [list(a), list(b)];
+  const changed = [...before, ...after].filter((f) => before.has(f) !== after.has(f));
+  const strip = (s: ProcessSpec) => ({ ...s, env: { ...s.env, LOOM_FS_PROTECT: "" } });
+  return changed.length > 0 && changed.every((f) => /^agents\/[^/]+$/.test(f)) && samePlan(strip(a), strip(b));
+}
+
 export function planChanges(running: { runtime: ProcessSpec; agents: ProcessSpec[]; held: Set<string> }, next: { runtime: ProcessSpec; agents: ProcessSpec[] }): PlanChanges {
   const current = new Map(running.agents.map((a) => [a.name, a]));
   const planned = new Set(next.agents.map((a) => a.name));
   return {
-    runtime: samePlan(running.runtime, next.runtime) ? undefined : { ...next.runtime, name: running.runtime.name },
+    runtime: samePlan(running.runtime, next.runtime) || onlyAgentsProtected(running.runtime, next.runtime) ? undefined : { ...next.runtime, name: running.runtime.name },
     start: next.agents.filter((a) => !current.has(a.name)),
     restart: next.agents.filter((a) => current.has(a.name) && !running.held.has(a.name) && !samePlan(current.get(a.name)!, a)),
     stop: running.agents.filter((a) => !planned.has(a.name) && !running.held.has(a.name)).map((a) => a.name),

@@ -328,7 +328,7 @@ describe("exit codes as documented (README)", () => {
   });
 
   test("an agent with a syntax error: one report naming the first error and its line, not the cascade five times", async () => {
-    const root = makeProject([], 'runtime = "embedded"\n', { "agents/broken.ts": 'const x = { a: 1, b: { c: 2 };\nconsole.log(x.);\n' });
+    const root = makeProject([], 'runtime = "embedded"\n', { "agents/broken.ts": "const x = { a: 1, b: { c: 2 };\nconsole.log(x.);\n" });
     const doctor = await loom(["doctor"], root);
     expect(doctor.code).toBe(5);
     expect(doctor.out).toMatch(/FAIL +agent broken +agents\/broken\.ts:1:30: Expected "}" but found ";" \(and \d+ more errors? after it\)/);
