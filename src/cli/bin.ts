@@ -25,6 +25,15 @@ if (first === "__watchdog") {
   const { huntRun } = await import("../proc/hunt");
   await huntRun(rest[0] ?? "", 300);
   process.exit(0);
+} else if (first === "__complete") {
+  // Internal, for the shell completions (completion.ts): the running project's process names, from its ledger (no round trip).
+  const { readLedger } = await import("../state/ledger");
+  const { projectRoot } = await import("../config/load");
+  try {
+    const ledger = readLedger(projectRoot(process.cwd()));
+    process.stdout.write(Object.keys(ledger?.children ?? {}).join("\n") + "\n");
+  } catch {}
+  process.exit(0);
 } else if (first === "__supervise") {
   // Internal: the background supervisor of `loom up --detach` (launch/run.ts).
   const { superviseMain } = await import("../launch/detach");

@@ -1,4 +1,8 @@
-/** Shell completion scripts, generated from the command definitions themselves. */
+/**
+ * Shell completion scripts, generated from the command definitions themselves; the commands that
+ * take process names (NAMED) complete the running project's, asked of `loom __complete` (its
+ * ledger, read without a round trip to the supervisor), as pm2 and systemctl complete theirs.
+ */
 import type { AnyCommand } from "./main";
 import type { ArgsDef } from "citty";
 
@@ -25,8 +29,12 @@ export async function completionSpec(commands: Record<string, () => Promise<AnyC
   return { commands: out };
 }
 
+/** The commands whose arguments are process names. */
+export const NAMED = new Set(["logs", "restart", "stop", "start"]);
+const NAMES = "$(loom __complete 2>/dev/null)";
+
 export function bashCompletion(spec: CompletionSpec): string {
-  const cases = spec.commands.map((c) => `    ${c.name}) opts="${[...c.subcommands, ...c.flags].join(" ")}" ;;`).join("\n");
+  const cases = spec.commands.map((c) => `    ${c.name}) opts="${[...c.subcommands, ...c.flags].join(" ")}${NAMED.has(c.name) ? ` ${NAMES}` : ""}" ;;`).join("\n");
   return `# loom completion for bash: eval "$(loom completion bash)"
 _loom() {
   local cur=\${COMP_WORDS[COMP_CWORD]} cmd=\${COMP_WORDS[1]} opts
@@ -47,7 +55,9 @@ complete -F _loom loom
 
 export function zshCompletion(spec: CompletionSpec): string {
   const describe = spec.commands.map((c) => `    '${c.name}:${c.description.replace(/'/g, "'\\''").replace(/:/g, "\\:")}'`).join("\n");
-  const cases = spec.commands.map((c) => `    ${c.name}) _values 'option' ${[...c.subcommands, ...c.flags].map((f) => `'${f}'`).join(" ")} ;;`).join("\n");
+  const cases = spec.commands
+    .map((c) => `    ${c.name}) _values 'option' ${[...c.subcommands, ...c.flags].map((f) => `'${f}'`).join(" ")}${NAMED.has(c.name) ? ` \${(f)"${NAMES}"}` : ""} ;;`)
+    .join("\n");
   return `#compdef loom
 # loom completion for zsh: loom completion zsh > "\${fpath[1]}/_loom"
 _loom() {
@@ -74,6 +84,7 @@ export function fishCompletion(spec: CompletionSpec): string {
     lines.push(`complete -c loom -n '__fish_use_subcommand' -a ${c.name} -d '${c.description.replace(/'/g, "\\'")}'`);
     for (const s of c.subcommands) lines.push(`complete -c loom -n '__fish_seen_subcommand_from ${c.name}' -a ${s}`);
     for (const f of c.flags) lines.push(`complete -c loom -n '__fish_seen_subcommand_from ${c.name}' -l ${f.slice(2)}`);
+    if (NAMED.has(c.name)) lines.push(`complete -c loom -n '__fish_seen_subcommand_from ${c.name}' -a '(loom __complete 2>/dev/null)'`);
   }
   return lines.join("\n") + "\n";
 }

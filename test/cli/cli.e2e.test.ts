@@ -6,6 +6,7 @@ import pkg from "../../package.json" with { type: "json" };
 import { exampleFiles } from "../helpers/examples";
 import { ROOT, runLoom } from "../helpers/loom";
 import { tempDir, writeTree } from "../helpers/tmp";
+import { loom, makeProject } from "../helpers/runtime";
 
 describe("the loom shell", () => {
   test("--version prints the package.json version", async () => {
@@ -216,5 +217,26 @@ describe("loom completion", () => {
     }
     const bad = await runLoom(["completion", "tcsh"]);
     expect(bad.code).toBe(2);
+  });
+
+  test("bash completes the running project's process names for logs, restart, stop and start", async () => {
+    const root = makeProject(["echo.ts"], 'runtime = "embedded"\n');
+    expect((await loom(["run", "--detach", "--bridge-port", "0", "--dashboard-port", "0"], root)).code).toBe(0);
+    try {
+      const script = (await runLoom(["completion", "bash"])).stdout;
+      const complete = (words: string) =>
+        Bun.spawnSync(["bash", "-c", `${script}\nCOMP_WORDS=(${words} ""); COMP_CWORD=${words.split(" ").length}; _loom; echo "\${COMPREPLY[@]}"`], {
+          cwd: root,
+          env: { ...process.env, PATH: `${join(ROOT, "dist")}:${process.env.PATH}` },
+        })
+          .stdout.toString()
+          .trim()
+          .split(" ");
+      expect(complete("loom restart")).toEqual(expect.arrayContaining(["core", "echo"]));
+      expect(complete("loom logs")).toEqual(expect.arrayContaining(["echo", "--follow"]));
+      expect(complete("loom status")).not.toContain("echo");
+    } finally {
+      await loom(["down"], root);
+    }
   });
 });
