@@ -25,6 +25,7 @@ import { SDK_INSTALL } from "../config/sdk-compat";
 import { sandboxCheck } from "./sandbox";
 import { shadowWarning } from "./shadow";
 import { compileChecks } from "./compile";
+import { BRIDGE_DEFAULTS, DASHBOARD_DEFAULTS } from "../config/defaults";
 
 export type Verdict = "ok" | "warn" | "fail";
 
@@ -151,12 +152,16 @@ function isBeneath(path: string, root: string): boolean {
   return rel !== "" && !rel.startsWith("..") && !isAbsolute(rel);
 }
 
-async function portCheck(what: string, host: string, port: number): Promise<Check> {
+/** `byDefault`: the port is loom's default, which `loom run` moves to the next free one when it is taken (launch/endpoints.ts). */
+async function portCheck(what: string, host: string, port: number, byDefault: boolean): Promise<Check> {
+  if (port === 0) return { name: `${what} port`, verdict: "ok", detail: "0: a free one is picked" };
   try {
     await tryListen(host, port);
     return { name: `${what} port`, verdict: "ok", detail: `${host}:${port} is free` };
   } catch (error) {
     const holder = portHolder(port);
+    if (byDefault)
+      return { name: `${what} port`, verdict: "warn", detail: `${host}:${port} is taken${holder ? ` by ${holder}` : ""}: \`loom run\` will use the next free port and say which` };
     return {
       name: `${what} port`,
       verdict: "fail",
@@ -227,8 +232,9 @@ export async function doctor(projectDir: string, env: Record<string, string | un
   // A remote Bridge listens elsewhere: no port here is loom's to take.
   if (!running && config.bridge.runtime !== "remote") {
     const bridge = hostPort(config.bridge.address, "[bridge] address");
-    checks.push(await portCheck("bridge", bridge.host, bridge.port));
-    if (config.bridge.mode === "full" && config.dashboard.enabled) checks.push(await portCheck("dashboard", config.dashboard.host, config.dashboard.port));
+    checks.push(await portCheck("bridge", bridge.host, bridge.port, bridge.port === hostPort(BRIDGE_DEFAULTS.address).port));
+    if (config.bridge.mode === "full" && config.dashboard.enabled)
+      checks.push(await portCheck("dashboard", config.dashboard.host, config.dashboard.port, config.dashboard.port === DASHBOARD_DEFAULTS.port));
   }
   return { ok: !checks.some((c) => c.verdict === "fail"), root, checks };
 }
