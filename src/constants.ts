@@ -43,6 +43,8 @@ export const LOGS_DIR = "logs";
 export const BRIDGE_SOCKET = "bridge.sock";
 /** The embedded Bridge's trace history in STATE_DIR (bridge/span-db.ts). */
 export const TRACES_DB = "traces.db";
+/** The embedded Bridge's memory store in STATE_DIR (bridge/memory-db.ts; `loom memory`). */
+export const MEMORY_DB = "memory.db";
 
 /** When a process that exited is started again (supervisor/restart-policy.ts; `[agents.<id>] restart`). */
 export type RestartMode = "on-failure" | "always" | "never";

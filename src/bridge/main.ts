@@ -6,6 +6,7 @@
  * - LOOM_BRIDGE_SOCKET: the Unix socket the agents loom starts connect to (listen.ts).
  * - LOOM_DASHBOARD=true adds the dashboard (dashboard/) on LOOM_DASHBOARD_HOST and _PORT.
  * - LOOM_SHARED_AGENTS: the agent ids whose replicas share the work (bus.ts).
+ * - LOOM_MEMORY_DB, LOOM_MEMORY_MAX_BYTES: the memory store (memory-db.ts); in memory when unset.
  * - LOOM_TRACES=off: no spans (spans.ts); they are on by default, and kept in LOOM_TRACES_DB
  *   (span-db.ts) within LOOM_TRACES_MAX_BYTES and LOOM_TRACES_MAX_AGE_MS. LOOM_OTLP_ENDPOINT and
  *   LOOM_OTLP_PROTOCOL: a collector spans and metrics are forwarded to (otlp-export.ts), every
@@ -26,6 +27,7 @@ import { exportTelemetry, otlpProtocol } from "./otlp-export";
 import { liveProjectStatus } from "../status/project";
 import { EmbeddedBridge } from "./server";
 import { SpanDb } from "./span-db";
+import { memoryFromEnv } from "./memory-db";
 import type { LoomError } from "../errors";
 import { builtinTools } from "./tools";
 
@@ -99,10 +101,16 @@ export async function runEmbeddedBridge(env: Record<string, string | undefined> 
   }
   if (exposed) console.error("loom embedded Bridge: warning: exposed (LOOM_BRIDGE_EXPOSE): other hosts can connect, without TLS; other local users still cannot");
   // The working directory is the project root: the fs:* tools' workspace, as upstream's.
-  const bridge = new EmbeddedBridge(
-    builtinTools(process.cwd(), env, (line) => console.error(`loom embedded Bridge: ${line}`)),
-    envStrings(env.LOOM_SHARED_AGENTS),
-  );
+  const log = (line: string) => console.error(`loom embedded Bridge: ${line}`);
+  // One memory store for the memory:* tools and upstream's MemoryService (memory-db.ts).
+  const memory = memoryFromEnv(env, log);
+  const bridge = new EmbeddedBridge(builtinTools(process.cwd(), env, log, memory), envStrings(env.LOOM_SHARED_AGENTS), () => memory.opened());
+  process.on("exit", () => {
+    try {
+      bridge.memory.flush();
+    } catch {}
+    memory.close();
+  });
   if (env.LOOM_TRACES === "off") bridge.spans.enabled = false;
   else if (env.LOOM_TRACES_DB) keepHistory(bridge, env);
   const metrics = BridgeMetrics.follow(bridge, env);

@@ -7,11 +7,14 @@
  * at least one match even for k = 0; SummarizeEpisode joins the last 10 events.
  * Bounded where upstream is not (limits.ts): a string field over MEMORY_MAX_FIELD_BYTES is
  * INVALID_ARGUMENT, and past MEMORY_MAX_SESSIONS sessions or MEMORY_MAX_BYTES in all the least
- * recently written session is forgotten.
+ * recently written session is forgotten. Durable where upstream's is not: with the memory store
+ * (memory-db.ts), each session written is saved there (scope "memoryservice") within FLUSH_MS and
+ * at exit, and read back when the Bridge starts, so `loom restart --runtime` forgets nothing.
  */
 import * as grpc from "@grpc/grpc-js";
 import type { WireEvent } from "./envelope";
 import { MEMORY_MAX_BYTES, MEMORY_MAX_FIELD_BYTES, MEMORY_MAX_SESSIONS } from "./limits";
+import type { MemoryDb } from "./memory-db";
 
 interface PlanRecord {
   timestamp_ms: number;
@@ -73,9 +76,58 @@ function measure(value: unknown, limit = Number.POSITIVE_INFINITY, path = "reque
   return 8;
 }
 
+const SCOPE = "memoryservice";
+const FLUSH_MS = 250;
+
 export class MemoryStore {
   private readonly sessions = new Map<string, Session>();
   private bytes = 0;
+  /** Sessions written since the last save, and those forgotten. */
+  private readonly dirty = new Set<string>();
+  private timer?: ReturnType<typeof setTimeout>;
+
+  constructor(private readonly db?: () => MemoryDb | undefined) {
+    for (const { key, value } of db?.()?.scope(SCOPE) ?? []) {
+      const saved = value as { plans?: unknown[]; executions?: unknown[]; events?: string[] };
+      const entries = <T>(list: T[] | undefined) => (list ?? []).map((v) => ({ value: v, bytes: measure(v) }));
+      const session: Session = {
+        plans: entries(saved.plans as PlanRecord[]),
+        executions: entries(saved.executions as ExecutionRecord[]),
+        events: entries(saved.events),
+        bytes: key.length + 64,
+      };
+      for (const list of [session.plans, session.executions, session.events] as Entry<unknown>[][]) for (const e of list) session.bytes += e.bytes;
+      this.sessions.set(key, session);
+      this.bytes += session.bytes;
+    }
+  }
+
+  /** Saves what changed to the memory store (at once when asked: the Bridge's exit). */
+  flush(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const db = this.db?.();
+    if (!db) {
+      this.dirty.clear();
+      return;
+    }
+    for (const id of this.dirty) {
+      const s = this.sessions.get(id);
+      if (!s) db.delete(SCOPE, id);
+      else db.set(SCOPE, id, { plans: values(s.plans), executions: values(s.executions), events: values(s.events) });
+    }
+    this.dirty.clear();
+  }
+
+  private changed(id: string): void {
+    if (!this.db) return;
+    this.dirty.add(id);
+    this.timer ??= setTimeout(() => {
+      try {
+        this.flush();
+      } catch {} // a full or broken store: the sessions stay in memory (memory-db.ts said why)
+    }, FLUSH_MS);
+  }
 
   private read(id: string): Session | undefined {
     return this.sessions.get(id);
@@ -93,6 +145,7 @@ export class MemoryStore {
     this.sessions.set(id, session);
     const entry = { value, bytes: measure(value) };
     (session[list] as Entry<unknown>[]).push(entry);
+    this.changed(id);
     session.bytes += entry.bytes;
     this.bytes += entry.bytes;
     const drop = (from: Entry<unknown>[]) => {
@@ -110,6 +163,7 @@ export class MemoryStore {
       if (other === id || (this.sessions.size <= MEMORY_MAX_SESSIONS && this.bytes <= MEMORY_MAX_BYTES)) break;
       this.sessions.delete(other);
       this.bytes -= s.bytes;
+      this.changed(other);
     }
   }
 

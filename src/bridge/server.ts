@@ -29,6 +29,7 @@ import { type ListenOptions, type Listening, listenOwnerOnly } from "./listen";
 import { contextFrom, contextMetadata, endToolSpans, SpanStore } from "./spans";
 import { MemoryStore } from "./memory";
 import { refuseArguments } from "./declared-schema";
+import type { MemoryDb } from "./memory-db";
 import { addOtlpServices } from "./otlp-receive";
 import { loomV1, onRequestBytes } from "./proto";
 import { DEFAULT_TOOL_TIMEOUT_MS, failure, parseArguments, ToolFailure, ToolRegistry, type WireToolResult } from "./tools/registry";
@@ -66,7 +67,8 @@ export class EmbeddedBridge {
   readonly streamsById = new Map<string, BusStream[]>();
   private readonly pendingCalls = new Map<string, PendingCall>();
   private pendingCallBytes = 0;
-  private readonly memory = new MemoryStore();
+  /** Upstream's MemoryService, its sessions kept in the memory store when there is one. */
+  readonly memory: MemoryStore;
   /** What the Bridge did, as spans (spans.ts); LOOM_TRACES=off turns them off. */
   readonly spans = new SpanStore();
   /** Followers of what happens (the dashboard, which bounds what it keeps). */
@@ -79,8 +81,10 @@ export class EmbeddedBridge {
   constructor(
     readonly tools: ToolRegistry = new ToolRegistry(),
     sharedAgents: readonly string[] = [],
+    memoryDb?: () => MemoryDb | undefined,
   ) {
     this.bus.shared = new Set(sharedAgents);
+    this.memory = new MemoryStore(memoryDb);
   }
 
   /** The newest open stream of an agent that declared tool `name`. */

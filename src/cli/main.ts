@@ -39,6 +39,7 @@ export const COMMANDS: Record<string, Loader> = {
   start: lazy(() => import("./commands/start")),
   logs: lazy(() => import("./commands/logs")),
   traces: lazy(() => import("./commands/traces")),
+  memory: lazy(() => import("./commands/memory")),
   doctor: lazy(() => import("./commands/doctor")),
   ping: lazy(() => import("./commands/ping")),
   pub: lazy(() => import("./commands/pub")),

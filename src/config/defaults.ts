@@ -25,12 +25,13 @@ export const LLM_DEFAULTS: Pick<LlmProviderConfig, "type" | "max_tokens" | "temp
 
 /** Keys loom knows in each section; used to spot typos, never to drop unknown keys. */
 export const KNOWN_KEYS: Record<string, readonly string[]> = {
-  "": ["name", "version", "description", "bridge", "dashboard", "llm", "mcp", "agents", "telemetry"],
+  "": ["name", "version", "description", "bridge", "dashboard", "llm", "mcp", "agents", "telemetry", "memory"],
   bridge: ["address", "mode", "version", "timeout_sec", "binary", "llm", "runtime", "shell_allow", "tls", "ca_file", "expose", "writable", "shell_network"],
   dashboard: ["enabled", "host", "port"],
   llm: ["type", "base_url", "api_base", "api_key", "model", "max_tokens", "temperature", "timeout_sec", "extra"],
   mcp: ["command", "args", "env", "cwd", "protocol_version", "sandbox"],
   // loom's keys and upstream's common ones; every other key of an agent's table is the agent's own.
   agents: ["script", "command", "enabled", "restart", "replicas", "delivery", "env", "watch", "topics", "llm_provider"],
+  memory: ["max_mb"],
   telemetry: ["otlp_endpoint", "otlp_protocol", "traces_mb", "traces_days"],
 };

@@ -83,6 +83,7 @@ export function toEnvVars(config: LoomConfig, userEnv: Record<string, string | u
   if (config.bridge.shell_allow) env.LOOM_SHELL_ALLOW = JSON.stringify(shellAllowList(config.bridge.shell_allow));
   if (config.bridge.writable) env.LOOM_FS_WRITABLE = JSON.stringify(config.bridge.writable);
   Object.assign(env, collector(config, userEnv));
+  if (config.memory?.max_mb !== undefined) env.LOOM_MEMORY_MAX_BYTES = String(Math.round(config.memory.max_mb * 1024 * 1024));
   const t = config.telemetry;
   if (t?.traces_mb !== undefined) env.LOOM_TRACES_MAX_BYTES = String(Math.round(t.traces_mb * 1024 * 1024));
   if (t?.traces_days !== undefined) env.LOOM_TRACES_MAX_AGE_MS = String(Math.round(t.traces_days * 86_400_000));

@@ -188,6 +188,7 @@ const loomToml = z
     mcp: named(mcp),
     agents: named(agent),
     telemetry,
+    memory: table({ max_mb: number({ min: 1, max: 1_000_000 }) }),
   })
   .superRefine((c, ctx) => {
     if (c.bridge.llm !== undefined && !(c.bridge.llm in c.llm)) {

@@ -57,6 +57,7 @@ export function typoWarnings(raw: Table): ConfigIssue[] {
   typosIn(raw.bridge, KNOWN_KEYS.bridge!, ["bridge"], out);
   typosIn(raw.dashboard, KNOWN_KEYS.dashboard!, ["dashboard"], out);
   typosIn(raw.telemetry, KNOWN_KEYS.telemetry!, ["telemetry"], out);
+  typosIn(raw.memory, KNOWN_KEYS.memory!, ["memory"], out);
   for (const section of ["llm", "mcp", "agents"] as const)
     if (isTable(raw[section])) for (const [name, table] of Object.entries(raw[section])) typosIn(table, KNOWN_KEYS[section]!, [section, name], out);
   return out;

@@ -14,7 +14,7 @@ import { isExecutable } from "../binaries/probe";
 import { type ProcessSpec, RESTART_MODES, type RestartMode } from "../proc/spec";
 import type { RemoteBridge } from "../config/remote";
 import { selfArgv } from "../proc/self";
-import { STATE_DIR, TRACES_DB } from "../constants";
+import { MEMORY_DB, STATE_DIR, TRACES_DB } from "../constants";
 
 export type { ProcessKind, ProcessSpec } from "../proc/spec";
 
@@ -35,8 +35,9 @@ export function planRuntime(project: ProjectConfig, binary: { path: string; sour
     ...project.env,
     ...runtimeEnv(project),
     ...(socket ? { LOOM_BRIDGE_SOCKET: socket } : {}),
-    // The embedded Bridge's trace history (bridge/span-db.ts); a native runtime ignores it.
+    // The embedded Bridge's trace history and memory store (bridge/span-db.ts, memory-db.ts); a native runtime ignores them.
     LOOM_TRACES_DB: join(project.root, STATE_DIR, TRACES_DB),
+    LOOM_MEMORY_DB: join(project.root, STATE_DIR, MEMORY_DB),
   };
   const spec: ProcessSpec = {
     name: project.config.bridge.mode === "full" ? "core" : "bridge",

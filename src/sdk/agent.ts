@@ -12,6 +12,7 @@ import { ActiveSpan } from "../bridge/spans";
 import { contextFrom, contextMetadata, newTraceContext, type TraceContext } from "../bridge/trace-context";
 import { Connection, type ServerMessage } from "./connection";
 import { Envelope, type Payload } from "./envelope";
+import { type Memory, memoryApi } from "./memory";
 import { SdkSpans } from "./telemetry";
 
 export type EventHandler = (ctx: Context, topic: string, event: Envelope) => void | Promise<void>;
@@ -68,11 +69,22 @@ export class Context {
   readonly replyTopic: string;
   private readonly pending = new Map<string, (e: Envelope) => void>();
 
+  /**
+   * The memory store, typed (memory.ts: append, history, search, get, set, delete over the memory:*
+   * tools); called as a function, a MemoryService call with loom.proto's field names.
+   */
+  readonly memory: Memory;
+
   constructor(
     readonly agentId: string,
     private readonly connection: () => Connection,
   ) {
     this.replyTopic = `agent.${agentId}.replies`;
+    this.memory = memoryApi(
+      agentId,
+      (name, args) => this.tool(name, args),
+      (method, request) => this.connection().call(method, { session_id: this.agentId, ...request }, 10_000, "memory"),
+    );
   }
 
   /** Publishes an event of `type` on `topic`; resolves once it is on its way (or queued while the Bridge is away). */
@@ -143,11 +155,6 @@ export class Context {
     } catch {
       return result.output;
     }
-  }
-
-  /** A MemoryService call (`AppendEvent`, `Retrieve`, `SummarizeEpisode`, `SavePlan`, ...), with loom.proto's field names. */
-  memory(method: string, request: Record<string, unknown>): Promise<Record<string, unknown>> {
-    return this.connection().call(method, { session_id: this.agentId, ...request }, 10_000, "memory");
   }
 
   private publish(topic: string, envelope: Envelope): Promise<void> {

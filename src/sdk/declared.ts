@@ -13,4 +13,5 @@ export type Checked = [
   Provides<Declared.ToolCallError, Implemented.ToolCallError>,
   Provides<Declared.Context, Implemented.Context>,
   Provides<Implemented.AgentOptions, Declared.AgentOptions>,
+  Provides<Declared.Memory, Implemented.Memory>,
 ];

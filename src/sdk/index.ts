@@ -5,3 +5,4 @@
  */
 export { Agent, Context, ToolCallError, tool, type AgentOptions, type EmitOptions, type EventHandler, type ToolSpec } from "./agent";
 export { Envelope, type Payload } from "./envelope";
+export type { Memory, MemoryEntry, StateScope } from "./memory";

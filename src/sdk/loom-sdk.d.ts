@@ -45,8 +45,42 @@ declare module "loom:sdk" {
     replyError(original: Envelope, message: string): Promise<void>;
     /** Calls a tool through the Bridge; resolves with its output (parsed when it is JSON). */
     tool(name: string, args?: object, options?: { timeoutMs?: number }): Promise<unknown>;
-    /** A MemoryService call (`AppendEvent`, `Retrieve`, `SummarizeEpisode`, ...), with loom.proto's field names. */
-    memory(method: string, request: Record<string, unknown>): Promise<Record<string, unknown>>;
+    /** The memory store (docs/memory.md): append, history, search, get, set, delete; called as a function, a MemoryService call. */
+    readonly memory: Memory;
+  }
+
+  export interface MemoryEntry<T = unknown> {
+    id: number;
+    thread: string;
+    role: string;
+    /** As appended: text, or the JSON value. */
+    content: T;
+    agent: string | null;
+    /** Unix milliseconds. */
+    at: number;
+  }
+
+  /** Where a key lives: the agent's own by default, a thread's, or the project's (`global`). */
+  export interface StateScope {
+    thread?: string;
+    global?: boolean;
+  }
+
+  export interface Memory {
+    /** A MemoryService call (`AppendEvent`, `Retrieve`, `SavePlan`, ...), with loom.proto's field names. */
+    (method: string, request: Record<string, unknown>): Promise<Record<string, unknown>>;
+    /** Appends an entry to a conversation's history (the agent defaults to this one). */
+    append(entry: { thread: string; role: string; content: unknown; agent?: string }): Promise<{ id: number; thread: string; at: number }>;
+    /** The conversation's latest entries, oldest first. */
+    history<T = unknown>(thread: string, options?: { limit?: number; before?: number }): Promise<MemoryEntry<T>[]>;
+    /** Entries matching every word of `query` (accents folded), best first. */
+    search<T = unknown>(query: string, options?: { thread?: string; limit?: number }): Promise<(MemoryEntry<T> & { snippet?: string })[]>;
+    /** A key's value and version (version 0, value null when not set). */
+    get<T = unknown>(key: string, scope?: StateScope): Promise<{ value: T | null; version: number; found: boolean }>;
+    /** Sets a key; with `ifVersion`, only when it is at that version (0: only when absent), else it throws a ToolCallError. */
+    set(key: string, value: unknown, options?: StateScope & { ifVersion?: number }): Promise<{ version: number }>;
+    /** Deletes a key; resolves with whether it was there. */
+    delete(key: string, scope?: StateScope): Promise<boolean>;
   }
 
   export type EventHandler = (ctx: Context, topic: string, event: Envelope) => void | Promise<void>;

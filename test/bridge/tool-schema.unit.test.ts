@@ -25,7 +25,22 @@ const refusal = async (name: string, args: unknown) => {
 describe("tool arguments: the declared schema is enforced", () => {
   test("every built-in tool declares an object schema whose required fields it refuses to go without", async () => {
     const { tools } = registry();
-    expect([...tools.tools.keys()].sort()).toEqual(["fs:delete", "fs:list_dir", "fs:read_file", "fs:write_file", "llm:generate", "system:shell", "weather:get", "web:search"]);
+    expect([...tools.tools.keys()].sort()).toEqual([
+      "fs:delete",
+      "fs:list_dir",
+      "fs:read_file",
+      "fs:write_file",
+      "llm:generate",
+      "memory:append",
+      "memory:delete",
+      "memory:get",
+      "memory:history",
+      "memory:search",
+      "memory:set",
+      "system:shell",
+      "weather:get",
+      "web:search",
+    ]);
     for (const tool of tools.tools.values()) {
       const schema = tool.parameters as { type: string; properties: Record<string, { description?: string }>; required?: string[]; $schema?: string };
       expect({ name: tool.name, type: schema.type, $schema: schema.$schema }).toEqual({ name: tool.name, type: "object", $schema: undefined });

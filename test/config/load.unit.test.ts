@@ -81,6 +81,7 @@ describe("finding and defaults", () => {
       mcp: {},
       agents: {},
       telemetry: {},
+      memory: {},
     });
   });
 

@@ -1,7 +1,7 @@
 /**
  * The embedded Bridge's tools, as upstream's runtime registers them (docs/runtime-contract.md
  * "Tools"): fs:* in the project directory, system:shell, llm:generate, web:search, weather:get,
- * and each MCP server's tools. On Linux with Landlock, shell commands (and MCP servers that ask)
+ * and each MCP server's tools; and loom's memory:* (memory.ts). On Linux with Landlock, shell commands (and MCP servers that ask)
  * run in the tools' sandbox (sandbox.ts).
  */
 import { fsTools, Workspace } from "./fs";
@@ -14,9 +14,13 @@ import { ToolRegistry } from "./registry";
 import { shellAllowFromEnv, shellTool } from "./shell";
 import { weatherTool } from "./weather";
 import { webSearchTool } from "./web";
+import { type MemoryHandle, memoryFromEnv } from "../memory-db";
+import { memoryTools } from "./memory";
 
-export function builtinTools(root: string, env: Record<string, string | undefined>, log: (line: string) => void): ToolRegistry {
+/** `memory`: the memory store the memory:* tools use (main.ts shares it with the MemoryService); one from `env` by default. */
+export function builtinTools(root: string, env: Record<string, string | undefined>, log: (line: string) => void, memory: MemoryHandle = memoryFromEnv(env, log)): ToolRegistry {
   const registry = new ToolRegistry();
+  for (const tool of memoryTools(() => memory.get())) registry.register(tool);
   const writable = writableFromEnv(env.LOOM_FS_WRITABLE);
   for (const tool of fsTools(new Workspace(root, protectedFromEnv(env.LOOM_FS_PROTECT), writable))) registry.register(tool);
   const policy: SandboxPolicy = { root, writable, network: env.LOOM_SHELL_NETWORK === "1" };
