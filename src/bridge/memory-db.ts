@@ -144,21 +144,25 @@ export class MemoryDb {
   set(scope: string, key: string, value: unknown, ifVersion?: number): { version: number } | { conflict: number } {
     const text = JSON.stringify(value ?? null);
     const bytes = text.length + scope.length + key.length + 48;
-    return this.db.transaction(() => {
-      const current = this.db.query<{ version: number; bytes: number }, [string, string]>("SELECT version, bytes FROM kv WHERE scope = ? AND key = ?").get(scope, key);
-      if (ifVersion !== undefined && (current?.version ?? 0) !== ifVersion) return { conflict: current?.version ?? 0 };
-      const version = (current?.version ?? 0) + 1;
-      this.db.run("INSERT OR REPLACE INTO kv (scope, key, value, version, at, bytes) VALUES (?, ?, ?, ?, ?, ?)", [scope, key, text, version, Date.now(), bytes]);
-      const delta = bytes - (current?.bytes ?? 0);
-      this.bytes += delta;
-      this.bound();
-      if (this.bytes > this.maxBytes) {
-        // State alone fills the store: refused, and the transaction puts back what bound() removed.
-        this.bytes -= delta;
-        throw new MemoryFull(`the memory store holds ${this.bytes} bytes of state, at its limit of ${this.maxBytes}: delete keys or raise [memory] max_mb`);
-      }
-      return { version };
-    })();
+    return this.db
+      .transaction(() => {
+        const current = this.db.query<{ version: number; bytes: number }, [string, string]>("SELECT version, bytes FROM kv WHERE scope = ? AND key = ?").get(scope, key);
+        if (ifVersion !== undefined && (current?.version ?? 0) !== ifVersion) return { conflict: current?.version ?? 0 };
+        const version = (current?.version ?? 0) + 1;
+        this.db.run("INSERT OR REPLACE INTO kv (scope, key, value, version, at, bytes) VALUES (?, ?, ?, ?, ?, ?)", [scope, key, text, version, Date.now(), bytes]);
+        const delta = bytes - (current?.bytes ?? 0);
+        this.bytes += delta;
+        this.bound();
+        if (this.bytes > this.maxBytes) {
+          // State alone fills the store: refused, and the transaction puts back what bound() removed.
+          this.bytes -= delta;
+          throw new MemoryFull(`the memory store holds ${this.bytes} bytes of state, at its limit of ${this.maxBytes}: delete keys or raise [memory] max_mb`);
+        }
+        return { version };
+        // IMMEDIATE: the write lock is taken before the read, so a writer in another process (`loom
+        // memory clear`, a second Bridge) waits its turn instead of failing with "database is locked".
+      })
+      .immediate();
   }
 
   delete(scope: string, key: string): boolean {
