@@ -1,6 +1,10 @@
 import { loomCommand } from "../command";
 import { LoomError } from "../../errors";
 import { projectArg } from "../shared-args";
+import { join } from "pathe";
+import { MEMORY_DB, STATE_DIR, TRACES_DB } from "../../constants";
+import { privateDir } from "../../files/private";
+import { log } from "../log";
 
 /**
  * The dashboard's variables as upstream's binary reads them: LOOM_DASHBOARD, LOOM_DASHBOARD_HOST
@@ -13,6 +17,21 @@ function upstreamDashboardVars(env: Record<string, string | undefined>, hasToml:
   else if (!hasToml) out.LOOM_DASHBOARD = "false";
   for (const key of ["LOOM_DASHBOARD_HOST", "LOOM_DASHBOARD_PORT"] as const) if (env[key] !== undefined) out[key] = env[key]!;
   return out;
+}
+
+/**
+ * The memory store and the trace history in the project's `.loom/`, as under `loom run` (in a
+ * container: /app/.loom, kept for the container's life; docs/cluster.md says how to keep them
+ * longer). A `.loom/` that cannot be made private leaves both in memory, said once.
+ */
+function stateFiles(root: string, env: Record<string, string | undefined>): Record<string, string> {
+  try {
+    const dir = privateDir(join(root, STATE_DIR), "loom's state directory");
+    return { LOOM_MEMORY_DB: env.LOOM_MEMORY_DB ?? join(dir, MEMORY_DB), LOOM_TRACES_DB: env.LOOM_TRACES_DB ?? join(dir, TRACES_DB) };
+  } catch (e) {
+    log.warn(`${(e as Error).message}: memory and traces are kept in memory only`);
+    return {};
+  }
 }
 
 export default loomCommand({
@@ -52,6 +71,7 @@ export default loomCommand({
       LOOM_BRIDGE_ADDR: host,
       ...(exposed ? { LOOM_BRIDGE_EXPOSE: "1" } : {}),
     };
+    Object.assign(env, stateFiles(project.root, project.env));
     process.chdir(project.root); // the tools' workspace, as `loom up` runs the Bridge
     await runEmbeddedBridge(env);
     await new Promise(() => {}); // serves until a signal ends the process (bridge/main.ts)
