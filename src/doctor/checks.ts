@@ -26,6 +26,7 @@ import { sandboxCheck } from "./sandbox";
 import { shadowWarning } from "./shadow";
 import { compileChecks } from "./compile";
 import { BRIDGE_DEFAULTS, DASHBOARD_DEFAULTS } from "../config/defaults";
+import { isBeneath, realInterpreter } from "./interpreter";
 
 export type Verdict = "ok" | "warn" | "fail";
 
@@ -138,20 +139,6 @@ function pythonCheck(python: string, agents: string[], root: string): Check {
 }
 
 /** Where `python` really is (links resolved, PATH searched), or undefined when it cannot be found. */
-function realInterpreter(python: string): string | undefined {
-  const found = python.includes("/") ? python : Bun.which(python);
-  try {
-    return found ? realpathSync(found) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function isBeneath(path: string, root: string): boolean {
-  const rel = relative(realpathSync(root), path);
-  return rel !== "" && !rel.startsWith("..") && !isAbsolute(rel);
-}
-
 /** `byDefault`: the port is loom's default, which `loom run` moves to the next free one when it is taken (launch/endpoints.ts). */
 async function portCheck(what: string, host: string, port: number, byDefault: boolean): Promise<Check> {
   if (port === 0) return { name: `${what} port`, verdict: "ok", detail: "0: a free one is picked" };

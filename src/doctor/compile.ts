@@ -9,11 +9,14 @@ import { readFileSync, statSync } from "node:fs";
 import { relative } from "pathe";
 import type { ProcessSpec } from "../proc/spec";
 import type { Check } from "./checks";
+import { isBeneath, realInterpreter } from "./interpreter";
 
 const MAX_SOURCE_BYTES = 4 * 1024 * 1024;
 const LOADERS: Record<string, "ts" | "tsx" | "js" | "jsx"> = { ".ts": "ts", ".mts": "ts", ".tsx": "tsx", ".js": "js", ".mjs": "js", ".cjs": "js", ".jsx": "jsx" };
-/** Reads each file named after it and prints "ok" or "LINE:COL: message" for each, on one line. */
+/** Reads each file named after it and prints "ok" or "LINE:COL: message" for each, on one line, after a first line that says it is this script's. */
+const SENTINEL = "loom-compile-1";
 const PY_COMPILE = `import sys
+print('${SENTINEL}')
 for path in sys.argv[1:]:
     try:
         with open(path, 'rb') as f:
@@ -50,9 +53,17 @@ function checkScript(name: string, path: string, root: string): Check | undefine
 }
 
 function checkPython(python: string, specs: { name: string; path: string }[], root: string): Check[] {
-  const r = Bun.spawnSync([python, "-I", "-c", PY_COMPILE, ...specs.map((s) => s.path)], { cwd: "/", stdout: "pipe", stderr: "pipe", timeout: 20_000 });
-  if (r.exitCode !== 0) return []; // the interpreter itself does not run: the python check says so
-  const lines = r.stdout.toString().trim().split("\n");
+  // An interpreter that is a file of the project is never run (the python check says so), as doctor's other checks.
+  const real = realInterpreter(python);
+  if (real && isBeneath(real, root)) return [];
+  let r: ReturnType<typeof Bun.spawnSync>;
+  try {
+    r = Bun.spawnSync([python, "-I", "-c", PY_COMPILE, ...specs.map((s) => s.path)], { cwd: "/", stdout: "pipe", stderr: "pipe", timeout: 20_000 });
+  } catch {
+    return []; // not found: the python check says so
+  }
+  const [first, ...lines] = (r.stdout?.toString() ?? "").trim().split("\n");
+  if (r.exitCode !== 0 || first !== SENTINEL) return []; // not a Python that ran this: the python check says what it is
   return specs.flatMap((s, i) => {
     const line = lines[i] ?? "ok";
     if (line === "ok") return [];

@@ -23,7 +23,7 @@ export interface SupervisorOptions {
   restart?: RestartSettings;
   livenessMs?: number;
   sink?: ConsoleSink;
-  /** A process's run starts (`restarted`: after an exit) or ends: the printer says a repeated run once (logs/repeats.ts). */
+  /** A process's run starts (`restarted`: after a failed exit) or ends: the printer says a repeated failure once (logs/repeats.ts). */
   onRun?: (name: string, phase: "start" | "end", restarted?: boolean) => void;
   onEvent?: (level: EventLevel, message: string) => void;
   /** Starts the watchdog for a run id (and another when it dies); none when absent. */

@@ -52,7 +52,9 @@ export class Processes {
   /** Starts `slot` (a restart that a stop overtook starts nothing). */
   launch(slot: Slot): void {
     if (this.run.stopping) return;
-    this.run.o.onRun?.(slot.spec.name, "start", slot.record.restarts > 0);
+    // After a failure only: a run after a clean exit (restart = "always") prints its output again.
+    const failed = slot.record.lastExit !== undefined && (slot.record.lastExit.code !== 0 || slot.record.lastExit.signal !== null);
+    this.run.o.onRun?.(slot.spec.name, "start", failed);
     if (slot.spec.kind === "runtime") this.hooks.spawnRuntime(slot);
     else this.spawn(slot);
   }
