@@ -7,6 +7,7 @@
  * - LOOM_DASHBOARD=true adds the dashboard (dashboard/) on LOOM_DASHBOARD_HOST and _PORT.
  * - LOOM_SHARED_AGENTS: the agent ids whose replicas share the work (bus.ts).
  * - LOOM_MEMORY_DB, LOOM_MEMORY_MAX_BYTES: the memory store (memory-db.ts); in memory when unset.
+ * - LOOM_TRACE_CONTENT=1: llm:generate's `chat` span keeps the prompt and completion, bounded and scrubbed.
  * - LOOM_TRACES=off: no spans (spans.ts); they are on by default, and kept in LOOM_TRACES_DB
  *   (span-db.ts) within LOOM_TRACES_MAX_BYTES and LOOM_TRACES_MAX_AGE_MS. LOOM_OTLP_ENDPOINT and
  *   LOOM_OTLP_PROTOCOL: a collector spans and metrics are forwarded to (otlp-export.ts), every
@@ -28,6 +29,7 @@ import { liveProjectStatus } from "../status/project";
 import { EmbeddedBridge } from "./server";
 import { SpanDb } from "./span-db";
 import { memoryFromEnv } from "./memory-db";
+import { rememberSecretsOf } from "../config/secrets";
 import type { LoomError } from "../errors";
 import { builtinTools } from "./tools";
 
@@ -112,7 +114,10 @@ export async function runEmbeddedBridge(env: Record<string, string | undefined> 
     memory.close();
   });
   if (env.LOOM_TRACES === "off") bridge.spans.enabled = false;
-  else if (env.LOOM_TRACES_DB) keepHistory(bridge, env);
+  if (env.LOOM_TRACE_CONTENT === "1") {
+    bridge.captureContent = true;
+    rememberSecretsOf(env); // what a prompt must never carry into a span: the values of *_KEY, *_TOKEN, ...
+  } else if (env.LOOM_TRACES_DB) keepHistory(bridge, env);
   const metrics = BridgeMetrics.follow(bridge, env);
   if (env.LOOM_OTLP_ENDPOINT) {
     const target = {

@@ -71,6 +71,8 @@ export class EmbeddedBridge {
   readonly memory: MemoryStore;
   /** What the Bridge did, as spans (spans.ts); LOOM_TRACES=off turns them off. */
   readonly spans = new SpanStore();
+  /** Whether an llm:generate span keeps its prompt and completion (LOOM_TRACE_CONTENT=1: [telemetry] capture_content). */
+  captureContent = false;
   /** Followers of what happens (the dashboard, which bounds what it keeps). */
   readonly feed = new Set<(e: BridgeEvent) => void>();
   private server?: grpc.Server;
@@ -106,7 +108,7 @@ export class EmbeddedBridge {
     const span = this.spans.start("bridge.tool_call", contextFrom(call.headers), { "tool.name": call.name ?? "" });
     const llm = call.name === "llm:generate" ? this.spans.start("chat", span.ctx, { "gen_ai.operation.name": "chat", "gen_ai.system": "openai" }) : undefined;
     const result = await this.callTool({ ...call, headers: { ...call.headers, ...contextMetadata(span.ctx) } });
-    endToolSpans(span, llm, result);
+    endToolSpans(span, llm, result, llm && this.captureContent ? call.arguments : undefined);
     // A reply of megabytes leaves its strings and encodings behind: the collection's pace counts them.
     this.moved((call.arguments?.length ?? 0) + result.output.length);
     if (this.feed.size) this.tell({ kind: "tool", name: call.name ?? "", id: result.id, status: result.status, ms: Date.now() - started, at: Date.now() });

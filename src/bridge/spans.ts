@@ -8,6 +8,7 @@
  * on to the agent that answers it, in the call's headers.
  */
 import { randomBytes } from "node:crypto";
+import { scrub } from "../config/secrets";
 import { MAX_SPAN_BYTES, MAX_SPANS } from "./limits";
 import type { SpanDb } from "./span-db";
 import type { TraceContext } from "./trace-context";
@@ -43,6 +44,8 @@ const traceId = () => TRACE_PREFIX + (++traceCounter).toString(16).padStart(16, 
 const nowNs = () => Math.round((performance.timeOrigin + performance.now()) * 1e6);
 /** An attribute's value is cut here: a caller chooses topics, ids and errors. */
 const VALUE_CHARS = 256;
+/** A prompt or completion kept on a span ([telemetry] capture_content): its start is enough to know it. */
+const CONTENT_CHARS = 4_096;
 
 /** Where ended spans go: the Bridge's store, or the TypeScript SDK's exporter. */
 export interface SpanSink {
@@ -67,6 +70,12 @@ export class ActiveSpan {
     return this;
   }
 
+  /** A text kept only when asked (a prompt, a completion): at most CONTENT_CHARS, every known secret and URL credential replaced. */
+  setText(key: string, value: string): this {
+    this.attributes[key] = scrub(value.length > CONTENT_CHARS ? `${value.slice(0, CONTENT_CHARS)}…` : value);
+    return this;
+  }
+
   end(error?: string): void {
     this.store?.record({
       trace_id: this.ctx.traceId,
@@ -86,18 +95,29 @@ export class ActiveSpan {
  * Ends a tool call's span with its status, and an `llm:generate` call's `chat` span beneath it
  * with OpenTelemetry's GenAI attributes from its answer (the model, the tokens in and out).
  */
-export function endToolSpans(span: ActiveSpan, llm: ActiveSpan | undefined, result: { status: string; output: string; error: { message: string } | null }): void {
+export function endToolSpans(
+  span: ActiveSpan,
+  llm: ActiveSpan | undefined,
+  result: { status: string; output: string; error: { message: string } | null },
+  /** The call's arguments, when the prompt and completion are to be kept ([telemetry] capture_content). */
+  content?: string,
+): void {
   const error = result.status === "TOOL_OK" ? undefined : (result.error?.message ?? result.status);
   if (llm) {
-    let answer: { model?: string; usage?: { prompt_tokens?: number; completion_tokens?: number } } = {};
+    let answer: { model?: string; text?: string; usage?: { prompt_tokens?: number; completion_tokens?: number } } = {};
     try {
       answer = result.output ? JSON.parse(result.output) : {};
     } catch {}
-    llm
-      .set("gen_ai.response.model", answer.model)
-      .set("gen_ai.usage.input_tokens", answer.usage?.prompt_tokens)
-      .set("gen_ai.usage.output_tokens", answer.usage?.completion_tokens)
-      .end(error);
+    llm.set("gen_ai.response.model", answer.model).set("gen_ai.usage.input_tokens", answer.usage?.prompt_tokens).set("gen_ai.usage.output_tokens", answer.usage?.completion_tokens);
+    if (content !== undefined) {
+      let prompt = "";
+      try {
+        const args = JSON.parse(content) as { input?: string; bundle?: { system?: string; instructions?: string } };
+        prompt = [args.bundle?.system, args.bundle?.instructions ?? args.input].filter(Boolean).join("\n\n");
+      } catch {}
+      llm.setText("gen_ai.prompt", prompt).setText("gen_ai.completion", answer.text ?? "");
+    }
+    llm.end(error);
   }
   span.set("tool.status", result.status).end(error);
 }

@@ -33,5 +33,5 @@ export const KNOWN_KEYS: Record<string, readonly string[]> = {
   // loom's keys and upstream's common ones; every other key of an agent's table is the agent's own.
   agents: ["script", "command", "enabled", "restart", "replicas", "delivery", "env", "watch", "topics", "llm_provider"],
   memory: ["max_mb"],
-  telemetry: ["otlp_endpoint", "otlp_protocol", "traces_mb", "traces_days"],
+  telemetry: ["otlp_endpoint", "otlp_protocol", "traces_mb", "traces_days", "capture_content"],
 };

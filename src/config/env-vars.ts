@@ -86,6 +86,7 @@ export function toEnvVars(config: LoomConfig, userEnv: Record<string, string | u
   if (config.memory?.max_mb !== undefined) env.LOOM_MEMORY_MAX_BYTES = String(Math.round(config.memory.max_mb * 1024 * 1024));
   const t = config.telemetry;
   if (t?.traces_mb !== undefined) env.LOOM_TRACES_MAX_BYTES = String(Math.round(t.traces_mb * 1024 * 1024));
+  if (t?.capture_content) env.LOOM_TRACE_CONTENT = "1";
   if (t?.traces_days !== undefined) env.LOOM_TRACES_MAX_AGE_MS = String(Math.round(t.traces_days * 86_400_000));
   if (config.bridge.shell_network) env.LOOM_SHELL_NETWORK = "1";
   if (config.bridge.expose) env.LOOM_BRIDGE_EXPOSE = "1";

@@ -175,6 +175,7 @@ const telemetry = table({
   otlp_protocol: oneOf(OTLP_PROTOCOLS),
   traces_mb: number({ min: 1, max: 100_000 }),
   traces_days: number({ min: 0.01, max: 3650 }),
+  capture_content: flag(),
 });
 
 const loomToml = z

@@ -80,7 +80,7 @@ export interface LoomConfig {
   /** `[telemetry]`: the collector the embedded Bridge forwards spans and metrics to, and how (bridge/otlp-export.ts). */
   /** `[memory]`: the embedded Bridge's memory store (bridge/memory-db.ts). */
   memory?: { max_mb?: number; [key: string]: unknown };
-  telemetry?: { otlp_endpoint?: string; otlp_protocol?: string; traces_mb?: number; traces_days?: number; [key: string]: unknown };
+  telemetry?: { otlp_endpoint?: string; otlp_protocol?: string; traces_mb?: number; traces_days?: number; capture_content?: boolean; [key: string]: unknown };
   /** Other top-level tables ([workspace], ...) kept as they are. */
   [table: string]: unknown;
 }
