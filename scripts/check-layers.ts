@@ -58,7 +58,47 @@ export function layerProblems(): string[] {
   return problems;
 }
 
+/**
+ * Import cycles among the modules of src/ (static value imports: `import type` is erased and a
+ * dynamic `import()` runs later, so neither makes one), each as the chain of files.
+ */
+export function importCycles(): string[][] {
+  const graph = new Map<string, string[]>();
+  for (const file of sources(SRC)) {
+    const text = readFileSync(file, "utf8");
+    const deps: string[] = [];
+    for (const m of text.matchAll(/^(?:import|export)\s+(?!type\b)[^;]*?\sfrom\s+"(\.{1,2}\/[^"]+)"|^import\s+"(\.{1,2}\/[^"]+)"/gm)) {
+      const spec = m[1] ?? m[2]!;
+      const target = normalize(join(dirname(file), spec));
+      if (!target.startsWith(SRC)) continue;
+      deps.push(target.endsWith(".ts") ? target : `${target}.ts`);
+    }
+    graph.set(file, deps);
+  }
+  const cycles: string[][] = [];
+  const state = new Map<string, "open" | "done">();
+  const stack: string[] = [];
+  const visit = (file: string) => {
+    state.set(file, "open");
+    stack.push(file);
+    for (const dep of graph.get(file) ?? []) {
+      if (!graph.has(dep)) continue;
+      if (state.get(dep) === "open") cycles.push([...stack.slice(stack.indexOf(dep)), dep].map((f) => relative(SRC, f)));
+      else if (!state.has(dep)) visit(dep);
+    }
+    stack.pop();
+    state.set(file, "done");
+  };
+  for (const file of graph.keys()) if (!state.has(file)) visit(file);
+  return cycles;
+}
+
 if (import.meta.main) {
+  const cycles = importCycles();
+  if (cycles.length) {
+    console.error(`${cycles.length} import cycle(s):\n${cycles.map((c) => c.join(" -> ")).join("\n")}`);
+    process.exit(1);
+  }
   const problems = layerProblems();
   if (problems.length) {
     console.error(`${problems.length} import(s) against the layers:\n${problems.join("\n")}`);

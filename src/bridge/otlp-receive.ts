@@ -1,5 +1,5 @@
 /**
- * loom's OTLP receiver (docs/observability.md "OpenTelemetry in"): what agents export, as Aspire's
+ * loom's OTLP receiver (docs/dashboard.md "OpenTelemetry in"): what agents export, as Aspire's
  * dashboard takes it, lands in the Bridge's span store beside its own spans, so an agent's
  * `agent.on_event` and LLM spans sit in the trace of the events that caused them. Served on the
  * Bridge's gRPC listeners (the agents' Unix socket and its TCP address: owner only, listen.ts) as

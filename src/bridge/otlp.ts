@@ -1,5 +1,5 @@
 /**
- * OpenTelemetry's protocol as loom speaks it (docs/observability.md): spans in from any OTLP
+ * OpenTelemetry's protocol as loom speaks it (docs/dashboard.md "Traces"): spans in from any OTLP
  * exporter (gRPC, HTTP/protobuf, HTTP/JSON) as the Bridge's SpanData, spans and metrics out. The
  * messages come from otlp.proto (embedded, parsed with protobufjs as loom.proto is). What a sender
  * writes is checked with zod after decoding: it is a trust boundary like any gRPC message.

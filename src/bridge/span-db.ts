@@ -1,5 +1,5 @@
 /**
- * The span store's history on disk (docs/observability.md "History"): `.loom/traces.db`
+ * The span store's history on disk (docs/dashboard.md "History, the terminal and the page"): `.loom/traces.db`
  * (files/sqlite.ts), so traces outlive `loom restart --runtime` and the next `loom run`. Spans are
  * written in batches, every FLUSH_MS or when a trace is read, never on the path that publishes.
  * Bounded by the live bytes of the database (LOOM_TRACES_MAX_BYTES, 64 MB) and by age

@@ -1,7 +1,7 @@
 /**
  * Which Bridge a client command talks to: --address, else the running project's, else
  * LOOM_BRIDGE_ADDR, else loom.toml's; and whether over TLS (an `https://` address, a running
- * remote Bridge over TLS, or `[bridge] runtime = "remote"` with TLS; net/remote.ts).
+ * remote Bridge over TLS, or `[bridge] runtime = "remote"` with TLS; config/remote.ts).
  */
 import { lstatSync } from "node:fs";
 import * as grpc from "@grpc/grpc-js";

@@ -1,11 +1,4 @@
-/**
- * `loom doctor`: what a new user needs to know before `loom run`, each problem with its fix. It
- * reads, resolves and asks the release server, but never starts the runtime, never downloads it,
- * and never runs a runtime binary. (It does run each Python agent's interpreter, to ask whether
- * the SDK imports there: that is the program the agents will be started with.)
- */
-import { realpathSync } from "node:fs";
-import { isAbsolute, join, relative } from "pathe";
+import { join, relative } from "pathe";
 import { describeBinary, findBinary } from "../binaries/get-binary";
 import { defaultHttpDeps } from "../binaries/http";
 import { candidateAssets } from "../binaries/install";

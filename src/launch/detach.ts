@@ -41,7 +41,7 @@ const detachedSpec = z.object({
 /**
  * Agents that cannot start at all (a crash loop in their first seconds, or a failed exit with no
  * restart). The start is not undone for them, as a foreground `loom run` keeps the others: `loom
- * run -d` returns with the project running, says why each failed, and exits 5 (launch/report.ts).
+ * run -d` returns with the project running, says why each failed, and exits 5 (cli/commands/up.ts).
  */
 export function agentsThatCannotStart(ledger: Ledger): ChildRecord[] {
   return Object.values(ledger.children).filter((c) => c.kind === "agent" && (c.state === "crash-loop" || (c.state === "exited" && c.lastExit?.code !== 0)));

@@ -77,7 +77,7 @@ function interpreters(root: string, env: Record<string, string | undefined>, soc
 }
 
 /**
- * One loom per project: takes the project lock (project-lock.ts) or refuses, then cleans up after
+ * One loom per project: takes the project lock (state/lock.ts) or refuses, then cleans up after
  * a supervisor that died (its lock is gone with it, its ledger is left).
  */
 async function lockProject(root: string, warnings: string[], lockFd?: number): Promise<ProjectLock> {

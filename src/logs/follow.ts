@@ -3,7 +3,7 @@
  * file is read through an open descriptor, so when it is rotated (renamed to `x.log.1`) the rest
  * of it is still read to its end before the new `x.log` is opened from its start: no line is lost
  * at rotation. A multibyte character split between two reads is decoded whole. What one poll
- * finds in all the files is printed in the order of the lines' times (log-tail.ts).
+ * finds in all the files is printed in the order of the lines' times (logs/tail.ts).
  */
 import { closeSync, fstatSync, openSync, readSync, statSync } from "node:fs";
 import { type LogEntry, parseLogLine } from "./tail";

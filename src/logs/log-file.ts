@@ -1,6 +1,6 @@
 /**
  * A log file that loom appends to: each line starts with the time loom read it (ISO 8601 UTC and a
- * space, log-tail.ts parses it), so `loom logs` can interleave processes and filter by time; a
+ * space, logs/tail.ts parses it), so `loom logs` can interleave processes and filter by time; a
  * marker line at each start, rotation by size
  * (`x.log` -> `x.log.1` -> ... ), synchronous writes so memory never grows with output.
  * Opened with O_NOFOLLOW (a symlink planted in the logs directory is refused, never written

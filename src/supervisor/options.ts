@@ -5,6 +5,8 @@ import { dashboardHealthy, grpcHeartbeat } from "../net/health";
 import { listenersOf } from "../net/ports";
 import { spawnChild } from "../proc/child";
 import type { ProcessSpec } from "../proc/spec";
+import { signalGroup } from "../proc/identity";
+import { stopGroup } from "../proc/terminate";
 import type { WatchdogClient } from "../proc/watchdog";
 import type { ControlReply, ControlRequest, ControlServer } from "../state/control";
 import type { ProjectLock } from "../state/lock";
@@ -53,6 +55,10 @@ export interface SupervisorDeps {
   becomeSubreaper: () => boolean;
   /** Hands start-up pages back to the kernel (system/libc.ts). */
   releasePages: () => void;
+  /** Stops a process group: SIGTERM, the grace period, SIGKILL (proc/terminate.ts); a test's fake signals nothing. */
+  stopGroup: typeof stopGroup;
+  /** Signals a process group at once (what an exited leader left; the second Ctrl+C's SIGKILL). */
+  signalGroup: typeof signalGroup;
 }
 
 export function withDefaults(deps: Partial<SupervisorDeps> = {}): SupervisorDeps {
@@ -63,6 +69,8 @@ export function withDefaults(deps: Partial<SupervisorDeps> = {}): SupervisorDeps
     listeners: listenersOf,
     becomeSubreaper,
     releasePages: () => void releaseFilePages(),
+    stopGroup,
+    signalGroup,
     ...deps,
   };
 }

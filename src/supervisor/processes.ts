@@ -5,9 +5,8 @@
  */
 import type { Child } from "../proc/child";
 import { describeStragglers, findStragglers, reapAdoptedZombies, stopStragglers } from "../proc/hunt";
-import { groupMembers, processStartTime, RUN_ID_VAR, signalGroup } from "../proc/identity";
+import { groupMembers, processStartTime, RUN_ID_VAR } from "../proc/identity";
 import type { ExitInfo, ProcessSpec } from "../proc/spec";
-import { stopGroup } from "../proc/terminate";
 import type { WatchdogClient } from "../proc/watchdog";
 import { describeExit } from "./hints";
 import { DEFAULT_RESTART, decide } from "./restart-policy";
@@ -79,7 +78,7 @@ export class Processes {
       // group in one step (nothing when it is empty); members, zombies too, keep the group id from
       // reuse, so a group that still exists is still ours. (A /proc scan first took 1-3 ms of
       // every restart, more on a machine with many processes: bench/restart-latency.ts.)
-      if (process.platform !== "win32" || groupMembers(child.pgid).length > 0) signalGroup(child.pgid, "SIGKILL");
+      if (process.platform !== "win32" || groupMembers(child.pgid).length > 0) this.run.deps.signalGroup(child.pgid, "SIGKILL");
       this.watchdog?.remove(child.pgid);
     }
     if (slot.child !== child) return;
@@ -128,7 +127,7 @@ export class Processes {
     const child = slot.child;
     if (!child?.pgid) return;
     slot.record.state = "stopping";
-    const outcome = await stopGroup(child.pgid, { graceMs: this.run.graceMs, signal, leaderExited: child.exited });
+    const outcome = await this.run.deps.stopGroup(child.pgid, { graceMs: this.run.graceMs, signal, leaderExited: child.exited });
     await child.exited;
     if (outcome.forced) this.run.event("warn", `${slot.spec.name} did not stop within ${this.run.graceMs} ms; killed it`);
   }
@@ -143,7 +142,7 @@ export class Processes {
 
   /** The second Ctrl+C: SIGKILL every group at once; resolves when all have exited. */
   killAll(): Promise<unknown> {
-    for (const slot of this.slots.values()) if (slot.child?.pgid) signalGroup(slot.child.pgid, "SIGKILL");
+    for (const slot of this.slots.values()) if (slot.child?.pgid) this.run.deps.signalGroup(slot.child.pgid, "SIGKILL");
     return Promise.all([...this.slots.values()].map((s) => s.child?.exited));
   }
 

@@ -15,7 +15,6 @@ import type { ProbeResult } from "../net/health";
 import type { Child } from "../proc/child";
 import { realGroupOf } from "../proc/identity";
 import type { ExitInfo } from "../proc/spec";
-import { stopGroup } from "../proc/terminate";
 import { FAILURE_TAIL_LINES } from "../constants";
 import type { Processes } from "./processes";
 import type { Run } from "./run";
@@ -101,7 +100,7 @@ export function localRuntime(run: Run, processes: () => Processes): RuntimeStrat
       if (failures >= LIVENESS_FAILURES && slot.child) {
         run.event("warn", `runtime failed ${failures} heartbeats (${probe.detail}); restarting it`);
         failures = 0;
-        await stopGroup(slot.child.pgid, { graceMs: run.o.graceMs, leaderExited: slot.child.exited });
+        await run.deps.stopGroup(slot.child.pgid, { graceMs: run.o.graceMs, leaderExited: slot.child.exited });
       }
     },
   };

@@ -46,6 +46,7 @@ function supervisor(deps: Partial<SupervisorDeps>, agents: string[], timeoutSec 
   const project: ProjectConfig = { config: { ...config, bridge: { ...config.bridge, timeout_sec: timeoutSec } }, root, env: {}, warnings: [] };
   const spec = (name: string, kind: ProcessSpec["kind"]): ProcessSpec => ({ name, kind, argv: [name], cwd: root, env: {}, restart: kind === "runtime" ? "always" : "on-failure" });
   const events: string[] = [];
+  const stopped: number[] = [];
   const sup = new Supervisor({
     project,
     runtime: spec("core", "runtime"),
@@ -57,9 +58,24 @@ function supervisor(deps: Partial<SupervisorDeps>, agents: string[], timeoutSec 
     livenessMs: 60_000,
     onEvent: (_, m) => events.push(m),
     // The test runner must not become a subreaper nor page itself out (the supervisor's own effects).
-    deps: { heartbeat: async () => ({ ok: true }), dashboard: async () => ({ ok: true }), becomeSubreaper: () => false, releasePages: () => {}, ...deps },
+    // Nor may it signal anything: a fake child's group is stopped by the fake, which records it.
+    deps: {
+      heartbeat: async () => ({ ok: true }),
+      dashboard: async () => ({ ok: true }),
+      becomeSubreaper: () => false,
+      releasePages: () => {},
+      stopGroup: async (pgid) => {
+        stopped.push(pgid);
+        return { forced: false };
+      },
+      signalGroup: (pgid) => {
+        stopped.push(pgid);
+        return false;
+      },
+      ...deps,
+    },
   });
-  return { sup, root, events };
+  return { sup, root, events, stopped };
 }
 
 const crash = (code = 1): ExitInfo => ({ code, signal: null, livedMs: 5 });
@@ -123,13 +139,14 @@ describe("readiness proves it reached our runtime", () => {
       pgid: 999_999,
       exited: Bun.sleep(60).then(() => ({ code: 0, signal: null, livedMs: 60 })),
     });
-    const { sup } = supervisor({ spawn, listeners: () => [process.pid] }, [], 0.02);
+    const { sup, stopped } = supervisor({ spawn, listeners: () => [process.pid] }, [], 0.02);
     const error = await sup.start().then(
       () => undefined,
       (e) => e,
     );
     expect(String(error?.message)).toContain(`the bridge port 1 answers, but from pid ${process.pid}, not from the runtime`);
     expect(await sup.done).toBe(4);
+    expect(stopped).toContain(999_999); // stopped through the injected stopGroup: no real group was signalled
   });
 });
 

@@ -1,12 +1,13 @@
 /**
- * The dashboard's HTTP API on [dashboard] host and port, in the shapes of upstream's
- * `docs/dashboard/API_REFERENCE.md`: `/api/events/stream` (SSE of dashboard events:
+ * The dashboard's HTTP API on [dashboard] host and port, in the shapes of upstream's dashboard
+ * API reference (docs/dashboard.md): `/api/events/stream` (SSE of dashboard events:
  * `event_published`, `event_delivered`, `agent_registered`, `agent_unregistered`,
  * `tool_invoked`), `/api/events/status`, `/api/topology`, `/api/flow`, `/api/metrics`,
- * `/api/spans/recent`, `/api/traces/:id`, `/api/spans/stream` (no spans: the embedded Bridge does
- * not trace) and `POST /api/debug/emit` (only with LOOM_DASHBOARD_DEBUG=true); loom's page at `/`
- * (page/) and what it needs under `/api/loom/` (loom-api.ts). Every request passes guard.ts first
- * (Host, owner); no CORS header is sent.
+ * `/api/spans/recent`, `/api/traces/:id`, `/api/spans/stream` (the Bridge's span store) and
+ * `POST /api/debug/emit` (only with LOOM_DASHBOARD_DEBUG=true); `/metrics` (metrics.ts); OTLP/HTTP
+ * `/v1/traces` (bridge/otlp-receive.ts); loom's page at `/` (page/) and what it needs under
+ * `/api/loom/` (loom-api.ts, history.ts). Every request passes guard.ts first (Host, owner); no
+ * CORS header is sent.
  */
 import type { BridgeEvent, DashboardSource } from "./source";
 import { EVENT_BUS, FlowTracker } from "./flow";

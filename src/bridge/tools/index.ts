@@ -17,7 +17,7 @@ import { webSearchTool } from "./web";
 import { type MemoryHandle, memoryFromEnv } from "../memory-db";
 import { memoryTools } from "./memory";
 
-/** `memory`: the memory store the memory:* tools use (main.ts shares it with the MemoryService); one from `env` by default. */
+/** `memory`: the memory store the memory:* tools use (bridge/main.ts shares it with the MemoryService); one from `env` by default. */
 export function builtinTools(root: string, env: Record<string, string | undefined>, log: (line: string) => void, memory: MemoryHandle = memoryFromEnv(env, log)): ToolRegistry {
   const registry = new ToolRegistry();
   for (const tool of memoryTools(() => memory.get())) registry.register(tool);

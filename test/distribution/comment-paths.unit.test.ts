@@ -1,0 +1,41 @@
+/**
+ * Every file a comment of src/, scripts/ or bench/ names exists (a moved module leaves no stale
+ * pointer): a name like `launch/plan.ts`, `docs/memory.md` or `loom.proto` is looked up beside the
+ * file, under src/, and at the repository's root.
+ */
+import { expect, test } from "bun:test";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { dirname, join, relative } from "pathe";
+import { ROOT } from "../helpers/loom";
+
+function* files(dir: string): Generator<string> {
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) yield* files(path);
+    else if (/\.(ts|py|sh)$/.test(name)) yield path;
+  }
+}
+
+/** Names in comments: a path with a folder, or a file of one of loom's own kinds. */
+const NAMED = /(?<![\w@/.-])((?:[\w-]+\/)*[\w.-]+\.(?:ts|md|proto|py|sh))(?![\w-]|\.\w)/g;
+
+/** Names that are examples or another project's files, not loom's (an upstream app's entry script, protoc's output). */
+const NOT_OURS = new Set(["main.py", "run.py", "app.py", "a.py", "loom.py", "agents/data.py", "loom_pb2.py", "loom_pb2_grpc.py", ".d.ts"]);
+
+test("every file a comment names exists", () => {
+  const everywhere = new Set<string>();
+  for (const top of ["src", "test", "scripts", "bench"]) for (const f of files(join(ROOT, top))) everywhere.add(relative(ROOT, f));
+  for (const f of readdirSync(join(ROOT, "src/bridge"))) everywhere.add(`src/bridge/${f}`); // loom.proto, otlp.proto
+  const exists = (file: string, name: string) =>
+    [join(dirname(file), name), join(ROOT, "src", name), join(ROOT, name), join(ROOT, "docs", name)].some((p) => existsSync(p)) ||
+    [...everywhere].some((p) => p === name || p.endsWith(`/${name}`));
+  const missing: string[] = [];
+  for (const top of ["src", "scripts", "bench"])
+    for (const file of files(join(ROOT, top)))
+      for (const line of readFileSync(file, "utf8").split("\n")) {
+        const comment = /^\s*(?:\/\/|\/?\*|#)(.*)$/.exec(line)?.[1] ?? /\s\/\/\s(.*)$/.exec(line)?.[1];
+        if (!comment) continue;
+        for (const [, name] of comment.matchAll(NAMED)) if (!NOT_OURS.has(name!) && !exists(file, name!)) missing.push(`${relative(ROOT, file)}: ${name}`);
+      }
+  expect(missing).toEqual([]);
+});
