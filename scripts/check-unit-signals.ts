@@ -5,6 +5,8 @@
  * (supervisor/options.ts SupervisorDeps); only e2e tests signal real processes they started.
  * Without strace (not Linux, or not installed) it says so and passes: .ci/run installs it.
  */
+import { unlinkSync } from "node:fs";
+
 const strace = Bun.which("strace");
 if (!strace || process.platform !== "linux") {
   console.log("check-unit-signals: skipped (no strace here)");
