@@ -9,6 +9,8 @@ export const EXIT = {
   unexpected: 1,
   usage: 2,
   download: 3,
+  /** `loom status`, `restart`, `stop`, `start`: loom is not running here (as `systemctl status`'s 3). */
+  notRunning: 3,
   process: 4,
   /** The command worked and found problems: `doctor` a FAIL, `status` a process in trouble, `call` a tool's error, `ping` lost pings. */
   problems: 5,

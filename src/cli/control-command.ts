@@ -9,6 +9,7 @@ import { isAbsolute, resolve } from "pathe";
 import { projectRoot } from "../config/load";
 import { LoomError } from "../errors";
 import type { ControlRequest } from "../state/control";
+import { EXIT } from "../errors";
 
 export async function sendControl(project: string | undefined, req: ControlRequest): Promise<void> {
   const { askSupervisor } = await import("../state/control");
@@ -20,7 +21,7 @@ export async function sendControl(project: string | undefined, req: ControlReque
   }
   if (reply.code === "NOT_RUNNING") {
     process.stderr.write(`${reply.error}\n`);
-    process.exitCode = 3;
+    process.exitCode = EXIT.notRunning;
     return;
   }
   throw new LoomError(reply.code === "USAGE" ? "USAGE" : "PROCESS", reply.error ?? "the supervisor refused", { hint: "`loom status` shows the processes" });

@@ -32,3 +32,16 @@ export function secondsArg(flag: string, value: string | undefined, fallback: nu
     throw new LoomError("USAGE", `--${flag} must be a number of seconds${o.zero ? "" : " above 0"}, not "${value}"`, o.hint ? { hint: o.hint } : {});
   return n;
 }
+
+/** `--address`: the Bridge a client command talks to (client/address.ts bridgeTarget). */
+export const addressArg = {
+  address: { type: "string", description: "Bridge address (default: the running project's, else LOOM_BRIDGE_ADDR, else loom.toml's)", valueHint: "HOST:PORT" },
+} as const satisfies ArgsDef;
+
+/** A count flag (`--count 3`): a whole number of at least `min`; `fallback` when absent. One reader, so every count says the same. */
+export function countArg(flag: string, value: string | undefined, fallback: number, min = 1): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < min) throw new LoomError("USAGE", `--${flag} must be a whole number of at least ${min}, not "${value}"`);
+  return n;
+}

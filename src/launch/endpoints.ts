@@ -131,7 +131,12 @@ export async function localEndpoints(project: ProjectConfig, o: { bridgePort?: n
     ({ port: dashboardPort, checked: dashboardChecked } = await configuredPort("the dashboard", config.dashboard.host, dashboardPort, DASHBOARD_DEFAULTS.port, warnings));
   assertLoopback({ ...config, bridge: { ...config.bridge, address }, dashboard: { ...config.dashboard, port: dashboardPort } }, dashboardOn, warnings);
   if (dashboardOn && !dashboardChecked)
-    await assertPortFree("the dashboard", config.dashboard.host, dashboardPort, "pick another with --dashboard-port N ([dashboard] port), or --dashboard-port 0");
+    await assertPortFree(
+      "the dashboard",
+      config.dashboard.host,
+      dashboardPort,
+      "pick another with [dashboard] port in loom.toml (0: a free one), or `loom run`/`loom up` --dashboard-port N",
+    );
   return { bridge: address, bridgePort: bridge.port, mode: config.bridge.mode, dashboardPort };
 }
 

@@ -1,6 +1,6 @@
 import { loomCommand } from "../command";
 import { LoomError } from "../../errors";
-import { projectArg, secondsArg } from "../shared-args";
+import { addressArg, projectArg, secondsArg } from "../shared-args";
 import { EXIT } from "../../errors";
 
 export default loomCommand({
@@ -15,7 +15,7 @@ export default loomCommand({
     arguments: { type: "positional", required: false, description: "Arguments as a JSON object, or - to read them from stdin (default {})", valueHint: "JSON|-" },
     timeout: { type: "string", description: "Seconds the tool may take (default 30)", valueHint: "S" },
     json: { type: "boolean", description: "Print the whole ToolResult as JSON" },
-    address: { type: "string", description: "Bridge address (default: the running project's, else LOOM_BRIDGE_ADDR, else loom.toml's)", valueHint: "HOST:PORT" },
+    ...addressArg,
   },
   async run({ args }) {
     const timeout = secondsArg("timeout", args.timeout, 30);

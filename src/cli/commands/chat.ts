@@ -1,7 +1,7 @@
 import { loomCommand } from "../command";
 import { bridgeTarget } from "../../client/address";
 import { runPythonSdk } from "../python-sdk";
-import { projectArg } from "../shared-args";
+import { addressArg, projectArg } from "../shared-args";
 
 export default loomCommand({
   meta: {
@@ -11,7 +11,7 @@ export default loomCommand({
   },
   args: {
     ...projectArg,
-    address: { type: "string", alias: "a", description: "Bridge address (default: the running project's, else LOOM_BRIDGE_ADDR, else loom.toml's)", valueHint: "HOST:PORT" },
+    address: { ...addressArg.address, alias: "a" },
     "agent-id": { type: "string", alias: "i", description: "The agent to chat with (the SDK's default: chat-assistant)", valueHint: "ID" },
   },
   async run({ args }) {

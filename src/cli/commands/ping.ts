@@ -1,6 +1,6 @@
 import { loomCommand } from "../command";
 import { LoomError } from "../../errors";
-import { projectArg, secondsArg } from "../shared-args";
+import { countArg, addressArg, projectArg, secondsArg } from "../shared-args";
 import { EXIT } from "../../errors";
 
 export default loomCommand({
@@ -11,14 +11,13 @@ export default loomCommand({
   },
   args: {
     ...projectArg,
-    address: { type: "string", description: "Bridge address (default: the running project's, else LOOM_BRIDGE_ADDR, else loom.toml's)", valueHint: "HOST:PORT" },
+    ...addressArg,
     count: { type: "string", alias: "c", description: "How many round trips (default 3)", valueHint: "N" },
     interval: { type: "string", description: "Seconds between them (default 1)", valueHint: "S" },
   },
   async run({ args }) {
-    const count = Number(args.count ?? 3);
+    const count = countArg("count", args.count, 3);
     const interval = secondsArg("interval", args.interval, 1, { zero: true });
-    if (!Number.isInteger(count) || count < 1) throw new LoomError("USAGE", `--count must be a whole number of at least 1, not "${args.count}"`);
     const { bridgeTarget } = await import("../../client/address");
     const target = await bridgeTarget(args.project ?? process.cwd(), args.address);
     const address = target.shown;

@@ -1,6 +1,6 @@
 import { loomCommand } from "../command";
 import { LoomError } from "../../errors";
-import { projectArg, secondsArg } from "../shared-args";
+import { addressArg, projectArg, secondsArg } from "../shared-args";
 import { randomUUID } from "node:crypto";
 import type { CliAgent } from "../../client/agent";
 
@@ -40,7 +40,7 @@ export default loomCommand({
     ...projectArg,
     topic: { type: "positional", required: true, description: "Topic to publish to", valueHint: "TOPIC" },
     payload: { type: "positional", required: false, description: "JSON payload, or - for one per stdin line (default {})", valueHint: "JSON|-" },
-    address: { type: "string", description: "Bridge address (default: the running project's, else LOOM_BRIDGE_ADDR, else loom.toml's)", valueHint: "HOST:PORT" },
+    ...addressArg,
     reply: { type: "boolean", description: "Publish as a request and print the first reply's payload (exit 4 when none comes within --timeout)" },
     timeout: { type: "string", description: "Seconds to wait for the reply with --reply (default 10)", valueHint: "S" },
   },

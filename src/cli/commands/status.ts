@@ -15,7 +15,7 @@ export default loomCommand({
     const status = await liveProjectStatus(root);
     // Like `systemctl status`: 3 when not running, 1 when something runs badly (docs/supervision.md "Exit codes").
     const troubled = status.processes.some((p) => p.state === "crash-loop" || p.state === "failed" || p.health === "unhealthy" || p.health === "unreachable");
-    process.exitCode = !status.running ? 3 : troubled ? EXIT.problems : 0;
+    process.exitCode = !status.running ? EXIT.notRunning : troubled ? EXIT.problems : EXIT.ok;
     if (args.json) return void process.stdout.write(JSON.stringify(status, null, 2) + "\n");
     const problem = status.problem ? [`warning: ${status.problem}`] : [];
     if (!status.phase) return void process.stdout.write([`loom is not running in ${status.root}`, ...problem].join("\n") + "\n");

@@ -1,6 +1,6 @@
 import { loomCommand } from "../command";
-import { LoomError } from "../../errors";
-import { jsonArg, projectArg } from "../shared-args";
+import { countArg, addressArg, jsonArg, projectArg } from "../shared-args";
+import { EXIT } from "../../errors";
 
 export default loomCommand({
   meta: {
@@ -13,12 +13,11 @@ export default loomCommand({
     ...jsonArg,
     topic: { type: "positional", required: true, description: "Topics (more may follow)", valueHint: "TOPIC..." },
     count: { type: "string", alias: "c", description: "Exit after this many events", valueHint: "N" },
-    address: { type: "string", description: "Bridge address (default: the running project's, else LOOM_BRIDGE_ADDR, else loom.toml's)", valueHint: "HOST:PORT" },
+    ...addressArg,
   },
   async run({ args }) {
     const topics = (args._ as string[]).length ? (args._ as string[]) : [args.topic];
-    const count = args.count === undefined ? Number.POSITIVE_INFINITY : Number(args.count);
-    if (!(count >= 1)) throw new LoomError("USAGE", `--count must be a whole number of at least 1, not "${args.count}"`);
+    const count = countArg("count", args.count, Number.POSITIVE_INFINITY);
     const { bridgeTarget } = await import("../../client/address");
     const { connectAgent } = await import("../../client/agent");
     const target = await bridgeTarget(args.project ?? process.cwd(), args.address);
@@ -26,7 +25,7 @@ export default loomCommand({
     let seen = 0;
     await new Promise<void>((resolve) => {
       process.once("SIGINT", () => {
-        process.exitCode = 130;
+        process.exitCode = EXIT.interrupted;
         resolve();
       });
       agent.onDelivery(({ topic: pattern, event }) => {
