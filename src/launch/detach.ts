@@ -19,7 +19,8 @@ import { openAppendNoFollow } from "../files/private";
 import { logText } from "../logs/printer";
 import { tailLines } from "../logs/tail";
 import { selfArgv } from "../proc/self";
-import type { ChildRecord, Ledger } from "../state/ledger";
+import { type ChildRecord, type Ledger, ledgerShape } from "../state/ledger";
+import { BRIDGE_MODES, type BridgeMode, RUNTIME_CHOICES, type RuntimeChoice } from "../config/types";
 import type { Supervisor } from "../supervisor/supervisor";
 import { prepare, type Prepared, type UpOptions } from "./prepare";
 import { runSupervised } from "./run";
@@ -28,15 +29,33 @@ import { describeRootError, rootError } from "../logs/root-error";
 const LOCK_FD = 3;
 const REPORT_FD = 4;
 
-const failure = z.object({ code: z.string(), message: z.string(), hint: z.string().optional(), details: z.array(z.string()).default([]) });
-const report = z.union([z.object({ ready: z.looseObject({ version: z.literal(1) }) }), z.object({ failed: failure })]);
+const ERROR_CODES = ["USAGE", "CONFIG", "DOWNLOAD", "VERIFY", "PROCESS", "PROBLEM", "INTERRUPTED", "UNEXPECTED"] as const satisfies readonly ErrorCode[];
+const failure = z.object({ code: z.enum(ERROR_CODES), message: z.string(), hint: z.string().optional(), details: z.array(z.string()).default([]) });
+// The ledger as state/ledger.ts parses it from disk: the same shape, whether read from the file or from the pipe.
+const report = z.union([z.object({ ready: ledgerShape }), z.object({ failed: failure })]);
 type Report = z.infer<typeof report>;
+/** What the child writes: its ledger as the supervisor keeps it, or its failure. */
+type Sent = { ready: Ledger } | { failed: z.input<typeof failure> };
 
-/** What the child is given; `env` and `hooks` stay with the parent. */
-const detachedSpec = z.object({
-  up: z.looseObject({ projectDir: z.string(), withAgents: z.boolean() }),
-  graceMs: z.number().optional(),
-});
+/** What the child is given (launch/prepare.ts UpOptions, parsed field by field); `env` and `hooks` stay with the parent. */
+const upOptions = z.object({
+  projectDir: z.string(),
+  withAgents: z.boolean(),
+  watch: z.boolean().optional(),
+  agentPaths: z.array(z.string()).optional(),
+  bridgePort: z.number().int().min(0).max(65_535).optional(),
+  dashboardPort: z.number().int().min(0).max(65_535).optional(),
+  mode: z.enum(BRIDGE_MODES as [BridgeMode, ...BridgeMode[]]).optional(),
+  runtime: z.enum(RUNTIME_CHOICES as [RuntimeChoice, ...RuntimeChoice[]]).optional(),
+  remote: z.string().optional(),
+  runtimeVersion: z.string().optional(),
+  logsDir: z.string().optional(),
+  forceDownload: z.boolean().optional(),
+  preferDebug: z.boolean().optional(),
+  portsChecked: z.boolean().optional(),
+  binary: z.object({ path: z.string(), source: z.enum(["override", "local", "cache", "download", "embedded", "remote"]), version: z.string().optional() }).optional(),
+}) satisfies z.ZodType<Omit<UpOptions, "env" | "hooks" | "lockFd">>;
+const detachedSpec = z.object({ up: upOptions, graceMs: z.number().optional() });
 
 /**
  * Agents that cannot start at all (a crash loop in their first seconds, or a failed exit with no
@@ -79,7 +98,7 @@ export function cannotStart(agent: ChildRecord): LoomError {
 
 /** `loom __supervise`: the background supervisor, reporting to its parent on descriptor 4. */
 export async function superviseMain(): Promise<number> {
-  const tell = (message: Report) => {
+  const tell = (message: Sent) => {
     try {
       writeSync(REPORT_FD, `${JSON.stringify(message)}\n`);
       closeSync(REPORT_FD);
@@ -101,14 +120,14 @@ export async function superviseMain(): Promise<number> {
   const settleMs = envNumber(process.env, "LOOM_DETACH_SETTLE_MS", DETACH_SETTLE_MS);
   let prepared: Prepared;
   try {
-    prepared = await prepare({ ...(spec.up as unknown as UpOptions), env: process.env, lockFd: LOCK_FD });
+    prepared = await prepare({ ...spec.up, env: process.env, lockFd: LOCK_FD });
   } catch (error) {
     return told(error);
   }
   const settle = async (sup: Supervisor) => {
     for (;;) {
       const ledger = (await sup.control({ cmd: "status" })).ledger as Ledger;
-      if (agentsSettled(ledger, settleMs)) return tell({ ready: ledger as unknown as Record<string, unknown> & { version: 1 } });
+      if (agentsSettled(ledger, settleMs)) return tell({ ready: ledger });
       await Bun.sleep(20);
     }
   };
@@ -172,12 +191,12 @@ export async function startDetached(prepared: Prepared, up: UpOptions, graceMs?:
   proc.unref();
   const timeoutMs = (prepared.project.config.bridge.timeout_sec + 30) * 1000;
   const message = await Promise.race([firstReport(proc.stdio[REPORT_FD] as number), Bun.sleep(timeoutMs).then(() => "timeout" as const)]);
-  if (message && message !== "timeout" && "ready" in message) return message.ready as unknown as Ledger;
+  if (message && message !== "timeout" && "ready" in message) return message.ready as Ledger; // its shape parsed (ledgerShape); the rest kept as written
   if (message === "timeout") proc.kill("SIGTERM");
   const exited = await Promise.race([proc.exited, Bun.sleep((graceMs ?? 5_000) * 2 + 5_000).then(() => undefined)]);
   if (message && message !== "timeout") {
     const f = message.failed;
-    throw new LoomError(f.code as ErrorCode, f.message, { details: f.details, hint: f.hint });
+    throw new LoomError(f.code, f.message, { details: f.details, hint: f.hint });
   }
   const lines = tailLines(logFile, 15);
   throw new LoomError(

@@ -65,7 +65,7 @@ const childShape = z.looseObject({
   logs: z.object({ out: z.string(), err: z.string() }),
 });
 /** What a ledger must hold to be read at all; its other fields are kept as they are. */
-const ledgerShape = z.looseObject({
+export const ledgerShape = z.looseObject({
   version: z.literal(1),
   root: z.string(),
   runId: z.string().optional(),
