@@ -8,7 +8,8 @@
  * exporter is not left failing, and loom's page shows the Bridge's own metrics.
  */
 import * as grpc from "@grpc/grpc-js";
-import { collectorService, decode, encode, spansOf, traceRequest } from "./otlp";
+import { collectorService, decode, encode } from "./otlp";
+import { spansOf, traceRequest } from "./otlp-read";
 import type { SpanStore } from "./spans";
 import type { z } from "zod";
 
