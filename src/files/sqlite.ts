@@ -33,9 +33,10 @@ export function openDatabase(path: string, what: string): OpenedDatabase {
   let db: Database | undefined;
   try {
     db = new Database(path, { strict: true });
+    // The wait for another writer first: switching to WAL, or creating the tables, may meet one.
+    db.run("PRAGMA busy_timeout = 5000");
     db.run("PRAGMA journal_mode = WAL");
     db.run("PRAGMA synchronous = NORMAL");
-    db.run("PRAGMA busy_timeout = 5000");
     if (existed) {
       const check = db.query<{ quick_check: string }, []>("PRAGMA quick_check(1)").get();
       if (check?.quick_check !== "ok") throw new Error(check?.quick_check ?? "damaged");

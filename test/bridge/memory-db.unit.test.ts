@@ -50,7 +50,8 @@ describe("MemoryDb", () => {
     const writer = join(ROOT, "test/fixtures/memory-writer.ts");
     const procs = Array.from({ length: 4 }, (_, i) => Bun.spawn([process.execPath, writer, path, String(i)], { stdout: "pipe", stderr: "pipe" }));
     const codes = await Promise.all(procs.map((p) => p.exited));
-    expect(codes).toEqual([0, 0, 0, 0]);
+    const errors = await Promise.all(procs.map((p) => new Response(p.stderr).text()));
+    expect({ codes, errors: errors.filter(Boolean) }).toEqual({ codes: [0, 0, 0, 0], errors: [] });
     const db = new MemoryDb(path, 64 * 1024 * 1024);
     expect(db.get("global", "counter")).toEqual({ value: 200, version: 200 });
     expect(db.history("race", 1_000)).toHaveLength(200);
