@@ -114,6 +114,13 @@ describe("finding and defaults", () => {
     expect(error.message).toContain('LOOM_BRIDGE_ADDR must be host:port (like "127.0.0.1:50051"), not "localhost"');
   });
 
+  test("a typo in an agent's table is named with its hint; the agent's own keys are left alone", async () => {
+    const dir = projectWith({ "loom.toml": '[agents.a]\nrestrat = "always"\ntopics = ["x"]\nmax_sources = 5\n' });
+    const { warnings } = await loadProjectConfig(dir, { env: {} });
+    expect(warnings.join("\n")).toMatch(/loom\.toml:2:1: unknown key `agents\.a\.restrat`: did you mean `restart`\?/);
+    expect(warnings.join("\n")).not.toContain("max_sources");
+  });
+
   test("typos of known keys are kept and warned about with their line", async () => {
     const dir = projectWith({ "loom.toml": '[dashboard]\nprot = 1\n[bridge]\nadress = "x"\n[llm.a]\nmodle = "m"\n[custom]\nanything = 1\n' });
     const p = await loadProjectConfig(dir, { env: {} });
@@ -175,6 +182,19 @@ describe("bad input: exit code 2 with file:line:column", () => {
     ],
     ["malformed variable", '[mcp.s]\ncommand = "x"\nargs = ["${A"]\n', /loom\.toml:3:8: unterminated `\$\{`.* in `mcp\.s\.args\[0\]`/],
     ["both base_url and api_base", '[llm.a]\nbase_url = "x"\napi_base = "y"\n', /loom\.toml:3:12: `llm\.a` sets both `base_url` and the older `api_base`/],
+    // Each [agents.<id>] key loom reads (the issue's: restart = "sometimes" and replicas = 0 passed `loom config`).
+    ["agent restart", '[agents.a]\nrestart = "sometimes"\n', /loom\.toml:2:11: `agents\.a\.restart` must be one of "on-failure", "always", "never", not the string "sometimes"/],
+    ["agent replicas zero", "[agents.a]\nreplicas = 0\n", /loom\.toml:2:12: `agents\.a\.replicas` must be a whole number from 1 to 64, not number 0/],
+    ["agent replicas fraction", "[agents.a]\nreplicas = 1.5\n", /loom\.toml:2:12: `agents\.a\.replicas` must be a whole number from 1 to 64/],
+    ["agent delivery", '[agents.a]\ndelivery = "all"\n', /loom\.toml:2:12: `agents\.a\.delivery` must be one of "each", "shared", not the string "all"/],
+    ["agent command empty", "[agents.a]\ncommand = []\n", /loom\.toml:2:11: `agents\.a\.command` must be a non-empty array of strings/],
+    ["agent command text", '[agents.a]\ncommand = "python x.py"\n', /loom\.toml:2:11: `agents\.a\.command` must be a non-empty array of strings/],
+    ["agent script", "[agents.a]\nscript = 1\n", /loom\.toml:2:10: `agents\.a\.script` must be a string/],
+    ["agent enabled", '[agents.a]\nenabled = "no"\n', /loom\.toml:2:11: `agents\.a\.enabled` must be true or false/],
+    ["agent env", '[agents.a]\nenv = "X=1"\n', /loom\.toml:2:7: `agents\.a\.env` must be a table of variables/],
+    ["agent watch", '[agents.a]\nwatch = "prompts/**"\n', /loom\.toml:2:9: `agents\.a\.watch` must be an array of strings/],
+    ["agent topics", '[agents.a]\ntopics = "x.*"\n', /loom\.toml:2:10: `agents\.a\.topics` must be an array of strings/],
+    ["memory max_mb", "[memory]\nmax_mb = 0\n", /loom\.toml:2:10: `memory\.max_mb` must be a number from 1 to 1000000/],
   ];
   for (const [name, toml, message] of cases)
     test(name, async () => {
