@@ -49,3 +49,6 @@ export const MEMORY_DB = "memory.db";
 /** When a process that exited is started again (supervisor/restart-policy.ts; `[agents.<id>] restart`). */
 export type RestartMode = "on-failure" | "always" | "never";
 export const RESTART_MODES: readonly RestartMode[] = ["on-failure", "always", "never"];
+
+/** The embedded Bridge's own question, which agents never see (bridge/admin.ts); asked by the background supervisor on raw HTTP/2. */
+export const ADMIN_TOPOLOGY_PATH = "/loom.embedded.v1.Admin/Topology";

@@ -5,6 +5,7 @@
  * without the dashboard. JSON on the wire: a generic grpc-js service, no .proto needed.
  */
 import * as grpc from "@grpc/grpc-js";
+import { ADMIN_TOPOLOGY_PATH } from "../constants";
 
 import type { Topology } from "./dashboard/source";
 
@@ -23,7 +24,7 @@ const json = {
 
 export const ADMIN_SERVICE: grpc.ServiceDefinition = {
   Topology: {
-    path: "/loom.embedded.v1.Admin/Topology",
+    path: ADMIN_TOPOLOGY_PATH,
     requestStream: false,
     responseStream: false,
     requestSerialize: json.serialize,

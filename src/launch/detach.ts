@@ -13,7 +13,7 @@ import { closeSync, writeSync } from "node:fs";
 import { join } from "pathe";
 import { z } from "zod";
 import { envNumber } from "../config/env-number";
-import { DETACH_SETTLE_MS } from "../constants";
+import { ADMIN_TOPOLOGY_PATH, DETACH_SETTLE_MS } from "../constants";
 import { type ErrorCode, exitCodeOf, isLoomError, LoomError } from "../errors";
 import { openAppendNoFollow } from "../files/private";
 import { logText } from "../logs/printer";
@@ -25,7 +25,8 @@ import type { Supervisor } from "../supervisor/supervisor";
 import { prepare, type Prepared, type UpOptions } from "./prepare";
 import { runSupervised } from "./run";
 import { describeRootError, rootError } from "../logs/root-error";
-import { askTopology } from "../bridge/admin";
+import { grpcJsonCall } from "../net/health";
+import type { Topology } from "../bridge/dashboard/source";
 
 const LOCK_FD = 3;
 const REPORT_FD = 4;
@@ -134,7 +135,8 @@ export async function superviseMain(): Promise<number> {
     for (;;) {
       const ledger = (await sup.control({ cmd: "status" })).ledger as Ledger;
       // The embedded Bridge says who registered, over its socket (bridge/admin.ts); a native one is left to the settle time.
-      const topology = ledger.bridge.socket ? await askTopology(`unix:${ledger.bridge.socket}`, 200) : undefined;
+      // Raw HTTP/2 (net/health.ts), not grpc-js: this supervisor stays up, and need not carry it.
+      const topology = ledger.bridge.socket ? ((await grpcJsonCall(`unix:${ledger.bridge.socket}`, ADMIN_TOPOLOGY_PATH, {}, 200)) as Topology | undefined) : undefined;
       const registered = new Set((topology?.agents ?? []).filter((a) => a.connected).map((a) => a.id));
       if (agentsSettled(ledger, settleMs, registered)) return tell({ ready: ledger });
       await Bun.sleep(20);

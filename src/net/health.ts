@@ -114,6 +114,48 @@ export async function grpcHeartbeat(address: string, timeoutMs = PROBE_TIMEOUT_M
   }
 }
 
+/**
+ * One unary call whose messages are JSON (loom's own services, like the embedded Bridge's
+ * `loom.embedded.v1.Admin`), on raw HTTP/2 as the Heartbeat is: a process that only asks this
+ * (the background supervisor) does not load grpc-js. Resolves with the answer, or undefined.
+ */
+export async function grpcJsonCall(address: string, path: string, request: unknown, timeoutMs = PROBE_TIMEOUT_MS): Promise<unknown> {
+  const session = bridgeSession(address);
+  session.on("error", () => {});
+  try {
+    return await new Promise<unknown>((resolve) => {
+      const timer = setTimeout(() => resolve(undefined), timeoutMs);
+      const chunks: Buffer[] = [];
+      let status: string | undefined;
+      const req = session.request({ ":method": "POST", ":path": path, "content-type": "application/grpc", te: "trailers" });
+      const take = (h: http2.IncomingHttpHeaders) => {
+        if (h["grpc-status"] !== undefined) status = String(h["grpc-status"]);
+      };
+      req.on("response", take);
+      req.on("trailers", take);
+      req.on("data", (c: Buffer) => chunks.push(c));
+      req.on("error", () => resolve(undefined));
+      req.on("end", () => {
+        clearTimeout(timer);
+        const body = Buffer.concat(chunks);
+        if (status !== "0" || body.length < 5) return resolve(undefined);
+        try {
+          resolve(JSON.parse(body.subarray(5, 5 + body.readUInt32BE(1)).toString("utf8")));
+        } catch {
+          resolve(undefined);
+        }
+      });
+      const payload = Buffer.from(JSON.stringify(request ?? {}));
+      const frame = Buffer.alloc(5 + payload.length);
+      frame.writeUInt32BE(payload.length, 1);
+      payload.copy(frame, 5);
+      req.end(frame);
+    });
+  } finally {
+    session.destroy();
+  }
+}
+
 /** GET /api/metrics answers 200 with JSON. node:http, not fetch: fetch would route loopback through HTTP_PROXY. */
 export function dashboardHealthy(host: string, port: number, timeoutMs = PROBE_TIMEOUT_MS): Promise<ProbeResult> {
   const h = host === "0.0.0.0" ? "127.0.0.1" : host === "::" ? "::1" : host;

@@ -199,3 +199,32 @@ describe("grpc.health.v1 (Kubernetes' gRPC probes)", () => {
     }
   });
 });
+
+describe("the Admin question on raw HTTP/2 (net/health.ts grpcJsonCall, what the background supervisor asks)", () => {
+  test("answers the topology with each id's stream count; a wrong path or a dead socket is undefined, never a throw", async () => {
+    const { grpcJsonCall } = await import("../../src/net/health");
+    const { ADMIN_TOPOLOGY_PATH } = await import("../../src/constants");
+    const bridge = new EmbeddedBridge();
+    const socket = join(tempDir(), "b.sock");
+    await bridge.listen({ tcp: { host: "127.0.0.1", port: 0 }, unix: socket });
+    open.push({ bridge, clients: [] });
+    const { Bridge } = loomV1();
+    const c = new Bridge(`unix:${socket}`, grpc.credentials.createInsecure()) as unknown as Client;
+    open.at(-1)!.clients.push(c);
+    await new Promise((resolve, reject) => c.RegisterAgent!({ agent_id: "a1", subscribed_topics: ["x"] }, (e, r) => (e ? reject(e) : resolve(r))));
+    const call = c.EventStream();
+    call.on("error", () => {});
+    call.write({ ack: { message_id: "a1" } });
+    const answer = await (async () => {
+      for (let i = 0; i < 200; i++) {
+        const t = (await grpcJsonCall(`unix:${socket}`, ADMIN_TOPOLOGY_PATH, {}, 1_000)) as { agents: { id: string; connected: boolean; streams: number }[] };
+        if (t?.agents.some((a) => a.connected)) return t;
+        await Bun.sleep(5);
+      }
+    })();
+    expect(answer?.agents).toEqual([expect.objectContaining({ id: "a1", connected: true, streams: 1 })]);
+    expect(await grpcJsonCall(`unix:${socket}`, "/loom.embedded.v1.Admin/Nope", {}, 1_000)).toBeUndefined();
+    expect(await grpcJsonCall(`unix:${join(tempDir(), "none.sock")}`, ADMIN_TOPOLOGY_PATH, {}, 500)).toBeUndefined();
+    call.end();
+  });
+});
