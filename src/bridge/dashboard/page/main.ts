@@ -2,34 +2,25 @@
 /**
  * The dashboard page: plain TypeScript over the DOM, bundled by Bun into the page loom serves (no
  * framework: a few tables and two bounded lists do not need one, and the page stays small and
- * works offline). Every value from the server is set as text, never as HTML. At most EVENT_ROWS
- * events and LOG_ROWS log lines are in the DOM; new ones are added once per animation frame.
+ * works offline). Every value from the server is set as text, never as HTML (dom.ts). At most
+ * EVENT_ROWS events are in the DOM, new ones added once per animation frame; traces.ts, logs.ts and
+ * charts.ts draw their sections.
  */
 import type { ProcessStatus } from "../../../status/project";
 import { formatUptime as uptime } from "../../../status/format";
 import { matches as topicMatches } from "../../topics";
 import type { PageEvent } from "../loom-api";
 import type { SpanData } from "../../spans";
-import { formatNs, spanAgent, spanLabel, traceRows, waterfallOrder } from "../../trace-view";
 import type { Sample } from "../history";
+import { renderCharts } from "./charts";
+import { $, el, time } from "./dom";
+import { filterLogs, followLogs } from "./logs";
+import { followSpans } from "./traces";
 
 const EVENT_ROWS = 200;
 const EVENT_BUFFER = 1_000;
-const LOG_ROWS = 500;
-/** Log lines kept for the trace view (every process's, whatever the log list shows). */
-const LOG_KEPT = 2_000;
 /** `loom pub` and `loom sub` register as agents of their own; the page folds them away. */
 const CLI_CLIENT = /^loom-(pub|sub)-\d+$/;
-
-type Attrs = Record<string, string | undefined>;
-function el(tag: string, attrs: Attrs = {}, ...children: (Node | string | undefined)[]): HTMLElement {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) if (v !== undefined) node.setAttribute(k, v);
-  for (const c of children) if (c !== undefined) node.append(c);
-  return node;
-}
-const $ = <T extends HTMLElement = HTMLElement>(selector: string) => document.querySelector(selector) as T;
-const time = (ms?: number) => (ms ? new Date(ms).toLocaleTimeString() : "");
 
 let token = "";
 /** A request that reached nothing: the connection state says so, no notice is needed. */
@@ -240,171 +231,6 @@ function onEvent(e: PageEvent): void {
   }
 }
 
-// --- traces --------------------------------------------------------------------------------------
-const SPANS_KEPT = 2_000;
-const TRACE_ROWS = 20;
-const spans = new Map<string, SpanData>();
-let openTrace = "";
-let tracesScheduled = false;
-
-function addSpans(list: SpanData[]): void {
-  for (const s of list) spans.set(s.span_id + s.trace_id, s);
-  for (const key of spans.keys()) {
-    if (spans.size <= SPANS_KEPT) break;
-    spans.delete(key);
-  }
-  if (!tracesScheduled) {
-    tracesScheduled = true;
-    requestAnimationFrame(renderTraces);
-  }
-}
-
-function renderTraces(): void {
-  tracesScheduled = false;
-  const rows = traceRows([...spans.values()]);
-  rows.sort((a, b) => Number(b.errors > 0) - Number(a.errors > 0)); // stable: errors first, then the latest
-  $("#traces tbody").replaceChildren(
-    ...rows.slice(0, TRACE_ROWS).map((r) => {
-      const row = el(
-        "tr",
-        { "data-trace": r.id, class: r.errors ? "bad" : undefined },
-        el("td", {}, el("code", {}, r.id)),
-        el("td", {}, time(r.startNs / 1e6)),
-        el("td", {}, formatNs(r.endNs - r.startNs)),
-        el("td", {}, String(r.spans)),
-        el("td", {}, r.errors ? `${r.errors} error${r.errors > 1 ? "s" : ""}` : "ok"),
-        el("td", {}, spanLabel(r.root)),
-      );
-      row.onclick = () => {
-        openTrace = openTrace === r.id ? "" : r.id;
-        renderTraces();
-      };
-      return row;
-    }),
-  );
-  renderTrace([...spans.values()].filter((s) => s.trace_id === openTrace));
-}
-
-/** The open trace: a waterfall across agents, tools and LLM calls (a span's attributes on a click), then its processes' logs of that time. */
-function renderTrace(chosen: SpanData[]): void {
-  $("#trace-view").hidden = chosen.length === 0;
-  if (!chosen.length) return;
-  const start = Math.min(...chosen.map((s) => s.start_time));
-  const end = Math.max(...chosen.map((s) => s.start_time + s.duration));
-  const total = Math.max(1, end - start);
-  $("#trace-title").textContent = `trace ${openTrace} · ${chosen.length} spans · ${formatNs(end - start)}`;
-  $("#trace-detail").replaceChildren(
-    ...waterfallOrder(chosen).map(({ span: s, depth }) => {
-      const bar = el("span", {
-        class: "bar",
-        style: `margin-left:${((100 * (s.start_time - start)) / total).toFixed(2)}%;width:${Math.max(0.5, (100 * s.duration) / total).toFixed(2)}%`,
-      });
-      const row = el(
-        "li",
-        { "data-span": s.name, class: s.status === "error" ? "bad" : undefined },
-        el("span", { class: "span-name", style: `padding-left:${depth}em` }, `${spanLabel(s)} · ${formatNs(s.duration)}${s.error_message ? ` · ${s.error_message}` : ""}`),
-        el("span", { class: "track" }, bar),
-      );
-      row.onclick = () => {
-        const open = row.querySelector("pre");
-        if (open) open.remove();
-        else row.append(el("pre", {}, JSON.stringify({ span_id: s.span_id, parent_span_id: s.parent_span_id, status: s.status, ...s.attributes }, null, 2)));
-      };
-      return row;
-    }),
-  );
-  // The lines its processes wrote while it ran (a second either side): agents by id, the runtime for the Bridge's spans.
-  const names = new Set(chosen.map((s) => (s.name.startsWith("bridge.") ? "" : (spanAgent(s) ?? ""))));
-  const runtime = chosen.some((s) => s.name.startsWith("bridge."));
-  const from = start / 1e6 - 1_000;
-  const to = end / 1e6 + 1_000;
-  const lines = logBuffer.filter(
-    (l) => (names.has(l.name) || names.has(l.name.replace(/\.\d+$/, "")) || (runtime && RUNTIME_NAMES.has(l.name))) && (l.at ?? 0) >= from && (l.at ?? 0) <= to,
-  );
-  $("#trace-logs").replaceChildren(...(lines.length ? lines.map(logRow) : [el("li", { class: "muted" }, "nothing logged then")]));
-}
-
-function followSpans(): void {
-  get<SpanData[]>("/api/spans/recent?limit=1000")
-    .then(addSpans)
-    .catch(() => {});
-  const stream = new EventSource("/api/spans/stream");
-  stream.addEventListener("spans", (m) => addSpans(JSON.parse((m as MessageEvent).data)));
-}
-
-// --- logs ----------------------------------------------------------------------------------------
-interface LogLine {
-  name: string;
-  err: boolean;
-  at?: number;
-  text: string;
-}
-const RUNTIME_NAMES = new Set(["core", "bridge"]);
-const logBuffer: LogLine[] = [];
-let logFilter = "";
-const logRow = (line: LogLine) => el("li", { class: line.err ? "stderr" : undefined }, `${time(line.at)} ${line.name} ${line.err ? "!" : "|"} ${line.text}`);
-
-function showLogs(): void {
-  const list = $("#log-list");
-  list.replaceChildren(
-    ...logBuffer
-      .filter((l) => !logFilter || l.name === logFilter)
-      .slice(-LOG_ROWS)
-      .map(logRow),
-  );
-  list.scrollTop = list.scrollHeight;
-}
-
-/** Every process's logs in one stream: the list shows the chosen process's, the trace view any of them. */
-function followLogs(): void {
-  const logs = new EventSource("/api/loom/logs");
-  logs.onmessage = (m) => {
-    const line = JSON.parse(m.data) as LogLine;
-    if (line.err && line.text.startsWith("--- loom ")) return; // loom's start and end markers are in both files: shown once
-    logBuffer.push(line);
-    if (logBuffer.length > LOG_KEPT) logBuffer.splice(0, logBuffer.length - LOG_KEPT);
-    if (logFilter && line.name !== logFilter) return;
-    const list = $("#log-list");
-    list.append(logRow(line));
-    while (list.childElementCount > LOG_ROWS) list.firstElementChild!.remove();
-    list.scrollTop = list.scrollHeight;
-  };
-}
-
-// --- metrics over time ---------------------------------------------------------------------------
-const CHARTS: { label: string; value: (a: Sample, b: Sample) => number; unit: string; bad?: boolean }[] = [
-  { label: "events/s", value: (a, b) => (b.published - a.published) / ((b.at - a.at) / 1000 || 1), unit: "/s" },
-  { label: "deliveries/s", value: (a, b) => (b.delivered - a.delivered) / ((b.at - a.at) / 1000 || 1), unit: "/s" },
-  { label: "tool calls/s", value: (a, b) => (b.tools - a.tools) / ((b.at - a.at) / 1000 || 1), unit: "/s" },
-  { label: "tool errors/s", value: (a, b) => (b.toolErrors - a.toolErrors) / ((b.at - a.at) / 1000 || 1), unit: "/s", bad: true },
-  { label: "dropped/s", value: (a, b) => (b.dropped - a.dropped) / ((b.at - a.at) / 1000 || 1), unit: "/s", bad: true },
-  { label: "agents", value: (_a, b) => b.agents, unit: "" },
-];
-const SVG = "http://www.w3.org/2000/svg";
-
-async function refreshCharts(): Promise<void> {
-  const samples = await get<Sample[]>("/api/loom/history");
-  const rows = CHARTS.map((c) => {
-    const values = samples.slice(1).map((b, i) => c.value(samples[i]!, b));
-    const max = Math.max(1e-9, ...values);
-    const svg = document.createElementNS(SVG, "svg");
-    svg.setAttribute("viewBox", `0 0 ${Math.max(1, values.length - 1)} 100`);
-    svg.setAttribute("preserveAspectRatio", "none");
-    const line = document.createElementNS(SVG, "polyline");
-    line.setAttribute("points", values.map((v, i) => `${i},${(100 - (95 * v) / max).toFixed(1)}`).join(" "));
-    svg.append(line);
-    const last = values.at(-1) ?? 0;
-    return el(
-      "div",
-      { class: `chart${c.bad && last > 0 ? " bad" : ""}`, "data-chart": c.label },
-      el("span", {}, c.label),
-      svg,
-      el("span", {}, `${Number(last.toFixed(2))}${c.unit}`),
-    );
-  });
-  $("#chart-list").replaceChildren(...rows);
-}
-
 // --- start ---------------------------------------------------------------------------------------
 function every(ms: number, task: () => Promise<void>): void {
   const run = () => task().catch((e) => e instanceof Unreachable || notice(String(e), true));
@@ -418,7 +244,7 @@ async function start(): Promise<void> {
   every(2_000, refreshAgents);
   every(2_000, refreshFlow);
   every(2_000, refreshMetrics);
-  every(5_000, refreshCharts);
+  every(5_000, async () => renderCharts(await get<Sample[]>("/api/loom/history")));
   const events = new EventSource("/api/loom/events");
   events.onmessage = (m) => onEvent(JSON.parse(m.data));
   $("#event-filter").oninput = () => renderEvents(true);
@@ -431,12 +257,9 @@ async function start(): Promise<void> {
     buffer.length = 0;
     renderEvents(true);
   };
-  $<HTMLSelectElement>("#log-process").onchange = (e) => {
-    logFilter = (e.target as HTMLSelectElement).value;
-    showLogs();
-  };
+  $<HTMLSelectElement>("#log-process").onchange = (e) => filterLogs((e.target as HTMLSelectElement).value);
   followLogs();
-  followSpans();
+  followSpans(get<SpanData[]>("/api/spans/recent?limit=1000"));
   $<HTMLFormElement>("#publish-form").onsubmit = async (e) => {
     e.preventDefault();
     const form = new FormData(e.target as HTMLFormElement);
