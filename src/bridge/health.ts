@@ -16,7 +16,7 @@ let service: grpc.ServiceDefinition | undefined;
 
 /** The Health service's definition (a client constructor's `.service`). */
 export function healthService(): grpc.ServiceDefinition {
-  service ??= definition(protobuf.parse(source as unknown as string, { keepCase: true }).root.lookupService("grpc.health.v1.Health"));
+  service ??= definition(protobuf.parse(source, { keepCase: true }).root.lookupService("grpc.health.v1.Health"));
   return service;
 }
 

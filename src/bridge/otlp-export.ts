@@ -55,11 +55,8 @@ function sender(target: Target): { send: Send; shown: (signal: string) => string
       shown: () => `${address} (OTLP/gRPC)`,
       send: (signal, body) =>
         new Promise((resolve, reject) =>
-          (clients[signal] as unknown as Record<string, grpc.requestCallback<unknown> & ((...a: unknown[]) => void)>).Export!(
-            body,
-            { deadline: Date.now() + TIMEOUT_MS },
-            (e: Error | null) => (e ? reject(e) : resolve()),
-          ),
+          // A generic client's methods are named by the definition (otlp.ts collectorService): Export.
+          clients[signal].Export!(body, { deadline: Date.now() + TIMEOUT_MS }, (e: Error | null) => (e ? reject(e) : resolve())),
         ),
       close: () => {
         clients.traces.close();

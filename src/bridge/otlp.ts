@@ -15,7 +15,7 @@ const CONVERSION: protobuf.IConversionOptions = { longs: String, enums: Number, 
 
 let root: protobuf.Root | undefined;
 const type = (name: string) => {
-  root ??= protobuf.parse(source as unknown as string).root;
+  root ??= protobuf.parse(source).root;
   return root.lookupType(`opentelemetry.proto.${name}`);
 };
 

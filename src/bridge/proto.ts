@@ -52,7 +52,7 @@ let loaded: LoomV1 | undefined;
 /** The `loom.v1` services: client constructors, each with its definition as `.service`. */
 export function loomV1(): LoomV1 {
   if (!loaded) {
-    const root = protobuf.parse(source as unknown as string, { keepCase: true }).root;
+    const root = protobuf.parse(source, { keepCase: true }).root;
     const service = (name: string) => grpc.makeGenericClientConstructor(definition(root.lookupService(`loom.v1.${name}`)), name);
     loaded = { Bridge: service("Bridge"), MemoryService: service("MemoryService") };
   }

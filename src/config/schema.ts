@@ -28,7 +28,7 @@ const must = (what: string) => ({
 
 const text = () => z.string(must("a string")).optional();
 const flag = () => z.boolean(must("true or false")).optional();
-const oneOf = (choices: readonly string[]) => z.enum(choices as [string, ...string[]], must(`one of ${choices.map((m) => `"${m}"`).join(", ")}`)).optional();
+const oneOf = <T extends string>(choices: readonly T[]) => z.enum(choices as [T, ...T[]], must(`one of ${choices.map((m) => `"${m}"`).join(", ")}`)).optional();
 const strings = (example: string) => z.custom<string[]>((v) => Array.isArray(v) && v.every((a) => typeof a === "string"), must(`an array of strings (like ${example})`));
 
 function number(opts: { integer?: boolean; min?: number; max?: number }) {
@@ -219,8 +219,9 @@ function warningsOf(raw: Record<string, unknown>, config: LoomConfig | undefined
 
 export function checkConfig(raw: Record<string, unknown>): { config: LoomConfig; issues: ConfigIssue[]; warnings: ConfigIssue[] } {
   const parsed = loomToml.safeParse(raw);
-  // Types as written in config/types.ts; the schema's output has the same shape (checked by the tests).
-  const config = (parsed.success ? parsed.data : undefined) as LoomConfig | undefined;
+  // Typed as config/types.ts writes it (with its documentation, the library's API); tsc checks that
+  // the schema's output is assignable to it, so the two cannot drift apart.
+  const config: LoomConfig | undefined = parsed.success ? parsed.data : undefined;
   const issues = parsed.success ? [] : parsed.error.issues.map(toIssue);
   return { config: config ?? ({} as LoomConfig), issues, warnings: warningsOf(raw, config) };
 }

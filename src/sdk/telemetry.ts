@@ -17,11 +17,10 @@ const BATCH_SPANS = 512;
 // A quarter of a second: the page shows a request whole soon after it ends (OpenTelemetry batches for 5 s).
 const EVERY_MS = 250;
 
-type ExportClient = grpc.Client & { Export(request: object, options: grpc.CallOptions, done: (e: grpc.ServiceError | null) => void): void };
-
 export class SdkSpans implements SpanSink {
   private readonly queue: SpanData[] = [];
-  private readonly client: ExportClient;
+  /** A generic client of OTLP's TraceService: its one method is Export (bridge/otlp.ts collectorService). */
+  private readonly client: InstanceType<grpc.ServiceClientConstructor>;
   private readonly timer: ReturnType<typeof setInterval>;
   private sending?: Promise<void>;
   private gaveUp = false;
@@ -38,7 +37,7 @@ export class SdkSpans implements SpanSink {
         ? (env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? env.OTEL_EXPORTER_OTLP_ENDPOINT)
         : undefined;
     const { target, credentials } = channel(grpcEndpoint ?? bridgeAddress);
-    this.client = new (grpc.makeGenericClientConstructor(collectorService("trace"), "TraceService"))(target, credentials) as unknown as ExportClient;
+    this.client = new (grpc.makeGenericClientConstructor(collectorService("trace"), "TraceService"))(target, credentials);
     this.timer = setInterval(() => void this.flush(), EVERY_MS);
     this.timer.unref?.();
   }
@@ -60,7 +59,7 @@ export class SdkSpans implements SpanSink {
     if (this.queue.length === 0 || this.gaveUp) return;
     const batch = this.queue.splice(0, BATCH_SPANS);
     this.sending = new Promise<void>((resolve) =>
-      this.client.Export(traceRequestOf(batch, this.service, true), { deadline: Date.now() + 5_000 }, (e) => {
+      this.client.Export!(traceRequestOf(batch, this.service, true), { deadline: Date.now() + 5_000 }, (e: grpc.ServiceError | null) => {
         if (e?.code === grpc.status.UNIMPLEMENTED) {
           this.gaveUp = true;
           this.queue.length = 0;
