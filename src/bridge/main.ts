@@ -114,10 +114,11 @@ export async function runEmbeddedBridge(env: Record<string, string | undefined> 
     memory.close();
   });
   if (env.LOOM_TRACES === "off") bridge.spans.enabled = false;
+  else if (env.LOOM_TRACES_DB) keepHistory(bridge, env);
   if (env.LOOM_TRACE_CONTENT === "1") {
     bridge.captureContent = true;
     rememberSecretsOf(env); // what a prompt must never carry into a span: the values of *_KEY, *_TOKEN, ...
-  } else if (env.LOOM_TRACES_DB) keepHistory(bridge, env);
+  }
   const metrics = BridgeMetrics.follow(bridge, env);
   if (env.LOOM_OTLP_ENDPOINT) {
     const target = {

@@ -164,6 +164,11 @@ describe("loom call against the embedded Bridge", () => {
       expect(searched.token).toBe("brave-test-key");
       expect(searched.auth).toBeNull(); // the LLM key goes to the LLM only
       expect((await loom(["down"], root)).code).toBe(0);
+      // capture_content changes what a span keeps, not whether the history keeps it.
+      const { SpanDb } = await import("../../src/bridge/span-db");
+      const history = new SpanDb(join(root, ".loom/traces.db"), { maxBytes: 1 << 30, maxAgeMs: 86_400_000 });
+      expect(history.latest(10_000).filter((s) => s.name === "chat")).toHaveLength(2);
+      history.close();
     } finally {
       apis.stop();
     }
