@@ -11,9 +11,11 @@
 import * as grpc from "@grpc/grpc-js";
 import { BUCKETS, type Family } from "./dashboard/metrics";
 import { collectorService, encode, keyValues, traceRequestOf } from "./otlp";
-import type { SpanData, SpanStore } from "./spans";
+import { type SpanData, type SpanStore, spanBytes } from "./spans";
 
 const QUEUE_SPANS = 4_096;
+/** And in bytes: received spans may be large (otlp-read.ts bounds each). */
+const QUEUE_BYTES = 16 * 1024 * 1024;
 const BATCH_SPANS = 512;
 const EVERY_MS = 1_000;
 const TIMEOUT_MS = 10_000;
@@ -106,14 +108,20 @@ export function exportTelemetry(store: SpanStore, target: Target, metrics?: () =
   const warn = warner(target, shown);
   const queue: SpanData[] = [];
   let sending = false;
+  let queuedBytes = 0;
   const follow = (span: SpanData) => {
     queue.push(span);
-    if (queue.length > QUEUE_SPANS) state.dropped += queue.splice(0, queue.length - QUEUE_SPANS).length;
+    queuedBytes += spanBytes(span);
+    while (queue.length > QUEUE_SPANS || queuedBytes > QUEUE_BYTES) {
+      queuedBytes -= spanBytes(queue.shift()!);
+      state.dropped++;
+    }
   };
   const sendSpans = async () => {
     if (sending || queue.length === 0) return;
     sending = true;
     const batch = queue.splice(0, BATCH_SPANS);
+    for (const s of batch) queuedBytes -= spanBytes(s);
     try {
       await send("traces", traceRequestOf(batch, target.service, target.protocol !== "http/json"));
       state.exported += batch.length;

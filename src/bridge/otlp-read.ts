@@ -54,6 +54,8 @@ function text(v: Partial<Value> | undefined): string {
 /** OpenTelemetry's own default limit of attributes per span; a value is cut at 4 KB (a prompt's start is enough to know it). */
 const MAX_ATTRIBUTES = 128;
 const MAX_VALUE_CHARS = 4096;
+/** A span's attribute values together: every queue that holds spans (store, history, exporter) counts them, and this bounds each span. */
+const MAX_SPAN_CHARS = 16_384;
 
 const STATUS = (code: number | string | undefined): SpanData["status"] =>
   code === 2 || code === "STATUS_CODE_ERROR" ? "error" : code === 1 || code === "STATUS_CODE_OK" ? "ok" : "unset";
@@ -77,7 +79,13 @@ export function spansOf(request: z.infer<typeof traceRequest>): { spans: SpanDat
           continue;
         }
         const attrs: Record<string, string> = service ? { "service.name": service.slice(0, 256) } : {};
-        for (const a of (s.attributes ?? []).slice(0, MAX_ATTRIBUTES)) attrs[a.key.slice(0, 256)] = text(a.value).slice(0, MAX_VALUE_CHARS);
+        let budget = MAX_SPAN_CHARS;
+        for (const a of (s.attributes ?? []).slice(0, MAX_ATTRIBUTES)) {
+          const value = text(a.value).slice(0, Math.min(MAX_VALUE_CHARS, budget));
+          budget -= value.length;
+          attrs[a.key.slice(0, 256)] = value;
+          if (budget <= 0) break;
+        }
         const start = Number(s.startTimeUnixNano ?? 0);
         const parent = hex(s.parentSpanId);
         const status = STATUS(s.status?.code);

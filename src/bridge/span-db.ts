@@ -2,16 +2,19 @@
  * The span store's history on disk (docs/dashboard.md "History, the terminal and the page"): `.loom/traces.db`
  * (files/sqlite.ts), so traces outlive `loom restart --runtime` and the next `loom run`. Spans are
  * written in batches, every FLUSH_MS or when a trace is read, never on the path that publishes.
+ * What waits is bounded in count and bytes (MAX_WAITING, MAX_WAITING_BYTES).
  * Bounded by the live bytes of the database (LOOM_TRACES_MAX_BYTES, 64 MB) and by age
  * (LOOM_TRACES_MAX_AGE_MS, 7 days): the oldest spans go first. Spans waiting to be written are
  * bounded too (the oldest of them are dropped and counted).
  */
 import type { Database, Statement } from "bun:sqlite";
 import { openDatabase } from "../files/sqlite";
-import type { SpanData } from "./spans";
+import { type SpanData, spanBytes } from "./spans";
 
 const FLUSH_MS = 250;
 const MAX_WAITING = 50_000;
+/** Spans waiting to be written, in bytes: a flood of large received spans within one FLUSH_MS. */
+const MAX_WAITING_BYTES = 16 * 1024 * 1024;
 const SCHEMA = `CREATE TABLE IF NOT EXISTS spans (
   trace_id TEXT NOT NULL, span_id TEXT NOT NULL, parent_span_id TEXT, name TEXT NOT NULL,
   start_time INTEGER NOT NULL, duration INTEGER NOT NULL, attributes TEXT NOT NULL,
@@ -35,6 +38,7 @@ export class SpanDb {
   private readonly usedBytes: () => number;
   private readonly insert: Statement;
   private waiting: SpanData[] = [];
+  private waitingBytes = 0;
   private readonly timer: ReturnType<typeof setInterval>;
   private lastAgeCheck = 0;
   dropped = 0;
@@ -52,7 +56,13 @@ export class SpanDb {
   }
 
   add(span: SpanData): void {
-    if (this.waiting.push(span) > MAX_WAITING) this.dropped += this.waiting.splice(0, MAX_WAITING / 10).length;
+    this.waiting.push(span);
+    this.waitingBytes += spanBytes(span);
+    if (this.waiting.length <= MAX_WAITING && this.waitingBytes <= MAX_WAITING_BYTES) return;
+    // The oldest tenth goes (counted): a stalled disk never holds more than the bounds.
+    const gone = this.waiting.splice(0, Math.ceil(this.waiting.length / 10));
+    this.dropped += gone.length;
+    for (const g of gone) this.waitingBytes -= spanBytes(g);
   }
 
   /** Writes what waits in one transaction, then keeps the bounds. */
@@ -60,6 +70,7 @@ export class SpanDb {
     if (this.waiting.length) {
       const batch = this.waiting;
       this.waiting = [];
+      this.waitingBytes = 0;
       this.db.transaction(() => {
         for (const s of batch) this.insert.run(s.trace_id, s.span_id, s.parent_span_id, s.name, s.start_time, s.duration, JSON.stringify(s.attributes), s.status, s.error_message);
       })();

@@ -122,7 +122,8 @@ export function endToolSpans(
   span.set("tool.status", result.status).end(error);
 }
 
-function spanBytes(s: SpanData): number {
+/** A span's bytes near enough to bound a queue of them by. */
+export function spanBytes(s: SpanData): number {
   let n = 160 + s.name.length + (s.error_message?.length ?? 0);
   for (const key in s.attributes) n += key.length + s.attributes[key]!.length + 16;
   return n;
