@@ -56,8 +56,13 @@ export class MemoryDb {
   ) {
     this.db = path === ":memory:" ? new Database(":memory:") : openDatabase(path, "the memory store").db;
     this.db.exec(SCHEMA);
+    this.bytes = this.recount();
+  }
+
+  /** The bytes the rows say they take, entries and state: the bound's measure, read again after a change it cannot follow. */
+  private recount(): number {
     const sum = (table: string) => this.db.query<{ n: number | null }, []>(`SELECT sum(bytes) AS n FROM ${table}`).get()?.n ?? 0;
-    this.bytes = sum("entries") + sum("kv");
+    return sum("entries") + sum("kv");
   }
 
   get usedBytes(): number {
@@ -144,25 +149,27 @@ export class MemoryDb {
   set(scope: string, key: string, value: unknown, ifVersion?: number): { version: number } | { conflict: number } {
     const text = JSON.stringify(value ?? null);
     const bytes = text.length + scope.length + key.length + 48;
-    return this.db
-      .transaction(() => {
-        const current = this.db.query<{ version: number; bytes: number }, [string, string]>("SELECT version, bytes FROM kv WHERE scope = ? AND key = ?").get(scope, key);
-        if (ifVersion !== undefined && (current?.version ?? 0) !== ifVersion) return { conflict: current?.version ?? 0 };
-        const version = (current?.version ?? 0) + 1;
-        this.db.run("INSERT OR REPLACE INTO kv (scope, key, value, version, at, bytes) VALUES (?, ?, ?, ?, ?, ?)", [scope, key, text, version, Date.now(), bytes]);
-        const delta = bytes - (current?.bytes ?? 0);
-        this.bytes += delta;
-        this.bound();
-        if (this.bytes > this.maxBytes) {
-          // State alone fills the store: refused, and the transaction puts back what bound() removed.
-          this.bytes -= delta;
-          throw new MemoryFull(`the memory store holds ${this.bytes} bytes of state, at its limit of ${this.maxBytes}: delete keys or raise [memory] max_mb`);
-        }
-        return { version };
-        // IMMEDIATE: the write lock is taken before the read, so a writer in another process (`loom
-        // memory clear`, a second Bridge) waits its turn instead of failing with "database is locked".
-      })
-      .immediate();
+    // IMMEDIATE: the write lock is taken before the read, so a writer in another process (`loom
+    // memory clear`, a second Bridge) waits its turn instead of failing with "database is locked".
+    const setIt = this.db.transaction(() => {
+      const current = this.db.query<{ version: number; bytes: number }, [string, string]>("SELECT version, bytes FROM kv WHERE scope = ? AND key = ?").get(scope, key);
+      if (ifVersion !== undefined && (current?.version ?? 0) !== ifVersion) return { conflict: current?.version ?? 0 };
+      const version = (current?.version ?? 0) + 1;
+      this.db.run("INSERT OR REPLACE INTO kv (scope, key, value, version, at, bytes) VALUES (?, ?, ?, ?, ?, ?)", [scope, key, text, version, Date.now(), bytes]);
+      const delta = bytes - (current?.bytes ?? 0);
+      this.bytes += delta;
+      this.bound();
+      if (this.bytes > this.maxBytes)
+        // State alone fills the store: refused; the rollback puts back what bound() removed (counted again below).
+        throw new MemoryFull(`the memory store holds ${this.bytes - delta} bytes of state, at its limit of ${this.maxBytes}: delete keys or raise [memory] max_mb`);
+      return { version };
+    });
+    try {
+      return setIt.immediate();
+    } catch (e) {
+      this.bytes = this.recount(); // rolled back: the rows, not the arithmetic, say what the store holds
+      throw e;
+    }
   }
 
   delete(scope: string, key: string): boolean {
@@ -193,8 +200,7 @@ export class MemoryDb {
   clear(thread?: string): number {
     const gone = thread === undefined ? this.db.run("DELETE FROM entries").changes : this.db.run("DELETE FROM entries WHERE thread = ?", [thread]).changes;
     if (thread === undefined) this.db.run("DELETE FROM kv");
-    const sum = (table: string) => this.db.query<{ n: number | null }, []>(`SELECT sum(bytes) AS n FROM ${table}`).get()?.n ?? 0;
-    this.bytes = sum("entries") + sum("kv");
+    this.bytes = this.recount();
     return gone;
   }
 

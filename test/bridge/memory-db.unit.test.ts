@@ -44,6 +44,16 @@ describe("MemoryDb", () => {
     db.close();
   });
 
+  test("state that cannot fit even with every entry gone is refused: the entries stay, and so does the count of bytes", () => {
+    const db = fresh(64 * 1024);
+    for (let i = 0; i < 10; i++) db.append("t", "user", `entry ${i} ${"x".repeat(1_000)}`);
+    const before = db.usedBytes;
+    expect(() => db.set("global", "huge", "y".repeat(100 * 1024))).toThrow(/at its limit of 65536/);
+    expect(db.history("t", 100)).toHaveLength(10);
+    expect(db.usedBytes).toBe(before);
+    db.close();
+  });
+
   test("compare-and-set holds with writers in four processes at once: every increment counted once", async () => {
     const path = join(tempDir(), "memory.db");
     new MemoryDb(path, 64 * 1024 * 1024).close();
