@@ -269,7 +269,9 @@ export class Agent {
         await this.traced("agent.on_event", contextFrom(delivery.event?.metadata), attributes, () => onEvent(this.ctx, delivery.topic, envelope));
       } catch (e) {
         // A request whose handler failed is answered at once with the error, not left to time out.
-        if (envelope.replyTo && envelope.correlationId) await this.ctx.replyError(envelope, (e as Error).message ?? String(e)).catch(() => {});
+        // Only a request (its sender wrote `loom.reply_to` and `loom.correlation_id`, as ctx.request and `loom pub --reply` do):
+        // the Bridge gives every event a default reply_to, and a plain emit's sender expects no answer.
+        if (envelope.metadata["loom.reply_to"] && envelope.metadata["loom.correlation_id"]) await this.ctx.replyError(envelope, (e as Error).message ?? String(e)).catch(() => {});
         this.log(`onEvent failed for ${envelope.type} on ${delivery.topic}: ${(e as Error).stack ?? e}`);
       }
     } else if (message.msg === "tool_call") {

@@ -54,9 +54,13 @@ describe("contracts", () => {
       const client = await connectAgent({ address: bridge, shown: bridge }, "asker", ["agent.asker.replies"]);
       const answers: { at: number; meta: Record<string, string> }[] = [];
       client.onDelivery((d) => answers.push({ at: performance.now(), meta: d.event.metadata ?? {} }));
+      // A plain event first: its handler throws too, but no answer is due (it would arrive before the request's).
+      client.publish("strict.ask", "{}");
       const sent = performance.now();
-      client.publish("strict.ask", "{}", { "loom.reply_to": "agent.asker.replies", "loom.correlation_id": randomUUID() });
+      const request = randomUUID();
+      client.publish("strict.ask", "{}", { "loom.reply_to": "agent.asker.replies", "loom.correlation_id": request });
       const answer = await poll("the error answer", () => answers[0]);
+      expect(answer.meta["loom.correlation_id"]).toBe(request);
       expect(answer.meta["loom.error"]).toBe("the model returned garbage");
       console.log(`error answer after ${(answer.at - sent).toFixed(1)} ms`);
       expect(answer.at - sent).toBeLessThan(1_000); // measured ~5 ms; the requester's timeout was 10 s
