@@ -3,6 +3,7 @@
  * sampled every SAMPLE_MS, the last SAMPLES kept (15 minutes), so a page opened now draws what
  * happened before it was opened. A fixed number of small samples: nothing a caller can grow.
  */
+import type { BridgeMetrics } from "./metrics";
 import type { DashboardSource } from "./source";
 
 const SAMPLE_MS = 5_000;
@@ -21,28 +22,26 @@ export interface Sample {
 
 export class MetricsHistory {
   private readonly kept: Sample[] = [];
-  private tools = 0;
-  private toolErrors = 0;
 
-  constructor(private readonly source: DashboardSource) {
-    source.feed.add((e) => {
-      if (e.kind !== "tool") return;
-      this.tools++;
-      if (e.status !== "TOOL_OK") this.toolErrors++;
-    });
+  /** `metrics`: the Bridge's counters (metrics.ts), which count the tool calls already. */
+  constructor(
+    private readonly source: DashboardSource,
+    private readonly metrics: BridgeMetrics,
+  ) {
     this.take();
     setInterval(() => this.take(), SAMPLE_MS).unref?.();
   }
 
   private take(): void {
     const { stats, totalBytes } = this.source.bus;
+    const tools = this.metrics.toolTotals();
     this.kept.push({
       at: Date.now(),
       published: stats.published,
       delivered: stats.delivered,
       dropped: stats.dropped ?? 0,
-      tools: this.tools,
-      toolErrors: this.toolErrors,
+      tools: tools.calls,
+      toolErrors: tools.errors,
       agents: this.source.topology().agents.filter((a) => a.connected).length,
       queuedBytes: totalBytes,
     });

@@ -45,6 +45,17 @@ export class BridgeMetrics {
     return metrics;
   }
 
+  /** Tool calls in all, and those that did not succeed (the page's charts, history.ts). */
+  toolTotals(): { calls: number; errors: number } {
+    let calls = 0;
+    let errors = 0;
+    for (const s of this.tools.values()) {
+      for (const n of s.byStatus.values()) calls += n;
+      errors += s.errors;
+    }
+    return { calls, errors };
+  }
+
   /** Counts a tool call; `known`: whether its name is a tool that exists (else it is counted as "unknown"). */
   observe(e: BridgeEvent, known: (name: string) => boolean = () => true): void {
     if (e.kind !== "tool") return;

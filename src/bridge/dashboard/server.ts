@@ -103,7 +103,7 @@ export function serveDashboard(source: DashboardSource, options: DashboardOption
     }
     if (events.size) events.sendData(dashboardEvent(e));
   });
-  const history = new MetricsHistory(source);
+  const history = new MetricsHistory(source, metrics);
   const loom = new LoomApi(source, options.root ?? process.cwd());
   const server = Bun.serve({
     hostname: options.host,
