@@ -52,3 +52,9 @@ export const RESTART_MODES: readonly RestartMode[] = ["on-failure", "always", "n
 
 /** The embedded Bridge's own question, which agents never see (bridge/admin.ts); asked by the background supervisor on raw HTTP/2. */
 export const ADMIN_TOPOLOGY_PATH = "/loom.embedded.v1.Admin/Topology";
+
+/** What `loom run` finds as an agent in agents/ (launch/plan.ts discoverAgents; `--watch` starts one that appears). */
+export const AGENT_EXTENSIONS = [".py", ".ts", ".js", ".mjs"];
+export function isAgentFileName(name: string): boolean {
+  return AGENT_EXTENSIONS.some((e) => name.endsWith(e)) && !name.startsWith("_") && !name.startsWith(".");
+}

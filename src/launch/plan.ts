@@ -14,11 +14,11 @@ import { isExecutable } from "../binaries/probe";
 import { type ProcessSpec, RESTART_MODES, type RestartMode } from "../proc/spec";
 import type { RemoteBridge } from "../config/remote";
 import { selfArgv } from "../proc/self";
-import { MEMORY_DB, STATE_DIR, TRACES_DB } from "../constants";
+import { isAgentFileName, MEMORY_DB, STATE_DIR, TRACES_DB } from "../constants";
 
 export type { ProcessKind, ProcessSpec } from "../proc/spec";
 
-export const AGENT_EXTENSIONS = [".py", ".ts", ".js", ".mjs"];
+export { AGENT_EXTENSIONS } from "../constants";
 export const ENTRY_SCRIPTS = ["main.py", "run.py", "app.py"];
 
 export function runtimeEnv(project: ProjectConfig): Record<string, string> {
@@ -86,7 +86,7 @@ export function discoverAgents(root: string): string[] {
   const dir = join(root, "agents");
   if (existsSync(dir))
     for (const f of readdirSync(dir).sort()) {
-      if (!AGENT_EXTENSIONS.includes(extname(f)) || f.startsWith("_") || f.startsWith(".")) continue;
+      if (!isAgentFileName(f)) continue;
       const st = statSync(join(dir, f), { throwIfNoEntry: false });
       if (!st) throw new LoomError("CONFIG", `agents/${f} is a symbolic link to nothing (${readlinkSync(join(dir, f))})`, { hint: `fix or remove the link: rm ${join(dir, f)}` });
       if (st.isFile()) found.push(join(dir, f));

@@ -14,9 +14,10 @@ import type { RuntimeStrategy } from "./runtime";
 import { clearTimer, type Slot } from "./slot";
 import { existsSync } from "node:fs";
 import { join, relative } from "pathe";
+import { isAgentFileName } from "../constants";
 
-/** A file `loom run` discovers as an agent (launch/plan.ts): directly in agents/. */
-const AGENT_FILE = /^agents\/[^/_.][^/]*\.(py|ts|js|mjs)$/;
+/** A file `loom run` discovers as an agent: directly in agents/, named as constants.ts says. */
+const isAgentFile = (path: string) => path.startsWith("agents/") && !path.slice("agents/".length).includes("/") && isAgentFileName(path.slice("agents/".length));
 
 export class Actions {
   constructor(
@@ -103,7 +104,7 @@ export class Actions {
     }
     // An agent file that appeared or went away changes what runs: planned again, as loom.toml is.
     const scripts = new Set(this.processes.agents.flatMap((s) => (s.spec.source ? [relative(this.run.o.project.root, s.spec.source)] : [])));
-    const comeOrGone = paths.filter((p) => AGENT_FILE.test(p) && scripts.has(p) !== existsSync(join(this.run.o.project.root, p)));
+    const comeOrGone = paths.filter((p) => isAgentFile(p) && scripts.has(p) !== existsSync(join(this.run.o.project.root, p)));
     // When that changed nothing that runs (`loom run a.py` names its agents), the file may be a helper they import.
     if (comeOrGone.length && (await this.reload(comeOrGone)) > 0) return;
     const live = this.processes.agents.filter((s) => !s.held);
