@@ -34,7 +34,11 @@ describe("traces", () => {
     const { root, bridge, dashboard, trace } = await running();
     const client = await connectAgent({ address: bridge, shown: bridge }, "tracer", ["agent.tracer.replies"]);
     const replies: string[] = [];
-    client.onDelivery((d) => replies.push(d.topic));
+    const sources: string[] = [];
+    client.onDelivery((d) => {
+      replies.push(d.topic);
+      sources.push(d.event.source ?? "");
+    });
     client.publish("echo.in", '{"n": 1}', { trace_id: TRACE, span_id: PARENT, trace_flags: "01" });
     const spans = await poll("the reply's delivery in the trace", async () => {
       const got = await trace(TRACE);
@@ -56,6 +60,7 @@ describe("traces", () => {
       expect(s.start_time).toBeGreaterThan(Date.now() * 1e6 - 60e9);
     }
     expect(replies).toContain("agent.tracer.replies");
+    expect(sources).toEqual(["echo"]); // the TypeScript SDK names the agent that sent it, not "typescript"
     const recent = (await (await fetch(`${dashboard}/api/spans/recent?limit=1000`)).json()) as SpanData[];
     expect((await fetch(`${dashboard}/api/spans/recent?limit=abc`)).status).toBe(400); // as upstream's integer parameter
     expect(recent.filter((s) => s.trace_id === TRACE).length).toBe((await trace(TRACE)).length);
