@@ -21,7 +21,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "pathe";
 import * as grpc from "@grpc/grpc-js";
 import { DEBIAN_PYTHON, makePythonStubs } from "../scripts/python-stubs";
-import { loomV1 } from "../src/bridge/proto";
+import { loomV1 } from "../src/protocol/services";
 import { grpcHeartbeat } from "../src/net/health";
 import { freePort } from "../src/net/ports";
 import { fmt, memoryOf, table } from "./lib";

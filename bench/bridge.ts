@@ -16,7 +16,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "pathe";
 import * as grpc from "@grpc/grpc-js";
 import { DEBIAN_PYTHON, makePythonStubs } from "../scripts/python-stubs";
-import { loomV1 } from "../src/bridge/proto";
+import { loomV1 } from "../src/protocol/services";
 import { freePort } from "../src/net/ports";
 import { grpcHeartbeat } from "../src/net/health";
 import { fmt, median, memoryOf, table } from "./lib";

@@ -4,7 +4,7 @@
  * stream as a delivery. The same wire and library, none of the Bridge's logic.
  */
 import * as grpc from "@grpc/grpc-js";
-import { loomV1 } from "../src/bridge/proto";
+import { loomV1 } from "../src/protocol/services";
 
 const { Bridge } = loomV1();
 const server = new grpc.Server();

@@ -18,7 +18,7 @@ import { join } from "pathe";
 import * as grpc from "@grpc/grpc-js";
 import { MemoryDb } from "../src/bridge/memory-db";
 import { MemoryStore } from "../src/bridge/memory";
-import { loomV1 } from "../src/bridge/proto";
+import { loomV1 } from "../src/protocol/services";
 import { freePort } from "../src/net/ports";
 import { grpcHeartbeat } from "../src/net/health";
 import { fmt, LOOM, memoryOf, numberFlag, table } from "./lib";

@@ -1,6 +1,6 @@
 """A Python grpcio stand-in for the Bridge (the Rust runtime cannot be built here), for bench/bridge.ts:
 RegisterAgent, EventStream with the Ack handshake and the same topic forwarding as loom's embedded
-Bridge, Heartbeat. Stubs from src/bridge/loom.proto on PYTHONPATH; listens on LOOM_BRIDGE_ADDR."""
+Bridge, Heartbeat. Stubs from src/protocol/loom.proto on PYTHONPATH; listens on LOOM_BRIDGE_ADDR."""
 import os, queue, threading, time
 from concurrent import futures
 import grpc

@@ -1,5 +1,5 @@
 # Request/reply between two agents written against the Bridge protocol with Debian's grpcio (the
-# stubs from src/bridge/loom.proto on PYTHONPATH), as upstream's SDK does it: the request carries
+# stubs from src/protocol/loom.proto on PYTHONPATH), as upstream's SDK does it: the request carries
 # loom.correlation_id and loom.reply_to = agent.<id>.replies; the responder publishes there.
 # Role "responder" answers until killed; role "requester" does N requests one after the other and
 # prints the latencies' p50 and p99 in ms as JSON.

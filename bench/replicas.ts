@@ -8,7 +8,7 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import { startEmbeddedBridge } from "../src/api/embedded";
-import { loomV1 } from "../src/bridge/proto";
+import { loomV1 } from "../src/protocol/services";
 import { fmt, table } from "./lib";
 
 const N = 20_000;

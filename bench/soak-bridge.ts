@@ -13,7 +13,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "pathe";
 import * as grpc from "@grpc/grpc-js";
-import { loomV1 } from "../src/bridge/proto";
+import { loomV1 } from "../src/protocol/services";
 import { fmt, loomIn, memoryOf, numberFlag, slope, table } from "./lib";
 
 const MINUTES = numberFlag("minutes", 10);

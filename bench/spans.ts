@@ -14,10 +14,10 @@ import { appendFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "pathe";
 import * as grpc from "@grpc/grpc-js";
-import { collectorService, encode, traceRequestOf } from "../src/bridge/otlp";
+import { collectorService, encode, traceRequestOf } from "../src/telemetry/otlp";
 import { exportTelemetry } from "../src/bridge/otlp-export";
-import { SpanDb } from "../src/bridge/span-db";
-import { type SpanData, SpanStore } from "../src/bridge/spans";
+import { SpanDb } from "../src/telemetry/span-db";
+import { type SpanData, SpanStore } from "../src/telemetry/spans";
 import { freePort } from "../src/net/ports";
 import { fmt, LOOM, table } from "./lib";
 

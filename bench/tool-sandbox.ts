@@ -10,7 +10,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as grpc from "@grpc/grpc-js";
 import { join } from "pathe";
-import { loomV1 } from "../src/bridge/proto";
+import { loomV1 } from "../src/protocol/services";
 import { grpcHeartbeat } from "../src/net/health";
 import { freePort } from "../src/net/ports";
 import { fmt, LOOM, median, numberFlag, table } from "./lib";

@@ -16,6 +16,8 @@ export const LAYERS: string[][] = [
   ["logs"],
   ["proc"],
   ["status"],
+  ["protocol"],
+  ["telemetry"],
   ["bridge"],
   ["client"],
   ["sdk"],

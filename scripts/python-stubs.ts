@@ -1,6 +1,6 @@
 /**
  * Python clients of the Bridge protocol for the tests and bench/bridge.ts: Debian's grpcio for
- * /usr/bin/python3, and stubs that protoc and grpc_python_plugin make from src/bridge/loom.proto
+ * /usr/bin/python3, and stubs that protoc and grpc_python_plugin make from src/protocol/loom.proto
  * (installed by .ci/run when missing).
  */
 import { join, resolve } from "pathe";

@@ -41,7 +41,7 @@ export const STATE_FILE = "state.json";
 export const LOGS_DIR = "logs";
 /** The embedded Bridge's Unix socket for the agents loom starts (bridge/listen.ts). */
 export const BRIDGE_SOCKET = "bridge.sock";
-/** The embedded Bridge's trace history in STATE_DIR (bridge/span-db.ts). */
+/** The embedded Bridge's trace history in STATE_DIR (telemetry/span-db.ts). */
 export const TRACES_DB = "traces.db";
 /** The embedded Bridge's memory store in STATE_DIR (bridge/memory-db.ts; `loom memory`). */
 export const MEMORY_DB = "memory.db";
@@ -53,7 +53,7 @@ export const RESTART_MODES: readonly RestartMode[] = ["on-failure", "always", "n
 /** The embedded Bridge's own question, which agents never see (bridge/admin.ts); asked by the background supervisor on raw HTTP/2. */
 export const ADMIN_TOPOLOGY_PATH = "/loom.embedded.v1.Admin/Topology";
 
-/** What `loom run` finds as an agent in agents/ (launch/plan.ts discoverAgents; `--watch` starts one that appears). */
+/** What `loom run` finds as an agent in agents/ (launch/process-plan.ts discoverAgents; `--watch` starts one that appears). */
 export const AGENT_EXTENSIONS = [".py", ".ts", ".js", ".mjs"];
 export function isAgentFileName(name: string): boolean {
   return AGENT_EXTENSIONS.some((e) => name.endsWith(e)) && !name.startsWith("_") && !name.startsWith(".");

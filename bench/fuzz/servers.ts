@@ -6,7 +6,7 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import fc from "fast-check";
-import { loomV1 } from "../../src/bridge/proto";
+import { loomV1 } from "../../src/protocol/services";
 
 const JS_ERROR = /is not a function|Cannot read propert|undefined is not|is not iterable|Maximum call stack|RangeError|TypeError/;
 export type Verdict = { result: string; bug: boolean; detail?: string };

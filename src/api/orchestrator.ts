@@ -1,14 +1,14 @@
 /**
  * The runtime module as a library, in the concepts and names of upstream's Python SDK
  * (`run_orchestrator(OrchestratorConfig(...))`, in camelCase): a project run from code, through
- * the same preparation and supervisor as `loom run` (launch/prepare.ts, launch/run.ts). The
+ * the same preparation and supervisor as `loom run` (launch/prepare.ts, launch/run-supervised.ts). The
  * library never prints: what the CLI would print comes as events, the processes' output (also in
  * their log files) through `onOutput`.
  */
 import type { BridgeMode, RuntimeChoice } from "../config/types";
 import { EXIT, LoomError } from "../errors";
 import { type Prepared, prepare } from "../launch/prepare";
-import { runSupervised } from "../launch/run";
+import { runSupervised } from "../launch/run-supervised";
 import { waitForAgents } from "../launch/wait-agents";
 import { readLedger } from "../state/ledger";
 import { isAbsolute, resolve } from "pathe";

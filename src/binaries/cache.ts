@@ -9,7 +9,7 @@ import { assertTrusted } from "../files/trust";
 import { homedir } from "node:os";
 import { join } from "pathe";
 import { PLATFORMS, exeName, type PlatformTag } from "./platform";
-import { normalizeVersion } from "./versions";
+import { normalizeVersion } from "./release/versions";
 
 export const CHECKSUMS_FILE = "checksums.txt";
 export const RESOLVED_FILE = "resolved-versions.json";

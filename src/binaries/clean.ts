@@ -2,9 +2,9 @@
 import { existsSync, readdirSync, rmSync } from "node:fs";
 import { join } from "pathe";
 import { CHECKSUMS_FILE, RESOLVED_FILE, TEMP_PREFIX, cacheDir, listCache, readChecksums, writeChecksums, type Env } from "./cache";
-import { withLock } from "./lock";
+import { withLock } from "./cache-lock";
 import { VERIFIED_FILE } from "./verified";
-import { normalizeVersion } from "./versions";
+import { normalizeVersion } from "./release/versions";
 
 export interface CleanResult {
   removed: string[];

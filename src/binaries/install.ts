@@ -8,17 +8,17 @@ import { join } from "pathe";
 import { LoomError } from "../errors";
 import { tampered } from "./alarm";
 import { TEMP_PREFIX, cacheWriteError, cachedFileName, ensureCacheDir, readChecksums, writeChecksums } from "./cache";
-import { downloadToFile, type DownloadProgress } from "./download";
-import { fetchWithRetry, releaseBase, type HttpDeps } from "./http";
-import { withLock } from "./lock";
+import { downloadToFile, type DownloadProgress } from "./release/download";
+import { fetchWithRetry, releaseBase, type HttpDeps } from "./release/http";
+import { withLock } from "./cache-lock";
 import { exeName, isWindowsTag, type PlatformTag } from "./platform";
 import { WORKSPACE_BINARY } from "./names";
 import { sha256File } from "./probe";
-import { CHECKSUM_LISTS, assetName, assetUrl, locateAsset } from "./release";
-import { releaseTag } from "./versions";
-import { extractTarGzEntry } from "./tar";
+import { CHECKSUM_LISTS, assetName, assetUrl, locateAsset } from "./release/assets";
+import { releaseTag } from "./release/versions";
+import { extractTarGzEntry } from "./archive/tar";
 import { rememberVerified } from "./verified";
-import { extractZipEntry } from "./zip";
+import { extractZipEntry } from "./archive/zip";
 
 export interface InstallHooks {
   onInfo?: (message: string) => void;

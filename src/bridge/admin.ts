@@ -4,7 +4,7 @@
  * answers which agents are registered and connected, so `loom run --wait-agents` knows with or
  * without the dashboard. JSON on the wire: a generic grpc-js service, no .proto needed.
  */
-import * as grpc from "@grpc/grpc-js";
+import type * as grpc from "@grpc/grpc-js";
 import { ADMIN_TOPOLOGY_PATH } from "../constants";
 
 import type { Topology } from "./dashboard/source";
@@ -37,18 +37,4 @@ export const ADMIN_SERVICE: grpc.ServiceDefinition = {
 /** The Admin service answering from `topology`. */
 export function adminImplementation(topology: () => Topology): grpc.UntypedServiceImplementation {
   return { Topology: (_call: unknown, reply: grpc.sendUnaryData<Topology>) => reply(null, topology()) };
-}
-
-/** Asks the embedded Bridge at `address` (a `unix:` socket or host:port) for its topology. */
-export function askTopology(address: string, timeoutMs = 1_000): Promise<Topology | undefined> {
-  const Admin = grpc.makeGenericClientConstructor(ADMIN_SERVICE, "Admin");
-  const client = new Admin(address, grpc.credentials.createInsecure()) as unknown as grpc.Client & {
-    Topology(req: unknown, options: grpc.CallOptions, done: (e: grpc.ServiceError | null, r: Topology) => void): void;
-  };
-  return new Promise((resolve) => {
-    client.Topology({}, { deadline: Date.now() + timeoutMs }, (error, reply) => {
-      client.close();
-      resolve(error ? undefined : reply);
-    });
-  });
 }

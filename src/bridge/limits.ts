@@ -54,7 +54,3 @@ export const MEMORY_MAX_BYTES = 32 * 1024 * 1024;
 /** The dashboard's event stream: bytes queued for one client before it is cut off. */
 export const SSE_CLIENT_BYTES = 4 * 1024 * 1024;
 export const SSE_MAX_CLIENTS = 64;
-
-/** Spans kept for the dashboard's trace view (upstream keeps 10,000), and their bytes together. */
-export const MAX_SPANS = 10_000;
-export const MAX_SPAN_BYTES = 8 * 1024 * 1024;

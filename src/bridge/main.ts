@@ -19,7 +19,7 @@ import { readFileSync } from "node:fs";
 import { isIP } from "node:net";
 import { serveDashboard } from "./dashboard/server";
 import { PAGEOUT_AFTER_MS } from "../constants";
-import { envStrings } from "../config/env-number";
+import { envStrings } from "../config/env/env-number";
 import { joinHostPort, parseAddress } from "../net/address";
 import { releaseFilePages } from "../system/libc";
 import { isLoopback } from "../system/peer";
@@ -27,9 +27,9 @@ import { BridgeMetrics } from "./dashboard/metrics";
 import { exportTelemetry, otlpProtocol } from "./otlp-export";
 import { liveProjectStatus } from "../status/project";
 import { EmbeddedBridge } from "./server";
-import { SpanDb } from "./span-db";
+import { SpanDb } from "../telemetry/span-db";
 import { memoryFromEnv } from "./memory-db";
-import { rememberSecretsOf } from "../config/secrets";
+import { rememberSecretsOf } from "../config/env/secrets";
 import type { LoomError } from "../errors";
 import { builtinTools } from "./tools";
 
@@ -49,7 +49,7 @@ function fail(message: string, code: 2 | 4 = 2): never {
 
 /**
  * The environment with what the supervisor handed over standard input (LOOM_PRIVATE_ENV=stdin:
- * its secrets, kept out of /proc/<pid>/environ; launch/plan.ts). Read once, at start.
+ * its secrets, kept out of /proc/<pid>/environ; launch/process-plan.ts). Read once, at start.
  */
 export function withPrivateEnv(env: Record<string, string | undefined>): Record<string, string | undefined> {
   if (env.LOOM_PRIVATE_ENV !== "stdin") return env;

@@ -12,7 +12,7 @@
  * at exit, and read back when the Bridge starts, so `loom restart --runtime` forgets nothing.
  */
 import * as grpc from "@grpc/grpc-js";
-import type { WireEvent } from "./envelope";
+import type { WireEvent } from "../protocol/envelope";
 import { MEMORY_MAX_BYTES, MEMORY_MAX_FIELD_BYTES, MEMORY_MAX_SESSIONS } from "./limits";
 import type { MemoryDb } from "./memory-db";
 

@@ -10,8 +10,8 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import { BUCKETS, type Family } from "./dashboard/metrics";
-import { collectorService, encode, keyValues, traceRequestOf } from "./otlp";
-import { type SpanData, type SpanStore, spanBytes } from "./spans";
+import { collectorService, encode, keyValues, traceRequestOf } from "../telemetry/otlp";
+import { type SpanData, type SpanStore, spanBytes } from "../telemetry/spans";
 
 const QUEUE_SPANS = 4_096;
 /** And in bytes: received spans may be large (otlp-read.ts bounds each). */

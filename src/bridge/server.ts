@@ -23,18 +23,18 @@ import type { BridgeEvent, Topology } from "./dashboard/source";
 export type { BridgeEvent };
 import { AgentDirectory, registrationBytes, type ToolInfo } from "./agents";
 import { type BusStream, EventBus, type Sink } from "./bus";
-import { envelopeMetadata, eventBytes, type WireEvent } from "./envelope";
+import { envelopeMetadata, eventBytes, type WireEvent } from "../protocol/envelope";
 import { GC_EVERY_BYTES, MAX_TOPIC_BYTES, MAX_PENDING_CALL_BYTES, MAX_PENDING_CALLS, MAX_STREAMS, MAX_TOOL_TIMEOUT_MS } from "./limits";
 import { type ListenOptions, type Listening, listenOwnerOnly } from "./listen";
-import { contextFrom, contextMetadata, endToolSpans, SpanStore } from "./spans";
+import { contextFrom, contextMetadata, endToolSpans, SpanStore } from "../telemetry/spans";
 import { MemoryStore } from "./memory";
-import { refuseArguments } from "./declared-schema";
+import { refuseArguments } from "../protocol/tool-arguments";
 import type { MemoryDb } from "./memory-db";
-import { addOtlpServices } from "./otlp-receive";
-import { loomV1, onRequestBytes } from "./proto";
-import { DEFAULT_TOOL_TIMEOUT_MS, failure, parseArguments, ToolFailure, ToolRegistry, type WireToolResult } from "./tools/registry";
+import { addOtlpServices } from "../telemetry/otlp-receive";
+import { loomV1, onRequestBytes } from "../protocol/services";
+import { DEFAULT_TOOL_TIMEOUT_MS, failure, parseArguments, ToolFailure, ToolRegistry, type WireToolResult } from "./tools/tool-registry";
 
-export type { WireEvent } from "./envelope";
+export type { WireEvent } from "../protocol/envelope";
 
 export interface WireToolCall {
   id?: string;

@@ -35,7 +35,7 @@ if (first === "__watchdog") {
   } catch {}
   process.exit(0);
 } else if (first === "__supervise") {
-  // Internal: the background supervisor of `loom up --detach` (launch/run.ts).
+  // Internal: the background supervisor of `loom up --detach` (launch/run-supervised.ts).
   const { superviseMain } = await import("../launch/detach");
   const { formatError } = await import("./runner");
   const { exitCodeOf } = await import("../errors");

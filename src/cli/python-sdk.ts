@@ -7,7 +7,7 @@
 import { projectRoot } from "../config/load";
 import { SDK_INSTALL } from "../config/sdk-compat";
 import { LoomError } from "../errors";
-import { pythonFor } from "../launch/plan";
+import { pythonFor } from "../launch/process-plan";
 
 export async function runPythonSdk(projectDir: string | undefined, argv: string[], env: Record<string, string | undefined> = process.env): Promise<number> {
   const root = projectRoot(projectDir ?? process.cwd());

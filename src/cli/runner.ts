@@ -5,7 +5,7 @@
 import type { AnyCommand } from "./main";
 import { runCommand, type ArgsDef } from "citty";
 import { colors } from "consola/utils";
-import { scrub } from "../config/secrets";
+import { scrub } from "../config/env/secrets";
 import { nearest } from "../config/typos";
 import { EXIT, LoomError, exitCodeOf, isLoomError } from "../errors";
 import { logText } from "../logs/printer";

@@ -4,11 +4,11 @@
  * not a terminal), then the sub-commands and the examples. The same definitions render
  * docs/cli.md (scripts/cli-reference.ts), so the reference cannot drift from the code.
  */
-import type { ArgDef, ArgsDef, CommandDef } from "citty";
+import type { ArgDef, ArgsDef } from "citty";
 import { metaOf } from "./command";
 import type { AnyCommand } from "./main";
 
-type Any = CommandDef<ArgsDef>;
+type Any = AnyCommand;
 
 async function resolve<T>(value: T | Promise<T> | (() => T | Promise<T>)): Promise<T> {
   return typeof value === "function" ? await (value as () => T | Promise<T>)() : await value;
@@ -108,6 +108,6 @@ export async function cliReference(main: AnyCommand): Promise<string> {
     const subs = cmd.subCommands ? await resolve(cmd.subCommands) : {};
     for (const [name, sub] of Object.entries(subs)) await walk([...path, name], (await resolve(sub)) as Any);
   };
-  await walk(["loom"], main as unknown as Any);
+  await walk(["loom"], main);
   return `# Command reference\n\nGenerated from the command definitions by \`bun scripts/cli-reference.ts\`; \`loom <command> --help\` prints the same.\n\n${sections.join("\n")}`;
 }

@@ -5,21 +5,16 @@
  */
 import { explainGrpc } from "./grpc-error";
 import { randomUUID } from "node:crypto";
-import type * as grpc from "@grpc/grpc-js";
-import { loomV1 } from "../bridge/proto";
-import { withTraceContext } from "../bridge/trace-context";
-import type { WireEvent } from "../bridge/server";
+import { loomV1 } from "../protocol/services";
+import { withTraceContext } from "../telemetry/trace-context";
+import type { AgentRegisterResponse, Delivery as WireDelivery } from "../protocol/loom.generated";
+import type { WireEvent } from "../protocol/envelope";
 import { LoomError } from "../errors";
 import { type BridgeTarget, credentialsFor } from "./address";
 
 export interface Delivery {
   topic: string;
   event: WireEvent;
-}
-
-interface BridgeClient extends grpc.Client {
-  RegisterAgent(req: unknown, done: (e: grpc.ServiceError | null, r: { success: boolean; error_message: string }) => void): void;
-  EventStream(): grpc.ClientDuplexStream<unknown, { msg?: string; delivery?: Delivery }>;
 }
 
 export interface CliAgent {
@@ -35,10 +30,10 @@ export interface CliAgent {
 export async function connectAgent(target: BridgeTarget, id: string, topics: string[]): Promise<CliAgent> {
   const { Bridge } = loomV1();
   const address = target.address;
-  const client = new Bridge(address, credentialsFor(target)) as unknown as BridgeClient;
-  const reply = await new Promise<{ success: boolean; error_message: string }>((resolve, reject) =>
+  const client = new Bridge(address, credentialsFor(target));
+  const reply = await new Promise<AgentRegisterResponse>((resolve, reject) =>
     client.RegisterAgent({ agent_id: id, subscribed_topics: topics, tools: [], metadata: { client: "loom-cli" } }, (e, r) =>
-      e ? reject(new LoomError("PROCESS", `cannot register with the Bridge at ${address}: ${explainGrpc(e)}`, { hint: "is it running? `loom ping`" })) : resolve(r),
+      e ? reject(new LoomError("PROCESS", `cannot register with the Bridge at ${address}: ${explainGrpc(e)}`, { hint: "is it running? `loom ping`" })) : resolve(r!),
     ),
   );
   if (!reply.success) throw new LoomError("PROCESS", `the Bridge at ${address} refused ${id}: ${reply.error_message}`);

@@ -1,7 +1,7 @@
 export * from "./types";
 export * from "./defaults";
 export { loadProjectConfig, findConfigFile, type LoadOptions } from "./load";
-export { expandString, expandValues, ExpandError, type ExpandWarning } from "./expand";
-export { parseDotenv, findDotenv } from "./dotenv";
-export { redactConfig, REDACTED } from "./redact";
-export { toEnvVars, agentEnvVars, OTEL_DEFAULTS } from "./env-vars";
+export { expandString, expandValues, ExpandError, type ExpandWarning } from "./env/expand";
+export { parseDotenv, findDotenv } from "./env/dotenv";
+export { redactConfig, REDACTED } from "./env/redact";
+export { toEnvVars, agentEnvVars, OTEL_DEFAULTS } from "./env/env-vars";

@@ -4,13 +4,13 @@ import { LoomError } from "../errors";
 import { findUpward } from "../files/find-upward";
 import { readTextFile } from "../files/read-text";
 import { CONFIG_FILE } from "./defaults";
-import { findDotenv, mergeDotenv, parseDotenv } from "./dotenv";
-import { ExpandError, expandValues, type ExpandWarning } from "./expand";
+import { findDotenv, mergeDotenv, parseDotenv } from "./env/dotenv";
+import { ExpandError, expandValues, type ExpandWarning } from "./env/expand";
 import { locateKey } from "./locate";
 import { checkConfig, isAddress, type ConfigIssue } from "./schema";
-import { rememberConfigSecrets } from "./redact";
+import { rememberConfigSecrets } from "./env/redact";
 import { sdkCompatWarnings } from "./sdk-compat";
-import { rememberSecretsOf } from "./secrets";
+import { rememberSecretsOf } from "./env/secrets";
 import { parseTomlFile } from "./toml";
 import type { ProjectConfig } from "./types";
 
@@ -56,7 +56,7 @@ export async function loadProjectConfig(dir: string = process.cwd(), options: Lo
   const root = projectRoot(dir, realEnv);
   const envFile = findDotenv(root);
   const env = mergeDotenv(realEnv, envFile ? parseDotenv(readTextFile(envFile, ".env file")) : {});
-  rememberSecretsOf(env); // from here on, no message prints their values (secrets.ts)
+  rememberSecretsOf(env); // from here on, no message prints their values (env/secrets.ts)
 
   let source = "";
   let raw: Record<string, unknown> = {};

@@ -5,7 +5,7 @@
  * Bridge is healthy (`depends_on: service_healthy`) and reaching it by its service name. The
  * runtime's `.env` keys go to the Bridge only (runtime.env), the rest to the agents (agents.env).
  */
-import type { ExportPlan } from "./plan";
+import type { ExportPlan } from "./export-plan";
 
 /** Kubernetes' "500m" as Compose's "0.5". */
 const cpus = (q: string) => String(q.endsWith("m") ? Number(q.slice(0, -1)) / 1000 : Number(q));

@@ -7,7 +7,7 @@
  * `loom:sdk`). The project's own .loom/, every env file and .git stay out (containerignore, and
  * Containerfile.dockerignore for Docker).
  */
-import type { ExportPlan } from "./plan";
+import type { ExportPlan } from "./export-plan";
 
 export const SDK_ARCHIVE = "https://github.com/loom-os/loom/archive/refs/heads/main.tar.gz#subdirectory=loom-py";
 

@@ -15,7 +15,7 @@
 import type { ConfigMap, Container, EnvVar, PodSpec, Service } from "kubernetes-types/core/v1";
 import type { Deployment } from "kubernetes-types/apps/v1";
 import type { NetworkPolicy } from "kubernetes-types/networking/v1";
-import type { ExportAgent, ExportPlan } from "./plan";
+import type { ExportAgent, ExportPlan } from "./export-plan";
 
 export const CONFIG_DIR = "/etc/loom";
 export const APP_DIR = "/app";

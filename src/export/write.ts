@@ -16,7 +16,7 @@ import { isCompiled } from "../proc/self";
 import { composeFile } from "./compose";
 import { containerfile, containerignore } from "./containerfile";
 import { bridgeName, kubernetesManifests, kustomization, type Manifest } from "./kubernetes";
-import { type ExportPlan, exportPlan } from "./plan";
+import { type ExportPlan, exportPlan } from "./export-plan";
 
 export type ExportTarget = "kubernetes" | "compose";
 

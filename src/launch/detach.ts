@@ -12,21 +12,20 @@
 import { closeSync, writeSync } from "node:fs";
 import { join } from "pathe";
 import { z } from "zod";
-import { envNumber } from "../config/env-number";
-import { ADMIN_TOPOLOGY_PATH, DETACH_SETTLE_MS } from "../constants";
+import { envNumber } from "../config/env/env-number";
+import { DETACH_SETTLE_MS } from "../constants";
 import { type ErrorCode, exitCodeOf, isLoomError, LoomError } from "../errors";
 import { openAppendNoFollow } from "../files/private";
 import { logText } from "../logs/printer";
 import { tailLines } from "../logs/tail";
 import { selfArgv } from "../proc/self";
+import { askTopology } from "../client/topology";
 import { type ChildRecord, type Ledger, ledgerShape } from "../state/ledger";
 import { BRIDGE_MODES, type BridgeMode, RUNTIME_CHOICES, type RuntimeChoice } from "../config/types";
 import type { Supervisor } from "../supervisor/supervisor";
 import { prepare, type Prepared, type UpOptions } from "./prepare";
-import { runSupervised } from "./run";
+import { runSupervised } from "./run-supervised";
 import { describeRootError, rootError } from "../logs/root-error";
-import { grpcJsonCall } from "../net/health";
-import type { Topology } from "../bridge/dashboard/source";
 
 const LOCK_FD = 3;
 const REPORT_FD = 4;
@@ -134,9 +133,8 @@ export async function superviseMain(): Promise<number> {
   const settle = async (sup: Supervisor) => {
     for (;;) {
       const ledger = (await sup.control({ cmd: "status" })).ledger as Ledger;
-      // The embedded Bridge says who registered, over its socket (bridge/admin.ts); a native one is left to the settle time.
-      // Raw HTTP/2 (net/health.ts), not grpc-js: this supervisor stays up, and need not carry it.
-      const topology = ledger.bridge.socket ? ((await grpcJsonCall(`unix:${ledger.bridge.socket}`, ADMIN_TOPOLOGY_PATH, {}, 200)) as Topology | undefined) : undefined;
+      // The embedded Bridge says who registered, over its socket (client/topology.ts); a native one is left to the settle time.
+      const topology = ledger.bridge.socket ? await askTopology(ledger.bridge.socket, 200) : undefined;
       const registered = new Set((topology?.agents ?? []).filter((a) => a.connected).map((a) => a.id));
       if (agentsSettled(ledger, settleMs, registered)) return tell({ ready: ledger });
       await Bun.sleep(20);

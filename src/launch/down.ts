@@ -11,9 +11,9 @@ import { privateDir, writePrivateFile } from "../files/private";
 import { STATE_DIR, STOP_GRACE_MS } from "../constants";
 import { describeStragglers, findStragglers, stopStragglers } from "../proc/hunt";
 import { disproveGroup, isAlive, isSameProcess } from "../proc/identity";
-import { lockHeld, lockHolder } from "../state/lock";
+import { lockHeld, lockHolder } from "../state/project-lock";
 import { inspectLedger, removeLedger, takeStopReport, writeLedger, type Ledger } from "../state/ledger";
-import { registeredProjects, type Registration, unregister } from "../state/registry";
+import { registeredProjects, type Registration, unregister } from "../state/project-registry";
 import { stopGroup } from "../proc/terminate";
 
 /** `loom down --grace S` reaches the running supervisor through this file (read on SIGTERM). */

@@ -15,10 +15,10 @@ import { privateDir } from "../files/private";
 import { LOGS_DIR, STATE_DIR } from "../constants";
 import { STOP_REQUEST_FILE, downProject } from "./down";
 import { PRELOAD_FILE, writeAgentFiles } from "./agent-files";
-import { type Interpreters, planAgents, planRuntime, pythonFor, type ProcessSpec, withProtectedFiles } from "./plan";
+import { type Interpreters, planAgents, planRuntime, pythonFor, type ProcessSpec, withProtectedFiles } from "./process-plan";
 import { hostPort } from "../net/address";
 import { bridgeSocket, type Endpoints, localEndpoints, withEndpoints, withOverrides } from "./endpoints";
-import { adoptLock, lockHolder, tryLockProject, type ProjectLock } from "../state/lock";
+import { adoptLock, lockHolder, tryLockProject, type ProjectLock } from "../state/project-lock";
 import { bunRuntime } from "../proc/self";
 import { describeRemote, remoteBridge } from "../config/remote";
 import { inspectLedger } from "../state/ledger";
@@ -77,7 +77,7 @@ function interpreters(root: string, env: Record<string, string | undefined>, soc
 }
 
 /**
- * One loom per project: takes the project lock (state/lock.ts) or refuses, then cleans up after
+ * One loom per project: takes the project lock (state/project-lock.ts) or refuses, then cleans up after
  * a supervisor that died (its lock is gone with it, its ledger is left).
  */
 async function lockProject(root: string, warnings: string[], lockFd?: number): Promise<ProjectLock> {

@@ -6,18 +6,9 @@
  * so rather than pretend. An agent that exits meanwhile is not waited for: it is reported with
  * its exit code at once.
  */
-import { askTopology, type Topology } from "../bridge/admin";
+import { askTopology, dashboardTopology } from "../client/topology";
 import { LoomError } from "../errors";
 import { readLedger, type ChildRecord, type Ledger } from "../state/ledger";
-
-async function dashboardTopology(dashboard: string): Promise<Topology | undefined> {
-  try {
-    const r = await fetch(`${dashboard}/api/topology`, { signal: AbortSignal.timeout(1_000) });
-    return r.ok ? ((await r.json()) as Topology) : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 export interface Waited {
   registered: string[];
@@ -28,12 +19,12 @@ export interface Waited {
 const gone = (c: ChildRecord) => c.state === "exited" || c.state === "crash-loop" || c.state === "stopped";
 const exitOf = (c: ChildRecord) => `${c.name} (${c.lastExit?.signal ? `killed by ${c.lastExit.signal}` : `exit ${c.lastExit?.code ?? "?"}`})`;
 
-/** Agents by id: the replicas of an id (`name.2`, `name.3`, launch/plan.ts) are one. */
+/** Agents by id: the replicas of an id (`name.2`, `name.3`, launch/process-plan.ts) are one. */
 const distinctIds = (children: ChildRecord[]) => new Set(children.map((c) => c.name.replace(/\.\d+$/, ""))).size;
 
 /** Resolves with the registered agent ids, or a sentence saying why it cannot be known. */
 export async function waitForAgents(ledger: Ledger, deadlineMs: number, read: (root: string) => Ledger | undefined = readLedger): Promise<Waited | { unknown: string }> {
-  const ask = ledger.bridge.socket ? () => askTopology(`unix:${ledger.bridge.socket}`) : ledger.dashboard ? () => dashboardTopology(ledger.dashboard!) : undefined;
+  const ask = ledger.bridge.socket ? () => askTopology(ledger.bridge.socket!) : ledger.dashboard ? () => dashboardTopology(ledger.dashboard!) : undefined;
   const agents = () => Object.values((read(ledger.root) ?? ledger).children).filter((c) => c.kind === "agent");
   if (agents().length === 0) return { registered: [], exited: [] };
   if (!ask) return { unknown: "bridge-only mode of a native runtime has no dashboard to ask" };

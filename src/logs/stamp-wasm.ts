@@ -99,6 +99,14 @@ const OUTPUT_AT = INPUT_AT + SLICE;
 /** Every byte a newline, each with a stamp of at most 32 bytes, and the 32 bytes of room. */
 const PAGES = Math.ceil((OUTPUT_AT + SLICE * 33 + 32) / 65_536);
 
+/** The instance's exports, checked to be the ones this module declares (the bytes are ours, the check is cheap). */
+function exportsOf(wasm: WebAssembly.Instance): Exports {
+  const { memory, stamp, atLineStart } = wasm.exports;
+  if (!(memory instanceof WebAssembly.Memory) || typeof stamp !== "function" || !(atLineStart instanceof WebAssembly.Global))
+    throw new Error("the stamping module does not export memory, stamp and atLineStart");
+  return { memory, stamp: stamp as Exports["stamp"], atLineStart };
+}
+
 let compiled: WebAssembly.Module | undefined;
 let instance: Exports | null | undefined;
 
@@ -107,7 +115,7 @@ function stamper(): Exports | null {
   if (instance !== undefined) return instance;
   try {
     compiled ??= new WebAssembly.Module(moduleBytes());
-    instance = new WebAssembly.Instance(compiled).exports as unknown as Exports;
+    instance = exportsOf(new WebAssembly.Instance(compiled));
     instance.memory.grow(PAGES - 1);
   } catch {
     instance = null;

@@ -5,7 +5,7 @@
  * blocks; writes are synchronous, so memory does not grow with output.
  */
 import { join } from "pathe";
-import { scrub } from "../config/secrets";
+import { scrub } from "../config/env/secrets";
 import { PIPE_DRAIN_MS, STDERR_TAIL_BYTES } from "../constants";
 import { processStartTime } from "./identity";
 import { LogFile } from "../logs/log-file";

@@ -1,4 +1,4 @@
-/** A process to run, as planning describes it (launch/plan.ts) and a supervisor starts it (proc/child.ts). */
+/** A process to run, as planning describes it (launch/process-plan.ts) and a supervisor starts it (proc/child.ts). */
 import type { RemoteBridge } from "../config/remote";
 
 export type ProcessKind = "runtime" | "agent";

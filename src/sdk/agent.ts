@@ -6,10 +6,10 @@
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 import { randomUUID } from "node:crypto";
-import type { WireEvent } from "../bridge/envelope";
-import { refuseArguments } from "../bridge/declared-schema";
-import { ActiveSpan } from "../bridge/spans";
-import { contextFrom, contextMetadata, newTraceContext, type TraceContext } from "../bridge/trace-context";
+import type { WireEvent } from "../protocol/envelope";
+import { refuseArguments } from "../protocol/tool-arguments";
+import { ActiveSpan } from "../telemetry/spans";
+import { contextFrom, contextMetadata, newTraceContext, type TraceContext } from "../telemetry/trace-context";
 import { Connection, type ServerMessage } from "./connection";
 import { Envelope, type Payload } from "./envelope";
 import { type Memory, memoryApi } from "./memory";
@@ -252,7 +252,7 @@ export class Agent {
 
   private async dispatch(message: ServerMessage): Promise<void> {
     if (message.msg === "delivery") {
-      const delivery = message.delivery as { topic: string; event: WireEvent };
+      const delivery = message.delivery!;
       const envelope = Envelope.fromWire(delivery.event ?? {});
       this.ctx.settle(envelope);
       const onEvent = this.options.onEvent;
@@ -275,7 +275,7 @@ export class Agent {
         this.log(`onEvent failed for ${envelope.type} on ${delivery.topic}: ${(e as Error).stack ?? e}`);
       }
     } else if (message.msg === "tool_call") {
-      const call = message.tool_call as { id: string; name: string; arguments: string; headers?: Record<string, string> };
+      const call = message.tool_call!;
       await this.answer(call, contextFrom(call.headers));
     } else if (message.msg === "err") this.log(`the Bridge says: ${JSON.stringify(message.err)}`);
   }

@@ -8,27 +8,20 @@
  * died, so its first event after a restart is lost.
  */
 import * as grpc from "@grpc/grpc-js";
-import { loomV1 } from "../bridge/proto";
+import type { AgentRegisterRequestInit, BridgeClient, ClientEventInit, MemoryServiceClient, ServerEvent } from "../protocol/loom.generated";
+import { loomV1 } from "../protocol/services";
 
 export const RESEND_DELAY_MS = 500;
 export const QUEUE_LIMIT_BYTES = 64 * 1024 * 1024;
 const BACKOFF_MS = [100, 200, 500, 1_000, 2_000, 5_000];
 const HEARTBEAT_EVERY_MS = 15_000;
 
-/** What the stream carries, as grpc-js hands it over (field names of loom.proto). */
-export type ServerMessage = { msg?: string } & Record<string, unknown>;
-export type ClientMessage = Record<string, unknown>;
-
-export interface Registration {
-  agent_id: string;
-  subscribed_topics: string[];
-  tools: { name: string; description: string; parameters_schema: string }[];
-  metadata: Record<string, string>;
-}
+/** What the stream carries (loom.proto's ServerEvent and ClientEvent). */
+export type ServerMessage = ServerEvent;
+export type ClientMessage = ClientEventInit;
+export type Registration = AgentRegisterRequestInit;
 
 type Reply = Record<string, unknown>;
-type Unary = (req: unknown, options: grpc.CallOptions, done: (e: grpc.ServiceError | null, r: Reply) => void) => void;
-type BridgeClient = grpc.Client & Record<string, Unary> & { EventStream(): grpc.ClientDuplexStream<ClientMessage, ServerMessage> };
 
 /** host:port, `unix:/path`, or http(s)://host:port (TLS for https). */
 export function channel(address: string): { target: string; credentials: grpc.ChannelCredentials } {
@@ -38,13 +31,13 @@ export function channel(address: string): { target: string; credentials: grpc.Ch
 
 /** The size of a message near enough to bound the queue by. */
 function sizeOf(message: ClientMessage): number {
-  const event = (message.publish as { event?: { payload?: Uint8Array; metadata?: object } } | undefined)?.event;
-  return 256 + (event?.payload?.length ?? 0) + JSON.stringify(event?.metadata ?? {}).length + ((message.tool_result as { output?: string })?.output?.length ?? 0);
+  const event = message.publish?.event;
+  return 256 + (event?.payload?.length ?? 0) + JSON.stringify(event?.metadata ?? {}).length + (message.tool_result?.output?.length ?? 0);
 }
 
 export class Connection {
   private readonly bridge: BridgeClient;
-  private readonly memoryClient: grpc.Client & Record<string, Unary>;
+  private readonly memoryClient: MemoryServiceClient;
   private stream?: grpc.ClientDuplexStream<ClientMessage, ServerMessage>;
   /** Writes go straight to the stream; otherwise they wait in `queue`. */
   private open = false;
@@ -64,8 +57,8 @@ export class Connection {
   ) {
     const { Bridge, MemoryService } = loomV1();
     const { target, credentials } = channel(address);
-    this.bridge = new Bridge(target, credentials) as unknown as BridgeClient;
-    this.memoryClient = new MemoryService(target, credentials) as unknown as grpc.Client & Record<string, Unary>;
+    this.bridge = new Bridge(target, credentials);
+    this.memoryClient = new MemoryService(target, credentials);
   }
 
   /** Whether the stream is up and nothing waits to be resent. */
@@ -110,11 +103,18 @@ export class Connection {
     return this.draining;
   }
 
-  /** A unary call of the Bridge (`ForwardToolCall`, `Heartbeat`) or of MemoryService. */
-  call(method: string, request: unknown, timeoutMs: number, service: "bridge" | "memory" = "bridge"): Promise<Reply> {
+  /** A unary call, by name, of the Bridge (`ForwardToolCall`, `Heartbeat`) or of MemoryService (ctx.memory's methods). */
+  call(method: string, request: object, timeoutMs: number, service: "bridge" | "memory" = "bridge"): Promise<Reply> {
     const client = service === "bridge" ? this.bridge : this.memoryClient;
-    if (typeof client[method] !== "function") return Promise.reject(new Error(`${service === "bridge" ? "loom.v1.Bridge" : "loom.v1.MemoryService"} has no method ${method}`));
-    return new Promise((resolve, reject) => client[method]!(request, { deadline: Date.now() + timeoutMs }, (e, r) => (e ? reject(e) : resolve(r))));
+    const { Bridge, MemoryService } = loomV1();
+    const methods = service === "bridge" ? Bridge.service : MemoryService.service;
+    const definition = Object.hasOwn(methods, method) ? methods[method] : undefined;
+    if (!definition) return Promise.reject(new Error(`${service === "bridge" ? "loom.v1.Bridge" : "loom.v1.MemoryService"} has no method ${method}`));
+    return new Promise((resolve, reject) =>
+      client.makeUnaryRequest<object, Reply>(definition.path, definition.requestSerialize, definition.responseDeserialize, request, { deadline: Date.now() + timeoutMs }, (e, r) =>
+        e || !r ? reject(e) : resolve(r),
+      ),
+    );
   }
 
   async stop(): Promise<void> {
@@ -135,7 +135,9 @@ export class Connection {
   }
 
   private async connect(timeoutMs: number): Promise<void> {
-    const reply = await this.call("RegisterAgent", this.registration, timeoutMs);
+    const reply = await new Promise<{ success: boolean; error_message: string }>((resolve, reject) =>
+      this.bridge.RegisterAgent(this.registration, { deadline: Date.now() + timeoutMs }, (e, r) => (e || !r ? reject(e) : resolve(r))),
+    );
     if (!reply.success) throw new Error(`the Bridge at ${this.address} refused agent ${this.registration.agent_id}: ${reply.error_message}`);
     const stream = this.bridge.EventStream();
     this.stream = stream;

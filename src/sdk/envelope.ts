@@ -4,7 +4,7 @@
  * keys the runtime fills itself; docs/runtime-contract.md "Bridge protocol", Metadata).
  */
 import { randomUUID } from "node:crypto";
-import type { WireEvent } from "../bridge/envelope";
+import type { WireEvent } from "../protocol/envelope";
 
 /** A payload: bytes as they are, a string as UTF-8, anything else as JSON. */
 export type Payload = Uint8Array | string | number | boolean | null | object;

@@ -2,14 +2,14 @@
  * The TypeScript SDK's own spans (docs/sdk.md "Traces"): `agent.on_event` around each handled
  * event and `agent.tool_call` around each tool it answers, as upstream's Python SDK opens them,
  * sent with OTLP/gRPC to OTEL_EXPORTER_OTLP_ENDPOINT when its protocol is gRPC (what loom gives
- * its agents: the embedded Bridge's receiver, bridge/otlp-receive.ts), else to the Bridge the
+ * its agents: the embedded Bridge's receiver, telemetry/otlp-receive.ts), else to the Bridge the
  * agent talks to. Batched every EVERY_MS, at most QUEUE_SPANS waiting (the oldest go first); a
  * receiver that does not answer Export (a native Bridge) is told once and not asked again.
  * LOOM_TELEMETRY_AUTO=0 turns them off, as upstream's.
  */
 import * as grpc from "@grpc/grpc-js";
-import { collectorService, traceRequestOf } from "../bridge/otlp";
-import type { SpanData, SpanSink } from "../bridge/spans";
+import { collectorService, traceRequestOf } from "../telemetry/otlp";
+import type { SpanData, SpanSink } from "../telemetry/spans";
 import { channel } from "./connection";
 
 const QUEUE_SPANS = 2_048;
@@ -19,7 +19,7 @@ const EVERY_MS = 250;
 
 export class SdkSpans implements SpanSink {
   private readonly queue: SpanData[] = [];
-  /** A generic client of OTLP's TraceService: its one method is Export (bridge/otlp.ts collectorService). */
+  /** A generic client of OTLP's TraceService: its one method is Export (telemetry/otlp.ts collectorService). */
   private readonly client: InstanceType<grpc.ServiceClientConstructor>;
   private readonly timer: ReturnType<typeof setInterval>;
   private sending?: Promise<void>;

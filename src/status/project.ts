@@ -5,7 +5,7 @@
  * supervisor.
  */
 import { disproveGroup, isSameProcess } from "../proc/identity";
-import { lockHolder } from "../state/lock";
+import { lockHolder } from "../state/project-lock";
 import { groupUsage } from "../proc/usage";
 import { askSupervisor } from "../state/control";
 import { inspectLedger, type ChildRecord, type Ledger } from "../state/ledger";

@@ -6,7 +6,7 @@
 import { processStartTime } from "../proc/identity";
 import type { ProcessSpec } from "../proc/spec";
 import { removeLedger, writeLedger, writeStopReport, type Ledger } from "../state/ledger";
-import { register, unregister } from "../state/registry";
+import { register, unregister } from "../state/project-registry";
 import type { EventLevel, SupervisorOptions } from "./options";
 
 export class LedgerWriter {

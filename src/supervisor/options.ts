@@ -9,7 +9,7 @@ import { signalGroup } from "../proc/identity";
 import { stopGroup } from "../proc/terminate";
 import type { WatchdogClient } from "../proc/watchdog";
 import type { ControlReply, ControlRequest, ControlServer } from "../state/control";
-import type { ProjectLock } from "../state/lock";
+import type { ProjectLock } from "../state/project-lock";
 import { becomeSubreaper, releaseFilePages } from "../system/libc";
 import type { RestartSettings } from "./restart-policy";
 
@@ -37,7 +37,7 @@ export interface SupervisorOptions {
   runtimeDescription?: string;
   /** What the supervisor does to the world, swapped in tests: starting a process, probing health. */
   deps?: Partial<SupervisorDeps>;
-  /** Plans an agent from a file for `loom start PATH` (launch/plan.ts planAgents); none: not possible. */
+  /** Plans an agent from a file for `loom start PATH` (launch/process-plan.ts planAgents); none: not possible. */
   planAgent?: (path: string) => ProcessSpec;
   /** Opens the control channel once everything runs (state/control.ts); closed before the lock is released. */
   control?: (handle: (req: ControlRequest) => Promise<ControlReply>, warn: (message: string) => void) => ControlServer | undefined;

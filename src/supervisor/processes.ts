@@ -10,7 +10,7 @@ import type { ExitInfo, ProcessSpec } from "../proc/spec";
 import type { WatchdogClient } from "../proc/watchdog";
 import { describeExit } from "./hints";
 import { DEFAULT_RESTART, decide } from "./restart-policy";
-import type { Run } from "./run";
+import type { Run } from "./context";
 import { clearTimer, failureReport, newSlot, type Slot } from "./slot";
 
 export class Processes {
@@ -22,7 +22,7 @@ export class Processes {
   private readonly subreaper: boolean;
 
   /**
-   * `spawnRuntime` starts the runtime's slot as its strategy says (runtime.ts); `runtimeBack` is
+   * `spawnRuntime` starts the runtime's slot as its strategy says (runtime-lifecycle.ts); `runtimeBack` is
    * called after the runtime was restarted by its policy; `runtimeLost` when it gave up on it.
    */
   constructor(

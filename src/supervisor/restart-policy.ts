@@ -4,7 +4,7 @@
  * from RESTART_BASE_MS, reset after a healthy stretch; a crash loop (several fast failures in a
  * row) gives up.
  */
-import { envNumber } from "../config/env-number";
+import { envNumber } from "../config/env/env-number";
 import { CRASH_LOOP_LIMIT, HEALTHY_STRETCH_MS, RESTART_BASE_MS, RESTART_MAX_MS } from "../constants";
 
 import type { ExitInfo, RestartMode } from "../proc/spec";

@@ -1,6 +1,6 @@
 /**
  * The supervisor, a coordinator: starts the runtime and waits until it is really ready
- * (runtime.ts, local or remote, chosen once), starts the agents (processes.ts), watches the
+ * (runtime-lifecycle.ts, local or remote, chosen once), starts the agents (processes.ts), watches the
  * runtime's liveness, serves `loom restart|stop|start|status` and `--watch` (actions.ts, one at a
  * time), keeps the ledger (ledger-writer.ts), and stops everything, agents first and the runtime
  * last, resolving `done` with loom's exit code.
@@ -12,8 +12,8 @@ import { Actions } from "./actions";
 import { LedgerWriter } from "./ledger-writer";
 import { type EventLevel, type SupervisorOptions, withDefaults } from "./options";
 import { Processes } from "./processes";
-import type { Run } from "./run";
-import { localRuntime, remoteRuntime, type RuntimeStrategy } from "./runtime";
+import type { Run } from "./context";
+import { localRuntime, remoteRuntime, type RuntimeStrategy } from "./runtime-lifecycle";
 import { type ProjectWatcher, watchProject } from "./watch";
 
 export type { EventLevel, SupervisorDeps, SupervisorOptions } from "./options";

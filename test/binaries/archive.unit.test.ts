@@ -2,8 +2,8 @@
 import { describe, expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync, statSync, mkdirSync } from "node:fs";
 import { join } from "pathe";
-import { extractTarGzEntry } from "../../src/binaries/tar";
-import { extractZipEntry } from "../../src/binaries/zip";
+import { extractTarGzEntry } from "../../src/binaries/archive/tar";
+import { extractZipEntry } from "../../src/binaries/archive/zip";
 import { LoomError } from "../../src/errors";
 import { makeArchive } from "../fixtures/make-archive";
 import { tempDir } from "../helpers/tmp";

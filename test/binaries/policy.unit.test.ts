@@ -1,8 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import { platformTag } from "../../src/binaries/platform";
-import { compareVersions, normalizeVersion } from "../../src/binaries/versions";
-import { assertUrlAllowed, authHeaders, retryAfterMs } from "../../src/binaries/http";
-import { parseShaFile, listedAssets, assetName } from "../../src/binaries/release";
+import { compareVersions, normalizeVersion } from "../../src/binaries/release/versions";
+import { assertUrlAllowed, authHeaders, retryAfterMs } from "../../src/binaries/release/http";
+import { parseShaFile, listedAssets, assetName } from "../../src/binaries/release/assets";
 import { parseCachedFileName, cacheDir } from "../../src/binaries/cache";
 
 describe("platformTag", () => {

@@ -2,8 +2,8 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { join } from "pathe";
-import { downloadToFile } from "../../src/binaries/download";
-import { defaultHttpDeps, fetchText } from "../../src/binaries/http";
+import { downloadToFile } from "../../src/binaries/release/download";
+import { defaultHttpDeps, fetchText } from "../../src/binaries/release/http";
 import { LoomError } from "../../src/errors";
 import { tempDir } from "../helpers/tmp";
 

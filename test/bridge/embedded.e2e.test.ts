@@ -1,12 +1,12 @@
 /**
  * The embedded Bridge through dist/loom, spoken to by a real gRPC client (grpc-js, with the
- * service definitions of src/bridge/loom.proto): registration, the event stream with exact and
+ * service definitions of src/protocol/loom.proto): registration, the event stream with exact and
  * wildcard topics, replies, Ping/Pong, the handshake's rule, the dashboard's JSON.
  */
 import { describe, expect, test } from "bun:test";
 import * as grpc from "@grpc/grpc-js";
 import { makePythonStubs, pythonGrpcReady } from "../../scripts/python-stubs";
-import { loomV1 } from "../../src/bridge/proto";
+import { loomV1 } from "../../src/protocol/services";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "pathe";
 import { cleanEnv, ensureBuilt } from "../helpers/loom";

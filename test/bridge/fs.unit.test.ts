@@ -7,7 +7,7 @@ import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, statSync, sym
 import { join } from "pathe";
 import { fsTools, READ_LIMIT, Workspace } from "../../src/bridge/tools/fs";
 import { protectedReason } from "../../src/bridge/tools/protect";
-import { ToolFailure } from "../../src/bridge/tools/registry";
+import { ToolFailure } from "../../src/bridge/tools/tool-registry";
 import { mkfifo } from "../helpers/fifo";
 import { tempDir, writeTree } from "../helpers/tmp";
 

@@ -88,7 +88,7 @@ describe("the memory store", () => {
     expect((await loom(["run", "--detach", ...FREE], root)).code).toBe(0);
     try {
       const { bridge } = JSON.parse((await loom(["status", "--json"], root)).out) as { bridge: string };
-      const { loomV1 } = await import("../../src/bridge/proto");
+      const { loomV1 } = await import("../../src/protocol/services");
       const grpc = await import("@grpc/grpc-js");
       const call = (method: string, req: object) =>
         new Promise<Record<string, unknown>>((resolve, reject) => {

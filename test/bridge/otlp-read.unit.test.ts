@@ -1,8 +1,8 @@
 /** What the OTLP receiver keeps of a span a sender writes, and what waits for the history: bounded in bytes. */
 import { expect, test } from "bun:test";
 import { join } from "pathe";
-import { spansOf, traceRequest } from "../../src/bridge/otlp-read";
-import { SpanDb } from "../../src/bridge/span-db";
+import { spansOf, traceRequest } from "../../src/telemetry/otlp-read";
+import { SpanDb } from "../../src/telemetry/span-db";
 import { tempDir } from "../helpers/tmp";
 
 const big = (i: number) => ({

@@ -15,7 +15,7 @@ import { OTLPTraceExporter as ProtoExporter } from "@opentelemetry/exporter-trac
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import { BasicTracerProvider, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
 import { connectAgent } from "../../src/client/agent";
-import type { SpanData } from "../../src/bridge/spans";
+import type { SpanData } from "../../src/telemetry/spans";
 import { OtlpCollector } from "../helpers/otlp-collector";
 import { loom, makeProject, poll } from "../helpers/runtime";
 import { tempDir } from "../helpers/tmp";

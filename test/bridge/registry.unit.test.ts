@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { ToolRegistry } from "../../src/bridge/tools/registry";
+import { ToolRegistry } from "../../src/bridge/tools/tool-registry";
 
 const echo = { name: "t:echo", description: "", parameters: {}, call: async (args: Record<string, unknown>) => args };
 

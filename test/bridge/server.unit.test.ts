@@ -6,7 +6,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import * as grpc from "@grpc/grpc-js";
 import { join } from "pathe";
 import { MAX_PENDING_CALL_BYTES, MAX_TOOL_TIMEOUT_MS, MAX_TOPIC_BYTES } from "../../src/bridge/limits";
-import { loomV1 } from "../../src/bridge/proto";
+import { loomV1 } from "../../src/protocol/services";
 import { healthClient } from "../../src/bridge/health";
 import { EmbeddedBridge, toolTimeout } from "../../src/bridge/server";
 import { tempDir } from "../helpers/tmp";

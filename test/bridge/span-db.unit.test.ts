@@ -5,8 +5,8 @@
 import { describe, expect, test } from "bun:test";
 import { chmodSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "pathe";
-import { SpanDb } from "../../src/bridge/span-db";
-import { type SpanData, SpanStore } from "../../src/bridge/spans";
+import { SpanDb } from "../../src/telemetry/span-db";
+import { type SpanData, SpanStore } from "../../src/telemetry/spans";
 import { tempDir } from "../helpers/tmp";
 
 const LIMITS = { maxBytes: 64 * 1024 * 1024, maxAgeMs: 86_400_000 };

@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 
 import * as grpc from "@grpc/grpc-js";
 import { join } from "pathe";
 import { makePythonStubs, pythonGrpcReady } from "../../scripts/python-stubs";
-import { loomV1 } from "../../src/bridge/proto";
+import { loomV1 } from "../../src/protocol/services";
 import { ROOT } from "../helpers/loom";
 import { loom, makeProject, poll, protoAgentTable } from "../helpers/runtime";
 import { tempDir } from "../helpers/tmp";
@@ -165,7 +165,7 @@ describe("loom call against the embedded Bridge", () => {
       expect(searched.auth).toBeNull(); // the LLM key goes to the LLM only
       expect((await loom(["down"], root)).code).toBe(0);
       // capture_content changes what a span keeps, not whether the history keeps it.
-      const { SpanDb } = await import("../../src/bridge/span-db");
+      const { SpanDb } = await import("../../src/telemetry/span-db");
       const history = new SpanDb(join(root, ".loom/traces.db"), { maxBytes: 1 << 30, maxAgeMs: 86_400_000 });
       expect(history.latest(10_000).filter((s) => s.name === "chat")).toHaveLength(2);
       history.close();

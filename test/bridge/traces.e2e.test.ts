@@ -8,7 +8,7 @@ import { describe, expect, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "pathe";
 import { connectAgent } from "../../src/client/agent";
-import type { SpanData } from "../../src/bridge/spans";
+import type { SpanData } from "../../src/telemetry/spans";
 import { LoomProcess, loom, makeProject, poll } from "../helpers/runtime";
 
 const FREE = ["--bridge-port", "0", "--dashboard-port", "0"];

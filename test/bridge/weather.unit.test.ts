@@ -1,7 +1,7 @@
 /** weather:get against a fake Open-Meteo on loopback: upstream's parameters, result shape and failures. */
 import { afterEach, describe, expect, test } from "bun:test";
 import { weatherTool } from "../../src/bridge/tools/weather";
-import type { ToolFailure } from "../../src/bridge/tools/registry";
+import type { ToolFailure } from "../../src/bridge/tools/tool-registry";
 
 const servers: ReturnType<typeof Bun.serve>[] = [];
 afterEach(() => {

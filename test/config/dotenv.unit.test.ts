@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { mergeDotenv, parseDotenv } from "../../src/config/dotenv";
+import { mergeDotenv, parseDotenv } from "../../src/config/env/dotenv";
 
 describe(".env parsing (dotenv syntax)", () => {
   test("keys, export, comments, quotes, multi-line values and \\n", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { expandString, expandValues, type ExpandWarning } from "../../src/config/expand";
+import { expandString, expandValues, type ExpandWarning } from "../../src/config/env/expand";
 import type { LoomError } from "../../src/errors";
 
 const env = { SET: "value", EMPTY: "", HOST: "db", PORT: "5432", NESTED: "SET" };

@@ -12,7 +12,7 @@ import { NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1";
 import { join } from "pathe";
 import { loadProjectConfig } from "../../src/config/load";
 import { kubernetesManifests } from "../../src/export/kubernetes";
-import { exportPlan } from "../../src/export/plan";
+import { exportPlan } from "../../src/export/export-plan";
 import { writeExport } from "../../src/export/write";
 import { exampleFiles } from "../helpers/examples";
 import { ROOT } from "../helpers/loom";

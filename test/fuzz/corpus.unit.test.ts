@@ -1,8 +1,8 @@
 /** Replays corpus.json: inputs that once reached "a bug in loom", each refused by loom's own rule. */
 import { expect, test } from "bun:test";
-import { checkEntry } from "../../src/binaries/archive-entry";
-import { ToolFailure, parseArguments } from "../../src/bridge/tools/registry";
-import { parseDotenv } from "../../src/config/dotenv";
+import { checkEntry } from "../../src/binaries/archive/archive-entry";
+import { ToolFailure, parseArguments } from "../../src/bridge/tools/tool-registry";
+import { parseDotenv } from "../../src/config/env/dotenv";
 import { isLoomError } from "../../src/errors";
 import { hostPort, parseAddress } from "../../src/net/address";
 import { parseControlRequest } from "../../src/state/control";

@@ -1,6 +1,6 @@
 /**
  * A collector for tests, built from OTLP's own message definitions (test/fixtures/otlp/, not
- * loom's src/bridge/otlp.proto): OTLP/gRPC and OTLP/HTTP (protobuf and JSON) on loopback port 0,
+ * loom's src/telemetry/otlp.proto): OTLP/gRPC and OTLP/HTTP (protobuf and JSON) on loopback port 0,
  * keeping every span (ids in hex) and metric it receives.
  */
 import * as grpc from "@grpc/grpc-js";

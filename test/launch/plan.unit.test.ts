@@ -2,7 +2,7 @@
 import { expect, test } from "bun:test";
 import { join } from "pathe";
 import { loadProjectConfig } from "../../src/config/load";
-import { planAgents } from "../../src/launch/plan";
+import { planAgents } from "../../src/launch/process-plan";
 import { tempDir, writeTree } from "../helpers/tmp";
 
 test("a .ts agent runs as `loom run --preload <preload> --no-install`, unless the project says how to install", async () => {

@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from "
 import { join } from "pathe";
 import { DEBIAN_PYTHON } from "../../scripts/python-stubs";
 import { fsTools, Workspace } from "../../src/bridge/tools/fs";
-import { ToolFailure } from "../../src/bridge/tools/registry";
+import { ToolFailure } from "../../src/bridge/tools/tool-registry";
 import { tempDir } from "../helpers/tmp";
 
 const SWAPPER = `

@@ -5,7 +5,7 @@ import { join } from "pathe";
 import { loadProjectConfig } from "../../src/config/load";
 import { EXAMPLES_DIR } from "../helpers/examples";
 import { decide, freshMemory, type RestartSettings } from "../../src/supervisor/restart-policy";
-import { discoverAgents, planAgents, planRuntime, pythonFor } from "../../src/launch/plan";
+import { discoverAgents, planAgents, planRuntime, pythonFor } from "../../src/launch/process-plan";
 import { grpcHeartbeat, heartbeatFrame } from "../../src/net/health";
 import { LogFile } from "../../src/logs/log-file";
 import { hintFor } from "../../src/supervisor/hints";

@@ -5,7 +5,7 @@
  * `tool_invoked`), `/api/events/status`, `/api/topology`, `/api/flow`, `/api/metrics`,
  * `/api/spans/recent`, `/api/traces/:id`, `/api/spans/stream` (the Bridge's span store) and
  * `POST /api/debug/emit` (only with LOOM_DASHBOARD_DEBUG=true); `/metrics` (metrics.ts); OTLP/HTTP
- * `/v1/traces` (bridge/otlp-receive.ts); loom's page at `/` (page/) and what it needs under
+ * `/v1/traces` (telemetry/otlp-receive.ts); loom's page at `/` (page/) and what it needs under
  * `/api/loom/` (loom-api.ts, history.ts). Every request passes guard.ts first (Host, owner); no
  * CORS header is sent.
  */
@@ -18,7 +18,7 @@ import { liveProjectStatus } from "../../status/project";
 import { BridgeMetrics, exposition } from "./metrics";
 import { SseHub } from "./sse";
 import { MetricsHistory } from "./history";
-import { handleOtlpHttp } from "../otlp-receive";
+import { handleOtlpHttp } from "../../telemetry/otlp-receive";
 
 const PREVIEW_CHARS = 100;
 

@@ -3,8 +3,8 @@
  * embedded Bridge (bridge/server.ts) provides it; the types live here, where they are consumed,
  * so the Bridge depends on the dashboard's interface and not the other way round.
  */
-import type { WireEvent } from "../envelope";
-import type { SpanStore } from "../spans";
+import type { WireEvent } from "../../protocol/envelope";
+import type { SpanStore } from "../../telemetry/spans";
 
 /** What happens in the Bridge, as the dashboard follows it (upstream's dashboard event types). */
 export type BridgeEvent =

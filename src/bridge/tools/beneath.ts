@@ -11,7 +11,7 @@
 import { closeSync, constants, existsSync, fstatSync, lstatSync, openSync, type Stats } from "node:fs";
 import { lstat, mkdir, readdir, rmdir, unlink } from "node:fs/promises";
 import { isAbsolute, join } from "node:path";
-import { ToolFailure } from "./registry";
+import { ToolFailure } from "./tool-registry";
 
 const NOFOLLOW = constants.O_NOFOLLOW ?? 0;
 const NONBLOCK = constants.O_NONBLOCK ?? 0;

@@ -9,7 +9,7 @@ import { closeSync, constants, fchmodSync, ftruncateSync, readSync, writeSync } 
 import { READ_FILE_BYTES } from "../limits";
 import { Beneath, components } from "./beneath";
 import { type Access, DEFAULT_WRITABLE, protectedReason } from "./protect";
-import { type Tool, ToolFailure } from "./registry";
+import { type Tool, ToolFailure } from "./tool-registry";
 import { defineTool, required, z } from "./schema";
 
 /** Bigger files are refused rather than read into the Bridge's memory (and past one reply). */

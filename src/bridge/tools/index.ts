@@ -10,7 +10,7 @@ import { protectedFromEnv, writableFromEnv } from "./protect";
 import { type SandboxPolicy, sandboxAbi } from "./sandbox";
 import { llmTool } from "./llm";
 import { parseMcpServers, startMcpServers } from "./mcp-servers";
-import { ToolRegistry } from "./registry";
+import { ToolRegistry } from "./tool-registry";
 import { shellAllowFromEnv, shellTool } from "./shell";
 import { weatherTool } from "./weather";
 import { webSearchTool } from "./web";

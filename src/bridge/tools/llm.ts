@@ -5,7 +5,7 @@
  * `bundle` whose `system` and `instructions`, when given, are sent instead; output {text, model, provider, usage}. The key is sent only to VLLM_BASE_URL and
  * never appears in an error.
  */
-import { type Tool, ToolFailure } from "./registry";
+import { type Tool, ToolFailure } from "./tool-registry";
 import { defineTool, z } from "./schema";
 
 export function llmTool(env: Record<string, string | undefined>): Tool {

@@ -2,7 +2,7 @@
  * LOOM_MCP_SERVERS as the runtime reads it (docs/runtime-contract.md), and starting each server in
  * the background. Kept apart from mcp.ts so a Bridge without MCP servers never loads the MCP SDK.
  */
-import { ToolFailure, type ToolRegistry } from "./registry";
+import { ToolFailure, type ToolRegistry } from "./tool-registry";
 import { type SandboxPolicy, sandboxedArgv } from "./sandbox";
 
 export interface ServerSpec {

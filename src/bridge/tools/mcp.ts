@@ -12,7 +12,7 @@ import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
 import { resolve } from "pathe";
 import { LOOM_VERSION } from "../../version";
 import type { ServerSpec } from "./mcp-servers";
-import { ToolFailure, type ToolRegistry } from "./registry";
+import { ToolFailure, type ToolRegistry } from "./tool-registry";
 
 function text(content: unknown): string {
   return Array.isArray(content) ? content.map((c) => (c?.type === "text" ? c.text : JSON.stringify(c))).join("\n") : "";

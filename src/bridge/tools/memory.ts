@@ -7,7 +7,7 @@
  * When the store cannot be opened (damaged, another user's), each call says so and why.
  */
 import type { MemoryDb } from "../memory-db";
-import { type Tool, ToolFailure } from "./registry";
+import { type Tool, ToolFailure } from "./tool-registry";
 import { defineTool, z } from "./schema";
 
 const name = (what: string, max = 256) => z.string().min(1, `'${what}' must not be empty`).max(max).describe(what);

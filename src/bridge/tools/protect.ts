@@ -16,7 +16,7 @@
  *   (its agents' files, `[agents.*] script`, `watch` globs, a relative `command`), passed by the
  *   supervisor in LOOM_FS_PROTECT.
  */
-import { envStrings } from "../../config/env-number";
+import { envStrings } from "../../config/env/env-number";
 
 const SECRET_DIRS = [".loom", ".git"];
 const CODE_DIRS = ["agents", ".venv", "venv", "node_modules", "__pycache__"];

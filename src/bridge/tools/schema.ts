@@ -6,7 +6,7 @@
  * MCP tools declare their server's schema and the server checks it.
  */
 import { z } from "zod";
-import { type Args, type Tool, ToolFailure } from "./registry";
+import { type Args, type Tool, ToolFailure } from "./tool-registry";
 
 export { z };
 

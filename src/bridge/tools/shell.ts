@@ -9,7 +9,7 @@
  */
 import { DEFAULT_SHELL_ALLOW, shellAllowList, UNCONFINED_SHELL_ALLOW } from "../../config/shell";
 import { SHELL_CONCURRENCY, SHELL_OUTPUT_BYTES } from "../limits";
-import { type Tool, ToolFailure } from "./registry";
+import { type Tool, ToolFailure } from "./tool-registry";
 import { type SandboxPolicy, sandboxedArgv } from "./sandbox";
 import { defineTool, required, z } from "./schema";
 

@@ -5,7 +5,7 @@
  * ("Location not found: X"). LOOM_WEATHER_URL and LOOM_GEOCODING_URL point it at other endpoints
  * of the same APIs (a proxy, or a test's fake). Answers are read up to 1 MB, within 10 s.
  */
-import { type Tool, ToolFailure } from "./registry";
+import { type Tool, ToolFailure } from "./tool-registry";
 import { defineTool, z } from "./schema";
 
 export const FORECAST_URL = "https://api.open-meteo.com/v1/forecast";

@@ -3,7 +3,7 @@
  * `limit` (default 5, at most 20); output {query, results: [{title, url, snippet}], count}.
  * LOOM_WEB_SEARCH_URL points it at another endpoint of the same API (a proxy, or a test's fake).
  */
-import { type Tool, ToolFailure } from "./registry";
+import { type Tool, ToolFailure } from "./tool-registry";
 import { defineTool, z } from "./schema";
 
 export const BRAVE_SEARCH_URL = "https://api.search.brave.com/res/v1/web/search";

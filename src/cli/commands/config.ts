@@ -2,7 +2,7 @@ import { loomCommand } from "../command";
 import { log as consola } from "../log";
 import { colors } from "consola/utils";
 import { loadProjectConfig } from "../../config/load";
-import { redactConfig } from "../../config/redact";
+import { redactConfig } from "../../config/env/redact";
 import type { ProjectConfig } from "../../config/types";
 import { jsonArg, projectArg } from "../shared-args";
 

@@ -48,7 +48,7 @@ export default loomCommand({
   },
   async run({ args }) {
     const { loadProjectConfig } = await import("../../config/load");
-    const { toEnvVars } = await import("../../config/env-vars");
+    const { toEnvVars } = await import("../../config/env/env-vars");
     const { ipAddress } = await import("../../net/ports");
     const { hostPort, parseAddress } = await import("../../net/address");
     const { refuseListen, runEmbeddedBridge } = await import("../../bridge/main");

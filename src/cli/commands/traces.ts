@@ -1,8 +1,8 @@
 import { loomCommand } from "../command";
 import { projectRoot } from "../../config/load";
 import { LoomError } from "../../errors";
-import type { SpanData } from "../../bridge/spans";
-import { formatNs, spanLabel, traceRows, waterfallOrder } from "../../bridge/trace-view";
+import type { SpanData } from "../../telemetry/spans";
+import { formatNs, spanLabel, traceRows, waterfallOrder } from "../../telemetry/trace-view";
 import { neutralize } from "../../logs/printer";
 import { liveProjectStatus } from "../../status/project";
 import { jsonArg, projectArg } from "../shared-args";

@@ -66,7 +66,7 @@ interface StartArgs {
 /** Shared by `loom up`, `loom run` and `loom dev` (which names its runtime `binary`). */
 export async function startCommand(args: StartArgs, withAgents: boolean, agentPaths?: string[], binary?: UpOptions["binary"]): Promise<void> {
   const { prepare } = await import("../../launch/prepare");
-  const { runSupervised } = await import("../../launch/run");
+  const { runSupervised } = await import("../../launch/run-supervised");
   const { startDetached } = await import("../../launch/detach");
   const up: UpOptions = {
     projectDir: args.project ?? process.cwd(),

@@ -10,7 +10,7 @@ import type { ProcessStatus } from "../../../status/project";
 import { formatUptime as uptime } from "../../../status/format";
 import { matches as topicMatches } from "../../topics";
 import type { PageEvent } from "../loom-api";
-import type { SpanData } from "../../spans";
+import type { SpanData } from "../../../telemetry/spans";
 import type { Sample } from "../history";
 import { renderCharts } from "./charts";
 import { $, el, time } from "./dom";

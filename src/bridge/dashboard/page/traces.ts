@@ -4,8 +4,8 @@
  * per trace (errors first), and the open trace as a waterfall with each span's attributes and the
  * logs of its processes while it ran.
  */
-import type { SpanData } from "../../spans";
-import { formatNs, spanAgent, spanLabel, traceRows, waterfallOrder } from "../../trace-view";
+import type { SpanData } from "../../../telemetry/spans";
+import { formatNs, spanAgent, spanLabel, traceRows, waterfallOrder } from "../../../telemetry/trace-view";
 import { $, el, time } from "./dom";
 import { logBuffer, logRow, RUNTIME_NAMES } from "./logs";
 

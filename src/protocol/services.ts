@@ -7,14 +7,16 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import protobuf from "protobufjs";
+import { type BridgeConstructor, type MemoryServiceConstructor, typedBridge, typedMemoryService } from "./loom.generated";
 import source from "./loom.proto" with { type: "text" };
 
 /** What a message looks like in JavaScript: field names as in the .proto, enums by name. */
 export const CONVERSION: protobuf.IConversionOptions = { longs: Number, enums: String, defaults: true, oneofs: true };
 
+/** Client constructors, typed by loom.generated.ts (scripts/gen-protocol.ts). */
 export interface LoomV1 {
-  Bridge: grpc.ServiceClientConstructor;
-  MemoryService: grpc.ServiceClientConstructor;
+  Bridge: BridgeConstructor;
+  MemoryService: MemoryServiceConstructor;
 }
 
 let requestBytes: ((n: number) => void) | undefined;
@@ -54,7 +56,7 @@ export function loomV1(): LoomV1 {
   if (!loaded) {
     const root = protobuf.parse(source, { keepCase: true }).root;
     const service = (name: string) => grpc.makeGenericClientConstructor(definition(root.lookupService(`loom.v1.${name}`)), name);
-    loaded = { Bridge: service("Bridge"), MemoryService: service("MemoryService") };
+    loaded = { Bridge: typedBridge(service("Bridge")), MemoryService: typedMemoryService(service("MemoryService")) };
   }
   return loaded;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { envelopeMetadata } from "../../src/bridge/envelope";
+import { envelopeMetadata } from "../../src/protocol/envelope";
 
 describe("the envelope of a published event", () => {
   test("what the publisher left out is filled as upstream's bus does; a missing reply_to is the publisher's replies topic", () => {

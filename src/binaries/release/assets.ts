@@ -1,7 +1,7 @@
 /** The release layout (docs/runtime-contract.md "Releases"): asset names, URLs, published checksums. */
-import { LoomError } from "../errors";
+import { LoomError } from "../../errors";
 import { fetchText, releaseBase, type HttpDeps } from "./http";
-import { isWindowsTag, type PlatformTag } from "./platform";
+import { isWindowsTag, type PlatformTag } from "../platform";
 import { releaseTag } from "./versions";
 
 export function assetName(name: string, version: string, tag: PlatformTag): string {

@@ -3,7 +3,7 @@
  * Semver pre-releases (`0.2.0-rc.10`) and Python-style tags (`0.1.0a1`, `0.1.0rc2`, `0.1.0.dev3`,
  * docs/runtime-contract.md "Releases") are accepted, and ordered by `Bun.semver.order`.
  */
-import { LoomError } from "../errors";
+import { LoomError } from "../../errors";
 
 const SEMVER = /^v?(\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?)$/;
 const PYTHON = /^v?(\d+\.\d+\.\d+)(?:\.?(a|b|rc|dev))(\d+)$/;

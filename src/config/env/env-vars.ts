@@ -3,9 +3,9 @@
  * reads"). The runtime reads LOOM_BRIDGE_ADDR, LOOM_DASHBOARD*, LOOM_MCP_SERVERS, VLLM_* and
  * REQUEST_TIMEOUT_MS; agents read LOOM_BRIDGE_ADDR and OTEL_*. Nothing reads LOOM_LLM_*.
  */
-import { sharedAgentIds } from "./replicas";
-import { shellAllowList } from "./shell";
-import type { LlmProviderConfig, LoomConfig } from "./types";
+import { sharedAgentIds } from "../replicas";
+import { shellAllowList } from "../shell";
+import type { LlmProviderConfig, LoomConfig } from "../types";
 
 export const OTEL_DEFAULTS = {
   OTEL_EXPORTER_OTLP_ENDPOINT: "http://localhost:4317",

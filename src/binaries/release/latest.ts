@@ -6,10 +6,10 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "pathe";
-import { LoomError } from "../errors";
-import { RESOLVED_FILE, cacheDir, ensureCacheDir, listCache, writeFileAtomic, type Env } from "./cache";
+import { LoomError } from "../../errors";
+import { RESOLVED_FILE, cacheDir, ensureCacheDir, listCache, writeFileAtomic, type Env } from "../cache";
 import { GITHUB_API_LATEST, fetchText, isMirror, releaseBase, type HttpDeps, UNREACHABLE } from "./http";
-import type { PlatformTag } from "./platform";
+import type { PlatformTag } from "../platform";
 import { compareVersions, normalizeVersion } from "./versions";
 
 export const LATEST_TTL_MS = 24 * 60 * 60_000;

@@ -4,7 +4,7 @@
  * entry is written.
  */
 import { closeSync, openSync, writeSync } from "node:fs";
-import { LoomError } from "../errors";
+import { LoomError } from "../../errors";
 import { checkEntry, entryLimit, refuseArchive } from "./archive-entry";
 
 const EOCD = 0x06054b50;

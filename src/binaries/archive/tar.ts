@@ -6,7 +6,7 @@
  * (archive-entry.ts) and writes only the expected file, exclusively, into a fresh directory.
  */
 import { closeSync, openSync, writeSync } from "node:fs";
-import { LoomError } from "../errors";
+import { LoomError } from "../../errors";
 import { MAX_META_BYTES, checkEntry, entryLimit, refuseArchive, type EntryKind } from "./archive-entry";
 
 const BLOCK = 512;

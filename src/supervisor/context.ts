@@ -1,4 +1,4 @@
-/** What the parts of one supervisor share (supervisor.ts builds it; processes.ts, runtime.ts and actions.ts use it). */
+/** What the parts of one supervisor share (supervisor.ts builds it; processes.ts, runtime-lifecycle.ts and actions.ts use it). */
 import type { LedgerWriter } from "./ledger-writer";
 import type { EventLevel, SupervisorDeps, SupervisorOptions } from "./options";
 

@@ -3,7 +3,7 @@
  * terminal, Ctrl+C handled), or as the background supervisor of a detached start (detach.ts).
  */
 import { describeBinary } from "../binaries/get-binary";
-import { envNumber } from "../config/env-number";
+import { envNumber } from "../config/env/env-number";
 import { join } from "pathe";
 import { EXIT } from "../errors";
 import { takePrivateJson } from "../files/private";

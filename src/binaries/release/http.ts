@@ -3,9 +3,9 @@
  * backoff, redirects followed by hand (so the token never follows a redirect to another host),
  * and network failures turned into messages that say what to do.
  */
-import { envNumber } from "../config/env-number";
-import { LoomError } from "../errors";
-import type { Env } from "./cache";
+import { envNumber } from "../../config/env/env-number";
+import { LoomError } from "../../errors";
+import type { Env } from "../cache";
 
 export const DEFAULT_RELEASE_BASE = "https://github.com/loom-os/loom/releases/download";
 export const GITHUB_API_LATEST = "https://api.github.com/repos/loom-os/loom/releases/latest";

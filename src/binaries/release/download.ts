@@ -6,9 +6,9 @@
  * and LOOM_DOWNLOAD_DEADLINE_SEC for the whole download, retries included. A transfer that breaks
  * off is retried whole.
  */
-import { envNumber } from "../config/env-number";
+import { envNumber } from "../../config/env/env-number";
 import { closeSync, openSync, rmSync, writeSync } from "node:fs";
-import { LoomError } from "../errors";
+import { LoomError } from "../../errors";
 import { fetchWithRetry, type HttpDeps } from "./http";
 
 export interface DownloadProgress {

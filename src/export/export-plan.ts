@@ -9,11 +9,11 @@
  */
 import { basename, relative } from "pathe";
 import { hostPort } from "../net/address";
-import { parseDotenv } from "../config/dotenv";
+import { parseDotenv } from "../config/env/dotenv";
 import { readTextFile } from "../files/read-text";
 import type { ProjectConfig } from "../config/types";
 import { isTable } from "../config/typos";
-import { planAgents } from "../launch/plan";
+import { planAgents } from "../launch/process-plan";
 import { LoomError } from "../errors";
 
 export interface ExportAgent {

@@ -1,6 +1,6 @@
 /** The rules every archive entry must pass before anything is written (tar and zip alike). */
-import { LoomError } from "../errors";
-import { tampered } from "./alarm";
+import { LoomError } from "../../errors";
+import { tampered } from "../alarm";
 
 export type EntryKind = "file" | "directory" | "link" | "special";
 

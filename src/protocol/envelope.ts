@@ -8,17 +8,10 @@
  * subscribes to, so a reply to a plain `emit` reaches its sender here.
  */
 
-export interface WireEvent {
-  id?: string;
-  type?: string;
-  timestamp_ms?: number;
-  source?: string;
-  metadata?: Record<string, string>;
-  payload?: Uint8Array;
-  confidence?: number;
-  tags?: string[];
-  priority?: number;
-}
+import type { EventInit } from "./loom.generated";
+
+/** An event as the Bridge handles it: loom.proto's Event, any field possibly missing (as sent). */
+export type WireEvent = EventInit;
 
 function integer(value: string | undefined, fallback: number, min: number, max: number): number {
   if (value === undefined || !/^[+-]?\d+$/.test(value.trim())) return fallback;

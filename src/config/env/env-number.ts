@@ -1,5 +1,5 @@
 /** Settings read from the environment: numbers (a bad value is a usage error naming the variable), and lists loom passes on. */
-import { LoomError } from "../errors";
+import { LoomError } from "../../errors";
 
 export function envNumber(env: Record<string, string | undefined>, name: string, fallback: number, min = 0): number {
   const raw = env[name];

@@ -6,7 +6,7 @@
 import { existsSync, readFileSync, readdirSync, readlinkSync, statSync } from "node:fs";
 import { basename, extname, isAbsolute, join, relative, resolve } from "pathe";
 import { deliveryOf, replicasOf } from "../config/replicas";
-import { agentEnvVars, toEnvVars } from "../config/env-vars";
+import { agentEnvVars, toEnvVars } from "../config/env/env-vars";
 import { isTable } from "../config/schema";
 import type { ProjectConfig } from "../config/types";
 import { LoomError } from "../errors";
@@ -35,7 +35,7 @@ export function planRuntime(project: ProjectConfig, binary: { path: string; sour
     ...project.env,
     ...runtimeEnv(project),
     ...(socket ? { LOOM_BRIDGE_SOCKET: socket } : {}),
-    // The embedded Bridge's trace history and memory store (bridge/span-db.ts, memory-db.ts); a native runtime ignores them.
+    // The embedded Bridge's trace history and memory store (telemetry/span-db.ts, memory-db.ts); a native runtime ignores them.
     LOOM_TRACES_DB: join(project.root, STATE_DIR, TRACES_DB),
     LOOM_MEMORY_DB: join(project.root, STATE_DIR, MEMORY_DB),
   };
@@ -112,7 +112,7 @@ export interface Interpreters {
 }
 
 /**
- * The OTEL_* variables that point an agent's exporter at loom's receiver (bridge/otlp-receive.ts),
+ * The OTEL_* variables that point an agent's exporter at loom's receiver (telemetry/otlp-receive.ts),
  * as Aspire points its resources at its dashboard; a collector of the user's gets everything from
  * the Bridge. OpenTelemetry's Python exporter reads `unix:` targets, insecure only when told.
  */

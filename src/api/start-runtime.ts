@@ -10,7 +10,7 @@ import { join } from "pathe";
 import type { RuntimeChoice } from "../config/types";
 import { EXIT } from "../errors";
 import { prepare } from "../launch/prepare";
-import { runSupervised } from "../launch/run";
+import { runSupervised } from "../launch/run-supervised";
 import type { Supervisor } from "../supervisor/supervisor";
 import { dashboardUrl, type OrchestratorEvent } from "./orchestrator";
 

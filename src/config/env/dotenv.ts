@@ -4,7 +4,7 @@
  * Values already in the real environment always win (as unjs/c12 does).
  */
 import { parse } from "dotenv";
-import { findUpward } from "../files/find-upward";
+import { findUpward } from "../../files/find-upward";
 
 /** dotenv's own parser: files behave exactly as users of the dotenv package expect. */
 export function parseDotenv(source: string): Record<string, string> {

@@ -2,9 +2,9 @@
  * Hides secrets before a configuration is printed: values under secret-looking keys and in env
  * tables by position, and (secrets.ts) any remembered secret value or URL credential anywhere else.
  */
-import { isTable } from "./schema";
+import { isTable } from "../schema";
 import { REDACTED, SECRET_KEY, rememberSecret, scrub } from "./secrets";
-import type { LoomConfig } from "./types";
+import type { LoomConfig } from "../types";
 
 export { REDACTED };
 

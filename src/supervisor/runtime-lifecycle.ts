@@ -17,7 +17,7 @@ import { realGroupOf } from "../proc/identity";
 import type { ExitInfo } from "../proc/spec";
 import { FAILURE_TAIL_LINES } from "../constants";
 import type { Processes } from "./processes";
-import type { Run } from "./run";
+import type { Run } from "./context";
 import { failureReport, type Slot } from "./slot";
 
 export interface RuntimeStrategy {

@@ -8,8 +8,7 @@
  * on to the agent that answers it, in the call's headers.
  */
 import { randomBytes } from "node:crypto";
-import { scrub } from "../config/secrets";
-import { MAX_SPAN_BYTES, MAX_SPANS } from "./limits";
+import { scrub } from "../config/env/secrets";
 import type { SpanDb } from "./span-db";
 import type { TraceContext } from "./trace-context";
 
@@ -32,6 +31,10 @@ export interface SpanData {
  * processes as unlikely as the prefix's bits allow (32 for spans, 64 for traces). A call for
  * random bytes per span and per trace measured 20-40 % of the Bridge's fan-out rate.
  */
+/** Spans kept for the dashboard's trace view (upstream keeps 10,000), and their bytes together. */
+export const MAX_SPANS = 10_000;
+export const MAX_SPAN_BYTES = 8 * 1024 * 1024;
+
 const SPAN_PREFIX = randomBytes(4).toString("hex");
 const TRACE_PREFIX = randomBytes(8).toString("hex");
 let spanCounter = 0;

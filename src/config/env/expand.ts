@@ -3,7 +3,7 @@
  * Defaults and alternatives are expanded lazily: only the branch that is used is evaluated, so a
  * `${A:?}` inside an unused default never fails.
  */
-import { LoomError } from "../errors";
+import { LoomError } from "../../errors";
 
 export interface ExpandWarning {
   variable: string;
