@@ -75,6 +75,7 @@ export class Context {
    */
   readonly memory: Memory;
 
+  /** @internal The Agent makes its context. */
   constructor(
     readonly agentId: string,
     private readonly connection: () => Connection,
@@ -165,7 +166,7 @@ export class Context {
     return this.connection().send({ publish: { topic, event } });
   }
 
-  /** A delivery: the answer to a pending request, if it is one. */
+  /** @internal A delivery: the answer to a pending request, if it is one. */
   settle(envelope: Envelope): void {
     const id = envelope.correlationId;
     if (id) this.pending.get(id)?.(envelope);

@@ -4,7 +4,9 @@
  * carries the bundle it writes for its agents, with nothing to read or fetch at run time. Bun.build
  * cannot run inside a macro (the bundler waits for the macro), hence `bun build` as a process.
  */
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
 
 export function sdkBundle(): string {
   const entry = `${import.meta.dir}/index.ts`;
@@ -17,7 +19,52 @@ export function sdkBundle(): string {
   return r.stdout.toString();
 }
 
-/** A Bun macro: the SDK's declared types (loom-sdk.d.ts), for `loom init` to write into a project. */
+/** Where `import { x } from "./y"` inside the SDK's emitted declarations points, as a module name. */
+const INTERNAL = "loom:sdk/internal/";
+
+/**
+ * A Bun macro: the SDK's types as `loom init` writes them into a project (`loom-sdk.d.ts`), emitted
+ * by tsc from the SDK's source (so they cannot drift from it), then put in one file: each module of
+ * src/sdk/ the index reaches becomes `declare module "loom:sdk/internal/<name>"`, and the index
+ * itself `declare module "loom:sdk"`. What is marked `@internal` is left out (--stripInternal); the
+ * public types may reach no module outside src/sdk/ (a failed build says which).
+ */
 export function sdkDeclarations(): string {
-  return readFileSync(`${import.meta.dir}/loom-sdk.d.ts`, "utf8");
+  const out = mkdtempSync(join(tmpdir(), "loom-sdk-dts-"));
+  try {
+    const root = resolve(import.meta.dir, "../..");
+    const flags = ["--declaration", "--emitDeclarationOnly", "--stripInternal", "--skipLibCheck", "--strict", "--target", "ESNext", "--module", "preserve"];
+    const more = ["--moduleResolution", "bundler", "--types", "bun", "--allowImportingTsExtensions", "--resolveJsonModule", "--rootDir", "src", "--outDir", out];
+    const ambient = readdirSync(join(root, "src/types")).map((f) => `src/types/${f}`); // *.proto and other module types
+    const r = Bun.spawnSync([`${root}/node_modules/.bin/tsc`, "--ignoreConfig", ...flags, ...more, ...ambient, "src/sdk/index.ts"], { cwd: root, stdout: "pipe", stderr: "pipe" });
+    if (r.exitCode !== 0) throw new Error(`emitting the SDK's declarations failed:\n${r.stdout}${r.stderr}`);
+    const modules: string[] = [];
+    const seen = new Set<string>();
+    const visit = (name: string) => {
+      if (seen.has(name)) return;
+      seen.add(name);
+      const text = readFileSync(join(out, "sdk", `${name}.d.ts`), "utf8");
+      const body = text.replace(/(from\s+)"([^"]+)"/g, (_all, from: string, spec: string) => {
+        const target = resolve(dirname(join(out, "sdk", name)), spec);
+        if (dirname(target) !== join(out, "sdk"))
+          throw new Error(`the SDK's public types (${name}.ts) reach ${spec}, outside src/sdk/: mark it @internal or keep it out of the API`);
+        visit(target.slice(join(out, "sdk").length + 1));
+        return `${from}"${INTERNAL}${target.slice(join(out, "sdk").length + 1)}"`;
+      });
+      // Inside `declare module`, the context is ambient already: `declare` goes.
+      const ambient = body.replace(/^(export )?declare /gm, "$1").replace(/^export \{\};$/gm, "");
+      const indented = ambient
+        .trim()
+        .split("\n")
+        .map((l) => (l ? `  ${l}` : l))
+        .join("\n");
+      modules.push(`declare module "${name === "index" ? "loom:sdk" : INTERNAL + name}" {\n${indented}\n}\n`);
+    };
+    visit("index");
+    const header =
+      "// Types of `loom:sdk`, the TypeScript SDK that loom gives the agents it runs (docs/sdk.md), emitted\n// from its source. `loom init` writes this file so that editors and `tsc` know the module.\n";
+    return `${header}\n${modules.reverse().join("\n")}`;
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
 }

@@ -76,6 +76,7 @@ export class Envelope {
     return new Envelope(randomUUID(), type, payloadBytes(payload), meta, Date.now(), fields.sender ?? "typescript");
   }
 
+  /** @internal An event as the Bridge delivered it. */
   static fromWire(event: WireEvent): Envelope {
     return new Envelope(
       event.id ?? "",
@@ -89,6 +90,7 @@ export class Envelope {
     );
   }
 
+  /** @internal The event to publish. */
   toWire(): WireEvent {
     return {
       id: this.id,

@@ -182,8 +182,23 @@ describe("loom init", () => {
     for (const f of ["loom-sdk.d.ts", "loom-env.d.ts", "tsconfig.json"]) expect(existsSync(join(ts, f))).toBe(true);
     // What an agent's author writes first: a variable from the environment, and Bun's own API.
     appendFileSync(join(ts, "agents/hello.ts"), "const key: string | undefined = process.env.OPENAI_API_KEY ?? Bun.env.OPENAI_API_KEY;\nconsole.log(Bun.version, key?.length);\n");
+    // The rest of the API, as the SDK's source declares it (the types are emitted from it).
+    writeFileSync(
+      join(ts, "agents/more.ts"),
+      'import { Agent, Envelope, tool, ToolCallError } from "loom:sdk";\n' +
+        'const add = tool<{ a: number }>({ name: "add", parameters: { type: "object" }, handler: (args, ctx) => ctx.memory.set("last", args.a) });\n' +
+        'new Agent({ id: "more", tools: [add], onEvent: async (ctx, _t, e: Envelope) => { await ctx.reply(e, { type: "x", payload: e.json<{ n: number }>().n }); await ctx.memory.append({ thread: "t", role: "user", content: e.text() }); } });\n' +
+        "export const failed = (e: unknown) => e instanceof ToolCallError && e.code;\n",
+    );
     const tsc = Bun.spawnSync([join(ROOT, "node_modules/.bin/tsc"), "-p", ts], { stdout: "pipe", stderr: "pipe" });
     expect({ code: tsc.exitCode, out: tsc.stdout.toString() }).toEqual({ code: 0, out: "" });
+    // What is not the API fails: a missing id, a wrong payload type, the SDK's internals.
+    writeFileSync(
+      join(ts, "agents/bad.ts"),
+      'import { Agent, Envelope } from "loom:sdk";\nnew Agent({ topics: ["x"] });\nEnvelope.fromWire({});\nnew Agent({ id: "b", onEvent: (ctx) => ctx.emit("t", { type: 1 }) });\n',
+    );
+    const bad = Bun.spawnSync([join(ROOT, "node_modules/.bin/tsc"), "-p", ts], { stdout: "pipe", stderr: "pipe" }).stdout.toString();
+    expect(bad.match(/agents\/bad\.ts\(\d+/g)).toEqual(["agents/bad.ts(2", "agents/bad.ts(3", "agents/bad.ts(4"]);
     const py = join(tempDir(), "py-app");
     const r = await runLoom(["init", py, "--template", "python"]);
     expect(r.code).toBe(0);
