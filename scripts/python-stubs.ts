@@ -6,7 +6,7 @@
 import { join, resolve } from "pathe";
 
 export const DEBIAN_PYTHON = "/usr/bin/python3";
-const PROTO_DIR = resolve(import.meta.dir, "../src/bridge");
+const PROTO_DIR = resolve(import.meta.dir, "../src/protocol");
 
 /** True when grpcio imports in Debian's Python and protoc with its gRPC plugin are installed. */
 export function pythonGrpcReady(): boolean {

@@ -21,7 +21,7 @@ function* files(dir: string): Generator<string> {
 const NAMED = /(?<![\w@/.-])((?:[\w-]+\/)*[\w.-]+\.(?:ts|md|proto|py|sh))(?![\w-]|\.\w)/g;
 
 /** Names that are examples or another project's files, not loom's (an upstream app's entry script, protoc's output). */
-const NOT_OURS = new Set(["main.py", "run.py", "app.py", "a.py", "loom.py", "agents/data.py", "loom_pb2.py", "loom_pb2_grpc.py", ".d.ts"]);
+const NOT_OURS = new Set(["loom-sdk.d.ts", ".unit.test.ts", "main.py", "run.py", "app.py", "a.py", "loom.py", "agents/data.py", "loom_pb2.py", "loom_pb2_grpc.py", ".d.ts"]);
 
 test("every file a comment names exists", () => {
   const everywhere = new Set<string>();

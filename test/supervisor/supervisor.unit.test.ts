@@ -132,14 +132,23 @@ describe("supervisor", () => {
 describe("readiness proves it reached our runtime", () => {
   test("a Heartbeat answered by another process on the address is not ready", async () => {
     const w = world({});
-    // A runtime in a group nobody else is in; it ends a little after the readiness deadline.
+    // A runtime in a group nobody else is in; it runs until the supervisor stops its group.
+    const stopped: number[] = [];
+    let exit: (e: ExitInfo) => void = () => {};
     const spawn: SupervisorDeps["spawn"] = (spec, deps) => ({
       ...w.spawn(spec, deps),
       pid: process.pid,
       pgid: 999_999,
-      exited: Bun.sleep(60).then(() => ({ code: 0, signal: null, livedMs: 60 })),
+      exited: new Promise<ExitInfo>((resolve) => {
+        exit = resolve;
+      }),
     });
-    const { sup, stopped } = supervisor({ spawn, listeners: () => [process.pid] }, [], 0.02);
+    const stopGroup: SupervisorDeps["stopGroup"] = async (pgid) => {
+      stopped.push(pgid);
+      exit({ code: null, signal: "SIGTERM", livedMs: 20 });
+      return { forced: false };
+    };
+    const { sup } = supervisor({ spawn, stopGroup, listeners: () => [process.pid] }, [], 0.02);
     const error = await sup.start().then(
       () => undefined,
       (e) => e,
