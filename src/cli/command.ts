@@ -18,7 +18,8 @@ export interface LoomCommandDef<T extends ArgsDef> {
   meta: LoomMeta;
   args?: T;
   subCommands?: SubCommandsDef;
-  run?: (context: CommandContext<T>) => unknown;
+  /** Returns the exit code (EXIT's names), or nothing for 0; failures throw a LoomError. */
+  run?: (context: CommandContext<T>) => number | undefined | void | Promise<number | undefined | void>;
 }
 
 /**

@@ -11,18 +11,18 @@ import { LoomError } from "../errors";
 import type { ControlRequest } from "../state/control";
 import { EXIT } from "../errors";
 
-export async function sendControl(project: string | undefined, req: ControlRequest): Promise<void> {
+/** Asks the project's supervisor; returns the exit code (EXIT.notRunning when none runs). */
+export async function sendControl(project: string | undefined, req: ControlRequest): Promise<number> {
   const { askSupervisor } = await import("../state/control");
   const root = projectRoot(project ?? process.cwd());
   const reply = await askSupervisor(root, req);
   if (reply.ok) {
     for (const line of reply.lines ?? []) process.stdout.write(`${line}\n`);
-    return;
+    return EXIT.ok;
   }
   if (reply.code === "NOT_RUNNING") {
     process.stderr.write(`${reply.error}\n`);
-    process.exitCode = EXIT.notRunning;
-    return;
+    return EXIT.notRunning;
   }
   throw new LoomError(reply.code === "USAGE" ? "USAGE" : "PROCESS", reply.error ?? "the supervisor refused", { hint: "`loom status` shows the processes" });
 }

@@ -109,9 +109,9 @@ export async function runCli(rawArgs: string[]): Promise<number> {
       return EXIT.ok;
     }
     await checkFlags(cmd, rest, main.args as ArgsDef);
-    await runCommand(main, { rawArgs });
-    // Long-running commands (up, run) report their own exit code this way.
-    return typeof process.exitCode === "number" ? process.exitCode : EXIT.ok;
+    // The command the arguments name, run directly: citty's runCommand drops a sub-command's result, which is its exit code.
+    const { result } = await runCommand(cmd, { rawArgs: rest });
+    return typeof result === "number" ? result : EXIT.ok;
   } catch (error) {
     // citty's own argument errors (missing positional, bad enum value) are usage errors.
     const e =

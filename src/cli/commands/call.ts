@@ -34,14 +34,14 @@ export default loomCommand({
     if (args.json) process.stdout.write(`${JSON.stringify(result)}\n`);
     if (result.status !== "TOOL_OK") {
       process.stderr.write(`loom call ${args.tool}: ${result.status}${result.error?.code ? ` (${result.error.code})` : ""}: ${result.error?.message ?? "no message"}\n`);
-      process.exitCode = EXIT.problems;
-      return;
+      return EXIT.problems;
     }
-    if (args.json) return;
+    if (args.json) return EXIT.ok;
     let output = result.output;
     try {
       output = JSON.stringify(JSON.parse(result.output), null, 2);
     } catch {}
     process.stdout.write(`${output}\n`);
+    return EXIT.ok;
   },
 });

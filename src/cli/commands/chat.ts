@@ -17,6 +17,6 @@ export default loomCommand({
   async run({ args }) {
     const target = await bridgeTarget(args.project ?? process.cwd(), args.address);
     const argv = ["chat", "--address", target.address, ...(args["agent-id"] ? ["--agent-id", args["agent-id"]] : [])];
-    process.exitCode = await runPythonSdk(args.project, argv, { ...process.env, LOOM_BRIDGE_ADDR: target.address });
+    return await runPythonSdk(args.project, argv, { ...process.env, LOOM_BRIDGE_ADDR: target.address });
   },
 });

@@ -32,6 +32,9 @@ export default loomCommand({
           hint: `build it in a loom checkout with \`${BUILD}\` (CARGO_TARGET_DIR is honoured), or \`loom up\` for a released or the embedded runtime`,
         },
       );
-    await startCommand({ project: root, "bridge-port": args.port, "use-debug": args["use-debug"], runtime: "native" }, false, undefined, { path: local.path, source: "local" });
+    return await startCommand({ project: root, "bridge-port": args.port, "use-debug": args["use-debug"], runtime: "native" }, false, undefined, {
+      path: local.path,
+      source: "local",
+    });
   },
 });

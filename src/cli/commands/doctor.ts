@@ -15,11 +15,15 @@ export default loomCommand({
   async run({ args }) {
     const { doctor } = await import("../../doctor/checks");
     const report = await doctor(args.project ?? process.cwd());
-    process.exitCode = report.ok ? 0 : EXIT.problems;
-    if (args.json) return void process.stdout.write(JSON.stringify(report, null, 2) + "\n");
+    const code = report.ok ? EXIT.ok : EXIT.problems;
+    if (args.json) {
+      process.stdout.write(JSON.stringify(report, null, 2) + "\n");
+      return code;
+    }
     const width = Math.max(...report.checks.map((c) => c.name.length));
     const lines = report.checks.flatMap((c) => [`${MARK[c.verdict]}  ${c.name.padEnd(width)}  ${c.detail}`, ...(c.fix ? [`${" ".repeat(width + 8)}fix: ${c.fix}`] : [])]);
     lines.push("", report.ok ? "`loom run` can work here." : "`loom run` cannot work here yet: fix the FAIL lines above.");
     process.stdout.write(lines.join("\n") + "\n");
+    return code;
   },
 });

@@ -48,6 +48,6 @@ export default loomCommand({
         hint: "see .loom/logs/supervisor.log for what it was doing; `loom down --grace S` gives it longer",
       });
     if (args.all && results.length === 0) log.info("no project is running");
-    process.exitCode = EXIT.ok;
+    return EXIT.ok;
   },
 });

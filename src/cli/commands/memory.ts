@@ -22,7 +22,7 @@ async function store(project: string | undefined): Promise<MemoryDb | undefined>
 
 const time = (ms: number) => new Date(ms).toISOString().replace("T", " ").slice(0, 19);
 const text = (content: unknown) => neutralize(typeof content === "string" ? content : JSON.stringify(content));
-const out = (line: string) => process.stdout.write(`${line}\n`);
+const out = (line: string): void => void process.stdout.write(`${line}\n`);
 
 const list = loomCommand({
   meta: { name: "list", description: "The conversations remembered: thread, entries, last written", examples: ["loom memory list", "loom memory list --json"] },

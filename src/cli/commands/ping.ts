@@ -37,6 +37,6 @@ export default loomCommand({
     const summary = `${count} sent, ${times.length} answered${times.length ? `, min/avg/max ${Math.min(...times).toFixed(2)}/${(times.reduce((a, b) => a + b, 0) / times.length).toFixed(2)}/${Math.max(...times).toFixed(2)} ms` : ""}`;
     process.stdout.write(`--- ${address} ---\n${summary}\n`);
     if (times.length === 0) throw new LoomError("PROCESS", `the Bridge at ${address} did not answer`, { hint: "is it running? `loom status`, or `loom up --detach`" });
-    if (times.length < count) process.exitCode = EXIT.problems;
+    return times.length < count ? EXIT.problems : EXIT.ok;
   },
 });

@@ -10,6 +10,6 @@ export default loomCommand({
   },
   args: { ...projectArg },
   async run({ args }) {
-    process.exitCode = await runPythonSdk(args.project, ["proto"]);
+    return await runPythonSdk(args.project, ["proto"]);
   },
 });

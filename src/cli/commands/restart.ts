@@ -1,3 +1,4 @@
+import { EXIT } from "../../errors";
 import { loomCommand } from "../command";
 import { sendControl } from "../control-command";
 import { log } from "../log";
@@ -16,10 +17,11 @@ export default loomCommand({
     agents: { type: "boolean", description: "With --runtime: restart every agent after it (upstream's Python SDK loses the first event it publishes after a Bridge restart)" },
   },
   async run({ args }) {
-    await sendControl(args.project, { cmd: "restart", names: args._.map(String), runtime: args.runtime, agents: args.agents });
-    if (args.runtime && !args.agents && process.exitCode === undefined)
+    const code = await sendControl(args.project, { cmd: "restart", names: args._.map(String), runtime: args.runtime, agents: args.agents });
+    if (args.runtime && !args.agents && code === EXIT.ok)
       log.info(
         "the agents kept running: an agent on upstream's Python SDK loses the first event it publishes after a Bridge restart; `loom restart --runtime --agents` restarts them too",
       );
+    return code;
   },
 });

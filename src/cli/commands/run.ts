@@ -46,6 +46,6 @@ export default loomCommand({
     // Upstream's `loom run DIR`: a project directory rather than agent files.
     if (paths.length === 1 && statSync(paths[0]!, { throwIfNoEntry: false })?.isDirectory() && args.project === undefined)
       return startCommand({ ...args, project: paths[0] }, true);
-    await startCommand(args, true, paths.length ? paths : undefined);
+    return await startCommand(args, true, paths.length ? paths : undefined);
   },
 });

@@ -13,6 +13,6 @@ export default loomCommand({
   async run({ args }) {
     const words = args._.map(String);
     if (words.length === 0) throw new LoomError("USAGE", "name the processes to start, or give an agent file (`loom start agents/new.py`)");
-    await sendControl(args.project, { cmd: "start", ...namesAndPaths(words) });
+    return await sendControl(args.project, { cmd: "start", ...namesAndPaths(words) });
   },
 });

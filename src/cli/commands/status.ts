@@ -15,10 +15,16 @@ export default loomCommand({
     const status = await liveProjectStatus(root);
     // Like `systemctl status`: 3 when not running, 1 when something runs badly (docs/supervision.md "Exit codes").
     const troubled = status.processes.some((p) => p.state === "crash-loop" || p.state === "failed" || p.health === "unhealthy" || p.health === "unreachable");
-    process.exitCode = !status.running ? EXIT.notRunning : troubled ? EXIT.problems : EXIT.ok;
-    if (args.json) return void process.stdout.write(JSON.stringify(status, null, 2) + "\n");
+    const code = !status.running ? EXIT.notRunning : troubled ? EXIT.problems : EXIT.ok;
+    if (args.json) {
+      process.stdout.write(JSON.stringify(status, null, 2) + "\n");
+      return code;
+    }
     const problem = status.problem ? [`warning: ${status.problem}`] : [];
-    if (!status.phase) return void process.stdout.write([`loom is not running in ${status.root}`, ...problem].join("\n") + "\n");
+    if (!status.phase) {
+      process.stdout.write([`loom is not running in ${status.root}`, ...problem].join("\n") + "\n");
+      return code;
+    }
     const head = status.running
       ? `loom ${status.phase} in ${status.root} (supervisor pid ${status.supervisorPid})${status.bridge ? `; bridge ${status.bridge}` : ""}${status.dashboard ? `, dashboard ${status.dashboard}` : ""}`
       : `loom is not running in ${status.root}: its supervisor (pid ${status.supervisorPid}) is gone${status.processes.some((p) => p.state === "orphaned") ? "; run `loom down` to stop what it left" : ""}`;

@@ -13,6 +13,6 @@ export default loomCommand({
   async run({ args }) {
     const names = args._.map(String);
     if (names.length === 0) throw new LoomError("USAGE", "name the agents to stop (`loom status` lists them); `loom down` stops everything");
-    await sendControl(args.project, { cmd: "stop", names });
+    return await sendControl(args.project, { cmd: "stop", names });
   },
 });

@@ -23,20 +23,18 @@ export default loomCommand({
     const target = await bridgeTarget(args.project ?? process.cwd(), args.address);
     const agent = await connectAgent(target, `loom-sub-${process.pid}`, topics);
     let seen = 0;
-    await new Promise<void>((resolve) => {
-      process.once("SIGINT", () => {
-        process.exitCode = EXIT.interrupted;
-        resolve();
-      });
+    const code = await new Promise<number>((resolve) => {
+      process.once("SIGINT", () => resolve(EXIT.interrupted));
       agent.onDelivery(({ topic: pattern, event }) => {
         // The topic it was published on (the embedded Bridge says), as `nats sub` prints the subject; a native Bridge names the pattern.
         const topic = event.metadata?.["loom.topic"] || pattern;
         const payload = event.payload ? Buffer.from(event.payload).toString("utf8") : "";
         const line = args.json ? JSON.stringify({ topic, id: event.id, type: event.type, source: event.source, metadata: event.metadata, payload }) : `${topic}  ${payload}`;
         process.stdout.write(`${line}\n`);
-        if (++seen >= count) resolve();
+        if (++seen >= count) resolve(EXIT.ok);
       });
     });
     await agent.close();
+    return code;
   },
 });

@@ -64,7 +64,7 @@ interface StartArgs {
 }
 
 /** Shared by `loom up`, `loom run` and `loom dev` (which names its runtime `binary`). */
-export async function startCommand(args: StartArgs, withAgents: boolean, agentPaths?: string[], binary?: UpOptions["binary"]): Promise<void> {
+export async function startCommand(args: StartArgs, withAgents: boolean, agentPaths?: string[], binary?: UpOptions["binary"]): Promise<number> {
   const { prepare } = await import("../../launch/prepare");
   const { runSupervised } = await import("../../launch/run-supervised");
   const { startDetached } = await import("../../launch/detach");
@@ -116,10 +116,10 @@ export async function startCommand(args: StartArgs, withAgents: boolean, agentPa
     }
     // An agent that cannot start leaves the rest running, as in the foreground; it is said, and the exit is 5.
     const { agentsThatCannotStart, cannotStart } = await import("../../launch/detach");
-    for (const agent of agentsThatCannotStart(ledger)) {
+    const cannot = agentsThatCannotStart(ledger);
+    for (const agent of cannot) {
       const e = cannotStart(agent);
       log.error([e.message, ...e.details.map((d) => `  ${d}`), ...(e.hint ? [`hint: ${e.hint}`] : [])].join("\n"));
-      process.exitCode = EXIT.problems;
     }
     const agents = Object.values(ledger.children)
       .filter((c) => c.kind === "agent")
@@ -134,9 +134,9 @@ export async function startCommand(args: StartArgs, withAgents: boolean, agentPa
         "stop with  loom down",
       ].join("\n") + "\n",
     );
-    return;
+    return cannot.length ? EXIT.problems : EXIT.ok;
   }
-  process.exitCode = await runSupervised(prepared, { graceMs, printOutput: true, watch: up.watch, agentPaths });
+  return await runSupervised(prepared, { graceMs, printOutput: true, watch: up.watch, agentPaths });
 }
 
 export default loomCommand({
@@ -147,6 +147,6 @@ export default loomCommand({
   },
   args: upArgs,
   async run({ args }) {
-    await startCommand(args, false);
+    return await startCommand(args, false);
   },
 });
