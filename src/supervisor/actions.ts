@@ -9,7 +9,7 @@ import type { ControlReply, ControlRequest } from "../state/control";
 import type { Processes } from "./processes";
 import { agentsTouched, CONFIG_FILES, planChanges } from "./reload";
 import { freshMemory } from "./restart-policy";
-import type { Run } from "./context";
+import type { SupervisorContext } from "./context";
 import type { RuntimeStrategy } from "./runtime-lifecycle";
 import { clearTimer, type Slot } from "./slot";
 import { existsSync } from "node:fs";
@@ -21,15 +21,15 @@ const isAgentFile = (path: string) => path.startsWith("agents/") && !path.slice(
 
 export class Actions {
   constructor(
-    private readonly run: Run,
+    private readonly context: SupervisorContext,
     private readonly processes: Processes,
     private readonly runtime: RuntimeStrategy,
   ) {}
 
   async act(req: Exclude<ControlRequest, { cmd: "status" }>): Promise<ControlReply> {
-    const { ledger } = this.run.writer;
-    if (this.run.stopping || ledger.phase !== "running")
-      return { ok: false, code: "PROCESS", error: `loom is ${this.run.stopping ? "stopping" : ledger.phase}; try again when it runs` };
+    const { ledger } = this.context.writer;
+    if (this.context.stopping || ledger.phase !== "running")
+      return { ok: false, code: "PROCESS", error: `loom is ${this.context.stopping ? "stopping" : ledger.phase}; try again when it runs` };
     const runtimeName = this.processes.runtime.spec.name;
     const agents = this.processes.agents.map((s) => s.spec.name);
     let names = req.cmd === "restart" && ((req.names.length === 0 && !req.runtime) || req.agents) ? agents : [...new Set(req.names)];
@@ -47,14 +47,14 @@ export class Actions {
       }
     const lines: string[] = [];
     for (const name of names) lines.push(await this.one(req.cmd, this.processes.slots.get(name)!));
-    this.run.writer.save();
+    this.context.writer.save();
     return { ok: true, lines };
   }
 
   /** `loom start PATH`: the agent that file would be; its name, or the refusal. */
   private addFromFile(path: string): string | ControlReply {
-    if (!this.run.o.planAgent) return { ok: false, code: "USAGE", error: "this supervisor cannot add agents" };
-    const spec = this.run.o.planAgent(path);
+    if (!this.context.options.planAgent) return { ok: false, code: "USAGE", error: "this supervisor cannot add agents" };
+    const spec = this.context.options.planAgent(path);
     const existing = this.processes.slots.get(spec.name);
     if (existing && existing.spec.argv.join("\0") !== spec.argv.join("\0"))
       return { ok: false, code: "USAGE", error: `${path} would be named ${spec.name}, which is another process` };
@@ -87,24 +87,24 @@ export class Actions {
     }
     clearTimer(slot);
     slot.memory = freshMemory(); // a crash loop is forgiven: the user asked for it
-    if (this.run.stopping) return `${name}: not ${cmd === "restart" ? "restarted" : "started"}: loom is stopping`;
+    if (this.context.stopping) return `${name}: not ${cmd === "restart" ? "restarted" : "started"}: loom is stopping`;
     if (cmd === "restart" && counted) slot.record.restarts++;
     this.processes.launch(slot);
-    if (slot.spec.kind === "runtime") await this.runtime.waitReady(slot, this.run.readyDeadline());
+    if (slot.spec.kind === "runtime") await this.runtime.waitReady(slot, this.context.readyDeadline());
     return `${name}: ${cmd === "restart" ? "restarted" : "started"} (pid ${slot.record.pid})`;
   }
 
   /** `--watch`: the agents a batch of changed files concerns restart; loom.toml or .env reload. */
   async filesChanged(paths: string[]): Promise<void> {
-    if (this.run.stopping || this.run.writer.ledger.phase !== "running") return;
+    if (this.context.stopping || this.context.writer.ledger.phase !== "running") return;
     const config = paths.filter((p) => CONFIG_FILES.includes(p));
     if (config.length) {
       await this.reload(config);
       return;
     }
     // An agent file that appeared or went away changes what runs: planned again, as loom.toml is.
-    const scripts = new Set(this.processes.agents.flatMap((s) => (s.spec.source ? [relative(this.run.o.project.root, s.spec.source)] : [])));
-    const comeOrGone = paths.filter((p) => isAgentFile(p) && scripts.has(p) !== existsSync(join(this.run.o.project.root, p)));
+    const scripts = new Set(this.processes.agents.flatMap((s) => (s.spec.source ? [relative(this.context.options.project.root, s.spec.source)] : [])));
+    const comeOrGone = paths.filter((p) => isAgentFile(p) && scripts.has(p) !== existsSync(join(this.context.options.project.root, p)));
     // When that changed nothing that runs (`loom run a.py` names its agents), the file may be a helper they import.
     if (comeOrGone.length && (await this.reload(comeOrGone)) > 0) return;
     const live = this.processes.agents.filter((s) => !s.held);
@@ -112,23 +112,23 @@ export class Actions {
       agentsTouched(
         paths,
         live.map((s) => s.spec),
-        this.run.o.project.root,
+        this.context.options.project.root,
       ),
     );
     const hit = live.filter((s) => touched.has(s.spec));
     if (hit.length === 0) return;
-    this.run.event("info", `${paths.length === 1 ? paths[0] : `${paths.length} files`} changed; restarting ${hit.map((s) => s.spec.name).join(", ")}`);
+    this.context.event("info", `${paths.length === 1 ? paths[0] : `${paths.length} files`} changed; restarting ${hit.map((s) => s.spec.name).join(", ")}`);
     for (const slot of hit) await this.one("restart", slot, false);
-    this.run.writer.save();
+    this.context.writer.save();
   }
 
   /** loom.toml or .env changed: what changed restarts; a broken file changes nothing. */
   private async reload(files: string[]): Promise<number> {
     let next: { runtime: ProcessSpec; agents: ProcessSpec[]; warnings?: string[] };
     try {
-      next = await this.run.o.replan!();
+      next = await this.context.options.replan!();
     } catch (error) {
-      this.run.event("error", `${files.join(" and ")} changed but cannot be used, so nothing was restarted: ${error instanceof Error ? error.message : String(error)}`);
+      this.context.event("error", `${files.join(" and ")} changed but cannot be used, so nothing was restarted: ${error instanceof Error ? error.message : String(error)}`);
       return 0;
     }
     const { slots } = this.processes;
@@ -153,9 +153,9 @@ export class Actions {
       }
     }
     for (const name of changes.stop) done.push(`${await this.one("stop", slots.get(name)!)} (no longer in loom.toml or agents/)`);
-    this.run.event("info", `${files.join(" and ")} reloaded${done.length ? `: ${done.join("; ")}` : "; nothing that runs changed"}`);
-    for (const w of next.warnings ?? []) this.run.event("warn", w);
-    this.run.writer.save();
+    this.context.event("info", `${files.join(" and ")} reloaded${done.length ? `: ${done.join("; ")}` : "; nothing that runs changed"}`);
+    for (const w of next.warnings ?? []) this.context.event("warn", w);
+    this.context.writer.save();
     return done.length;
   }
 }

@@ -10,7 +10,7 @@ import type { ExitInfo, ProcessSpec } from "../proc/spec";
 import type { WatchdogClient } from "../proc/watchdog";
 import { describeExit } from "./hints";
 import { DEFAULT_RESTART, decide } from "./restart-policy";
-import type { Run } from "./context";
+import type { SupervisorContext } from "./context";
 import { clearTimer, failureReport, newSlot, type Slot } from "./slot";
 
 export class Processes {
@@ -26,22 +26,22 @@ export class Processes {
    * called after the runtime was restarted by its policy; `runtimeLost` when it gave up on it.
    */
   constructor(
-    private readonly run: Run,
+    private readonly context: SupervisorContext,
     private readonly hooks: { spawnRuntime: (slot: Slot) => void; runtimeBack: (slot: Slot) => void; runtimeLost: (reason: string) => void },
   ) {
     // Orphaned descendants come to the supervisor, not to init, so a stop can find them (proc/hunt.ts).
-    this.subreaper = run.deps.becomeSubreaper();
+    this.subreaper = context.deps.becomeSubreaper();
   }
 
   add(spec: ProcessSpec): Slot {
-    const slot = newSlot(spec, this.run.o.logsDir);
+    const slot = newSlot(spec, this.context.options.logsDir);
     this.slots.set(spec.name, slot);
-    this.run.writer.ledger.children[spec.name] = slot.record;
+    this.context.writer.ledger.children[spec.name] = slot.record;
     return slot;
   }
 
   get runtime(): Slot {
-    return this.slots.get(this.run.o.runtime.name)!;
+    return this.slots.get(this.context.options.runtime.name)!;
   }
 
   get agents(): Slot[] {
@@ -50,19 +50,19 @@ export class Processes {
 
   /** Starts `slot` (a restart that a stop overtook starts nothing). */
   launch(slot: Slot): void {
-    if (this.run.stopping) return;
+    if (this.context.stopping) return;
     // After a failure only: a run after a clean exit (restart = "always") prints its output again.
     const failed = slot.record.lastExit !== undefined && (slot.record.lastExit.code !== 0 || slot.record.lastExit.signal !== null);
-    this.run.o.onRun?.(slot.spec.name, "start", failed);
+    this.context.options.onRun?.(slot.spec.name, "start", failed);
     if (slot.spec.kind === "runtime") this.hooks.spawnRuntime(slot);
     else this.spawn(slot);
   }
 
   /** Spawns `slot`'s process in its own group and follows its exit. */
   spawn(slot: Slot): void {
-    const { o, deps, runId, writer } = this.run;
+    const { options, deps, runId, writer } = this.context;
     const spec = { ...slot.spec, env: { ...slot.spec.env, [RUN_ID_VAR]: runId } };
-    const child = deps.spawn(spec, { logsDir: o.logsDir, sink: o.sink, logMaxBytes: o.logMaxBytes, onWriteError: (e) => writer.dropped(e) });
+    const child = deps.spawn(spec, { logsDir: options.logsDir, sink: options.sink, logMaxBytes: options.logMaxBytes, onWriteError: (e) => writer.dropped(e) });
     slot.child = child;
     Object.assign(slot.record, { state: "running", pid: child.pid, pgid: child.pgid, startTime: child.startTime, startedAt: child.startedAt, reason: undefined });
     if (slot.spec.kind === "runtime") slot.record.health = "unknown";
@@ -72,35 +72,35 @@ export class Processes {
   }
 
   private onExit(slot: Slot, child: Child, exit: ExitInfo): void {
-    const { o, writer } = this.run;
+    const { options, writer } = this.context;
     if (child.pgid) {
       // Whatever it left running in its group goes with it. The kernel checks and signals the
       // group in one step (nothing when it is empty); members, zombies too, keep the group id from
       // reuse, so a group that still exists is still ours. (A /proc scan first took 1-3 ms of
       // every restart, more on a machine with many processes: bench/restart-latency.ts.)
-      if (process.platform !== "win32" || groupMembers(child.pgid).length > 0) this.run.deps.signalGroup(child.pgid, "SIGKILL");
+      if (process.platform !== "win32" || groupMembers(child.pgid).length > 0) this.context.deps.signalGroup(child.pgid, "SIGKILL");
       this.watchdog?.remove(child.pgid);
     }
     if (slot.child !== child) return;
     slot.child = undefined;
-    this.run.o.onRun?.(slot.spec.name, "end");
+    this.context.options.onRun?.(slot.spec.name, "end");
     slot.record.lastExit = { code: exit.code, signal: exit.signal, at: Date.now(), livedMs: exit.livedMs };
     slot.record.pid = slot.record.pgid = slot.record.startTime = undefined;
-    if (this.run.stopping || slot.held || slot.restarting) {
+    if (this.context.stopping || slot.held || slot.restarting) {
       slot.record.state = "stopped";
       writer.save();
       return;
     }
-    const settings = o.restart ?? DEFAULT_RESTART;
+    const settings = options.restart ?? DEFAULT_RESTART;
     const decision = decide(slot.spec.restart, exit, slot.memory, settings);
     slot.memory = decision.memory;
     const how = `${slot.spec.name} ${describeExit(exit.code, exit.signal)}`;
     if (decision.action === "restart") {
       slot.record.state = "backoff";
-      this.run.event(exit.code === 0 && !exit.signal ? "info" : "warn", `${how} after ${(exit.livedMs / 1000).toFixed(1)}s; restarting in ${decision.delayMs} ms`);
+      this.context.event(exit.code === 0 && !exit.signal ? "info" : "warn", `${how} after ${(exit.livedMs / 1000).toFixed(1)}s; restarting in ${decision.delayMs} ms`);
       const restart = () => {
         slot.timer = undefined;
-        if (this.run.stopping) return;
+        if (this.context.stopping) return;
         slot.record.restarts++;
         this.launch(slot);
         if (slot.spec.kind === "runtime") this.hooks.runtimeBack(slot);
@@ -112,11 +112,14 @@ export class Processes {
       const report = failureReport(slot, child, exit);
       slot.record.state = "crash-loop";
       slot.record.reason = `crash loop: failed ${decision.memory.fastFailures} times in a row, each within ${(settings.healthyMs / 1000).toFixed(0)}s; gave up`;
-      this.run.event("error", [`${slot.spec.name}: ${slot.record.reason}`, ...report.details.map((d) => `  ${d}`), ...(report.hint ? [`  hint: ${report.hint}`] : [])].join("\n"));
+      this.context.event(
+        "error",
+        [`${slot.spec.name}: ${slot.record.reason}`, ...report.details.map((d) => `  ${d}`), ...(report.hint ? [`  hint: ${report.hint}`] : [])].join("\n"),
+      );
       if (slot.spec.kind === "runtime") this.hooks.runtimeLost(`the runtime is in a ${slot.record.reason}`);
     } else {
       slot.record.state = "exited";
-      this.run.event("info", `${how}${decision.reason === "clean-exit" ? " (not restarted: it exited cleanly)" : ""}`);
+      this.context.event("info", `${how}${decision.reason === "clean-exit" ? " (not restarted: it exited cleanly)" : ""}`);
     }
     writer.save();
   }
@@ -127,9 +130,9 @@ export class Processes {
     const child = slot.child;
     if (!child?.pgid) return;
     slot.record.state = "stopping";
-    const outcome = await this.run.deps.stopGroup(child.pgid, { graceMs: this.run.graceMs, signal, leaderExited: child.exited });
+    const outcome = await this.context.deps.stopGroup(child.pgid, { graceMs: this.context.graceMs, signal, leaderExited: child.exited });
     await child.exited;
-    if (outcome.forced) this.run.event("warn", `${slot.spec.name} did not stop within ${this.run.graceMs} ms; killed it`);
+    if (outcome.forced) this.context.event("warn", `${slot.spec.name} did not stop within ${this.context.graceMs} ms; killed it`);
   }
 
   /** Agents first, the runtime last, then whatever left its group. */
@@ -142,7 +145,7 @@ export class Processes {
 
   /** The second Ctrl+C: SIGKILL every group at once; resolves when all have exited. */
   killAll(): Promise<unknown> {
-    for (const slot of this.slots.values()) if (slot.child?.pgid) this.run.deps.signalGroup(slot.child.pgid, "SIGKILL");
+    for (const slot of this.slots.values()) if (slot.child?.pgid) this.context.deps.signalGroup(slot.child.pgid, "SIGKILL");
     return Promise.all([...this.slots.values()].map((s) => s.child?.exited));
   }
 
@@ -151,11 +154,11 @@ export class Processes {
     const exclude = new Set<number>(this.watchdog ? [this.watchdog.pid] : []);
     for (let round = 0; round < 3; round++) {
       // An adopted orphan's own children are adopted when it dies: look again until none is left.
-      const found = findStragglers(this.run.runId, { adoptedBy: this.subreaper ? process.pid : undefined, exclude });
+      const found = findStragglers(this.context.runId, { adoptedBy: this.subreaper ? process.pid : undefined, exclude });
       if (found.length === 0) return;
-      this.run.event("warn", `stopping ${found.length} process${found.length === 1 ? "" : "es"} that left their process group: ${describeStragglers(found)}`);
+      this.context.event("warn", `stopping ${found.length} process${found.length === 1 ? "" : "es"} that left their process group: ${describeStragglers(found)}`);
       this.hunted.push(describeStragglers(found));
-      await stopStragglers(found, this.run.graceMs);
+      await stopStragglers(found, this.context.graceMs);
     }
   }
 
@@ -168,17 +171,17 @@ export class Processes {
 
   /** The watchdog; when it dies while the supervisor runs, another takes over its groups. */
   startWatchdog(): void {
-    const start = this.run.o.watchdog;
+    const start = this.context.options.watchdog;
     if (!start || this.closed) return;
-    const dog = start(this.run.runId);
+    const dog = start(this.context.runId);
     this.watchdog = dog;
-    this.run.writer.ledger.watchdog = { pid: dog.pid, startTime: processStartTime(dog.pid) };
+    this.context.writer.ledger.watchdog = { pid: dog.pid, startTime: processStartTime(dog.pid) };
     for (const slot of this.slots.values()) if (slot.child?.pgid) dog.add(slot.child.pgid);
     void dog.exited.then(() => {
       if (this.closed || this.watchdog !== dog) return;
       this.startWatchdog();
-      this.run.event("warn", `the watchdog (pid ${dog.pid}) died; started another (pid ${this.watchdog!.pid})`);
-      this.run.writer.save();
+      this.context.event("warn", `the watchdog (pid ${dog.pid}) died; started another (pid ${this.watchdog!.pid})`);
+      this.context.writer.save();
     });
   }
 

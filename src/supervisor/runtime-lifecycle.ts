@@ -17,7 +17,7 @@ import { realGroupOf } from "../proc/identity";
 import type { ExitInfo } from "../proc/spec";
 import { FAILURE_TAIL_LINES } from "../constants";
 import type { Processes } from "./processes";
-import type { Run } from "./context";
+import type { SupervisorContext } from "./context";
 import { failureReport, type Slot } from "./slot";
 
 export interface RuntimeStrategy {
@@ -28,8 +28,8 @@ export interface RuntimeStrategy {
   notControllable?: string;
 }
 
-export function localRuntime(run: Run, processes: () => Processes): RuntimeStrategy {
-  const { config } = run.o.project;
+export function localRuntime(context: SupervisorContext, processes: () => Processes): RuntimeStrategy {
+  const { config } = context.options.project;
   const full = config.bridge.mode === "full" && config.dashboard.enabled;
   let failures = 0;
 
@@ -43,7 +43,7 @@ export function localRuntime(run: Run, processes: () => Processes): RuntimeStrat
     const ports: [string, number][] = [["bridge", hostPort(config.bridge.address).port]];
     if (full) ports.push(["dashboard", config.dashboard.port]);
     for (const [what, port] of ports) {
-      const pids = run.deps.listeners(port);
+      const pids = context.deps.listeners(port);
       if (pids.length && !pids.some((pid) => realGroupOf(pid) === child.pgid))
         return `the ${what} port ${port} answers, but from pid ${pids.join(", ")}, not from the runtime (pid ${child.pid})`;
     }
@@ -65,12 +65,12 @@ export function localRuntime(run: Run, processes: () => Processes): RuntimeStrat
             hint: report.hint ?? `see the runtime's log: loom logs ${slot.spec.name}`,
           });
         }
-        const bridge = await run.deps.heartbeat(config.bridge.address);
-        const dash = bridge.ok && full ? await run.deps.dashboard(config.dashboard.host, config.dashboard.port) : { ok: true };
+        const bridge = await context.deps.heartbeat(config.bridge.address);
+        const dash = bridge.ok && full ? await context.deps.dashboard(config.dashboard.host, config.dashboard.port) : { ok: true };
         const stranger = bridge.ok && dash.ok && child ? strangerOn(child) : undefined;
         if (bridge.ok && dash.ok && !stranger) {
           slot.record.health = "ok";
-          return run.writer.save();
+          return context.writer.save();
         }
         last = stranger ?? (bridge.ok ? `dashboard: ${dash.detail}` : `bridge ${config.bridge.address}: ${bridge.detail}`);
         await Bun.sleep(READY_POLL_MS);
@@ -84,74 +84,78 @@ export function localRuntime(run: Run, processes: () => Processes): RuntimeStrat
       });
     },
     async checkLiveness(slot) {
-      if (run.stopping || !slot.child || slot.record.health === "unknown") return;
-      const probe = await run.deps.heartbeat(config.bridge.address);
+      if (context.stopping || !slot.child || slot.record.health === "unknown") return;
+      const probe = await context.deps.heartbeat(config.bridge.address);
       if (probe.ok) {
         failures = 0;
         if (slot.record.health !== "ok") {
           slot.record.health = "ok";
-          run.writer.save();
+          context.writer.save();
         }
         return;
       }
       failures++;
       slot.record.health = "unhealthy";
-      run.writer.save();
+      context.writer.save();
       if (failures >= LIVENESS_FAILURES && slot.child) {
-        run.event("warn", `runtime failed ${failures} heartbeats (${probe.detail}); restarting it`);
+        context.event("warn", `runtime failed ${failures} heartbeats (${probe.detail}); restarting it`);
         failures = 0;
-        await run.deps.stopGroup(slot.child.pgid, { graceMs: run.o.graceMs, leaderExited: slot.child.exited });
+        await context.deps.stopGroup(slot.child.pgid, { graceMs: context.options.graceMs, leaderExited: slot.child.exited });
       }
     },
   };
 }
 
-export function remoteRuntime(run: Run, remote: NonNullable<Slot["spec"]["remote"]>): RuntimeStrategy {
-  const probe = (): Promise<ProbeResult> => run.deps.heartbeat(remote.address, undefined, remote.tls ? { ca: remote.ca } : undefined);
+export function remoteRuntime(context: SupervisorContext, remote: NonNullable<Slot["spec"]["remote"]>): RuntimeStrategy {
+  const probe = (): Promise<ProbeResult> => context.deps.heartbeat(remote.address, undefined, remote.tls ? { ca: remote.ca } : undefined);
   let failures = 0;
   return {
     notControllable: `the Bridge runs elsewhere (${remote.address}); loom can restart, stop and start only the agents here`,
     start(slot) {
       // Nothing to start: the Bridge runs elsewhere; readiness and liveness probe it.
       Object.assign(slot.record, { state: "running", remote: remote.address, startedAt: Date.now(), health: "unknown" });
-      run.writer.save();
+      context.writer.save();
     },
     async waitReady(slot, deadline) {
       let last = "not probed yet";
-      while (Date.now() < deadline && !run.stopping) {
+      while (Date.now() < deadline && !context.stopping) {
         const answer = await probe();
         if (answer.ok) {
           slot.record.health = "ok";
-          return run.writer.save();
+          return context.writer.save();
         }
         last = answer.detail ?? "no answer";
         await Bun.sleep(READY_POLL_MS * 10);
       }
-      throw new LoomError("PROCESS", `the remote Bridge at ${remote.address} did not answer its Heartbeat within ${run.o.project.config.bridge.timeout_sec}s (last: ${last})`, {
-        hint: `is it running there, and reachable from here? \`loom ping --address ${remote.address}\`${remote.tls ? "" : "; if it speaks TLS, give https://HOST:PORT"}`,
-      });
+      throw new LoomError(
+        "PROCESS",
+        `the remote Bridge at ${remote.address} did not answer its Heartbeat within ${context.options.project.config.bridge.timeout_sec}s (last: ${last})`,
+        {
+          hint: `is it running there, and reachable from here? \`loom ping --address ${remote.address}\`${remote.tls ? "" : "; if it speaks TLS, give https://HOST:PORT"}`,
+        },
+      );
     },
     /**
      * A remote Bridge that stops answering is marked unreachable (after LIVENESS_FAILURES probes),
      * never restarted: the agents keep running and reconnect, or crash and are restarted with backoff.
      */
     async checkLiveness(slot) {
-      if (run.stopping || slot.record.health === "unknown") return;
+      if (context.stopping || slot.record.health === "unknown") return;
       const answer = await probe();
       if (answer.ok) {
         failures = 0;
         if (slot.record.health !== "ok") {
-          run.event("info", `the remote Bridge at ${remote.address} answers again`);
+          context.event("info", `the remote Bridge at ${remote.address} answers again`);
           slot.record.health = "ok";
-          run.writer.save();
+          context.writer.save();
         }
         return;
       }
       failures++;
       if (failures >= LIVENESS_FAILURES && slot.record.health !== "unreachable") {
         slot.record.health = "unreachable";
-        run.event("warn", `the remote Bridge at ${remote.address} is unreachable (${answer.detail}); the agents keep running and reconnect when it is back`);
-        run.writer.save();
+        context.event("warn", `the remote Bridge at ${remote.address} is unreachable (${answer.detail}); the agents keep running and reconnect when it is back`);
+        context.writer.save();
       }
     },
   };

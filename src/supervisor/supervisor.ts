@@ -12,21 +12,19 @@ import { Actions } from "./actions";
 import { LedgerWriter } from "./ledger-writer";
 import { type EventLevel, type SupervisorOptions, withDefaults } from "./options";
 import { Processes } from "./processes";
-import type { Run } from "./context";
+import { SupervisorContext } from "./context";
 import { localRuntime, remoteRuntime, type RuntimeStrategy } from "./runtime-lifecycle";
 import { type ProjectWatcher, watchProject } from "./watch";
 
 export type { EventLevel, SupervisorDeps, SupervisorOptions } from "./options";
 
 export class Supervisor {
-  private readonly run: Run;
+  private readonly context: SupervisorContext;
   private readonly writer: LedgerWriter;
   private readonly processes: Processes;
   private readonly runtime: RuntimeStrategy;
   private readonly actions: Actions;
-  private stopping = false;
   private finished = false;
-  private graceMs: number;
   private livenessTimer?: ReturnType<typeof setInterval>;
   private controlServer?: ControlServer;
   private watcher?: ProjectWatcher;
@@ -36,31 +34,16 @@ export class Supervisor {
   /** Resolves with loom's exit code once everything is stopped. */
   readonly done = new Promise<number>((r) => (this.resolveDone = r));
 
-  constructor(private readonly o: SupervisorOptions) {
-    const self = this;
+  constructor(private readonly options: SupervisorOptions) {
     const runId = randomBytes(16).toString("hex");
-    const event = (level: EventLevel, message: string) => o.onEvent?.(level, message);
-    this.graceMs = o.graceMs;
-    this.writer = new LedgerWriter(o, runId, event);
-    this.run = {
-      o,
-      deps: withDefaults(o.deps),
-      runId,
-      writer: this.writer,
-      event,
-      get stopping() {
-        return self.stopping;
-      },
-      get graceMs() {
-        return self.graceMs;
-      },
-      readyDeadline: () => Date.now() + o.project.config.bridge.timeout_sec * 1000,
-    };
-    this.runtime = o.runtime.remote ? remoteRuntime(this.run, o.runtime.remote) : localRuntime(this.run, () => this.processes);
-    this.processes = new Processes(this.run, {
+    this.writer = new LedgerWriter(options, runId, (level, message) => options.onEvent?.(level, message));
+    this.context = new SupervisorContext(options, withDefaults(options.deps), runId, this.writer);
+    const event = (level: EventLevel, message: string) => this.context.event(level, message);
+    this.runtime = options.runtime.remote ? remoteRuntime(this.context, options.runtime.remote) : localRuntime(this.context, () => this.processes);
+    this.processes = new Processes(this.context, {
       spawnRuntime: (slot) => this.runtime.start(slot),
       runtimeBack: (slot) =>
-        void this.runtime.waitReady(slot, this.run.readyDeadline()).then(
+        void this.runtime.waitReady(slot, this.context.readyDeadline()).then(
           () => event("info", "runtime ready again"),
           (e: Error) => event("error", e.message),
         ),
@@ -70,8 +53,8 @@ export class Supervisor {
         void this.stop("SIGTERM", 4);
       },
     });
-    this.actions = new Actions(this.run, this.processes, this.runtime);
-    for (const spec of [o.runtime, ...o.agents]) this.processes.add(spec);
+    this.actions = new Actions(this.context, this.processes, this.runtime);
+    for (const spec of [options.runtime, ...options.agents]) this.processes.add(spec);
   }
 
   /** Starts the runtime, waits for it, then the agents. Throws (exit 4) when the runtime never gets ready. */
@@ -82,44 +65,44 @@ export class Supervisor {
     this.writer.register();
     try {
       this.processes.launch(this.processes.runtime);
-      await this.runtime.waitReady(this.processes.runtime, this.run.readyDeadline());
+      await this.runtime.waitReady(this.processes.runtime, this.context.readyDeadline());
     } catch (error) {
-      if (this.stopping) return; // Ctrl+C or `loom down` while starting: stop() finishes with its code
+      if (this.context.stopping) return; // Ctrl+C or `loom down` while starting: stop() finishes with its code
       ledger.phase = "failed";
       ledger.error = error instanceof Error ? error.message : String(error);
-      this.stopping = true;
+      this.context.stopping = true;
       await this.processes.stopAll("SIGTERM");
       this.finish(4);
       throw error;
     }
-    if (this.stopping) return;
-    this.run.event("info", `runtime ready: bridge ${ledger.bridge.address}${ledger.dashboard ? `, dashboard ${ledger.dashboard}` : ""}`);
+    if (this.context.stopping) return;
+    this.context.event("info", `runtime ready: bridge ${ledger.bridge.address}${ledger.dashboard ? `, dashboard ${ledger.dashboard}` : ""}`);
     for (const slot of this.processes.agents) this.processes.launch(slot);
     ledger.phase = "running";
     this.writer.save();
     this.livenessTimer = setInterval(() => {
       this.processes.reapZombies();
       void this.runtime.checkLiveness(this.processes.runtime);
-    }, this.o.livenessMs ?? LIVENESS_INTERVAL_MS);
+    }, this.options.livenessMs ?? LIVENESS_INTERVAL_MS);
     this.openControl();
-    if (this.o.replan) {
-      this.watcher = watchProject(this.o.project.root, (paths) =>
-        this.queue(() => this.actions.filesChanged(paths)).catch((error: Error) => this.run.event("error", `after a change of ${paths.join(", ")}: ${error.message}`)),
+    if (this.options.replan) {
+      this.watcher = watchProject(this.options.project.root, (paths) =>
+        this.queue(() => this.actions.filesChanged(paths)).catch((error: Error) => this.context.event("error", `after a change of ${paths.join(", ")}: ${error.message}`)),
       );
-      this.run.event("info", "watching the project's files: agents restart when their code changes, loom.toml and .env are reloaded");
+      this.context.event("info", "watching the project's files: agents restart when their code changes, loom.toml and .env are reloaded");
     }
     // Start-up code is done with: its pages go back to the kernel (system/libc.ts).
-    setTimeout(() => this.run.deps.releasePages(), PAGEOUT_AFTER_MS).unref();
+    setTimeout(() => this.context.deps.releasePages(), PAGEOUT_AFTER_MS).unref();
   }
 
   private openControl(): void {
     try {
-      this.controlServer = this.o.control?.(
+      this.controlServer = this.options.control?.(
         (req) => this.control(req),
-        (message) => this.run.event("warn", message),
+        (message) => this.context.event("warn", message),
       );
     } catch (error) {
-      this.run.event("warn", `no control channel: ${error instanceof Error ? error.message : String(error)}`);
+      this.context.event("warn", `no control channel: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
 
@@ -137,9 +120,9 @@ export class Supervisor {
 
   /** Stops everything (agents first, the runtime last) and resolves `done` with `code`. */
   async stop(signal: NodeJS.Signals = "SIGTERM", code = 0, graceMs?: number): Promise<void> {
-    if (this.stopping) return;
-    this.stopping = true;
-    if (graceMs !== undefined) this.graceMs = graceMs;
+    if (this.context.stopping) return;
+    this.context.stopping = true;
+    if (graceMs !== undefined) this.context.graceMs = graceMs;
     clearInterval(this.livenessTimer);
     const { ledger } = this.writer;
     ledger.phase = ledger.phase === "failed" ? "failed" : "stopping";
@@ -150,7 +133,7 @@ export class Supervisor {
 
   /** The second Ctrl+C: SIGKILL every group at once. */
   kill(code = 130): void {
-    this.stopping = true;
+    this.context.stopping = true;
     void this.processes.killAll().then(() => this.finish(code));
   }
 
@@ -162,7 +145,7 @@ export class Supervisor {
     this.watcher?.close();
     this.controlServer?.close();
     this.writer.close(this.processes.hunted);
-    this.o.lock?.release();
+    this.options.lock?.release();
     this.resolveDone(code);
   }
 }
