@@ -2,6 +2,11 @@
 import type { ArgsDef } from "citty";
 import { LoomError } from "../errors";
 
+/** The values citty parses for flags `T` (each may be missing): a boolean, an enum's option, or the text. */
+export type Flags<T extends ArgsDef> = {
+  -readonly [K in keyof T]?: T[K] extends { type: "boolean" } ? boolean : T[K] extends { type: "enum"; options: readonly (infer O)[] } ? O : string;
+};
+
 export const projectArg = {
   project: {
     type: "string",

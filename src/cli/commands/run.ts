@@ -1,7 +1,7 @@
 import { statSync } from "node:fs";
 import { loomCommand } from "../command";
 import { log } from "../log";
-import { startCommand, upArgs } from "./up";
+import { runOnlyArgs, startCommand, upArgs } from "./up";
 
 export default loomCommand({
   meta: {
@@ -11,21 +11,7 @@ export default loomCommand({
   },
   args: {
     ...upArgs,
-    runtime: {
-      type: "enum",
-      options: ["auto", "native", "embedded", "remote"],
-      description: "Which runtime: a native binary, the Bridge inside loom, native when one can be had, or a Bridge elsewhere (default: [bridge] runtime, else auto)",
-    },
-    watch: {
-      type: "boolean",
-      alias: "w",
-      description: "Restart an agent when its file, a file beside or under it, or its [agents.<name>] watch globs change; reload loom.toml and .env when they change",
-    },
-    bridge: {
-      type: "string",
-      description: 'Run only the agents, against a Bridge elsewhere (HOST:PORT, or https://HOST:PORT for TLS); as [bridge] runtime = "remote"',
-      valueHint: "HOST:PORT",
-    },
+    ...runOnlyArgs,
     logs: { type: "boolean", description: "Accepted for upstream's CLI: loom always keeps each process's log in .loom/logs (`loom logs`)" },
     "startup-wait": {
       type: "string",

@@ -3,10 +3,9 @@ import { loomCommand } from "../command";
 import { describeBinary } from "../../binaries/get-binary";
 import { EXIT, LoomError } from "../../errors";
 import type { UpOptions } from "../../launch/prepare";
-import type { BridgeMode, RuntimeChoice } from "../../config/types";
 import { log } from "../log";
 import { installHooks } from "../progress";
-import { projectArg, secondsArg } from "../shared-args";
+import { type Flags, projectArg, secondsArg } from "../shared-args";
 import { binaryArgs } from "./install";
 
 /** The flags `loom up` and `loom run` share (`run` adds `--runtime remote` and its own). */
@@ -45,23 +44,27 @@ function grace(value: string | undefined): number | undefined {
   return value === undefined ? undefined : secondsArg("grace", value, 0, { zero: true, hint: "--grace 10" }) * 1000;
 }
 
-/** The flags of `loom up` and `loom run` as citty parses them (`run` adds --watch, --bridge, --runtime remote). */
-interface StartArgs {
-  project?: string;
-  detach?: boolean;
-  "wait-agents"?: boolean;
-  "bridge-port"?: string;
-  "dashboard-port"?: string;
-  mode?: BridgeMode;
-  "runtime-version"?: string;
-  runtime?: RuntimeChoice;
-  grace?: string;
-  "logs-dir"?: string;
-  "force-download"?: boolean;
-  "use-debug"?: boolean;
-  watch?: boolean;
-  bridge?: string;
-}
+/** What `loom run` adds to them: a Bridge elsewhere, and --watch. */
+export const runOnlyArgs = {
+  runtime: {
+    type: "enum",
+    options: ["auto", "native", "embedded", "remote"],
+    description: "Which runtime: a native binary, the Bridge inside loom, native when one can be had, or a Bridge elsewhere (default: [bridge] runtime, else auto)",
+  },
+  watch: {
+    type: "boolean",
+    alias: "w",
+    description: "Restart an agent when its file, a file beside or under it, or its [agents.<name>] watch globs change; reload loom.toml and .env when they change",
+  },
+  bridge: {
+    type: "string",
+    description: 'Run only the agents, against a Bridge elsewhere (HOST:PORT, or https://HOST:PORT for TLS); as [bridge] runtime = "remote"',
+    valueHint: "HOST:PORT",
+  },
+} as const satisfies ArgsDef;
+
+/** The flags of `loom up` and `loom run` as citty parses them. */
+type StartArgs = Flags<Omit<typeof upArgs, "runtime"> & typeof runOnlyArgs>;
 
 /** Shared by `loom up`, `loom run` and `loom dev` (which names its runtime `binary`). */
 export async function startCommand(args: StartArgs, withAgents: boolean, agentPaths?: string[], binary?: UpOptions["binary"]): Promise<number> {
