@@ -7,7 +7,7 @@ import { expect, test } from "bun:test";
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "pathe";
 import { getBinary } from "../../src/binaries/get-binary";
-import { TAG, newRelease } from "../helpers/release";
+import { TAG, newRelease, sha256 } from "../helpers/release";
 import { tempDir } from "../helpers/tmp";
 
 test("latest comes from GitHub's API; the token goes to github.com and api.github.com, not to the asset host", async () => {
@@ -57,7 +57,7 @@ test("a non-JSON answer from the API (a captive portal) is a download error that
   mkdirSync(cache, { recursive: true });
   writeFileSync(join(cache, binary), "#!/bin/sh\n");
   chmodSync(join(cache, binary), 0o755);
-  writeFileSync(join(cache, "checksums.txt"), `${new Bun.CryptoHasher("sha256").update("#!/bin/sh\n").digest("hex")}  ${binary}\n`);
+  writeFileSync(join(cache, "checksums.txt"), `${sha256("#!/bin/sh\n")}  ${binary}\n`);
   const warnings: string[] = [];
   const r = await getBinary({ name: "loom-core", version: "latest", projectDir: tempDir(), env, http: { fetch: portal }, hooks: { onWarn: (m) => warnings.push(m) } });
   expect(r).toMatchObject({ source: "cache", version: "0.3.1" });

@@ -7,7 +7,7 @@ import { DEBIAN_PYTHON } from "../../scripts/python-stubs";
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
 import { join, resolve } from "pathe";
 import { ROOT, cleanEnv, ensureBuilt } from "./loom";
-import { TAG, serveRelease, type ReleaseServer } from "./release";
+import { TAG, serveRelease, sha256, type ReleaseServer } from "./release";
 import { RUNTIME_VERSION, runtimeRelease } from "../../scripts/runtime-double";
 import { tempDir, writeTree } from "./tmp";
 
@@ -49,7 +49,7 @@ export function layoutRelease(layout: "ours" | "python-sdk" | "build-docs"): str
   const asset = `${layout === "python-sdk" ? "loom-bridge-server" : "loom-core"}-${RUNTIME_VERSION}-${TAG}.tar.gz`;
   const r = Bun.spawnSync(["sh", "-c", `chmod 755 loom-bridge-server && tar -cf - loom-bridge-server | gzip -1 > "${join(dir, asset)}"`], { cwd: work });
   if (r.exitCode !== 0) throw new Error(r.stderr.toString());
-  const hex = new Bun.CryptoHasher("sha256").update(readFileSync(join(dir, asset))).digest("hex");
+  const hex = sha256(readFileSync(join(dir, asset)));
   if (layout === "python-sdk") writeFileSync(join(dir, `${asset}.sha256`), `${hex}\n`);
   else writeFileSync(join(dir, "SHA256SUMS.txt"), `${hex}  ${asset}\n`);
   return root;
