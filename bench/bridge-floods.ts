@@ -21,7 +21,8 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "pathe";
 import * as grpc from "@grpc/grpc-js";
 import { DEBIAN_PYTHON, makePythonStubs } from "../scripts/python-stubs";
-import { loomV1 } from "../src/protocol/services";
+import type { ClientEventInit } from "../src/protocol/loom.generated";
+import { loomV1, unaryByName } from "../src/protocol/services";
 import { grpcHeartbeat } from "../src/net/health";
 import { freePort } from "../src/net/ports";
 import { fmt, memoryOf, table } from "./lib";
@@ -40,12 +41,11 @@ const bridge = Bun.spawn([LOOM, "__bridge"], {
 while (!(await grpcHeartbeat(address, 500)).ok) await Bun.sleep(5);
 await Bun.sleep(1_500);
 
-type Methods = Record<string, (req: unknown, done: (e: Error | null, r: unknown) => void) => void>;
 const { Bridge, MemoryService } = loomV1();
-const client = () =>
-  new Bridge(address, grpc.credentials.createInsecure(), { "grpc.max_send_message_length": 8 << 20 }) as unknown as grpc.Client &
-    Methods & { EventStream(): grpc.ClientDuplexStream<unknown, unknown> };
-const unary = (c: Methods, m: string, req: unknown) => new Promise<unknown>((ok) => c[m]!(req, (e, r) => ok(e ?? r)));
+const client = () => new Bridge(address, grpc.credentials.createInsecure(), { "grpc.max_send_message_length": 8 << 20 });
+/** The answer, or the error (a refusal is what some attacks expect). */
+const unary = (c: grpc.Client, m: string, req: unknown): Promise<unknown> =>
+  unaryByName(c, c instanceof MemoryService ? MemoryService.service : Bridge.service, m, req).catch((e: Error) => e);
 
 const stubs = makePythonStubs(mkdtempSync(join(tmpdir(), "loom-bench-stubs-")));
 /** A Python process that connects (`script` prints "ready" when it has), then stops itself. */
@@ -107,7 +107,7 @@ await attack("SSE client never reads: 300 x 2 MB, then 50,000 events", async () 
   const stream = pub.EventStream();
   stream.on("error", () => {});
   stream.write({ ack: { message_id: "loud2" } });
-  const write = async (m: unknown) => {
+  const write = async (m: ClientEventInit) => {
     if (!stream.write(m)) await new Promise((r) => stream.once("drain", r));
   };
   const payload = Buffer.alloc(2_000_000, 121);
@@ -131,7 +131,7 @@ await attack("20,000 RegisterAgent, no stream", async () => {
 });
 
 await attack("300 AppendEvent with a 3 MB type", async () => {
-  const m = new MemoryService(address, grpc.credentials.createInsecure(), { "grpc.max_send_message_length": 8 << 20 }) as unknown as grpc.Client & Methods;
+  const m = new MemoryService(address, grpc.credentials.createInsecure(), { "grpc.max_send_message_length": 8 << 20 });
   const type = "t".repeat(3_000_000);
   let refused = 0;
   for (let i = 0; i < 300; i++) if ((await unary(m, "AppendEvent", { session_id: `s${i}`, event: { type } })) instanceof Error) refused++;

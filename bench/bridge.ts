@@ -11,6 +11,7 @@
  * keeps its spans in a trace history, .loom/traces.db, as `loom run` does).
  * Run: bun run build && bun bench/bridge.ts (needs /usr/bin/python3 with grpcio, protoc, grpc_python_plugin)
  */
+import type { BridgeClient } from "../src/protocol/loom.generated";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "pathe";
@@ -28,13 +29,10 @@ const rows: (string | number)[][] = [
   ["measure", "embedded (loom)", "loom, traces off", "python grpcio", "floor (grpc-js echo)", "loom / python", "loom / floor", "traces on / off"],
 ];
 
-type Stream = grpc.ClientDuplexStream<unknown, { msg?: string; delivery?: { topic: string; event: { id: string } } }>;
-interface Client extends grpc.Client {
-  RegisterAgent(req: unknown, done: (e: Error | null, r: unknown) => void): void;
-  EventStream(): Stream;
-}
+type Stream = ReturnType<BridgeClient["EventStream"]>;
+type Client = BridgeClient;
 const { Bridge } = loomV1();
-const connect = (address: string) => new Bridge(address, grpc.credentials.createInsecure()) as unknown as Client;
+const connect = (address: string) => new Bridge(address, grpc.credentials.createInsecure());
 
 async function agent(address: string, id: string, topics: string[]): Promise<{ c: Client; s: Stream }> {
   const c = connect(address);

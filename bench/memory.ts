@@ -88,10 +88,7 @@ async function bridgeWith(calls: number, tool: "memory:append" | "memory:get" = 
   const env = { ...process.env, LOOM_BRIDGE_ADDR: `127.0.0.1:${port}`, LOOM_MEMORY_DB: join(dir, "memory.db"), LOOM_TRACES: "off" };
   const proc = Bun.spawn([LOOM, "__bridge"], { cwd: dir, env, stdout: "ignore", stderr: "inherit" });
   while (!(await grpcHeartbeat(`127.0.0.1:${port}`, 500)).ok) await Bun.sleep(5);
-  const client = new (loomV1().Bridge)(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as unknown as {
-    ForwardToolCall(r: object, cb: (e: Error | null) => void): void;
-    close(): void;
-  };
+  const client = new (loomV1().Bridge)(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
   const call = (e: (typeof entries)[number]) =>
     new Promise<void>((ok, fail) =>
       client.ForwardToolCall({ id: "", name: tool, arguments: JSON.stringify(tool === "memory:get" ? { key: e.thread } : e), timeout_ms: 5000 }, (err) => (err ? fail(err) : ok())),

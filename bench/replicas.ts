@@ -6,20 +6,21 @@
  * how the shared ones were spread.
  * Run: bun bench/replicas.ts
  */
+import type { BridgeClient } from "../src/protocol/loom.generated";
 import * as grpc from "@grpc/grpc-js";
 import { startEmbeddedBridge } from "../src/api/embedded";
 import { loomV1 } from "../src/protocol/services";
 import { fmt, table } from "./lib";
 
 const N = 20_000;
-type Stream = grpc.ClientDuplexStream<unknown, { msg?: string }>;
-type Client = grpc.Client & { RegisterAgent(req: unknown, done: (e: Error | null) => void): void; EventStream(): Stream };
+type Stream = ReturnType<BridgeClient["EventStream"]>;
+type Client = BridgeClient;
 
 async function run(shared: boolean, replicas: number): Promise<{ rate: number; spread: number[] }> {
   const bridge = await startEmbeddedBridge({ sharedAgents: shared ? ["worker"] : [] });
   const { Bridge } = loomV1();
   const open = async (id: string, topics: string[]) => {
-    const c = new Bridge(bridge.address, grpc.credentials.createInsecure()) as unknown as Client;
+    const c = new Bridge(bridge.address, grpc.credentials.createInsecure());
     await new Promise<void>((ok, fail) => c.RegisterAgent({ agent_id: id, subscribed_topics: topics, tools: [] }, (e) => (e ? fail(e) : ok())));
     const s = c.EventStream();
     s.on("error", () => {}); // the Bridge stops at the end of each run

@@ -50,14 +50,10 @@ async function sdk(): Promise<{ p50: number; p99: number }> {
   return quantiles(times);
 }
 
-type Stream = grpc.ClientDuplexStream<unknown, { msg?: string; delivery?: { topic: string; event: { metadata: Record<string, string> } } }>;
 async function raw(): Promise<{ p50: number; p99: number }> {
   const { Bridge } = loomV1();
   const open = async (id: string, topics: string[]) => {
-    const c = new Bridge(address, grpc.credentials.createInsecure()) as unknown as grpc.Client & {
-      RegisterAgent(req: unknown, done: (e: Error | null) => void): void;
-      EventStream(): Stream;
-    };
+    const c = new Bridge(address, grpc.credentials.createInsecure());
     await new Promise<void>((ok, fail) => c.RegisterAgent({ agent_id: id, subscribed_topics: topics, tools: [] }, (e: Error | null) => (e ? fail(e) : ok())));
     const s = c.EventStream();
     s.write({ ack: { message_id: id } });

@@ -9,6 +9,7 @@
  * Each agent has its own HTTP/2 connection, as separate processes would.
  * Run: bun run build && bun bench/soak-bridge.ts [--minutes 10] [--agents 100] [--rate 6]
  */
+import type { BridgeClient } from "../src/protocol/loom.generated";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "pathe";
@@ -24,15 +25,12 @@ const env = { PATH: process.env.PATH!, HOME: root, NO_COLOR: "1", XDG_STATE_HOME
 writeFileSync(join(root, "loom.toml"), '[bridge]\nruntime = "embedded"\n');
 
 type Delivery = { msg?: string; delivery?: { topic: string; event: { id: string; type: string; metadata: Record<string, string> } } };
-type Stream = grpc.ClientDuplexStream<unknown, Delivery>;
-interface Client extends grpc.Client {
-  RegisterAgent(req: unknown, done: (e: Error | null, r: unknown) => void): void;
-  EventStream(): Stream;
-}
+type Stream = ReturnType<BridgeClient["EventStream"]>;
+type Client = BridgeClient;
 const { Bridge } = loomV1();
 
 async function agent(address: string, id: string, topics: string[]): Promise<{ c: Client; s: Stream }> {
-  const c = new Bridge(address, grpc.credentials.createInsecure(), { "grpc.use_local_subchannel_pool": 1 }) as unknown as Client;
+  const c = new Bridge(address, grpc.credentials.createInsecure(), { "grpc.use_local_subchannel_pool": 1 });
   await new Promise<void>((ok, fail) => c.RegisterAgent({ agent_id: id, subscribed_topics: topics, tools: [] }, (e) => (e ? fail(e) : ok())));
   const s = c.EventStream();
   s.on("error", () => {});

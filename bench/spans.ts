@@ -10,6 +10,7 @@
  * measured loop.
  * Run: bun run build && bun bench/spans.ts
  */
+import { unaryByName } from "../src/protocol/services";
 import { appendFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "pathe";
@@ -101,15 +102,9 @@ try {
     t = performance.now();
     const ROUNDS = 200;
     if (protocol === "grpc") {
-      const client = new (grpc.makeGenericClientConstructor(collectorService("trace"), "TraceService"))(
-        `127.0.0.1:${collector.grpc}`,
-        grpc.credentials.createInsecure(),
-      ) as unknown as {
-        Export(r: object, done: (e: Error | null) => void): void;
-        close(): void;
-      };
+      const client = new (grpc.makeGenericClientConstructor(collectorService("trace"), "TraceService"))(`127.0.0.1:${collector.grpc}`, grpc.credentials.createInsecure());
       const request = traceRequestOf(batch, "bench", true);
-      for (let i = 0; i < ROUNDS; i++) await new Promise<void>((ok, fail) => client.Export(request, (e) => (e ? fail(e) : ok())));
+      for (let i = 0; i < ROUNDS; i++) await unaryByName(client, collectorService("trace"), "Export", request);
       client.close();
     } else
       for (let i = 0; i < ROUNDS; i++)
@@ -158,15 +153,13 @@ try {
   const httpIn = await rate(() => post(dashPort));
   const httpFloor = await rate(() => post(collector.http));
   rows.push(["receiver, OTLP HTTP/protobuf (4 senders)", fmt(httpIn), fmt(httpFloor), fmt(httpIn / httpFloor, 2)]);
-  const client = (port: number) =>
-    new (grpc.makeGenericClientConstructor(collectorService("trace"), "TraceService"))(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as unknown as {
-      Export(r: object, done: (e: Error | null) => void): void;
-    };
+  const client = (port: number) => new (grpc.makeGenericClientConstructor(collectorService("trace"), "TraceService"))(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
   const request = traceRequestOf(batch, "bench", true);
   const toLoom = client(bridgePort);
   const toFloor = client(collector.grpc);
-  const grpcIn = await rate(() => new Promise<void>((ok, fail) => toLoom.Export(request, (e) => (e ? fail(e) : ok()))));
-  const grpcFloor = await rate(() => new Promise<void>((ok, fail) => toFloor.Export(request, (e) => (e ? fail(e) : ok()))));
+  const exportTo = (c: grpc.Client) => unaryByName(c, collectorService("trace"), "Export", request).then(() => {});
+  const grpcIn = await rate(() => exportTo(toLoom));
+  const grpcFloor = await rate(() => exportTo(toFloor));
   rows.push(["receiver, OTLP gRPC (4 senders)", fmt(grpcIn), fmt(grpcFloor), fmt(grpcIn / grpcFloor, 2)]);
   console.log(table(rows));
 } finally {

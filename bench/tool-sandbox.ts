@@ -34,10 +34,9 @@ async function bridge(sandbox: boolean): Promise<{ call: Caller; stop(): void }>
   });
   while (!(await grpcHeartbeat(address, 500)).ok) await Bun.sleep(5);
   const { Bridge } = loomV1();
-  const client = new Bridge(address, grpc.credentials.createInsecure()) as unknown as grpc.Client & {
-    ForwardToolCall: (r: object, cb: (e: Error | null, r: { status: string }) => void) => void;
-  };
-  const call: Caller = (args) => new Promise((ok, fail) => client.ForwardToolCall({ name: "system:shell", arguments: JSON.stringify(args) }, (e, r) => (e ? fail(e) : ok(r))));
+  const client = new Bridge(address, grpc.credentials.createInsecure());
+  const call: Caller = (args) =>
+    new Promise((ok, fail) => client.ForwardToolCall({ name: "system:shell", arguments: JSON.stringify(args) }, (e, r) => (e || !r ? fail(e) : ok(r))));
   return {
     call,
     stop: () => {

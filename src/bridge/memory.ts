@@ -81,7 +81,12 @@ const FLUSH_MS = 250;
 
 export class MemoryStore {
   private readonly sessions = new Map<string, Session>();
+  /** What the sessions hold, as bounded by MEMORY_MAX_BYTES. */
   private bytes = 0;
+
+  get usedBytes(): number {
+    return this.bytes;
+  }
   /** Sessions written since the last save, and those forgotten. */
   private readonly dirty = new Set<string>();
   private timer?: ReturnType<typeof setTimeout>;

@@ -51,7 +51,7 @@ export class Printer {
 
   constructor(
     names: string[],
-    private readonly out: NodeJS.WriteStream = process.stdout,
+    private readonly out: NodeJS.WritableStream = process.stdout,
     private readonly onClosed: () => void = () => {},
   ) {
     for (const [i, n] of names.entries()) this.colorOf.set(n, PALETTE[i % PALETTE.length]!);

@@ -60,3 +60,22 @@ export function loomV1(): LoomV1 {
   }
   return loaded;
 }
+
+/**
+ * A unary call by the method's name, as `service` defines it (for what names its method at run
+ * time: ctx.memory's MemoryService calls, tests that send what a typed client would refuse).
+ * Rejects when the service has no such method.
+ */
+export function unaryByName<T = Record<string, unknown>>(
+  client: grpc.Client,
+  service: grpc.ServiceDefinition,
+  method: string,
+  request: unknown,
+  options: grpc.CallOptions = {},
+): Promise<T> {
+  const def = Object.hasOwn(service, method) ? service[method] : undefined;
+  if (!def) return Promise.reject(new Error(`the service has no method ${method}`));
+  return new Promise((resolve, reject) =>
+    client.makeUnaryRequest<unknown, T>(def.path, def.requestSerialize, def.responseDeserialize, request, options, (e, r) => (e || r === undefined ? reject(e) : resolve(r))),
+  );
+}

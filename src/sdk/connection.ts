@@ -9,7 +9,7 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import type { AgentRegisterRequestInit, BridgeClient, ClientEventInit, MemoryServiceClient, ServerEvent } from "../protocol/loom.generated";
-import { loomV1 } from "../protocol/services";
+import { loomV1, unaryByName } from "../protocol/services";
 
 export const RESEND_DELAY_MS = 500;
 export const QUEUE_LIMIT_BYTES = 64 * 1024 * 1024;
@@ -108,13 +108,8 @@ export class Connection {
     const client = service === "bridge" ? this.bridge : this.memoryClient;
     const { Bridge, MemoryService } = loomV1();
     const methods = service === "bridge" ? Bridge.service : MemoryService.service;
-    const definition = Object.hasOwn(methods, method) ? methods[method] : undefined;
-    if (!definition) return Promise.reject(new Error(`${service === "bridge" ? "loom.v1.Bridge" : "loom.v1.MemoryService"} has no method ${method}`));
-    return new Promise((resolve, reject) =>
-      client.makeUnaryRequest<object, Reply>(definition.path, definition.requestSerialize, definition.responseDeserialize, request, { deadline: Date.now() + timeoutMs }, (e, r) =>
-        e || !r ? reject(e) : resolve(r),
-      ),
-    );
+    if (!Object.hasOwn(methods, method)) return Promise.reject(new Error(`${service === "bridge" ? "loom.v1.Bridge" : "loom.v1.MemoryService"} has no method ${method}`));
+    return unaryByName<Reply>(client, methods, method, request, { deadline: Date.now() + timeoutMs });
   }
 
   async stop(): Promise<void> {

@@ -43,7 +43,7 @@ test("latest comes from GitHub's API; the token goes to github.com and api.githu
 });
 
 test("a non-JSON answer from the API (a captive portal) is a download error that falls back to the cache", async () => {
-  const portal = (async () => new Response("<html>Sign in to the Wi-Fi</html>", { headers: { "content-type": "text/html" } })) as unknown as typeof fetch;
+  const portal = async () => new Response("<html>Sign in to the Wi-Fi</html>", { headers: { "content-type": "text/html" } });
   const cache = join(tempDir(), "cache");
   const env = { LOOM_CACHE_DIR: cache, HOME: tempDir(), LOOM_DOWNLOAD_RETRIES: "0" };
   const none = await getBinary({ name: "loom-core", version: "latest", projectDir: tempDir(), env, http: { fetch: portal } }).then(

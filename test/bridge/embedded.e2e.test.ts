@@ -3,6 +3,7 @@
  * service definitions of src/protocol/loom.proto): registration, the event stream with exact and
  * wildcard topics, replies, Ping/Pong, the handshake's rule, the dashboard's JSON.
  */
+import type { BridgeClient } from "../../src/protocol/loom.generated";
 import { describe, expect, test } from "bun:test";
 import * as grpc from "@grpc/grpc-js";
 import { makePythonStubs, pythonGrpcReady } from "../../scripts/python-stubs";
@@ -16,18 +17,15 @@ import { tempDir } from "../helpers/tmp";
 
 const FREE = ["--bridge-port", "0", "--dashboard-port", "0"];
 
-interface Client extends grpc.Client {
-  RegisterAgent(req: unknown, done: (e: Error | null, r: never) => void): void;
-  EventStream(): grpc.ClientDuplexStream<unknown, Record<string, unknown>>;
-}
+type Client = BridgeClient;
 
 function client(address: string): Client {
   const { Bridge } = loomV1();
-  return new Bridge(address, grpc.credentials.createInsecure()) as unknown as Client;
+  return new Bridge(address, grpc.credentials.createInsecure());
 }
 
 function register(c: Client, agent_id: string, subscribed_topics: string[]): Promise<{ success: boolean; error_message: string }> {
-  return new Promise((resolve, reject) => c.RegisterAgent({ agent_id, subscribed_topics, tools: [] }, (e: Error | null, r: never) => (e ? reject(e) : resolve(r))));
+  return new Promise((resolve, reject) => c.RegisterAgent({ agent_id, subscribed_topics, tools: [] }, (e, r) => (e ? reject(e) : resolve(r!))));
 }
 
 /** Opens the agent's stream (Ack first) and collects what the server sends. */

@@ -88,19 +88,17 @@ describe("the memory store", () => {
     expect((await loom(["run", "--detach", ...FREE], root)).code).toBe(0);
     try {
       const { bridge } = JSON.parse((await loom(["status", "--json"], root)).out) as { bridge: string };
-      const { loomV1 } = await import("../../src/protocol/services");
+      const { loomV1, unaryByName } = await import("../../src/protocol/services");
       const grpc = await import("@grpc/grpc-js");
-      const call = (method: string, req: object) =>
-        new Promise<Record<string, unknown>>((resolve, reject) => {
-          const client = new (loomV1().MemoryService)(bridge, grpc.credentials.createInsecure()) as unknown as Record<
-            string,
-            (r: object, cb: (e: Error | null, r: Record<string, unknown>) => void) => void
-          > & { close(): void };
-          client[method]!(req, (e, r) => {
-            client.close();
-            e ? reject(e) : resolve(r);
-          });
-        });
+      const call = async (method: string, req: object) => {
+        const { MemoryService } = loomV1();
+        const client = new MemoryService(bridge, grpc.credentials.createInsecure());
+        try {
+          return await unaryByName(client, MemoryService.service, method, req);
+        } finally {
+          client.close();
+        }
+      };
       await call("AppendEvent", { session_id: "s1", event: { id: "e1", type: "task.done", source: "planner", timestamp_ms: 7 } });
       await poll("the session saved", async () => (await loom(["memory", "export"], root)).out.includes("memoryservice"), 5_000);
       expect((await loom(["restart", "--runtime"], root)).code).toBe(0);

@@ -54,7 +54,7 @@ describe("MemoryService, as upstream's", () => {
     expect(m.summarize({ session_id: `s${MEMORY_MAX_SESSIONS + 9}` })).toMatchObject({ summary: "[0] t from " });
     const big = "y".repeat(MEMORY_MAX_FIELD_BYTES);
     for (let i = 0; i < (MEMORY_MAX_BYTES / MEMORY_MAX_FIELD_BYTES) * 2; i++) m.appendEvent({ session_id: "one", event: { type: big } });
-    expect((m as unknown as { bytes: number }).bytes).toBeLessThanOrEqual(MEMORY_MAX_BYTES + MEMORY_MAX_FIELD_BYTES * 2);
+    expect(m.usedBytes).toBeLessThanOrEqual(MEMORY_MAX_BYTES + MEMORY_MAX_FIELD_BYTES * 2);
     expect((m.summarize({ session_id: "one" }) as { summary: string }).summary.split("\n")).toHaveLength(10);
   });
 });

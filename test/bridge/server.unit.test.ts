@@ -2,17 +2,18 @@
  * The embedded Bridge in this process, spoken to over its Unix socket by grpc-js clients: what an
  * agent can observe of upstream's semantics (docs/runtime-contract.md "Bridge protocol").
  */
+import type { BridgeClient } from "../../src/protocol/loom.generated";
 import { afterEach, describe, expect, test } from "bun:test";
 import * as grpc from "@grpc/grpc-js";
 import { join } from "pathe";
 import { MAX_PENDING_CALL_BYTES, MAX_TOOL_TIMEOUT_MS, MAX_TOPIC_BYTES } from "../../src/bridge/limits";
-import { loomV1 } from "../../src/protocol/services";
+import { askTopology } from "../../src/client/topology";
+import { loomV1, unaryByName } from "../../src/protocol/services";
 import { healthClient } from "../../src/bridge/health";
 import { EmbeddedBridge, toolTimeout } from "../../src/bridge/server";
 import { tempDir } from "../helpers/tmp";
 
-type Unary = (req: unknown, done: (e: grpc.ServiceError | null, r: never) => void) => void;
-type Client = grpc.Client & Record<string, Unary> & { EventStream(): grpc.ClientDuplexStream<unknown, Record<string, unknown>> };
+type Client = BridgeClient;
 
 const open: { bridge: EmbeddedBridge; clients: grpc.Client[] }[] = [];
 afterEach(() => {
@@ -25,16 +26,17 @@ afterEach(() => {
 async function start() {
   const bridge = new EmbeddedBridge();
   const socket = join(tempDir(), "b.sock");
-  await bridge.listen({ tcp: { host: "127.0.0.1", port: 0 }, unix: socket });
+  const port = await bridge.listen({ tcp: { host: "127.0.0.1", port: 0 }, unix: socket });
   const clients: grpc.Client[] = [];
   open.push({ bridge, clients });
   const client = () => {
     const { Bridge } = loomV1();
-    const c = new Bridge(`unix:${socket}`, grpc.credentials.createInsecure()) as unknown as Client;
+    const c = new Bridge(`unix:${socket}`, grpc.credentials.createInsecure());
     clients.push(c);
     return c;
   };
-  const unary = <T>(c: Client, method: string, req: unknown) => new Promise<T>((resolve, reject) => c[method]!(req, (e, r) => (e ? reject(e) : resolve(r as T))));
+  // By name: the tests send what a typed client would refuse.
+  const unary = <T>(c: Client, method: string, req: unknown) => unaryByName<T>(c, loomV1().Bridge.service, method, req);
   const stream = (c: Client, id: string) => {
     const call = c.EventStream();
     const got: Record<string, unknown>[] = [];
@@ -50,7 +52,7 @@ async function start() {
       await Bun.sleep(5);
     }
   };
-  return { bridge, client, unary, stream, until };
+  return { bridge, port, client, unary, stream, until };
 }
 
 const deliveries = (got: Record<string, unknown>[]) =>
@@ -176,21 +178,22 @@ describe("what a caller can grow is bounded in bytes", () => {
 
 describe("grpc.health.v1 (Kubernetes' gRPC probes)", () => {
   test("Check: SERVING for the server and its services, NOT_FOUND otherwise; Watch sends the status and stays open", async () => {
-    const { bridge } = await start();
-    const port = (bridge as unknown as { listening: { port: number } }).listening.port;
+    const { port } = await start();
     const Health = healthClient();
-    const health = new Health(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as unknown as grpc.Client & {
-      Check(req: unknown, done: (e: grpc.ServiceError | null, r: { status: string }) => void): void;
-      Watch(req: unknown): grpc.ClientReadableStream<{ status: string }>;
-    };
+    const health = new Health(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
     try {
-      const check = (service: string) => new Promise<string>((resolve) => health.Check({ service }, (e, r) => resolve(e ? `error ${e.code}` : r.status)));
+      const check = (service: string) =>
+        unaryByName<{ status: string }>(health, Health.service, "Check", { service }).then(
+          (r) => r.status,
+          (e: grpc.ServiceError) => `error ${e.code}`,
+        );
       expect(await check("")).toBe("SERVING");
       expect(await check("loom.v1.Bridge")).toBe("SERVING");
       expect(await check("loom.v1.MemoryService")).toBe("SERVING");
       expect(await check("nope")).toBe(`error ${grpc.status.NOT_FOUND}`);
-      const watch = health.Watch({ service: "" });
-      const first = await new Promise<string>((resolve) => watch.once("data", (m) => resolve(m.status)));
+      const def = Health.service.Watch!;
+      const watch = health.makeServerStreamRequest<unknown, { status: string }>(def.path, def.requestSerialize, def.responseDeserialize, { service: "" });
+      const first = await new Promise<string>((resolve) => watch.once("data", (m: { status: string }) => resolve(m.status)));
       expect(first).toBe("SERVING");
       watch.on("error", () => {});
       watch.cancel();
@@ -209,7 +212,7 @@ describe("the Admin question on raw HTTP/2 (net/health.ts grpcJsonCall, what the
     await bridge.listen({ tcp: { host: "127.0.0.1", port: 0 }, unix: socket });
     open.push({ bridge, clients: [] });
     const { Bridge } = loomV1();
-    const c = new Bridge(`unix:${socket}`, grpc.credentials.createInsecure()) as unknown as Client;
+    const c = new Bridge(`unix:${socket}`, grpc.credentials.createInsecure());
     open.at(-1)!.clients.push(c);
     await new Promise((resolve, reject) => c.RegisterAgent!({ agent_id: "a1", subscribed_topics: ["x"] }, (e, r) => (e ? reject(e) : resolve(r))));
     const call = c.EventStream();
@@ -217,10 +220,11 @@ describe("the Admin question on raw HTTP/2 (net/health.ts grpcJsonCall, what the
     call.write({ ack: { message_id: "a1" } });
     const answer = await (async () => {
       for (let i = 0; i < 200; i++) {
-        const t = (await grpcJsonCall(`unix:${socket}`, ADMIN_TOPOLOGY_PATH, {}, 1_000)) as { agents: { id: string; connected: boolean; streams: number }[] };
+        const t = await askTopology(socket, 1_000);
         if (t?.agents.some((a) => a.connected)) return t;
         await Bun.sleep(5);
       }
+      return undefined;
     })();
     expect(answer?.agents).toEqual([expect.objectContaining({ id: "a1", connected: true, streams: 1 })]);
     expect(await grpcJsonCall(`unix:${socket}`, "/loom.embedded.v1.Admin/Nope", {}, 1_000)).toBeUndefined();

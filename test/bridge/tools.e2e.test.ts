@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 
 import * as grpc from "@grpc/grpc-js";
 import { join } from "pathe";
 import { makePythonStubs, pythonGrpcReady } from "../../scripts/python-stubs";
-import { loomV1 } from "../../src/protocol/services";
+import { loomV1, unaryByName } from "../../src/protocol/services";
 import { ROOT } from "../helpers/loom";
 import { loom, makeProject, poll, protoAgentTable } from "../helpers/runtime";
 import { tempDir } from "../helpers/tmp";
@@ -180,11 +180,9 @@ describe("loom call against the embedded Bridge", () => {
     expect(up.code).toBe(0);
     const address = /bridge\s+(\S+)/.exec(up.out)![1]!;
     const { Bridge, MemoryService } = loomV1();
-    type Methods = Record<string, (req: unknown, done: (e: Error | null, r: never) => void) => void>;
-    const bridge = new Bridge(address, grpc.credentials.createInsecure()) as unknown as grpc.Client &
-      Methods & { EventStream(): grpc.ClientDuplexStream<unknown, Record<string, unknown>> };
-    const memory = new MemoryService(address, grpc.credentials.createInsecure()) as unknown as grpc.Client & Methods;
-    const unary = <T>(client: Methods, method: string, req: unknown) => new Promise<T>((resolve, reject) => client[method]!(req, (e, r) => (e ? reject(e) : resolve(r as T))));
+    const bridge = new Bridge(address, grpc.credentials.createInsecure());
+    const memory = new MemoryService(address, grpc.credentials.createInsecure());
+    const unary = <T>(client: grpc.Client, method: string, req: unknown) => unaryByName<T>(client, client === bridge ? Bridge.service : MemoryService.service, method, req);
     try {
       const tools = [{ name: "text:upper", description: "upper-case" }, { name: "text:never" }];
       expect(await unary(bridge, "RegisterAgent", { agent_id: "texter", subscribed_topics: [], tools })).toMatchObject({ success: true });

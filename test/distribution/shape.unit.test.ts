@@ -57,9 +57,12 @@ test("no folder of src/ holds over 15 modules, except the one module per command
   expect(crowded).toEqual([]);
 });
 
-test("no `as unknown as` outside generated code: a boundary is parsed, a type is derived", () => {
-  const casts = [...files(join(ROOT, "src"))]
-    .filter((f) => f.endsWith(".ts") && !f.endsWith(".generated.ts"))
-    .flatMap((f) => (readFileSync(f, "utf8").includes("as unknown as") ? [relative(ROOT, f)] : []));
+test("no `as unknown as` outside generated code (src/, test/, bench/, scripts/): a boundary is parsed, a type is derived", () => {
+  // This file names the words, and the generator writes them into the generated code.
+  const exempt = new Set(["test/distribution/shape.unit.test.ts", "scripts/gen-protocol.ts"]);
+  const casts = ["src", "test", "bench", "scripts"]
+    .flatMap((top) => [...files(join(ROOT, top))])
+    .filter((f) => f.endsWith(".ts") && !f.endsWith(".generated.ts") && !exempt.has(relative(ROOT, f)))
+    .flatMap((f) => (readFileSync(f, "utf8").includes(["as", "unknown", "as"].join(" ")) ? [relative(ROOT, f)] : []));
   expect(casts).toEqual([]);
 });

@@ -58,7 +58,7 @@ function sinkStream(): Writable & { text: string } {
 describe("the foreground printer", () => {
   test("a multibyte character split across two reads is printed whole", () => {
     const out = sinkStream();
-    const p = new Printer(["agent"], out as unknown as NodeJS.WriteStream);
+    const p = new Printer(["agent"], out);
     const bytes = new TextEncoder().encode("naïve ☃\n");
     p.sink("agent", "out", bytes.subarray(0, 3));
     p.sink("agent", "out", bytes.subarray(3));
@@ -77,7 +77,7 @@ describe("the foreground printer", () => {
     let closed = 0;
     const out = new Writable({ write: (_c, _e, done) => done(Object.assign(new Error("EPIPE"), { code: "EPIPE" })) });
     out.on("error", () => {});
-    const p = new Printer(["agent"], out as unknown as NodeJS.WriteStream, () => closed++);
+    const p = new Printer(["agent"], out, () => closed++);
     out.emit("error", Object.assign(new Error("broken pipe"), { code: "EPIPE" }));
     p.sink("agent", "out", new TextEncoder().encode("after\n"));
     expect(closed).toBe(1);

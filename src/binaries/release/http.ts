@@ -27,7 +27,7 @@ export function connectTimeoutMs(env: Env): number {
 }
 
 export interface HttpDeps {
-  fetch: typeof fetch;
+  fetch: (url: string, init?: RequestInit) => Promise<Response>;
   sleep: (ms: number) => Promise<void>;
   env: Env;
   /** Called before each retry, for the user. */

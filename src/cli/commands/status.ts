@@ -62,5 +62,6 @@ export default loomCommand({
     ].join("\n");
     // Terminal controls an agent's output may have put in a reason are shown, not obeyed.
     process.stdout.write(`${neutralize(text)}\n`);
+    return code;
   },
 });
