@@ -4,7 +4,6 @@
  * remote Bridge over TLS, or `[bridge] runtime = "remote"` with TLS; config/remote.ts).
  */
 import { lstatSync } from "node:fs";
-import * as grpc from "@grpc/grpc-js";
 import { projectRoot } from "../config/load";
 import { ADDRESS_FORMS, parseAddress } from "../net/address";
 import { LoomError } from "../errors";
@@ -60,9 +59,4 @@ export async function bridgeTarget(dir: string, explicit?: string): Promise<Brid
   const remote = remoteBridge(config, root);
   if (remote?.tls) return secure(remote.address, remote.ca);
   return plain(remote?.address ?? config.bridge.address);
-}
-
-/** grpc-js credentials for a target: TLS with its CA (or the default roots), else plaintext. */
-export function credentialsFor(target: BridgeTarget): grpc.ChannelCredentials {
-  return target.tls ? grpc.credentials.createSsl(target.tls.ca ? Buffer.from(target.tls.ca) : undefined) : grpc.credentials.createInsecure();
 }

@@ -3,14 +3,13 @@
  * EventStream with the Ack handshake first (docs/runtime-contract.md "Bridge protocol"). Works
  * against the native runtime and the embedded Bridge alike.
  */
-import { explainGrpc } from "./grpc-error";
 import { randomUUID } from "node:crypto";
-import { loomV1 } from "../protocol/services";
 import { withTraceContext } from "../telemetry/trace-context";
-import type { AgentRegisterResponse, Delivery as WireDelivery } from "../protocol/loom.generated";
+import type { AgentRegisterResponse, ServerEvent } from "../protocol/loom.generated";
 import type { WireEvent } from "../protocol/envelope";
 import { LoomError } from "../errors";
-import { type BridgeTarget, credentialsFor } from "./address";
+import type { BridgeTarget } from "./address";
+import { H2Client } from "./h2-grpc";
 
 export interface Delivery {
   topic: string;
@@ -28,21 +27,22 @@ export interface CliAgent {
 }
 
 export async function connectAgent(target: BridgeTarget, id: string, topics: string[]): Promise<CliAgent> {
-  const { Bridge } = loomV1();
   const address = target.address;
-  const client = new Bridge(address, credentialsFor(target));
-  const reply = await new Promise<AgentRegisterResponse>((resolve, reject) =>
-    client.RegisterAgent({ agent_id: id, subscribed_topics: topics, tools: [], metadata: { client: "loom-cli" } }, (e, r) =>
-      e ? reject(new LoomError("PROCESS", `cannot register with the Bridge at ${address}: ${explainGrpc(e)}`, { hint: "is it running? `loom ping`" })) : resolve(r!),
-    ),
-  );
-  if (!reply.success) throw new LoomError("PROCESS", `the Bridge at ${address} refused ${id}: ${reply.error_message}`);
-  const call = client.EventStream();
-  // The call's final status, not the stream's 'end': that needs a reader, and `pub` reads nothing.
-  const ended = new Promise<void>((resolve) => {
-    call.on("status", () => resolve());
-    call.on("error", () => resolve());
-  });
+  const client = new H2Client(target);
+  const registration = { agent_id: id, subscribed_topics: topics, tools: [], metadata: { client: "loom-cli" } };
+  const reply = await client
+    .unary<AgentRegisterResponse>("/loom.v1.Bridge/RegisterAgent", "AgentRegisterRequest", "AgentRegisterResponse", registration, 10_000)
+    .catch((e: Error) => {
+      client.close();
+      throw new LoomError("PROCESS", `cannot register with the Bridge at ${address}: ${e.message}`, { hint: "is it running? `loom ping`" });
+    });
+  if (!reply.success) {
+    client.close();
+    throw new LoomError("PROCESS", `the Bridge at ${address} refused ${id}: ${reply.error_message}`);
+  }
+  const call = client.open<ServerEvent>("/loom.v1.Bridge/EventStream", "ClientEvent", "ServerEvent");
+  // The call's end, not a reader's: `pub` reads nothing.
+  const ended = call.done.catch(() => {});
   call.write({ ack: { message_id: id } });
   return {
     id,
@@ -53,7 +53,9 @@ export async function connectAgent(target: BridgeTarget, id: string, topics: str
       return event.id!;
     },
     onDelivery(handler) {
-      call.on("data", (m) => m.msg === "delivery" && m.delivery && handler(m.delivery));
+      call.onMessage((m) => {
+        if (m.msg === "delivery" && m.delivery?.event) handler({ topic: m.delivery.topic, event: m.delivery.event });
+      });
     },
     async close() {
       call.end();

@@ -3,25 +3,20 @@
  * "Bridge protocol"). A tool's failure is an OK gRPC answer whose ToolResult.status says so; only
  * an unreachable Bridge is a gRPC error.
  */
-import { explainGrpc } from "./grpc-error";
 import { randomUUID } from "node:crypto";
-import type { ToolResult } from "../protocol/loom.generated";
-import { loomV1 } from "../protocol/services";
 import { LoomError } from "../errors";
-import { type BridgeTarget, credentialsFor } from "./address";
+import type { ToolResult } from "../protocol/loom.generated";
+import type { BridgeTarget } from "./address";
+import { H2Client } from "./h2-grpc";
 
 export async function callTool(target: BridgeTarget, name: string, argumentsJson: string, timeoutMs: number): Promise<ToolResult> {
-  const { Bridge } = loomV1();
-  const address = target.address;
-  const client = new Bridge(address, credentialsFor(target));
+  const client = new H2Client(target);
   try {
-    // The gRPC deadline leaves the Bridge time to answer TOOL_TIMEOUT itself.
-    const deadline = new Date(Date.now() + timeoutMs + 5_000);
-    return await new Promise<ToolResult>((resolve, reject) =>
-      client.ForwardToolCall({ id: randomUUID(), name, arguments: argumentsJson, timeout_ms: timeoutMs, headers: {} }, { deadline }, (e, r) =>
-        e ? reject(new LoomError("PROCESS", `cannot call ${name} on the Bridge at ${address}: ${explainGrpc(e)}`, { hint: "is it running? `loom ping`" })) : resolve(r!),
-      ),
-    );
+    // The call's deadline leaves the Bridge time to answer TOOL_TIMEOUT itself.
+    const request = { id: randomUUID(), name, arguments: argumentsJson, timeout_ms: timeoutMs, headers: {} };
+    return await client.unary<ToolResult>("/loom.v1.Bridge/ForwardToolCall", "ToolCall", "ToolResult", request, timeoutMs + 5_000);
+  } catch (e) {
+    throw new LoomError("PROCESS", `cannot call ${name} on the Bridge at ${target.address}: ${(e as Error).message}`, { hint: "is it running? `loom ping`" });
   } finally {
     client.close();
   }

@@ -96,7 +96,7 @@ export function heartbeatOn(session: http2.ClientHttp2Session, timeoutMs: number
 }
 
 /** grpc-message is percent-encoded; a server that breaks the encoding still gets its text shown, never a URIError. */
-function percentDecoded(text: string): string {
+export function percentDecoded(text: string): string {
   try {
     return decodeURIComponent(text);
   } catch {

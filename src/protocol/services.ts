@@ -6,12 +6,11 @@
  * (de)serialisers are the same ones it makes (fromObject/encode, decode/toObject).
  */
 import * as grpc from "@grpc/grpc-js";
-import protobuf from "protobufjs";
+import type protobuf from "protobufjs";
 import { type BridgeConstructor, type MemoryServiceConstructor, typedBridge, typedMemoryService } from "./loom.generated";
-import source from "./loom.proto" with { type: "text" };
+import { CONVERSION, loomRoot } from "./messages";
 
-/** What a message looks like in JavaScript: field names as in the .proto, enums by name. */
-export const CONVERSION: protobuf.IConversionOptions = { longs: Number, enums: String, defaults: true, oneofs: true };
+export { CONVERSION } from "./messages";
 
 /** Client constructors, typed by loom.generated.ts (scripts/gen-protocol.ts). */
 export interface LoomV1 {
@@ -54,7 +53,7 @@ let loaded: LoomV1 | undefined;
 /** The `loom.v1` services: client constructors, each with its definition as `.service`. */
 export function loomV1(): LoomV1 {
   if (!loaded) {
-    const root = protobuf.parse(source, { keepCase: true }).root;
+    const root = loomRoot();
     const service = (name: string) => grpc.makeGenericClientConstructor(definition(root.lookupService(`loom.v1.${name}`)), name);
     loaded = { Bridge: typedBridge(service("Bridge")), MemoryService: typedMemoryService(service("MemoryService")) };
   }

@@ -115,6 +115,9 @@ describe("agents against a remote Bridge", () => {
       expect(ping.code).toBe(0);
       expect(ping.out).toContain(`heartbeat from https://localhost:${port}: seq=1`);
       expect((await loom(["ping", "-c", "1", "--address", `localhost:${port}`], root)).code).toBe(4); // plaintext to a TLS port
+      // The clients' own gRPC (client/h2-grpc.ts) over TLS too: this server answers an empty ToolResult, TOOL_OK.
+      expect(await loom(["call", "fs:list_dir", "{}", "--json"], root)).toMatchObject({ code: 0, out: expect.stringContaining('"status":"TOOL_OK"') });
+      expect((await loom(["call", "fs:list_dir", "{}", "--address", `localhost:${port}`], root)).code).toBe(4);
       const doctor = await loom(["doctor"], root);
       expect(doctor.out).toContain(`a remote Bridge at localhost:${port} (TLS): its Heartbeat answers`);
 

@@ -1,0 +1,149 @@
+/**
+ * gRPC for loom's short-lived clients (`pub`, `sub`, `call`) on one node:http2 session, the way
+ * `loom ping` speaks the Heartbeat (net/health.ts): length-prefixed protobuf frames, grpc-status in
+ * the trailers. grpc-js's channel (resolver, load balancer, subchannel) cost `loom pub --reply`
+ * about 20 ms of its 80 before its first byte (docs/benchmarks.md "A new project's first answer");
+ * these commands make one connection and a call or two on it. A frame over MAX_FRAME_BYTES ends
+ * the call (grpc-js's default limit for what it receives, kept).
+ */
+import type http2 from "node:http2";
+import type protobuf from "protobufjs";
+import { bridgeSession, percentDecoded } from "../net/health";
+import { CONVERSION, messageType } from "../protocol/messages";
+import type { BridgeTarget } from "./address";
+
+export const MAX_FRAME_BYTES = 4 * 1024 * 1024;
+
+/** A call that ended without grpc-status 0, or a connection that failed, as a person reads it. */
+export class CallError extends Error {
+  constructor(
+    message: string,
+    /** The grpc-status, when the server gave one. */
+    readonly status?: number,
+  ) {
+    super(message);
+  }
+}
+
+/** Why a session failed, in the words `loom ping` uses. */
+function connectionError(e: NodeJS.ErrnoException): CallError {
+  if (e.code === "ECONNREFUSED") return new CallError("connection refused: nothing listens there");
+  if (e.code === "ENOENT") return new CallError("no such socket");
+  if (e.code === "EACCES" || e.code === "EPERM") return new CallError("permission denied: the socket belongs to another user");
+  if (e.code === "ECONNRESET" || e.code === "ERR_HTTP2_SESSION_ERROR" || e.code === "ERR_HTTP2_STREAM_CANCEL")
+    return new CallError("the connection was closed at once (an embedded Bridge closes connections of users other than its owner)");
+  return new CallError(e.message);
+}
+
+function frame(type: protobuf.Type, message: object): Buffer {
+  const body = type.encode(type.fromObject(message)).finish();
+  const out = Buffer.allocUnsafe(5 + body.length);
+  out[0] = 0;
+  out.writeUInt32BE(body.length, 1);
+  out.set(body, 5);
+  return out;
+}
+
+/** Splits a stream's bytes into gRPC frames' messages; throws on a compressed or oversized frame. */
+function frameReader(onMessage: (bytes: Uint8Array) => void): (chunk: Buffer) => void {
+  let pending: Buffer = Buffer.alloc(0);
+  return (chunk) => {
+    pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
+    while (pending.length >= 5) {
+      const length = pending.readUInt32BE(1);
+      if (pending[0] !== 0) throw new CallError("the server sent a compressed message, which loom did not ask for");
+      if (length > MAX_FRAME_BYTES) throw new CallError(`the server sent a message of ${length} bytes, over the ${MAX_FRAME_BYTES}-byte limit`);
+      if (pending.length < 5 + length) break;
+      onMessage(pending.subarray(5, 5 + length));
+      pending = pending.subarray(5 + length);
+    }
+  };
+}
+
+/** One call on `session`: its messages decoded, and its end (resolves on grpc-status 0). */
+export interface Call<Res> {
+  write(message: object): boolean;
+  /** Half-closes: the server ends the call when it has handled everything written. */
+  end(): void;
+  onMessage(handler: (message: Res) => void): void;
+  readonly done: Promise<void>;
+}
+
+export class H2Client {
+  private readonly session: http2.ClientHttp2Session;
+  private failure?: CallError;
+
+  constructor(target: BridgeTarget) {
+    this.session = bridgeSession(target.address, target.tls);
+    this.session.on("error", (e: NodeJS.ErrnoException) => {
+      this.failure ??= connectionError(e);
+    });
+  }
+
+  /** Opens `/<service>/<method>` sending `request` messages and decoding `response` ones. */
+  open<Res>(path: string, request: string, response: string, timeoutMs?: number): Call<Res> {
+    const [reqType, resType] = [messageType(request), messageType(response)];
+    const stream = this.session.request({ ":method": "POST", ":path": path, "content-type": "application/grpc", te: "trailers" });
+    const handlers: ((m: Res) => void)[] = [];
+    let status: string | undefined;
+    let detail = "";
+    let failed: CallError | undefined;
+    const take = (h: http2.IncomingHttpHeaders) => {
+      if (h["grpc-status"] !== undefined) status = String(h["grpc-status"]);
+      if (h["grpc-message"] !== undefined) detail = percentDecoded(String(h["grpc-message"]));
+    };
+    const read = frameReader((bytes) => {
+      const message = resType.toObject(resType.decode(bytes), CONVERSION) as Res;
+      for (const h of handlers) h(message);
+    });
+    stream.on("response", take); // a trailers-only answer puts grpc-status in the headers
+    stream.on("trailers", take);
+    stream.on("data", (chunk: Buffer) => {
+      try {
+        read(chunk);
+      } catch (e) {
+        failed = e instanceof CallError ? e : new CallError(String(e));
+        stream.close();
+      }
+    });
+    const done = new Promise<void>((resolve, reject) => {
+      const expire = () => {
+        failed ??= new CallError("no answer in time", 4);
+        stream.close();
+      };
+      const timer = timeoutMs === undefined ? undefined : setTimeout(expire, timeoutMs);
+      stream.on("error", () => {}); // the session's error says why; 'close' settles
+      stream.on("close", () => {
+        clearTimeout(timer);
+        if (failed) reject(failed);
+        else if (status === "0") resolve();
+        else if (status === undefined) reject(this.failure ?? new CallError("the connection ended before the answer"));
+        else reject(new CallError(`grpc-status ${status}${detail ? `: ${detail}` : ""}`, Number(status)));
+      });
+    });
+    return {
+      write: (message) => stream.write(frame(reqType, message)),
+      end: () => stream.end(),
+      onMessage: (handler) => void handlers.push(handler),
+      done,
+    };
+  }
+
+  /** One request, one answer. */
+  async unary<Res>(path: string, request: string, response: string, message: object, timeoutMs: number): Promise<Res> {
+    const call = this.open<Res>(path, request, response, timeoutMs);
+    let answer: Res | undefined;
+    call.onMessage((m) => {
+      answer = m;
+    });
+    call.write(message);
+    call.end();
+    await call.done;
+    if (answer === undefined) throw new CallError("the server answered without a message");
+    return answer;
+  }
+
+  close(): void {
+    this.session.close();
+  }
+}
