@@ -7,7 +7,7 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import protobuf from "protobufjs";
-import { definition } from "../protocol/services";
+import { definition } from "../protocol/messages";
 import source from "./health.proto" with { type: "text" };
 
 export const SERVED = ["", "loom.v1.Bridge", "loom.v1.MemoryService"];

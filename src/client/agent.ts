@@ -9,6 +9,7 @@ import type { AgentRegisterResponse, ServerEvent } from "../protocol/loom.genera
 import type { WireEvent } from "../protocol/envelope";
 import { LoomError } from "../errors";
 import type { BridgeTarget } from "./address";
+import { loomMethods } from "../protocol/messages";
 import { H2Client } from "./h2-grpc";
 
 export interface Delivery {
@@ -29,18 +30,17 @@ export interface CliAgent {
 export async function connectAgent(target: BridgeTarget, id: string, topics: string[]): Promise<CliAgent> {
   const address = target.address;
   const client = new H2Client(target);
+  const bridge = loomMethods("Bridge");
   const registration = { agent_id: id, subscribed_topics: topics, tools: [], metadata: { client: "loom-cli" } };
-  const reply = await client
-    .unary<AgentRegisterResponse>("/loom.v1.Bridge/RegisterAgent", "AgentRegisterRequest", "AgentRegisterResponse", registration, 10_000)
-    .catch((e: Error) => {
-      client.close();
-      throw new LoomError("PROCESS", `cannot register with the Bridge at ${address}: ${e.message}`, { hint: "is it running? `loom ping`" });
-    });
+  const reply = await client.unary<AgentRegisterResponse>(bridge.RegisterAgent!, registration, 10_000).catch((e: Error) => {
+    client.close();
+    throw new LoomError("PROCESS", `cannot register with the Bridge at ${address}: ${e.message}`, { hint: "is it running? `loom ping`" });
+  });
   if (!reply.success) {
     client.close();
     throw new LoomError("PROCESS", `the Bridge at ${address} refused ${id}: ${reply.error_message}`);
   }
-  const call = client.open<ServerEvent>("/loom.v1.Bridge/EventStream", "ClientEvent", "ServerEvent");
+  const call = client.open<ServerEvent>(bridge.EventStream!);
   // The call's end, not a reader's: `pub` reads nothing.
   const ended = call.done.catch(() => {});
   call.write({ ack: { message_id: id } });

@@ -7,6 +7,7 @@ import { randomUUID } from "node:crypto";
 import { LoomError } from "../errors";
 import type { ToolResult } from "../protocol/loom.generated";
 import type { BridgeTarget } from "./address";
+import { loomMethods } from "../protocol/messages";
 import { H2Client } from "./h2-grpc";
 
 export async function callTool(target: BridgeTarget, name: string, argumentsJson: string, timeoutMs: number): Promise<ToolResult> {
@@ -14,7 +15,7 @@ export async function callTool(target: BridgeTarget, name: string, argumentsJson
   try {
     // The call's deadline leaves the Bridge time to answer TOOL_TIMEOUT itself.
     const request = { id: randomUUID(), name, arguments: argumentsJson, timeout_ms: timeoutMs, headers: {} };
-    return await client.unary<ToolResult>("/loom.v1.Bridge/ForwardToolCall", "ToolCall", "ToolResult", request, timeoutMs + 5_000);
+    return await client.unary<ToolResult>(loomMethods("Bridge").ForwardToolCall!, request, timeoutMs + 5_000);
   } catch (e) {
     throw new LoomError("PROCESS", `cannot call ${name} on the Bridge at ${target.address}: ${(e as Error).message}`, { hint: "is it running? `loom ping`" });
   } finally {

@@ -7,9 +7,7 @@
  * the call (grpc-js's default limit for what it receives, kept).
  */
 import type http2 from "node:http2";
-import type protobuf from "protobufjs";
 import { bridgeSession, percentDecoded } from "../net/health";
-import { CONVERSION, messageType } from "../protocol/messages";
 import type { BridgeTarget } from "./address";
 
 export const MAX_FRAME_BYTES = 4 * 1024 * 1024;
@@ -35,8 +33,14 @@ function connectionError(e: NodeJS.ErrnoException): CallError {
   return new CallError(e.message);
 }
 
-function frame(type: protobuf.Type, message: object): Buffer {
-  const body = type.encode(type.fromObject(message)).finish();
+/** What a call needs of a method's definition (protocol/messages.ts `definition`, grpc-js's shape). */
+export interface Method<Res> {
+  path: string;
+  requestSerialize(value: object): Buffer;
+  responseDeserialize(bytes: Buffer): Res;
+}
+
+function frame(body: Uint8Array): Buffer {
   const out = Buffer.allocUnsafe(5 + body.length);
   out[0] = 0;
   out.writeUInt32BE(body.length, 1);
@@ -45,7 +49,7 @@ function frame(type: protobuf.Type, message: object): Buffer {
 }
 
 /** Splits a stream's bytes into gRPC frames' messages; throws on a compressed or oversized frame. */
-function frameReader(onMessage: (bytes: Uint8Array) => void): (chunk: Buffer) => void {
+function frameReader(onMessage: (bytes: Buffer) => void): (chunk: Buffer) => void {
   let pending: Buffer = Buffer.alloc(0);
   return (chunk) => {
     pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
@@ -62,10 +66,16 @@ function frameReader(onMessage: (bytes: Uint8Array) => void): (chunk: Buffer) =>
 
 /** One call on `session`: its messages decoded, and its end (resolves on grpc-status 0). */
 export interface Call<Res> {
+  /** False when the stream's buffer is full: wait for `drained()`. */
   write(message: object): boolean;
+  /** Resolves when the stream takes writes again, or has closed. */
+  drained(): Promise<void>;
   /** Half-closes: the server ends the call when it has handled everything written. */
   end(): void;
+  /** Ends the call at once (the server sees it cancelled). */
+  cancel(): void;
   onMessage(handler: (message: Res) => void): void;
+  /** Resolves on grpc-status 0; rejects with a CallError otherwise. */
   readonly done: Promise<void>;
 }
 
@@ -80,10 +90,14 @@ export class H2Client {
     });
   }
 
-  /** Opens `/<service>/<method>` sending `request` messages and decoding `response` ones. */
-  open<Res>(path: string, request: string, response: string, timeoutMs?: number): Call<Res> {
-    const [reqType, resType] = [messageType(request), messageType(response)];
-    const stream = this.session.request({ ":method": "POST", ":path": path, "content-type": "application/grpc", te: "trailers" });
+  /** Whether the session has failed or closed (a new client is needed). */
+  get broken(): boolean {
+    return this.session.destroyed || this.session.closed;
+  }
+
+  /** Opens a call of `method`: write its requests, read its answers. */
+  open<Res>(method: Method<Res>, timeoutMs?: number): Call<Res> {
+    const stream = this.session.request({ ":method": "POST", ":path": method.path, "content-type": "application/grpc", te: "trailers" });
     const handlers: ((m: Res) => void)[] = [];
     let status: string | undefined;
     let detail = "";
@@ -93,7 +107,7 @@ export class H2Client {
       if (h["grpc-message"] !== undefined) detail = percentDecoded(String(h["grpc-message"]));
     };
     const read = frameReader((bytes) => {
-      const message = resType.toObject(resType.decode(bytes), CONVERSION) as Res;
+      const message = method.responseDeserialize(bytes);
       for (const h of handlers) h(message);
     });
     stream.on("response", take); // a trailers-only answer puts grpc-status in the headers
@@ -122,16 +136,23 @@ export class H2Client {
       });
     });
     return {
-      write: (message) => stream.write(frame(reqType, message)),
+      write: (message) => stream.write(frame(method.requestSerialize(message))),
+      drained: () =>
+        new Promise<void>((resolve) => {
+          if (stream.closed) return resolve();
+          stream.once("drain", () => resolve());
+          stream.once("close", () => resolve());
+        }),
       end: () => stream.end(),
+      cancel: () => stream.close(),
       onMessage: (handler) => void handlers.push(handler),
       done,
     };
   }
 
   /** One request, one answer. */
-  async unary<Res>(path: string, request: string, response: string, message: object, timeoutMs: number): Promise<Res> {
-    const call = this.open<Res>(path, request, response, timeoutMs);
+  async unary<Res>(method: Method<Res>, message: object, timeoutMs: number): Promise<Res> {
+    const call = this.open<Res>(method, timeoutMs);
     let answer: Res | undefined;
     call.onMessage((m) => {
       answer = m;

@@ -1,16 +1,12 @@
 /**
- * The loom.v1 service definitions, from loom.proto embedded in the executable (no file is read at
- * run time), parsed with protobufjs. The grpc-js definitions are made here rather than by
- * @grpc/proto-loader: its fromJSON also builds descriptor protos for reflection, which took 15 ms
- * of the embedded Bridge's start (measured with bench/bridge.ts's "exec to ready"); the
- * (de)serialisers are the same ones it makes (fromObject/encode, decode/toObject).
+ * The loom.v1 services as grpc-js clients and servers want them (the definitions: messages.ts).
  */
 import * as grpc from "@grpc/grpc-js";
 import type protobuf from "protobufjs";
 import { type BridgeConstructor, type MemoryServiceConstructor, typedBridge, typedMemoryService } from "./loom.generated";
-import { CONVERSION, loomRoot } from "./messages";
+import { loomMethods } from "./messages";
 
-export { CONVERSION } from "./messages";
+export { CONVERSION, definition, onRequestBytes } from "./messages";
 
 /** Client constructors, typed by loom.generated.ts (scripts/gen-protocol.ts). */
 export interface LoomV1 {
@@ -18,43 +14,12 @@ export interface LoomV1 {
   MemoryService: MemoryServiceConstructor;
 }
 
-let requestBytes: ((n: number) => void) | undefined;
-
-/** Tells `meter` the size of every request a server built from these definitions receives. */
-export function onRequestBytes(meter: (n: number) => void): void {
-  requestBytes = meter;
-}
-
-export function definition(service: protobuf.Service): grpc.ServiceDefinition {
-  const methods: Record<string, grpc.MethodDefinition<object, object>> = {};
-  for (const method of service.methodsArray) {
-    method.resolve();
-    const request = method.resolvedRequestType!;
-    const response = method.resolvedResponseType!;
-    methods[method.name] = {
-      path: `/${service.fullName.slice(1)}/${method.name}`,
-      requestStream: Boolean(method.requestStream),
-      responseStream: Boolean(method.responseStream),
-      requestSerialize: (value) => Buffer.from(request.encode(request.fromObject(value)).finish()),
-      requestDeserialize: (bytes) => {
-        requestBytes?.(bytes.length);
-        return request.toObject(request.decode(bytes), CONVERSION);
-      },
-      responseSerialize: (value) => Buffer.from(response.encode(response.fromObject(value)).finish()),
-      responseDeserialize: (bytes) => response.toObject(response.decode(bytes), CONVERSION),
-      originalName: method.name,
-    };
-  }
-  return methods;
-}
-
 let loaded: LoomV1 | undefined;
 
 /** The `loom.v1` services: client constructors, each with its definition as `.service`. */
 export function loomV1(): LoomV1 {
   if (!loaded) {
-    const root = loomRoot();
-    const service = (name: string) => grpc.makeGenericClientConstructor(definition(root.lookupService(`loom.v1.${name}`)), name);
+    const service = (name: "Bridge" | "MemoryService") => grpc.makeGenericClientConstructor(loomMethods(name), name);
     loaded = { Bridge: typedBridge(service("Bridge")), MemoryService: typedMemoryService(service("MemoryService")) };
   }
   return loaded;

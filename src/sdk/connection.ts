@@ -5,11 +5,13 @@
  * the agent is registered again and `resendDelayMs` have passed, so that the other agents of the
  * project, reconnecting at the same time, are subscribed again when it arrives (the Bridge keeps
  * nothing for topics nobody subscribes to). Upstream's Python SDK writes into the stream that
- * died, so its first event after a restart is lost.
+ * died, so its first event after a restart is lost. gRPC on one HTTP/2 session (client/h2-grpc.ts),
+ * a new one when it fails: grpc-js was 40 of the SDK's 48 ms of import (docs/benchmarks.md).
  */
-import * as grpc from "@grpc/grpc-js";
-import type { AgentRegisterRequestInit, BridgeClient, ClientEventInit, MemoryServiceClient, ServerEvent } from "../protocol/loom.generated";
-import { loomV1, unaryByName } from "../protocol/services";
+import { H2Client, type Call } from "../client/h2-grpc";
+import type { BridgeTarget } from "../client/address";
+import type { AgentRegisterRequestInit, AgentRegisterResponse, ClientEventInit, ServerEvent } from "../protocol/loom.generated";
+import { loomMethods } from "../protocol/messages";
 
 export const RESEND_DELAY_MS = 500;
 export const QUEUE_LIMIT_BYTES = 64 * 1024 * 1024;
@@ -23,10 +25,10 @@ export type Registration = AgentRegisterRequestInit;
 
 type Reply = Record<string, unknown>;
 
-/** host:port, `unix:/path`, or http(s)://host:port (TLS for https). */
-export function channel(address: string): { target: string; credentials: grpc.ChannelCredentials } {
+/** host:port, `unix:/path`, or http(s)://host:port (TLS for https, trusting the system's roots). */
+export function channel(address: string): BridgeTarget {
   const tls = address.startsWith("https://");
-  return { target: address.replace(/^https?:\/\//, ""), credentials: tls ? grpc.credentials.createSsl() : grpc.credentials.createInsecure() };
+  return { address: address.replace(/^https?:\/\//, ""), shown: address, ...(tls ? { tls: {} } : {}) };
 }
 
 /** The size of a message near enough to bound the queue by. */
@@ -36,9 +38,10 @@ function sizeOf(message: ClientMessage): number {
 }
 
 export class Connection {
-  private readonly bridge: BridgeClient;
-  private readonly memoryClient: MemoryServiceClient;
-  private stream?: grpc.ClientDuplexStream<ClientMessage, ServerMessage>;
+  private readonly target: BridgeTarget;
+  /** The session of the current connection; replaced when it fails. */
+  private client?: H2Client;
+  private stream?: Call<ServerMessage>;
   /** Writes go straight to the stream; otherwise they wait in `queue`. */
   private open = false;
   private stopped = false;
@@ -55,10 +58,7 @@ export class Connection {
     private readonly log: (line: string) => void,
     private readonly resendDelayMs = RESEND_DELAY_MS,
   ) {
-    const { Bridge, MemoryService } = loomV1();
-    const { target, credentials } = channel(address);
-    this.bridge = new Bridge(target, credentials);
-    this.memoryClient = new MemoryService(target, credentials);
+    this.target = channel(address);
   }
 
   /** Whether the stream is up and nothing waits to be resent. */
@@ -87,29 +87,20 @@ export class Connection {
     this.queuedBytes += bytes;
   }
 
-  /** Resolves when `stream` takes writes again; one listener however many senders wait. */
-  private drained(stream: grpc.ClientDuplexStream<ClientMessage, ServerMessage>): Promise<void> {
-    if (!this.draining)
-      this.draining = new Promise<void>((resolve) => {
-        const done = () => {
-          this.draining = undefined;
-          stream.off("drain", done);
-          stream.off("close", done);
-          resolve();
-        };
-        stream.once("drain", done);
-        stream.once("close", done);
-      });
+  /** Resolves when `stream` takes writes again; one wait however many senders wait. */
+  private drained(stream: Call<ServerMessage>): Promise<void> {
+    this.draining ??= stream.drained().finally(() => {
+      this.draining = undefined;
+    });
     return this.draining;
   }
 
   /** A unary call, by name, of the Bridge (`ForwardToolCall`, `Heartbeat`) or of MemoryService (ctx.memory's methods). */
   call(method: string, request: object, timeoutMs: number, service: "bridge" | "memory" = "bridge"): Promise<Reply> {
-    const client = service === "bridge" ? this.bridge : this.memoryClient;
-    const { Bridge, MemoryService } = loomV1();
-    const methods = service === "bridge" ? Bridge.service : MemoryService.service;
+    const methods = loomMethods(service === "bridge" ? "Bridge" : "MemoryService");
     if (!Object.hasOwn(methods, method)) return Promise.reject(new Error(`${service === "bridge" ? "loom.v1.Bridge" : "loom.v1.MemoryService"} has no method ${method}`));
-    return unaryByName<Reply>(client, methods, method, request, { deadline: Date.now() + timeoutMs });
+    if (!this.client) return Promise.reject(new Error(`not connected to the Bridge at ${this.address}`));
+    return this.client.unary<Reply>(methods[method]!, request, timeoutMs);
   }
 
   async stop(): Promise<void> {
@@ -118,33 +109,35 @@ export class Connection {
     clearInterval(this.heartbeat);
     const stream = this.stream;
     if (stream) {
-      const ended = new Promise<void>((resolve) => {
-        stream.once("status", () => resolve());
-        stream.once("error", () => resolve());
-      });
       stream.end();
-      await Promise.race([ended, Bun.sleep(2_000)]);
+      await Promise.race([stream.done.catch(() => {}), Bun.sleep(2_000)]);
     }
-    this.bridge.close();
-    this.memoryClient.close();
+    this.client?.close();
   }
 
   private async connect(timeoutMs: number): Promise<void> {
-    const reply = await new Promise<{ success: boolean; error_message: string }>((resolve, reject) =>
-      this.bridge.RegisterAgent(this.registration, { deadline: Date.now() + timeoutMs }, (e, r) => (e || !r ? reject(e) : resolve(r))),
-    );
+    // A session that failed is not reused; a live one keeps the calls in flight on it.
+    if (!this.client || this.client.broken) {
+      this.client?.close();
+      this.client = new H2Client(this.target);
+    }
+    const client = this.client;
+    const bridge = loomMethods("Bridge");
+    const reply = await client.unary<AgentRegisterResponse>(bridge.RegisterAgent!, this.registration, timeoutMs);
     if (!reply.success) throw new Error(`the Bridge at ${this.address} refused agent ${this.registration.agent_id}: ${reply.error_message}`);
-    const stream = this.bridge.EventStream();
+    const stream = client.open<ServerMessage>(bridge.EventStream!);
     this.stream = stream;
-    stream.on("data", (m: ServerMessage) => this.onMessage(m));
+    stream.onMessage((m) => this.onMessage(m));
     const lost = (why: string) => {
       if (this.stream !== stream) return;
       this.open = false;
       this.stream = undefined;
       if (!this.stopped) void this.reconnect(why);
     };
-    stream.on("error", (e: grpc.ServiceError) => lost(e.details || e.message));
-    stream.on("end", () => lost("the stream ended"));
+    stream.done.then(
+      () => lost("the stream ended"),
+      (e: Error) => lost(e.message),
+    );
     stream.write({ ack: { message_id: this.registration.agent_id } });
   }
 
@@ -188,9 +181,11 @@ export class Connection {
     try {
       await this.call("Heartbeat", { timestamp_ms: Date.now() }, 5_000);
     } catch (e) {
+      // Its session too: a connection that stalls answers nothing, whatever is sent on it.
       this.stream?.cancel();
+      this.client?.close();
       this.open = false;
-      void this.reconnect(`Heartbeat failed: ${(e as grpc.ServiceError).details || (e as Error).message}`);
+      void this.reconnect(`Heartbeat failed: ${(e as Error).message}`);
     }
   }
 }

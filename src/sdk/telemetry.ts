@@ -7,7 +7,7 @@
  * receiver that does not answer Export (a native Bridge) is told once and not asked again.
  * LOOM_TELEMETRY_AUTO=0 turns them off, as upstream's.
  */
-import * as grpc from "@grpc/grpc-js";
+import { CallError, H2Client } from "../client/h2-grpc";
 import { collectorService, traceRequestOf } from "../telemetry/otlp";
 import type { SpanData, SpanSink } from "../telemetry/spans";
 import { channel } from "./connection";
@@ -16,11 +16,14 @@ const QUEUE_SPANS = 2_048;
 const BATCH_SPANS = 512;
 // A quarter of a second: the page shows a request whole soon after it ends (OpenTelemetry batches for 5 s).
 const EVERY_MS = 250;
+/** grpc-status of a server without the service. */
+const UNIMPLEMENTED = 12;
 
 export class SdkSpans implements SpanSink {
   private readonly queue: SpanData[] = [];
-  /** A generic client of OTLP's TraceService: its one method is Export (telemetry/otlp.ts collectorService). */
-  private readonly client: InstanceType<grpc.ServiceClientConstructor>;
+  /** To OTLP's TraceService, whose one method is Export (telemetry/otlp.ts collectorService). */
+  private client: H2Client;
+  private readonly endpoint: ReturnType<typeof channel>;
   private readonly timer: ReturnType<typeof setInterval>;
   private sending?: Promise<void>;
   private gaveUp = false;
@@ -36,8 +39,8 @@ export class SdkSpans implements SpanSink {
       (env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? env.OTEL_EXPORTER_OTLP_PROTOCOL) === "grpc"
         ? (env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? env.OTEL_EXPORTER_OTLP_ENDPOINT)
         : undefined;
-    const { target, credentials } = channel(grpcEndpoint ?? bridgeAddress);
-    this.client = new (grpc.makeGenericClientConstructor(collectorService("trace"), "TraceService"))(target, credentials);
+    this.endpoint = channel(grpcEndpoint ?? bridgeAddress);
+    this.client = new H2Client(this.endpoint);
     this.timer = setInterval(() => void this.flush(), EVERY_MS);
     this.timer.unref?.();
   }
@@ -58,18 +61,23 @@ export class SdkSpans implements SpanSink {
     while (this.sending) await this.sending;
     if (this.queue.length === 0 || this.gaveUp) return;
     const batch = this.queue.splice(0, BATCH_SPANS);
-    this.sending = new Promise<void>((resolve) =>
-      this.client.Export!(traceRequestOf(batch, this.service, true), { deadline: Date.now() + 5_000 }, (e: grpc.ServiceError | null) => {
-        if (e?.code === grpc.status.UNIMPLEMENTED) {
-          this.gaveUp = true;
-          this.queue.length = 0;
-          this.log("the Bridge takes no spans (not loom's embedded Bridge); set OTEL_EXPORTER_OTLP_ENDPOINT to a collector with OTEL_EXPORTER_OTLP_PROTOCOL=grpc to keep them");
-        } else if (e) this.dropped += batch.length;
-        resolve();
-      }),
-    ).finally(() => {
-      this.sending = undefined;
-    });
+    // A receiver that restarted is reached on a new session.
+    if (this.client.broken) this.client = new H2Client(this.endpoint);
+    this.sending = this.client
+      .unary(collectorService("trace").Export!, traceRequestOf(batch, this.service, true), 5_000)
+      .then(
+        () => {},
+        (e: Error) => {
+          if (e instanceof CallError && e.status === UNIMPLEMENTED) {
+            this.gaveUp = true;
+            this.queue.length = 0;
+            this.log("the Bridge takes no spans (not loom's embedded Bridge); set OTEL_EXPORTER_OTLP_ENDPOINT to a collector with OTEL_EXPORTER_OTLP_PROTOCOL=grpc to keep them");
+          } else this.dropped += batch.length;
+        },
+      )
+      .finally(() => {
+        this.sending = undefined;
+      });
     await this.sending;
     if (this.queue.length) await this.flush();
   }

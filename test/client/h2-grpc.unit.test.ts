@@ -2,7 +2,7 @@
 import { afterEach, expect, test } from "bun:test";
 import http2 from "node:http2";
 import { CallError, H2Client, MAX_FRAME_BYTES } from "../../src/client/h2-grpc";
-import { messageType } from "../../src/protocol/messages";
+import { loomMethods, messageType } from "../../src/protocol/messages";
 
 const servers: http2.Http2Server[] = [];
 const clients: H2Client[] = [];
@@ -32,8 +32,7 @@ function grpcFrame(bytes: Uint8Array): Buffer {
   return out;
 }
 
-const register = (c: H2Client, timeoutMs = 2_000) =>
-  c.unary<{ success: boolean; error_message: string }>("/loom.v1.Bridge/RegisterAgent", "AgentRegisterRequest", "AgentRegisterResponse", { agent_id: "a" }, timeoutMs);
+const register = (c: H2Client, timeoutMs = 2_000) => c.unary<{ success: boolean; error_message: string }>(loomMethods("Bridge").RegisterAgent!, { agent_id: "a" }, timeoutMs);
 
 test("an answer written one byte at a time is one message", async () => {
   const type = messageType("AgentRegisterResponse");
