@@ -80,6 +80,39 @@ function service(svc: protobuf.Service): string {
   return lines.join("\n");
 }
 
+/** loom.proto as data for protocol/wire.ts (the clients' codec): fields, enums and methods. */
+function wireTables(pkg: protobuf.Namespace): string {
+  const messages: string[] = [];
+  const enums: string[] = [];
+  const services: string[] = [];
+  for (const nested of pkg.nestedArray) {
+    if (nested instanceof protobuf.Enum) enums.push(`  ${nested.name}: ${JSON.stringify(Object.fromEntries(Object.entries(nested.values).map(([k, v]) => [v, k])))},`);
+    else if (nested instanceof protobuf.Type) {
+      const fields = nested.fieldsArray.map((f) => {
+        f.resolve();
+        const type = f.resolvedType ? f.resolvedType.name : f.type;
+        if (!f.resolvedType && !WIRE_SCALARS.has(type)) throw new Error(`${f.fullName}: protocol/wire.ts has no codec for ${type}`);
+        if (f instanceof protobuf.MapField && (f.keyType !== "string" || type !== "string")) throw new Error(`${f.fullName}: protocol/wire.ts has maps of strings only`);
+        const label = f instanceof protobuf.MapField ? "map" : f.repeated ? "repeated" : "";
+        if (label === "repeated" && WIRE_SCALARS.has(type) && type !== "string" && type !== "bytes") throw new Error(`${f.fullName}: protocol/wire.ts does not read packed lists`);
+        return JSON.stringify([f.name, f.id, type, label, ...(f.partOf ? [f.partOf.name] : [])]);
+      });
+      messages.push(`  ${nested.name}: [${fields.join(", ")}],`);
+    } else if (nested instanceof protobuf.Service) {
+      const methods = nested.methodsArray.map((m) => `${m.name}: ${JSON.stringify([m.requestType, m.responseType])}`);
+      services.push(`  ${nested.name}: { ${methods.join(", ")} },`);
+    }
+  }
+  return [
+    '/** A field as protocol/wire.ts reads it: name, number, scalar/enum/message type, repeated or map, its oneof. */\nexport type WireField = readonly [name: string, number: number, type: string, label: "" | "repeated" | "map", oneof?: string];',
+    `export const WIRE_MESSAGES: Record<string, readonly WireField[]> = {\n${messages.join("\n")}\n};`,
+    `export const WIRE_ENUMS: Record<string, Record<number, string>> = {\n${enums.join("\n")}\n};`,
+    `/** Each method's request and response message. */\nexport const WIRE_METHODS: Record<string, Record<string, readonly [string, string]>> = {\n${services.join("\n")}\n};`,
+  ].join("\n\n");
+}
+
+const WIRE_SCALARS = new Set(["string", "bytes", "bool", "int32", "int64", "float"]);
+
 export function generate(): string {
   const root = protobuf.parse(readFileSync(PROTO, "utf8"), { keepCase: true }).root;
   root.resolveAll();
@@ -95,6 +128,7 @@ export function generate(): string {
     else if (nested instanceof protobuf.Type) parts.push(message(nested, false), message(nested, true));
     else if (nested instanceof protobuf.Service) parts.push(service(nested));
   }
+  parts.push(wireTables(pkg));
   return `${parts.join("\n\n")}\n`;
 }
 

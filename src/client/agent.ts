@@ -3,13 +3,12 @@
  * EventStream with the Ack handshake first (docs/runtime-contract.md "Bridge protocol"). Works
  * against the native runtime and the embedded Bridge alike.
  */
-import { randomUUID } from "node:crypto";
 import { withTraceContext } from "../telemetry/trace-context";
 import type { AgentRegisterResponse, ServerEvent } from "../protocol/loom.generated";
 import type { WireEvent } from "../protocol/envelope";
 import { LoomError } from "../errors";
 import type { BridgeTarget } from "./address";
-import { loomMethods } from "../protocol/messages";
+import { wireMethod } from "../protocol/wire";
 import { H2Client } from "./h2-grpc";
 
 export interface Delivery {
@@ -30,9 +29,8 @@ export interface CliAgent {
 export async function connectAgent(target: BridgeTarget, id: string, topics: string[]): Promise<CliAgent> {
   const address = target.address;
   const client = new H2Client(target);
-  const bridge = loomMethods("Bridge");
   const registration = { agent_id: id, subscribed_topics: topics, tools: [], metadata: { client: "loom-cli" } };
-  const reply = await client.unary<AgentRegisterResponse>(bridge.RegisterAgent!, registration, 10_000).catch((e: Error) => {
+  const reply = await client.unary(wireMethod<AgentRegisterResponse>("Bridge", "RegisterAgent")!, registration, 10_000).catch((e: Error) => {
     client.close();
     throw new LoomError("PROCESS", `cannot register with the Bridge at ${address}: ${e.message}`, { hint: "is it running? `loom ping`" });
   });
@@ -40,7 +38,7 @@ export async function connectAgent(target: BridgeTarget, id: string, topics: str
     client.close();
     throw new LoomError("PROCESS", `the Bridge at ${address} refused ${id}: ${reply.error_message}`);
   }
-  const call = client.open<ServerEvent>(bridge.EventStream!);
+  const call = client.open(wireMethod<ServerEvent>("Bridge", "EventStream")!);
   // The call's end, not a reader's: `pub` reads nothing.
   const ended = call.done.catch(() => {});
   call.write({ ack: { message_id: id } });
@@ -48,7 +46,14 @@ export async function connectAgent(target: BridgeTarget, id: string, topics: str
     id,
     publish(topic, payload, metadata = {}) {
       // Each event starts a trace unless the caller gave a context (docs/dashboard.md "Traces").
-      const event: WireEvent = { id: randomUUID(), type: "loom.cli", timestamp_ms: Date.now(), source: id, payload: Buffer.from(payload), metadata: withTraceContext(metadata) };
+      const event: WireEvent = {
+        id: crypto.randomUUID(),
+        type: "loom.cli",
+        timestamp_ms: Date.now(),
+        source: id,
+        payload: Buffer.from(payload),
+        metadata: withTraceContext(metadata),
+      };
       call.write({ publish: { topic, event } });
       return event.id!;
     },

@@ -3,19 +3,18 @@
  * "Bridge protocol"). A tool's failure is an OK gRPC answer whose ToolResult.status says so; only
  * an unreachable Bridge is a gRPC error.
  */
-import { randomUUID } from "node:crypto";
 import { LoomError } from "../errors";
 import type { ToolResult } from "../protocol/loom.generated";
 import type { BridgeTarget } from "./address";
-import { loomMethods } from "../protocol/messages";
+import { wireMethod } from "../protocol/wire";
 import { H2Client } from "./h2-grpc";
 
 export async function callTool(target: BridgeTarget, name: string, argumentsJson: string, timeoutMs: number): Promise<ToolResult> {
   const client = new H2Client(target);
   try {
     // The call's deadline leaves the Bridge time to answer TOOL_TIMEOUT itself.
-    const request = { id: randomUUID(), name, arguments: argumentsJson, timeout_ms: timeoutMs, headers: {} };
-    return await client.unary<ToolResult>(loomMethods("Bridge").ForwardToolCall!, request, timeoutMs + 5_000);
+    const request = { id: crypto.randomUUID(), name, arguments: argumentsJson, timeout_ms: timeoutMs, headers: {} };
+    return await client.unary(wireMethod<ToolResult>("Bridge", "ForwardToolCall")!, request, timeoutMs + 5_000);
   } catch (e) {
     throw new LoomError("PROCESS", `cannot call ${name} on the Bridge at ${target.address}: ${(e as Error).message}`, { hint: "is it running? `loom ping`" });
   } finally {

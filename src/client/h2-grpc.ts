@@ -7,7 +7,7 @@
  * the call (grpc-js's default limit for what it receives, kept).
  */
 import type http2 from "node:http2";
-import { bridgeSession, percentDecoded } from "../net/health";
+import { bridgeSession, percentDecoded } from "../net/h2-session";
 import type { BridgeTarget } from "./address";
 
 export const MAX_FRAME_BYTES = 4 * 1024 * 1024;

@@ -4,10 +4,11 @@
  * GET /api/metrics.
  */
 import http from "node:http";
-import http2 from "node:http2";
-import net from "node:net";
+import type http2 from "node:http2";
 import { PROBE_TIMEOUT_MS } from "../constants";
-import { hostPort } from "./address";
+import { bridgeSession, percentDecoded } from "./h2-session";
+
+export { bridgeSession } from "./h2-session";
 
 export interface ProbeResult {
   ok: boolean;
@@ -30,22 +31,6 @@ export function heartbeatFrame(now = Date.now()): Buffer {
   frame.writeUInt32BE(message.length, 1);
   message.copy(frame, 5);
   return frame;
-}
-
-/**
- * An HTTP/2 session to a Bridge: h2c (over a `unix:` socket too), or TLS for a remote Bridge
- * (remote.ts) trusting `tls.ca` when given, else the default roots. A wildcard listen address is
- * reached on loopback.
- */
-export function bridgeSession(address: string, tls?: { ca?: string }): http2.ClientHttp2Session {
-  if (address.startsWith("unix:")) {
-    const path = address.slice("unix:".length);
-    return http2.connect("http://localhost", { createConnection: () => net.connect(path) });
-  }
-  const { host, port } = hostPort(address);
-  const connectHost = host === "0.0.0.0" ? "127.0.0.1" : host === "::" ? "::1" : host;
-  const origin = `${tls ? "https" : "http"}://${connectHost.includes(":") ? `[${connectHost}]` : connectHost}:${port}`;
-  return tls ? http2.connect(origin, tls.ca ? { ca: tls.ca } : {}) : http2.connect(origin);
 }
 
 /**
@@ -93,15 +78,6 @@ export function heartbeatOn(session: http2.ClientHttp2Session, timeoutMs: number
     });
     req.end(heartbeatFrame());
   });
-}
-
-/** grpc-message is percent-encoded; a server that breaks the encoding still gets its text shown, never a URIError. */
-export function percentDecoded(text: string): string {
-  try {
-    return decodeURIComponent(text);
-  } catch {
-    return text;
-  }
 }
 
 export async function grpcHeartbeat(address: string, timeoutMs = PROBE_TIMEOUT_MS, tls?: { ca?: string }): Promise<ProbeResult> {

@@ -508,3 +508,56 @@ export interface MemorySummarizeResponseInit {
   success?: boolean;
   error_message?: string;
 }
+
+/** A field as protocol/wire.ts reads it: name, number, scalar/enum/message type, repeated or map, its oneof. */
+export type WireField = readonly [name: string, number: number, type: string, label: "" | "repeated" | "map", oneof?: string];
+
+export const WIRE_MESSAGES: Record<string, readonly WireField[]> = {
+  Event: [["id",1,"string",""], ["type",2,"string",""], ["timestamp_ms",3,"int64",""], ["source",4,"string",""], ["metadata",5,"string","map"], ["payload",6,"bytes",""], ["confidence",7,"float",""], ["tags",8,"string","repeated"], ["priority",9,"int32",""]],
+  ToolDescriptor: [["name",1,"string",""], ["description",2,"string",""], ["parameters_schema",3,"string",""], ["provider",4,"ProviderKind",""], ["metadata",5,"string","map"]],
+  ToolCall: [["id",1,"string",""], ["name",2,"string",""], ["arguments",3,"string",""], ["headers",4,"string","map"], ["timeout_ms",5,"int64",""], ["correlation_id",6,"string",""], ["qos",7,"QoSLevel",""]],
+  ToolError: [["code",1,"string",""], ["message",2,"string",""], ["details",3,"string","map"]],
+  ToolResult: [["id",1,"string",""], ["status",2,"ToolStatus",""], ["output",3,"string",""], ["error",4,"ToolError",""]],
+  AgentRegisterRequest: [["agent_id",1,"string",""], ["subscribed_topics",2,"string","repeated"], ["tools",3,"ToolDescriptor","repeated"], ["metadata",4,"string","map"]],
+  AgentRegisterResponse: [["success",1,"bool",""], ["error_message",2,"string",""]],
+  ClientEvent: [["publish",1,"Publish","","msg"], ["ack",2,"Ack","","msg"], ["ping",3,"HeartbeatRequest","","msg"], ["tool_result",4,"ToolResult","","msg"]],
+  Publish: [["topic",1,"string",""], ["event",2,"Event",""]],
+  Ack: [["message_id",1,"string",""]],
+  ServerEvent: [["delivery",1,"Delivery","","msg"], ["pong",2,"HeartbeatResponse","","msg"], ["err",3,"Error","","msg"], ["tool_call",4,"ToolCall","","msg"]],
+  Delivery: [["topic",1,"string",""], ["event",2,"Event",""]],
+  Error: [["code",1,"string",""], ["message",2,"string",""]],
+  HeartbeatRequest: [["timestamp_ms",1,"int64",""]],
+  HeartbeatResponse: [["timestamp_ms",1,"int64",""], ["status",2,"string",""]],
+  PlanRecord: [["timestamp_ms",1,"int64",""], ["symbol",2,"string",""], ["action",3,"string",""], ["confidence",4,"float",""], ["reasoning",5,"string",""], ["plan_hash",6,"string",""], ["method",7,"string",""], ["metadata",8,"string","map"]],
+  ExecutionRecord: [["timestamp_ms",1,"int64",""], ["plan_hash",2,"string",""], ["symbol",3,"string",""], ["action",4,"string",""], ["confidence",5,"float",""], ["status",6,"string",""], ["executed",7,"bool",""], ["order_id",8,"string",""], ["order_size_usdt",9,"float",""], ["error_message",10,"string",""]],
+  SavePlanRequest: [["session_id",1,"string",""], ["plan",2,"PlanRecord",""]],
+  SavePlanResponse: [["success",1,"bool",""], ["plan_hash",2,"string",""], ["error_message",3,"string",""]],
+  GetRecentPlansRequest: [["session_id",1,"string",""], ["symbol",2,"string",""], ["limit",3,"int32",""]],
+  GetRecentPlansResponse: [["plans",1,"PlanRecord","repeated"], ["success",2,"bool",""], ["error_message",3,"string",""]],
+  CheckDuplicateRequest: [["session_id",1,"string",""], ["plan",2,"PlanRecord",""], ["time_window_sec",3,"int32",""]],
+  CheckDuplicateResponse: [["is_duplicate",1,"bool",""], ["duplicate_plan",2,"PlanRecord",""], ["time_since_duplicate_ms",3,"int64",""]],
+  MarkExecutedRequest: [["session_id",1,"string",""], ["plan_hash",2,"string",""], ["execution",3,"ExecutionRecord",""]],
+  MarkExecutedResponse: [["success",1,"bool",""], ["error_message",2,"string",""]],
+  CheckExecutedRequest: [["session_id",1,"string",""], ["plan_hash",2,"string",""]],
+  CheckExecutedResponse: [["is_executed",1,"bool",""], ["execution",2,"ExecutionRecord",""]],
+  GetExecutionStatsRequest: [["session_id",1,"string",""], ["symbol",2,"string",""]],
+  GetExecutionStatsResponse: [["total_executions",1,"int32",""], ["successful_executions",2,"int32",""], ["failed_executions",3,"int32",""], ["win_rate",4,"float",""], ["duplicate_prevented",5,"int32",""], ["recent_executions",6,"ExecutionRecord","repeated"]],
+  MemoryWriteRequest: [["session_id",1,"string",""], ["event",2,"Event",""], ["metadata",3,"string","map"]],
+  MemoryWriteResponse: [["success",1,"bool",""], ["error_message",2,"string",""]],
+  MemoryRetrieveRequest: [["session_id",1,"string",""], ["query",2,"string",""], ["k",3,"int32",""], ["filters",4,"string","map"]],
+  MemoryRetrieveResponse: [["results",1,"string","repeated"], ["success",2,"bool",""], ["error_message",3,"string",""]],
+  MemorySummarizeRequest: [["session_id",1,"string",""], ["max_events",2,"int32",""]],
+  MemorySummarizeResponse: [["summary",1,"string",""], ["event_count",2,"int32",""], ["success",3,"bool",""], ["error_message",4,"string",""]],
+};
+
+export const WIRE_ENUMS: Record<string, Record<number, string>> = {
+  QoSLevel: {"0":"QOS_REALTIME","1":"QOS_BATCHED","2":"QOS_BACKGROUND"},
+  ProviderKind: {"0":"PROVIDER_NATIVE","1":"PROVIDER_WASM","2":"PROVIDER_GRPC","3":"PROVIDER_MCP"},
+  ToolStatus: {"0":"TOOL_OK","1":"TOOL_ERROR","2":"TOOL_TIMEOUT","3":"TOOL_NOT_FOUND","4":"TOOL_INVALID_ARGUMENTS"},
+};
+
+/** Each method's request and response message. */
+export const WIRE_METHODS: Record<string, Record<string, readonly [string, string]>> = {
+  Bridge: { RegisterAgent: ["AgentRegisterRequest","AgentRegisterResponse"], EventStream: ["ClientEvent","ServerEvent"], ForwardToolCall: ["ToolCall","ToolResult"], Heartbeat: ["HeartbeatRequest","HeartbeatResponse"] },
+  MemoryService: { SavePlan: ["SavePlanRequest","SavePlanResponse"], GetRecentPlans: ["GetRecentPlansRequest","GetRecentPlansResponse"], CheckDuplicate: ["CheckDuplicateRequest","CheckDuplicateResponse"], MarkExecuted: ["MarkExecutedRequest","MarkExecutedResponse"], CheckExecuted: ["CheckExecutedRequest","CheckExecutedResponse"], GetExecutionStats: ["GetExecutionStatsRequest","GetExecutionStatsResponse"], AppendEvent: ["MemoryWriteRequest","MemoryWriteResponse"], Retrieve: ["MemoryRetrieveRequest","MemoryRetrieveResponse"], SummarizeEpisode: ["MemorySummarizeRequest","MemorySummarizeResponse"] },
+};

@@ -5,9 +5,7 @@
  * ForwardToolCall; tools the agent declares and answers; MemoryService calls. docs/sdk.md.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
-import { randomUUID } from "node:crypto";
 import type { WireEvent } from "../protocol/envelope";
-import { refuseArguments } from "../protocol/tool-arguments";
 import { ActiveSpan } from "../telemetry/spans";
 import { contextFrom, contextMetadata, newTraceContext, type TraceContext } from "../telemetry/trace-context";
 import { Connection, type ServerMessage } from "./connection";
@@ -95,7 +93,7 @@ export class Context {
 
   /** Publishes a request and resolves with the first event that answers it (`reply` by the receiver). */
   async request(topic: string, options: EmitOptions & { timeoutMs?: number }): Promise<Envelope> {
-    const id = randomUUID();
+    const id = crypto.randomUUID();
     const envelope = Envelope.create(options.type, options.payload, { sender: this.agentId, correlationId: id, replyTo: this.replyTopic }, options.metadata);
     let timer: ReturnType<typeof setTimeout> | undefined;
     const answered = new Promise<Envelope>((resolve, reject) => {
@@ -141,7 +139,7 @@ export class Context {
   /** Calls a tool through the Bridge; resolves with its output (parsed when it is JSON). */
   async tool(name: string, args: object = {}, options: { timeoutMs?: number } = {}): Promise<unknown> {
     const timeoutMs = options.timeoutMs ?? 30_000;
-    const id = randomUUID();
+    const id = crypto.randomUUID();
     const ctx = handling.getStore();
     const headers = { "x-agent-id": this.agentId, "x-correlation-id": id, ...(ctx ? contextMetadata(ctx) : {}) };
     const call = { id, name, arguments: JSON.stringify(args), headers, timeout_ms: timeoutMs, correlation_id: id };
@@ -306,7 +304,8 @@ export class Agent {
       return failed("TOOL_INVALID_ARGUMENTS", "INVALID_ARGUMENTS", (e as Error).message);
     }
     // The Bridge checks the declared schema too (loom's); a native one does not.
-    const refused = declared.parameters ? refuseArguments(JSON.stringify(declared.parameters), args) : undefined;
+    // The JSON Schema validator loads with the first call of a tool that declares parameters.
+    const refused = declared.parameters ? (await import("../protocol/tool-arguments")).refuseArguments(JSON.stringify(declared.parameters), args) : undefined;
     if (refused) return failed("TOOL_INVALID_ARGUMENTS", "INVALID_ARGUMENTS", `Invalid arguments: ${refused}`);
     try {
       return { status: "TOOL_OK", output: JSON.stringify((await declared.handler(args as never, this.ctx)) ?? null), error: null };

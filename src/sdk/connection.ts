@@ -11,7 +11,7 @@
 import { H2Client, type Call } from "../client/h2-grpc";
 import type { BridgeTarget } from "../client/address";
 import type { AgentRegisterRequestInit, AgentRegisterResponse, ClientEventInit, ServerEvent } from "../protocol/loom.generated";
-import { loomMethods } from "../protocol/messages";
+import { wireMethod } from "../protocol/wire";
 
 export const RESEND_DELAY_MS = 500;
 export const QUEUE_LIMIT_BYTES = 64 * 1024 * 1024;
@@ -97,10 +97,10 @@ export class Connection {
 
   /** A unary call, by name, of the Bridge (`ForwardToolCall`, `Heartbeat`) or of MemoryService (ctx.memory's methods). */
   call(method: string, request: object, timeoutMs: number, service: "bridge" | "memory" = "bridge"): Promise<Reply> {
-    const methods = loomMethods(service === "bridge" ? "Bridge" : "MemoryService");
-    if (!Object.hasOwn(methods, method)) return Promise.reject(new Error(`${service === "bridge" ? "loom.v1.Bridge" : "loom.v1.MemoryService"} has no method ${method}`));
+    const definition = wireMethod<Reply>(service === "bridge" ? "Bridge" : "MemoryService", method);
+    if (!definition) return Promise.reject(new Error(`${service === "bridge" ? "loom.v1.Bridge" : "loom.v1.MemoryService"} has no method ${method}`));
     if (!this.client) return Promise.reject(new Error(`not connected to the Bridge at ${this.address}`));
-    return this.client.unary<Reply>(methods[method]!, request, timeoutMs);
+    return this.client.unary(definition, request, timeoutMs);
   }
 
   async stop(): Promise<void> {
@@ -122,10 +122,9 @@ export class Connection {
       this.client = new H2Client(this.target);
     }
     const client = this.client;
-    const bridge = loomMethods("Bridge");
-    const reply = await client.unary<AgentRegisterResponse>(bridge.RegisterAgent!, this.registration, timeoutMs);
+    const reply = await client.unary(wireMethod<AgentRegisterResponse>("Bridge", "RegisterAgent")!, this.registration, timeoutMs);
     if (!reply.success) throw new Error(`the Bridge at ${this.address} refused agent ${this.registration.agent_id}: ${reply.error_message}`);
-    const stream = client.open<ServerMessage>(bridge.EventStream!);
+    const stream = client.open(wireMethod<ServerMessage>("Bridge", "EventStream")!);
     this.stream = stream;
     stream.onMessage((m) => this.onMessage(m));
     const lost = (why: string) => {

@@ -3,7 +3,6 @@
  * an event's metadata: written under `loom.`-prefixed keys, read prefixed first, then bare (the
  * keys the runtime fills itself; docs/runtime-contract.md "Bridge protocol", Metadata).
  */
-import { randomUUID } from "node:crypto";
 import type { WireEvent } from "../protocol/envelope";
 
 /** A payload: bytes as they are, a string as UTF-8, anything else as JSON. */
@@ -73,7 +72,7 @@ export class Envelope {
       const value = fields[name as keyof EnvelopeFields];
       if (value !== undefined) meta[`loom.${key}`] = value;
     }
-    return new Envelope(randomUUID(), type, payloadBytes(payload), meta, Date.now(), fields.sender ?? "typescript");
+    return new Envelope(crypto.randomUUID(), type, payloadBytes(payload), meta, Date.now(), fields.sender ?? "typescript");
   }
 
   /** @internal An event as the Bridge delivered it. */

@@ -8,7 +8,6 @@
  * LOOM_TELEMETRY_AUTO=0 turns them off, as upstream's.
  */
 import { CallError, H2Client } from "../client/h2-grpc";
-import { collectorService, traceRequestOf } from "../telemetry/otlp";
 import type { SpanData, SpanSink } from "../telemetry/spans";
 import { channel } from "./connection";
 
@@ -58,6 +57,8 @@ export class SdkSpans implements SpanSink {
 
   /** Sends what waits (one batch at a time); resolves when it is sent or refused. */
   async flush(): Promise<void> {
+    // OTLP's messages (protobufjs and otlp.proto) load with the first batch, not with the agent.
+    const { collectorService, traceRequestOf } = await import("../telemetry/otlp");
     while (this.sending) await this.sending;
     if (this.queue.length === 0 || this.gaveUp) return;
     const batch = this.queue.splice(0, BATCH_SPANS);

@@ -7,10 +7,9 @@
  * publisher wrote them (its receivers continue the publisher's span); a tool call's span is handed
  * on to the agent that answers it, in the call's headers.
  */
-import { randomBytes } from "node:crypto";
 import { scrub } from "../config/env/secrets";
 import type { SpanDb } from "./span-db";
-import type { TraceContext } from "./trace-context";
+import { randomHex, type TraceContext } from "./trace-context";
 
 export { contextFrom, contextMetadata, type TraceContext } from "./trace-context";
 
@@ -35,8 +34,8 @@ export interface SpanData {
 export const MAX_SPANS = 10_000;
 export const MAX_SPAN_BYTES = 8 * 1024 * 1024;
 
-const SPAN_PREFIX = randomBytes(4).toString("hex");
-const TRACE_PREFIX = randomBytes(8).toString("hex");
+const SPAN_PREFIX = randomHex(4);
+const TRACE_PREFIX = randomHex(8);
 let spanCounter = 0;
 let traceCounter = 0;
 function nextSpanId(): string {
