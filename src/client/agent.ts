@@ -22,8 +22,11 @@ export interface CliAgent {
   publish(topic: string, payload: string, metadata?: Record<string, string>): string;
   /** Calls `onDelivery` for each event until the stream ends. */
   onDelivery(handler: (d: Delivery) => void): void;
-  /** Half-closes the stream and waits for the Bridge to end it (everything written is handled). */
-  close(): Promise<void>;
+  /**
+   * Half-closes the stream and waits for the Bridge to end it (everything written is handled);
+   * `handled` says it is known already (a request was answered): no need to wait.
+   */
+  close(handled?: boolean): Promise<void>;
 }
 
 export async function connectAgent(target: BridgeTarget, id: string, topics: string[]): Promise<CliAgent> {
@@ -62,9 +65,9 @@ export async function connectAgent(target: BridgeTarget, id: string, topics: str
         if (m.msg === "delivery" && m.delivery?.event) handler({ topic: m.delivery.topic, event: m.delivery.event });
       });
     },
-    async close() {
+    async close(handled = false) {
       call.end();
-      await Promise.race([ended, Bun.sleep(2_000)]);
+      if (!handled) await Promise.race([ended, Bun.sleep(2_000)]);
       client.close();
     },
   };

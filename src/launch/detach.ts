@@ -137,7 +137,7 @@ export async function superviseMain(): Promise<number> {
       const topology = ledger.bridge.socket ? await askTopology(ledger.bridge.socket, 200) : undefined;
       const registered = new Set((topology?.agents ?? []).filter((a) => a.connected).map((a) => a.id));
       if (agentsSettled(ledger, settleMs, registered)) return tell({ ready: ledger });
-      await Bun.sleep(20);
+      await Bun.sleep(5);
     }
   };
   try {

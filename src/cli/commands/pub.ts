@@ -62,11 +62,14 @@ export default loomCommand({
     const replies = `agent.${id}.replies`;
     const agent = await connectAgent(target, id, args.reply ? [replies] : []);
     if (args.reply) {
+      let answered = false;
       try {
         const text = await requestReply(agent, args.topic, json(args.payload ?? "{}", "the payload"), replies, timeout * 1000);
+        answered = true;
         process.stdout.write(`${text}\n`);
       } finally {
-        await agent.close();
+        // Answered: the Bridge handled the request, nothing is left to wait for.
+        await agent.close(answered);
       }
       return;
     }
