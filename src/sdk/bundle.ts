@@ -1,8 +1,9 @@
 /**
- * A Bun macro (imported `with { type: "macro" }`): the SDK bundled into one ES module (grpc-js and
- * protobufjs inside), as text, at the time the importing module is compiled. So the loom executable
- * carries the bundle it writes for its agents, with nothing to read or fetch at run time. Bun.build
- * cannot run inside a macro (the bundler waits for the macro), hence `bun build` as a process.
+ * A Bun macro (imported `with { type: "macro" }`): the SDK bundled into one ES module (its gRPC,
+ * client/h2-grpc.ts, inside), as text, at the time the importing module is compiled. So the loom
+ * executable carries the bundle it writes for its agents, with nothing to read or fetch at run
+ * time. Bun.build cannot run inside a macro (the bundler waits for the macro), hence `bun build`
+ * as a process.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
