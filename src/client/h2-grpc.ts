@@ -116,7 +116,7 @@ export class H2Client {
       try {
         read(chunk);
       } catch (e) {
-        failed = e instanceof CallError ? e : new CallError(String(e));
+        failed = e instanceof CallError ? e : new CallError(`the server sent a message loom cannot read: ${(e as Error).message}`);
         stream.close();
       }
     });

@@ -70,7 +70,7 @@ function enumNumber(type: string, value: unknown): number {
 function writeValue(w: Writer, [, number, type]: WireField, value: unknown): void {
   w.tag(number, WIRE_OF[type] ?? (WIRE_ENUMS[type] ? VARINT : DELIMITED));
   if (type === "string") w.bytes(utf8.encode(String(value)));
-  else if (type === "bytes") w.bytes(typeof value === "string" ? Buffer.from(value, "base64") : (value as Uint8Array));
+  else if (type === "bytes") w.bytes(typeof value === "string" ? Buffer.from(value, "base64") : value instanceof Uint8Array ? value : Uint8Array.from(value as ArrayLike<number>));
   else if (type === "bool") w.varint(value ? 1 : 0);
   else if (type === "float") w.float(Number(value));
   else if (type === "int32" || type === "int64") w.varint(Number(value));

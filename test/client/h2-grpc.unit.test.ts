@@ -2,7 +2,8 @@
 import { afterEach, expect, test } from "bun:test";
 import http2 from "node:http2";
 import { CallError, H2Client, MAX_FRAME_BYTES } from "../../src/client/h2-grpc";
-import { loomMethods, messageType } from "../../src/protocol/messages";
+import { messageType } from "../../src/protocol/messages";
+import { wireMethod } from "../../src/protocol/wire";
 
 const servers: http2.Http2Server[] = [];
 const clients: H2Client[] = [];
@@ -32,7 +33,7 @@ function grpcFrame(bytes: Uint8Array): Buffer {
   return out;
 }
 
-const register = (c: H2Client, timeoutMs = 2_000) => c.unary<{ success: boolean; error_message: string }>(loomMethods("Bridge").RegisterAgent!, { agent_id: "a" }, timeoutMs);
+const register = (c: H2Client, timeoutMs = 2_000) => c.unary(wireMethod<{ success: boolean; error_message: string }>("Bridge", "RegisterAgent")!, { agent_id: "a" }, timeoutMs);
 
 test("an answer written one byte at a time is one message", async () => {
   const type = messageType("AgentRegisterResponse");
@@ -71,6 +72,14 @@ test("a compressed frame, which loom never asks for, is refused", async () => {
     stream.write(Buffer.from([1, 0, 0, 0, 1, 0]));
   });
   expect((await register(client).catch((e) => e)).message).toBe("the server sent a compressed message, which loom did not ask for");
+});
+
+test("a message that is not what the method answers is said as such", async () => {
+  const client = await serve((stream) => {
+    stream.respond({ ":status": 200, "content-type": "application/grpc" });
+    stream.write(grpcFrame(Uint8Array.from([0x12, 0x05, 0x61])));
+  });
+  expect((await register(client).catch((e) => e)).message).toBe("the server sent a message loom cannot read: a field runs past the message's end");
 });
 
 test("a server that never answers is 'no answer in time' at the deadline", async () => {
