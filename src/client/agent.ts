@@ -22,6 +22,8 @@ export interface CliAgent {
   publish(topic: string, payload: string, metadata?: Record<string, string>): string;
   /** Calls `onDelivery` for each event until the stream ends. */
   onDelivery(handler: (d: Delivery) => void): void;
+  /** Resolves when the Bridge ends the stream (it stopped, or closed the connection): why. */
+  readonly lost: Promise<string>;
   /**
    * Half-closes the stream and waits for the Bridge to end it (everything written is handled);
    * `handled` says it is known already (a request was answered): no need to wait.
@@ -43,10 +45,15 @@ export async function connectAgent(target: BridgeTarget, id: string, topics: str
   }
   const call = client.open(wireMethod<ServerEvent>("Bridge", "EventStream")!);
   // The call's end, not a reader's: `pub` reads nothing.
-  const ended = call.done.catch(() => {});
+  const lost = call.done.then(
+    () => "the Bridge ended the stream",
+    (e: Error) => e.message,
+  );
+  const ended = lost.then(() => {});
   call.write({ ack: { message_id: id } });
   return {
     id,
+    lost,
     publish(topic, payload, metadata = {}) {
       // Each event starts a trace unless the caller gave a context (docs/dashboard.md "Traces").
       const event: WireEvent = {

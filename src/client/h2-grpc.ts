@@ -131,7 +131,7 @@ export class H2Client {
         clearTimeout(timer);
         if (failed) reject(failed);
         else if (status === "0") resolve();
-        else if (status === undefined) reject(this.failure ?? new CallError("the connection ended before the answer"));
+        else if (status === undefined) reject(this.failure ?? new CallError("the connection closed before the call ended"));
         else reject(new CallError(`grpc-status ${status}${detail ? `: ${detail}` : ""}`, Number(status)));
       });
     });

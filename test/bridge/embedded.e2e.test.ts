@@ -140,7 +140,15 @@ describe("loom pub and loom sub", () => {
     const bad = await loom(["pub", "x", "{not json"], root);
     expect(bad.code).toBe(2);
     expect(bad.err).toContain("the payload is not JSON");
+    // A subscriber whose Bridge goes away says so and exits 4, as `nats sub` does, instead of waiting for nothing.
+    const orphan = new LoomProcess(["sub", "anything"], root);
+    await poll("the second subscriber registered", async () => {
+      const dashboard = JSON.parse((await loom(["status", "--json"], root)).out).dashboard;
+      return ((await (await fetch(`${dashboard}/api/metrics`)).json()) as { active_agents: number }).active_agents === 1;
+    });
     expect((await loom(["down"], root)).code).toBe(0);
+    expect(await orphan.exited).toBe(4);
+    expect(orphan.err).toContain("lost the Bridge at unix:");
   });
 });
 

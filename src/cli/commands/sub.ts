@@ -1,6 +1,6 @@
 import { loomCommand } from "../command";
 import { countArg, addressArg, jsonArg, projectArg } from "../shared-args";
-import { EXIT } from "../../errors";
+import { EXIT, LoomError } from "../../errors";
 
 export default loomCommand({
   meta: {
@@ -23,8 +23,11 @@ export default loomCommand({
     const target = await bridgeTarget(args.project ?? process.cwd(), args.address);
     const agent = await connectAgent(target, `loom-sub-${process.pid}`, topics);
     let seen = 0;
-    const code = await new Promise<number>((resolve) => {
+    const code = await new Promise<number>((resolve, reject) => {
       process.once("SIGINT", () => resolve(EXIT.interrupted));
+      // As `nats sub` when its server goes away: said, and an exit, not a wait for nothing (once
+      // the count is reached or Ctrl+C came, this promise is settled and the close is not a loss).
+      agent.lost.then((why) => reject(new LoomError("PROCESS", `lost the Bridge at ${target.shown}: ${why}`, { hint: "is it still running? `loom status`" })));
       agent.onDelivery(({ topic: pattern, event }) => {
         // The topic it was published on (the embedded Bridge says), as `nats sub` prints the subject; a native Bridge names the pattern.
         const topic = event.metadata?.["loom.topic"] || pattern;
