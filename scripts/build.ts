@@ -7,7 +7,7 @@
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { resolve } from "pathe";
-import { GENERATED, generate } from "./gen-protocol";
+import { writeGenerated } from "./gen-protocol";
 
 export const COMPILE_FLAGS = ["--compile", "--minify", "--bytecode", "--format=esm", "--no-compile-autoload-dotenv", "--no-compile-autoload-bunfig"];
 export const ENTRY = "src/cli/bin.ts";
@@ -22,8 +22,7 @@ export interface CompileOptions {
 
 export function compileLoom(outfile: string, o: CompileOptions = {}): void {
   // The protocol's types follow loom.proto (scripts/gen-protocol.ts); written only when they change.
-  const types = generate();
-  if (readFileSync(GENERATED, "utf8") !== types) writeFileSync(GENERATED, types);
+  writeGenerated();
   const args = [...COMPILE_FLAGS, ...(o.target ? [`--target=${o.target}`] : []), ...(o.version ? ["--define", `LOOM_BUILD_VERSION="${o.version}"`] : [])];
   const r = Bun.spawnSync([process.execPath, "build", ...args, ENTRY, "--outfile", outfile], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
   if (r.exitCode !== 0) throw new Error(`compiling loom${o.target ? ` for ${o.target}` : ""} failed:\n${r.stderr}`);

@@ -6,9 +6,7 @@ import type protobuf from "protobufjs";
 import { type BridgeConstructor, type MemoryServiceConstructor, typedBridge, typedMemoryService } from "./loom.generated";
 import { loomMethods } from "./messages";
 
-export { CONVERSION, definition, onRequestBytes } from "./messages";
-
-/** Client constructors, typed by loom.generated.ts (scripts/gen-protocol.ts). */
+/** Client constructors, typed by loom-clients.generated.ts (scripts/gen-protocol.ts). */
 export interface LoomV1 {
   Bridge: BridgeConstructor;
   MemoryService: MemoryServiceConstructor;

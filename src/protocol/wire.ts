@@ -7,7 +7,7 @@
  * checks both ways): absent scalars as their defaults, int64 as a number, enums by name, an unset
  * message field null (a oneof's left out, its name saying which is set), unknown fields skipped.
  */
-import { type WireField, WIRE_ENUMS, WIRE_MESSAGES, WIRE_METHODS } from "./loom.generated";
+import { type WireField, WIRE_ENUMS, WIRE_MESSAGES, WIRE_METHODS } from "./wire.generated";
 
 const VARINT = 0;
 const FIXED64 = 1;
@@ -23,9 +23,9 @@ class Writer {
     this.parts.push(bytes);
     this.length += bytes.length;
   }
-  varint(value: bigint | number): void {
+  varint(value: number): void {
     // Negative numbers are ten bytes, as two's complement in 64 bits (int32 and int64 alike).
-    let v = typeof value === "bigint" ? BigInt.asUintN(64, value) : value >= 0 && value < 2 ** 31 ? value : BigInt.asUintN(64, BigInt(Math.trunc(value)));
+    let v = value >= 0 && value < 2 ** 31 ? value : BigInt.asUintN(64, BigInt(Math.trunc(value)));
     const out: number[] = [];
     if (typeof v === "number") {
       while (v > 0x7f) {
@@ -54,7 +54,7 @@ class Writer {
     new DataView(b.buffer).setFloat32(0, value, true);
     this.push(b);
   }
-  finish(): Uint8Array {
+  finish(): Buffer {
     return Buffer.concat(this.parts, this.length);
   }
 }
@@ -79,7 +79,7 @@ function writeValue(w: Writer, [, number, type]: WireField, value: unknown): voi
 }
 
 /** `message` (loom.proto's field names) as protobuf bytes; fields left out, null or undefined are not written. */
-export function encode(type: string, message: object): Uint8Array {
+export function encode(type: string, message: object): Buffer {
   const w = new Writer();
   const values = message as Record<string, unknown>;
   for (const field of WIRE_MESSAGES[type]!) {
@@ -145,10 +145,11 @@ class Reader {
   }
   skip(wire: number): void {
     if (wire === VARINT) this.varint();
-    else if (wire === FIXED64) this.pos += 8;
     else if (wire === DELIMITED) this.delimited();
-    else if (wire === FIXED32) this.pos += 4;
-    else throw new Error(`wire type ${wire} is not one loom reads`);
+    else if (wire === FIXED64 || wire === FIXED32) {
+      this.pos += wire === FIXED64 ? 8 : 4;
+      if (this.pos > this.buf.length) throw new Error("a field runs past the message's end");
+    } else throw new Error(`wire type ${wire} is not one loom reads`);
   }
 }
 
@@ -215,13 +216,20 @@ export function decode<T = Record<string, unknown>>(type: string, bytes: Uint8Ar
   return out as T;
 }
 
-/** A method of `loom.v1.<service>` as client/h2-grpc.ts calls it. */
-export function wireMethod<Res = Record<string, unknown>>(service: "Bridge" | "MemoryService", name: string) {
+export interface WireMethod<Res> {
+  path: string;
+  requestSerialize(value: object): Buffer;
+  responseDeserialize(bytes: Buffer): Res;
+}
+
+const methods = new Map<string, WireMethod<unknown>>();
+
+/** A method of `loom.v1.<service>` as client/h2-grpc.ts calls it (made once per process), or undefined. */
+export function wireMethod<Res = Record<string, unknown>>(service: "Bridge" | "MemoryService", name: string): WireMethod<Res> | undefined {
   const types = Object.hasOwn(WIRE_METHODS[service]!, name) ? WIRE_METHODS[service]![name] : undefined;
   if (!types) return undefined;
-  return {
-    path: `/loom.v1.${service}/${name}`,
-    requestSerialize: (value: object) => Buffer.from(encode(types[0], value)),
-    responseDeserialize: (bytes: Buffer) => decode<Res>(types[1], bytes),
-  };
+  const path = `/loom.v1.${service}/${name}`;
+  const method = methods.get(path) ?? { path, requestSerialize: (value: object) => encode(types[0], value), responseDeserialize: (bytes: Buffer) => decode(types[1], bytes) };
+  methods.set(path, method);
+  return method as WireMethod<Res>;
 }

@@ -5,7 +5,7 @@
  */
 import { expect, test } from "bun:test";
 import fc from "fast-check";
-import { WIRE_ENUMS, WIRE_MESSAGES } from "../../src/protocol/loom.generated";
+import { WIRE_ENUMS, WIRE_MESSAGES } from "../../src/protocol/wire.generated";
 import { CONVERSION, messageType } from "../../src/protocol/messages";
 import { decode, encode } from "../../src/protocol/wire";
 
