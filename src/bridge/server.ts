@@ -31,7 +31,8 @@ import { MemoryStore } from "./memory";
 import { refuseArguments } from "../protocol/tool-arguments";
 import type { MemoryDb } from "./memory-db";
 import { addOtlpServices } from "../telemetry/otlp-receive";
-import { loomV1, onRequestBytes } from "../protocol/services";
+import { onRequestBytes } from "../protocol/messages";
+import { loomV1 } from "../protocol/services";
 import { DEFAULT_TOOL_TIMEOUT_MS, failure, parseArguments, ToolFailure, ToolRegistry, type WireToolResult } from "./tools/tool-registry";
 
 export type { WireEvent } from "../protocol/envelope";

@@ -4,12 +4,12 @@
  * against the native runtime and the embedded Bridge alike.
  */
 import { withTraceContext } from "../telemetry/trace-context";
-import type { AgentRegisterResponse, ServerEvent } from "../protocol/loom.generated";
+import type { AgentRegisterRequestInit, AgentRegisterResponse, ServerEvent } from "../protocol/loom.generated";
 import type { WireEvent } from "../protocol/envelope";
 import { LoomError } from "../errors";
 import type { BridgeTarget } from "./address";
 import { wireMethod } from "../protocol/wire";
-import { H2Client } from "./h2-grpc";
+import { type Call, H2Client } from "./h2-grpc";
 
 export interface Delivery {
   topic: string;
@@ -31,26 +31,37 @@ export interface CliAgent {
   close(handled?: boolean): Promise<void>;
 }
 
+/** The Bridge answered RegisterAgent with success false. */
+export class RefusedError extends Error {}
+
+/**
+ * RegisterAgent, then the EventStream with the Ack first: how every agent of loom's joins (the
+ * CLI's here, the SDK's in sdk/connection.ts). Rejects with a RefusedError when the Bridge says
+ * no, with a CallError when it cannot be reached.
+ */
+export async function openAgentStream(client: H2Client, registration: AgentRegisterRequestInit, timeoutMs: number): Promise<Call<ServerEvent>> {
+  const reply = await client.unary(wireMethod<AgentRegisterResponse>("Bridge", "RegisterAgent")!, registration, timeoutMs);
+  if (!reply.success) throw new RefusedError(reply.error_message);
+  const stream = client.open(wireMethod<ServerEvent>("Bridge", "EventStream")!);
+  stream.write({ ack: { message_id: registration.agent_id } });
+  return stream;
+}
+
 export async function connectAgent(target: BridgeTarget, id: string, topics: string[]): Promise<CliAgent> {
   const address = target.address;
   const client = new H2Client(target);
   const registration = { agent_id: id, subscribed_topics: topics, tools: [], metadata: { client: "loom-cli" } };
-  const reply = await client.unary(wireMethod<AgentRegisterResponse>("Bridge", "RegisterAgent")!, registration, 10_000).catch((e: Error) => {
+  const call = await openAgentStream(client, registration, 10_000).catch((e: Error) => {
     client.close();
+    if (e instanceof RefusedError) throw new LoomError("PROCESS", `the Bridge at ${address} refused ${id}: ${e.message}`);
     throw new LoomError("PROCESS", `cannot register with the Bridge at ${address}: ${e.message}`, { hint: "is it running? `loom ping`" });
   });
-  if (!reply.success) {
-    client.close();
-    throw new LoomError("PROCESS", `the Bridge at ${address} refused ${id}: ${reply.error_message}`);
-  }
-  const call = client.open(wireMethod<ServerEvent>("Bridge", "EventStream")!);
   // The call's end, not a reader's: `pub` reads nothing.
   const lost = call.done.then(
     () => "the Bridge ended the stream",
     (e: Error) => e.message,
   );
   const ended = lost.then(() => {});
-  call.write({ ack: { message_id: id } });
   return {
     id,
     lost,

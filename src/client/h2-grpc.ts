@@ -1,13 +1,14 @@
 /**
- * gRPC for loom's short-lived clients (`pub`, `sub`, `call`) on one node:http2 session, the way
- * `loom ping` speaks the Heartbeat (net/health.ts): length-prefixed protobuf frames, grpc-status in
- * the trailers. grpc-js's channel (resolver, load balancer, subchannel) cost `loom pub --reply`
- * about 20 ms of its 80 before its first byte (docs/benchmarks.md "A new project's first answer");
- * these commands make one connection and a call or two on it. A frame over MAX_FRAME_BYTES ends
- * the call (grpc-js's default limit for what it receives, kept).
+ * gRPC for loom's clients (`pub`, `sub`, `call` and the TypeScript SDK) on one node:http2 session,
+ * the way `loom ping` speaks the Heartbeat (net/health.ts): length-prefixed protobuf frames,
+ * grpc-status in the trailers. grpc-js's channel (resolver, load balancer, subchannel) cost `loom
+ * pub --reply` about 20 ms of its 80 before its first byte, and was 40 ms of an agent's import
+ * (docs/benchmarks.md "A new project's first answer"). A frame over MAX_FRAME_BYTES ends the call
+ * (grpc-js's default limit for what it receives, kept).
  */
 import type http2 from "node:http2";
 import { bridgeSession, percentDecoded } from "../net/h2-session";
+import type { WireMethod } from "../protocol/wire";
 import type { BridgeTarget } from "./address";
 
 export const MAX_FRAME_BYTES = 4 * 1024 * 1024;
@@ -33,12 +34,8 @@ function connectionError(e: NodeJS.ErrnoException): CallError {
   return new CallError(e.message);
 }
 
-/** What a call needs of a method's definition (protocol/messages.ts `definition`, grpc-js's shape). */
-export interface Method<Res> {
-  path: string;
-  requestSerialize(value: object): Buffer;
-  responseDeserialize(bytes: Buffer): Res;
-}
+/** What a call needs of a method's definition (protocol/wire.ts, or grpc-js's shape). */
+export type Method<Res> = WireMethod<Res>;
 
 function frame(body: Uint8Array): Buffer {
   const out = Buffer.allocUnsafe(5 + body.length);
@@ -48,18 +45,29 @@ function frame(body: Uint8Array): Buffer {
   return out;
 }
 
-/** Splits a stream's bytes into gRPC frames' messages; throws on a compressed or oversized frame. */
+/**
+ * Splits a stream's bytes into gRPC frames' messages; throws on a compressed or oversized frame.
+ * A frame's chunks are joined once it is whole (joining at each chunk copied a 4 MB message
+ * hundreds of times).
+ */
 function frameReader(onMessage: (bytes: Buffer) => void): (chunk: Buffer) => void {
-  let pending: Buffer = Buffer.alloc(0);
+  let chunks: Buffer[] = [];
+  let held = 0;
   return (chunk) => {
-    pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
-    while (pending.length >= 5) {
-      const length = pending.readUInt32BE(1);
-      if (pending[0] !== 0) throw new CallError("the server sent a compressed message, which loom did not ask for");
+    chunks.push(chunk);
+    held += chunk.length;
+    while (held >= 5) {
+      if (chunks[0]!.length < 5) chunks = [Buffer.concat(chunks, held)];
+      const head = chunks[0]!;
+      if (head[0] !== 0) throw new CallError("the server sent a compressed message, which loom did not ask for");
+      const length = head.readUInt32BE(1);
       if (length > MAX_FRAME_BYTES) throw new CallError(`the server sent a message of ${length} bytes, over the ${MAX_FRAME_BYTES}-byte limit`);
-      if (pending.length < 5 + length) break;
-      onMessage(pending.subarray(5, 5 + length));
-      pending = pending.subarray(5 + length);
+      if (held < 5 + length) break;
+      const all = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, held);
+      onMessage(all.subarray(5, 5 + length));
+      const rest = all.subarray(5 + length);
+      chunks = rest.length ? [rest] : [];
+      held = rest.length;
     }
   };
 }

@@ -10,7 +10,8 @@
  */
 import { H2Client, type Call } from "../client/h2-grpc";
 import type { BridgeTarget } from "../client/address";
-import type { AgentRegisterRequestInit, AgentRegisterResponse, ClientEventInit, ServerEvent } from "../protocol/loom.generated";
+import { openAgentStream, RefusedError } from "../client/agent";
+import type { AgentRegisterRequestInit, ClientEventInit, ServerEvent } from "../protocol/loom.generated";
 import { wireMethod } from "../protocol/wire";
 
 export const RESEND_DELAY_MS = 500;
@@ -121,10 +122,9 @@ export class Connection {
       this.client?.close();
       this.client = new H2Client(this.target);
     }
-    const client = this.client;
-    const reply = await client.unary(wireMethod<AgentRegisterResponse>("Bridge", "RegisterAgent")!, this.registration, timeoutMs);
-    if (!reply.success) throw new Error(`the Bridge at ${this.address} refused agent ${this.registration.agent_id}: ${reply.error_message}`);
-    const stream = client.open(wireMethod<ServerMessage>("Bridge", "EventStream")!);
+    const stream = await openAgentStream(this.client, this.registration, timeoutMs).catch((e: Error) => {
+      throw e instanceof RefusedError ? new Error(`the Bridge at ${this.address} refused agent ${this.registration.agent_id}: ${e.message}`) : e;
+    });
     this.stream = stream;
     stream.onMessage((m) => this.onMessage(m));
     const lost = (why: string) => {
@@ -137,7 +137,6 @@ export class Connection {
       () => lost("the stream ended"),
       (e: Error) => lost(e.message),
     );
-    stream.write({ ack: { message_id: this.registration.agent_id } });
   }
 
   /**
