@@ -41,20 +41,21 @@ export function sdkDeclarations(): string {
     if (r.exitCode !== 0) throw new Error(`emitting the SDK's declarations failed:\n${r.stdout}${r.stderr}`);
     const modules: string[] = [];
     const seen = new Set<string>();
+    const sdkDir = join(out, "sdk");
     const visit = (name: string) => {
       if (seen.has(name)) return;
       seen.add(name);
-      const text = readFileSync(join(out, "sdk", `${name}.d.ts`), "utf8");
+      const text = readFileSync(join(sdkDir, `${name}.d.ts`), "utf8");
       const body = text.replace(/(from\s+)"([^"]+)"/g, (_all, from: string, spec: string) => {
-        const target = resolve(dirname(join(out, "sdk", name)), spec);
-        if (dirname(target) !== join(out, "sdk"))
-          throw new Error(`the SDK's public types (${name}.ts) reach ${spec}, outside src/sdk/: mark it @internal or keep it out of the API`);
-        visit(target.slice(join(out, "sdk").length + 1));
-        return `${from}"${INTERNAL}${target.slice(join(out, "sdk").length + 1)}"`;
+        const target = resolve(sdkDir, spec);
+        if (dirname(target) !== sdkDir) throw new Error(`the SDK's public types (${name}.ts) reach ${spec}, outside src/sdk/: mark it @internal or keep it out of the API`);
+        const imported = target.slice(sdkDir.length + 1);
+        visit(imported);
+        return `${from}"${INTERNAL}${imported}"`;
       });
       // Inside `declare module`, the context is ambient already: `declare` goes.
-      const ambient = body.replace(/^(export )?declare /gm, "$1").replace(/^export \{\};$/gm, "");
-      const indented = ambient
+      const undeclared = body.replace(/^(export )?declare /gm, "$1").replace(/^export \{\};$/gm, "");
+      const indented = undeclared
         .trim()
         .split("\n")
         .map((l) => (l ? `  ${l}` : l))

@@ -57,7 +57,8 @@ export class SdkSpans implements SpanSink {
 
   /** Sends what waits (one batch at a time); resolves when it is sent or refused. */
   async flush(): Promise<void> {
-    // OTLP's messages (protobufjs and otlp.proto) load with the first batch, not with the agent.
+    if (this.queue.length === 0 || this.gaveUp) return;
+    // OTLP's messages (protobufjs and otlp.proto) load with the first span, not with the agent.
     const { collectorService, traceRequestOf } = await import("../telemetry/otlp");
     while (this.sending) await this.sending;
     if (this.queue.length === 0 || this.gaveUp) return;
