@@ -11,6 +11,8 @@ import { writeGenerated } from "./gen-protocol";
 
 export const COMPILE_FLAGS = ["--compile", "--minify", "--bytecode", "--format=esm", "--no-compile-autoload-dotenv", "--no-compile-autoload-bunfig"];
 export const ENTRY = "src/cli/bin.ts";
+/** Workers are separate entry points in a compiled executable (Bun bundles each on its own). */
+export const WORKERS = ["src/logs/relay-worker.ts"];
 const ROOT = resolve(import.meta.dir, "..");
 
 export interface CompileOptions {
@@ -24,7 +26,9 @@ export function compileLoom(outfile: string, o: CompileOptions = {}): void {
   // The protocol's types follow loom.proto (scripts/gen-protocol.ts); written only when they change.
   writeGenerated();
   const args = [...COMPILE_FLAGS, ...(o.target ? [`--target=${o.target}`] : []), ...(o.version ? ["--define", `LOOM_BUILD_VERSION="${o.version}"`] : [])];
-  const r = Bun.spawnSync([process.execPath, "build", ...args, ENTRY, "--outfile", outfile], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
+  // Entries sit under src/ in the executable; src/logs/relay.ts finds its worker there.
+  args.push("--define", 'LOOM_RELAY_WORKER="./logs/relay-worker.ts"');
+  const r = Bun.spawnSync([process.execPath, "build", ...args, ENTRY, ...WORKERS, "--outfile", outfile], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
   if (r.exitCode !== 0) throw new Error(`compiling loom${o.target ? ` for ${o.target}` : ""} failed:\n${r.stderr}`);
 }
 

@@ -1,0 +1,122 @@
+/**
+ * The log relay's thread (logs/relay.ts starts it): what supervisord does for its children, in
+ * one loop. poll(2) waits on every child's stdout and stderr pipe and on the command pipe; a
+ * ready pipe is read into the one buffer this thread reuses, its lines stamped and written to the
+ * child's log file at once. Nothing is allocated per read, so a flood neither slows the
+ * supervisor's own thread nor grows its memory (docs/benchmarks.md, "Log floods"). Commands
+ * come as JSON lines on the command pipe, in order with nothing else to race them; answers go
+ * back as messages.
+ */
+import { closeSync, readSync } from "node:fs";
+import { parentPort, workerData } from "node:worker_threads";
+import { POLLERR, POLLHUP, POLLIN, POLLNVAL, pipes } from "../system/pipes";
+import { ByteTail } from "./byte-tail";
+import { LogFile } from "./log-file";
+import type { FromRelay, ToRelay } from "./relay";
+
+interface Relayed {
+  fd: number;
+  file: LogFile;
+  tail?: ByteTail;
+  forward: boolean;
+  /** The pipe reached its end (every writer gone) and is closed. */
+  eof: boolean;
+  /** The supervisor is done with the file. */
+  ended: boolean;
+}
+
+const { commands } = workerData as { commands: number };
+const p = pipes()!;
+const buffer = Buffer.allocUnsafe(256 * 1024);
+const streams = new Map<number, Relayed>();
+let pending = "";
+let polled: number[] = []; // the stream ids in the poll set, after the command pipe
+let set = new Int32Array(2);
+let stale = true;
+
+const send = (m: FromRelay) => parentPort!.postMessage(m);
+
+function command(m: ToRelay): boolean {
+  if (m.op === "stop") return false;
+  if (m.op === "add") {
+    const file = new LogFile(m.path, m.maxBytes, undefined, (e) => send({ op: "error", id: m.id, message: e instanceof Error ? e.message : String(e) }));
+    file.marker(m.marker);
+    streams.set(m.id, { fd: m.fd, file, tail: m.tail ? new ByteTail(m.tail) : undefined, forward: m.forward, eof: false, ended: false });
+    stale = true;
+  } else {
+    const s = streams.get(m.id);
+    if (!s) return true;
+    if (m.marker) s.file.marker(m.marker);
+    s.file.close(); // what the pipe still brings (a grandchild holding it) is read and dropped
+    s.ended = true;
+    send({ op: "ended", id: m.id, tail: s.tail?.text() ?? "" });
+    if (s.eof) streams.delete(m.id);
+  }
+  return true;
+}
+
+function readCommands(): boolean {
+  const k = readSync(commands, buffer, 0, buffer.length, null);
+  if (k === 0) return false; // the supervisor's end of it closed: it is gone
+  pending += buffer.toString("utf8", 0, k);
+  let newline = pending.indexOf("\n");
+  while (newline >= 0) {
+    if (!command(JSON.parse(pending.slice(0, newline)) as ToRelay)) return false;
+    pending = pending.slice(newline + 1);
+    newline = pending.indexOf("\n");
+  }
+  return true;
+}
+
+function readStream(id: number, s: Relayed): void {
+  let k = 0;
+  try {
+    k = readSync(s.fd, buffer, 0, buffer.length, null);
+  } catch {} // EIO and the like end the pipe as its end would
+  if (k > 0) {
+    const chunk = buffer.subarray(0, k);
+    s.file.write(chunk);
+    s.tail?.add(chunk);
+    if (s.forward) send({ op: "chunk", id, chunk: new Uint8Array(chunk) }); // a copy: the buffer is reused
+    return;
+  }
+  closeSync(s.fd);
+  s.eof = true;
+  stale = true;
+  send({ op: "eof", id, tail: s.tail?.text() ?? "" });
+  if (s.ended) streams.delete(id);
+}
+
+function rebuild(): void {
+  polled = [...streams].filter(([, s]) => !s.eof).map(([id]) => id);
+  set = new Int32Array(2 * (polled.length + 1));
+  set[0] = commands;
+  set[1] = POLLIN;
+  polled.forEach((id, i) => {
+    set[2 * (i + 1)] = streams.get(id)!.fd;
+    set[2 * (i + 1) + 1] = POLLIN;
+  });
+  stale = false;
+}
+
+const READY = POLLIN | POLLHUP | POLLERR | POLLNVAL;
+// revents is the high half of each entry's second 32-bit word (little- and big-endian alike
+// would need care; every platform Bun runs on is little-endian).
+const revents = (i: number) => (set[2 * i + 1]! >>> 16) & READY;
+
+for (;;) {
+  if (stale) rebuild();
+  for (let i = 0; i <= polled.length; i++) set[2 * i + 1] = POLLIN; // clears revents
+  if (p.poll(set, polled.length + 1, -1) < 0) continue; // EINTR
+  const ids = polled;
+  for (let i = 1; i <= ids.length; i++) {
+    if (!revents(i)) continue;
+    const s = streams.get(ids[i - 1]!);
+    if (s && !s.eof) readStream(ids[i - 1]!, s);
+  }
+  if (revents(0) && !readCommands()) break;
+}
+for (const s of streams.values()) {
+  s.file.close();
+  if (!s.eof) closeSync(s.fd);
+}

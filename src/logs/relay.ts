@@ -1,0 +1,137 @@
+/**
+ * Children's output relayed to their log files by one thread (logs/relay-worker.ts) that reads
+ * plain pipes into a buffer it reuses, instead of Bun's socket pairs read into a fresh buffer per
+ * read on the supervisor's own thread. Measured on a 500 MB flood (bench/log-flood.ts): the
+ * relay keeps pace with supervisord and the supervisor's memory stays where it was, where the
+ * streams grew it by 60 MB. Undefined where pipes() is (Windows) or with LOOM_LOG_RELAY=streams;
+ * the caller then reads Bun's streams (logs/child-output.ts).
+ */
+import { closeSync, writeSync } from "node:fs";
+import { pipes } from "../system/pipes";
+
+declare const LOOM_RELAY_WORKER: string | undefined;
+// Next to this file in the source; where the build put it in a compiled executable (an entry of
+// its own, scripts/build.ts) or the npm library (scripts/npm-packages.ts).
+const WORKER = typeof LOOM_RELAY_WORKER === "string" ? LOOM_RELAY_WORKER : "./relay-worker.ts";
+
+export type ToRelay =
+  | { op: "add"; id: number; fd: number; path: string; maxBytes?: number; marker: string; tail: number; forward: boolean }
+  | { op: "end"; id: number; marker?: string }
+  | { op: "stop" };
+export type FromRelay =
+  | { op: "eof"; id: number; tail: string }
+  | { op: "ended"; id: number; tail: string }
+  | { op: "chunk"; id: number; chunk: Uint8Array }
+  | { op: "error"; id: number; message: string };
+
+export interface RelayOptions {
+  maxBytes?: number;
+  /** Keep the last bytes (stderr, for crash reports). */
+  tail?: number;
+  onChunk?: (chunk: Uint8Array) => void;
+  onError?: (error: Error) => void;
+}
+
+/** One relayed pipe: `eof` when every writer is gone; `end` writes the last marker and closes the file. */
+export interface RelayedPipe {
+  eof: Promise<void>;
+  end(marker?: string): Promise<string>;
+}
+
+interface Waiting {
+  options: RelayOptions;
+  eof: () => void;
+  ended?: (tail: string) => void;
+}
+
+export class LogRelay {
+  private readonly worker: Worker;
+  private readonly commands: number;
+  private readonly waiting = new Map<number, Waiting>();
+  private next = 1;
+
+  private constructor() {
+    const [read, write] = pipes()!.pipe();
+    this.commands = write;
+    this.worker = new Worker(new URL(WORKER, import.meta.url).href, { workerData: { commands: read }, smol: true } as WorkerOptions);
+    this.worker.addEventListener("message", (e: MessageEvent<FromRelay>) => this.answer(e.data));
+    this.worker.addEventListener("error", (e) => this.broken(e.message));
+    (this.worker as Worker & { unref(): void }).unref(); // Bun's Worker has it; the DOM type does not
+  }
+
+  private static shared: LogRelay | null | undefined;
+
+  /** The process's relay, started on first use; undefined where there is none. */
+  static get(): LogRelay | undefined {
+    if (LogRelay.shared === undefined) LogRelay.shared = process.env.LOOM_LOG_RELAY === "streams" || !pipes() ? null : new LogRelay();
+    return LogRelay.shared ?? undefined;
+  }
+
+  /** A pipe for a child's stdout or stderr: [read end for `relay`, write end for the child]. */
+  static pipe(): [number, number] {
+    const [read, write] = pipes()!.pipe();
+    pipes()!.grow(read, 1 << 20);
+    return [read, write];
+  }
+
+  /** Hands `fd` (a pipe's read end, now the relay's to close) over; `marker` is written first. */
+  relay(fd: number, path: string, marker: string, options: RelayOptions): RelayedPipe {
+    const id = this.next++;
+    let eof!: () => void;
+    const done = new Promise<void>((r) => (eof = r));
+    const waiting: Waiting = { options, eof };
+    this.waiting.set(id, waiting);
+    this.send({ op: "add", id, fd, path, maxBytes: options.maxBytes, marker, tail: options.tail ?? 0, forward: !!options.onChunk });
+    return {
+      eof: done,
+      end: (last) =>
+        new Promise<string>((resolve) => {
+          waiting.ended = resolve;
+          this.send({ op: "end", id, marker: last });
+        }),
+    };
+  }
+
+  private send(m: ToRelay): void {
+    writeSync(this.commands, `${JSON.stringify(m)}\n`);
+  }
+
+  private answer(m: FromRelay): void {
+    const w = this.waiting.get(m.id);
+    if (!w) return;
+    if (m.op === "chunk") {
+      try {
+        w.options.onChunk?.(m.chunk);
+      } catch {} // a console that fails must not stop the relay's answers
+    } else if (m.op === "error") w.options.onError?.(new Error(m.message));
+    else if (m.op === "eof") w.eof();
+    else {
+      w.eof(); // ended before its pipe did (a grandchild holds it): nobody waits for that any more
+      this.waiting.delete(m.id);
+      w.ended?.(m.tail);
+    }
+  }
+
+  /**
+   * The thread failed (a bug): every file it held is reported as failing and every wait ends, so
+   * the supervisor keeps supervising; children started from now on are read on this thread.
+   */
+  private broken(message: string): void {
+    LogRelay.shared = null;
+    for (const w of this.waiting.values()) {
+      w.options.onError?.(new Error(`the log relay stopped (${message}); this output is lost until the process restarts`));
+      w.eof();
+      w.ended?.("");
+    }
+    this.waiting.clear();
+  }
+
+  /** Stops the thread (tests; a supervisor that exits needs nothing). */
+  static stop(): void {
+    const relay = LogRelay.shared;
+    if (!relay) return;
+    relay.send({ op: "stop" });
+    closeSync(relay.commands);
+    LogRelay.shared = undefined;
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * The log relay (src/logs/relay.ts): children's output reaches their log files whole, stamped and
+ * in order, the same as through Bun's streams; a quiet child never holds the others back; a
+ * grandchild that keeps a pipe open does not keep the files open.
+ */
+import { afterAll, describe, expect, test } from "bun:test";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "pathe";
+import { type ChildOutput, childOutput } from "../../src/logs/child-output";
+import { LogRelay } from "../../src/logs/relay";
+import { poll } from "../helpers/runtime";
+import { tempDir } from "../helpers/tmp";
+
+afterAll(() => LogRelay.stop());
+
+const STAMP = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z /;
+
+/** Runs `script` with its output given to `output`; resolves once the child exited and its output is written. */
+async function run(script: string, output: ChildOutput): Promise<void> {
+  const proc = Bun.spawn(["sh", "-c", script], { stdout: output.stdio[0], stderr: output.stdio[1], stdin: "ignore" });
+  output.started(proc);
+  await proc.exited;
+  await output.drained();
+  await output.finish("ended");
+}
+
+function lines(path: string): string[] {
+  return readFileSync(path, "utf8").split("\n").slice(0, -1);
+}
+
+describe("the log relay", () => {
+  test("20 MB of lines arrive whole, each stamped and in order, as through Bun's streams; stderr's tail is kept", async () => {
+    const dir = tempDir();
+    // Lines of every length up to 300 bytes, numbered, so reads split them anywhere.
+    const script = `awk 'BEGIN { for (i = 0; i < 100000; i++) { s = sprintf("%d ", i); while (length(s) < i % 300) s = s "x"; print s } }'; echo oops >&2`;
+    const base = (name: string) => ({ name, base: join(dir, name), marker: "start", tailBytes: 64, maxBytes: 1e9 });
+    await run(script, childOutput(base("relayed")));
+    const streamed = childOutput(base("streamed"), null);
+    await run(script, streamed);
+    const relayed = lines(join(dir, "relayed.log"));
+    expect(relayed.length).toBe(100_002); // the start marker, the lines, the end marker
+    for (const line of relayed) expect(line).toMatch(STAMP);
+    const body = relayed.slice(1, -1).map((l) => l.slice(25));
+    expect(body.map((line) => Number(line.split(" ")[0]))).toEqual(body.map((_, i) => i));
+    expect(body).toEqual(
+      lines(join(dir, "streamed.log"))
+        .slice(1, -1)
+        .map((l) => l.slice(25)),
+    );
+    const err = lines(join(dir, "relayed.err")).map((l) => l.slice(25));
+    expect(err[0]).toMatch(/^--- loom \S+ start ---$/);
+    expect(err.slice(1)).toEqual(["oops"]);
+    expect(streamed.stderrTail()).toBe("oops\n");
+  }, 60_000);
+
+  test("a grandchild holding the pipes does not hold the files: the end is written, its later output dropped", async () => {
+    const dir = tempDir();
+    const output = childOutput({ name: "g", base: join(dir, "g"), marker: "start", tailBytes: 64 });
+    const proc = Bun.spawn(["sh", "-c", `(sleep 0.3; echo late; echo late >&2; touch ${dir}/done) & echo early; echo bad >&2`], {
+      stdout: output.stdio[0],
+      stderr: output.stdio[1],
+      stdin: "ignore",
+    });
+    output.started(proc);
+    await proc.exited;
+    await output.finish("ended"); // with the grandchild still holding the pipes
+    await poll("the grandchild's end", () => existsSync(join(dir, "done")));
+    const log = lines(join(dir, "g.log")).map((l) => l.slice(25));
+    expect(log.length).toBe(3);
+    expect(log[1]).toBe("early");
+    expect(log[2]).toMatch(/^--- loom \S+ ended ---$/);
+    expect(readFileSync(join(dir, "g.err"), "utf8")).not.toContain("late");
+    expect(output.stderrTail()).toBe("bad\n");
+  }, 30_000);
+
+  test("30 quiet children do not hold back a talking one", async () => {
+    const dir = tempDir();
+    const quiet: ReturnType<typeof Bun.spawn>[] = [];
+    try {
+      for (let i = 0; i < 30; i++) {
+        const output = childOutput({ name: `q${i}`, base: join(dir, `q${i}`), marker: "start", tailBytes: 0 });
+        const proc = Bun.spawn(["sleep", "30"], { stdout: output.stdio[0], stderr: output.stdio[1], stdin: "ignore" });
+        output.started(proc);
+        quiet.push(proc);
+      }
+      const talker = childOutput({ name: "t", base: join(dir, "t"), marker: "start", tailBytes: 0 });
+      const proc = Bun.spawn(["sh", "-c", "for i in 1 2 3 4 5; do echo line $i; done; exec sleep 30"], { stdout: talker.stdio[0], stderr: talker.stdio[1], stdin: "ignore" });
+      talker.started(proc);
+      quiet.push(proc);
+      await poll("the talker's five lines", () => existsSync(join(dir, "t.log")) && lines(join(dir, "t.log")).length === 6);
+    } finally {
+      for (const p of quiet) p.kill("SIGKILL");
+    }
+  }, 30_000);
+});
