@@ -5,11 +5,11 @@
  * - restart latency after a crash (backoff set to 0) vs spawn + exit of `true`, and the first
  *   restart of a process that ran for a while (default settings: immediate) vs a spawn;
  * - `loom down` time with 50 agents; supervisor + watchdog RSS, USS and PSS with 50 agents, once settled;
- * - log throughput of a flooding agent vs `cat src > file`.
+ * (Log floods: bench/log-flood.ts.)
  *
  * Run: bun run build && bun bench/orchestrator.ts
  */
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "pathe";
 import { runtimeRelease, serveDirectory } from "../scripts/runtime-double";
@@ -177,52 +177,6 @@ try {
     ]);
   }
 
-  // Log throughput: 200 MB through loom's pipes into the log file, each line stamped, against
-  // cat into a file (no pipe) and cat | cat into a file (the same bytes through a pipe and a
-  // second process, as an agent's output must go). Timed from the agent's own start (it writes
-  // the time), so loom's start-up is not in it; median of 3.
-  {
-    const mb = 200;
-    const src = join(work, "flood.txt");
-    writeFileSync(src, ("x".repeat(99) + "\n").repeat(mb * 10_000));
-    const timed = async (cmd: string) => {
-      const f = performance.now();
-      await Bun.spawn(["sh", "-c", cmd]).exited;
-      return performance.now() - f;
-    };
-    const cat: number[] = [];
-    const pipe: number[] = [];
-    const relay: number[] = [];
-    let peak = 0;
-    for (let round = 0; round < 3; round++) {
-      cat.push(await timed(`cat ${src} > ${join(work, "copy.txt")}`));
-      pipe.push(await timed(`cat ${src} | cat > ${join(work, "copy.txt")}`));
-      const root = project(1, `#!/bin/sh\ndate +%s%N > ${join(work, "t0")}\ncat ${src}\nexec sleep 600\n`);
-      await loom(["run", "--detach", ...FREE, ...agentArgs(root, 1)], root, { LOOM_LOG_MAX_BYTES: String(1e12) });
-      const log = join(root, ".loom/logs/a0.log");
-      while ((statSync(log, { throwIfNoEntry: false })?.size ?? 0) < mb * 1e6) await Bun.sleep(1);
-      const end = Date.now();
-      relay.push(end - Number(readFileSync(join(work, "t0"), "utf8")) / 1e6);
-      const sup = JSON.parse(readFileSync(join(root, ".loom/state.json"), "utf8")).supervisor.pid;
-      peak = Math.max(peak, Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${sup}/status`, "utf8"))![1]) / 1024);
-      await loom(["down"], root);
-    }
-    const speed = (ms: number[]) => mb / (median(ms) / 1000);
-    rows.push([
-      `log ${mb} MB flood, stamped (MB/s)`,
-      fmt(speed(relay)),
-      fmt(speed(cat)),
-      fmt(speed(relay) / speed(cat), 2),
-      `floor: cat > file; supervisor peak RSS ${fmt(peak)} MB`,
-    ]);
-    rows.push([
-      `log ${mb} MB flood, against a pipe (MB/s)`,
-      fmt(speed(relay)),
-      fmt(speed(pipe)),
-      fmt(speed(relay) / speed(pipe), 2),
-      "floor: cat | cat > file, the same path through a pipe",
-    ]);
-  }
   console.log(table(rows));
 } finally {
   // A bench that failed half-way must not leave a project running.

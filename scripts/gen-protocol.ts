@@ -102,7 +102,7 @@ function wireTables(pkg: protobuf.Namespace): string {
       });
       messages.push(`  ${nested.name}: [${fields.join(", ")}],`);
     } else if (nested instanceof protobuf.Service) {
-      const methods = nested.methodsArray.map((m) => `${m.name}: ${JSON.stringify([m.requestType, m.responseType])}`);
+      const methods = nested.methodsArray.map((m) => `${m.name}: ${JSON.stringify([m.requestType, m.responseType, Boolean(m.requestStream), Boolean(m.responseStream)])}`);
       services.push(`  ${nested.name}: { ${methods.join(", ")} },`);
     }
   }
@@ -110,7 +110,7 @@ function wireTables(pkg: protobuf.Namespace): string {
     '/** A field as protocol/wire.ts reads it: name, number, scalar/enum/message type, repeated or map, its oneof. */\nexport type WireField = readonly [name: string, number: number, type: string, label: "" | "repeated" | "map", oneof?: string];',
     `export const WIRE_MESSAGES: Record<string, readonly WireField[]> = {\n${messages.join("\n")}\n};`,
     `export const WIRE_ENUMS: Record<string, Record<number, string>> = {\n${enums.join("\n")}\n};`,
-    `/** Each method's request and response message. */\nexport const WIRE_METHODS: Record<string, Record<string, readonly [string, string]>> = {\n${services.join("\n")}\n};`,
+    `/** Each method's request and response message, and whether each side is a stream. */\nexport const WIRE_METHODS: Record<string, Record<string, readonly [request: string, response: string, requestStream: boolean, responseStream: boolean]>> = {\n${services.join("\n")}\n};`,
   ].join("\n\n");
 }
 

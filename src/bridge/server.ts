@@ -14,7 +14,6 @@
  *   ClientEvent.tool_result is the answer. ToolCall.timeout_ms is honoured (30 s when 0).
  * - MemoryService is served in memory (memory.ts). Heartbeat echoes the request's timestamp.
  */
-import { randomUUID } from "node:crypto";
 import * as grpc from "@grpc/grpc-js";
 import { ADMIN_SERVICE, adminImplementation } from "./admin";
 import { healthImplementation, healthService } from "./health";
@@ -117,7 +116,7 @@ export class EmbeddedBridge {
   }
 
   private async callTool(call: WireToolCall): Promise<WireToolResult> {
-    const id = call.id || randomUUID();
+    const id = call.id || crypto.randomUUID();
     const name = call.name ?? "";
     const timeoutMs = toolTimeout(call.timeout_ms);
     if (this.tools.serves(name)) return this.tools.call(id, name, call.arguments ?? "", timeoutMs);

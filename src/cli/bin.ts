@@ -28,7 +28,7 @@ if (first === "__watchdog") {
 } else if (first === "__complete") {
   // Internal, for the shell completions (completion.ts): the running project's process names, from its ledger (no round trip).
   const { readLedger } = await import("../state/ledger");
-  const { projectRoot } = await import("../config/load");
+  const { projectRoot } = await import("../config/root");
   try {
     const ledger = readLedger(projectRoot(process.cwd()));
     process.stdout.write(Object.keys(ledger?.children ?? {}).join("\n") + "\n");

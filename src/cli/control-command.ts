@@ -6,7 +6,7 @@
  */
 import { existsSync } from "node:fs";
 import { isAbsolute, resolve } from "pathe";
-import { projectRoot } from "../config/load";
+import { projectRoot } from "../config/root";
 import { LoomError } from "../errors";
 import type { ControlRequest } from "../state/control";
 import { EXIT } from "../errors";

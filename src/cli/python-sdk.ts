@@ -4,7 +4,7 @@
  * for the agents (LOOM_PYTHON, VIRTUAL_ENV, .venv, python3), in the foreground, its exit code
  * loom's. Without the SDK there, a clear error and the install command (exit 4).
  */
-import { projectRoot } from "../config/load";
+import { projectRoot } from "../config/root";
 import { SDK_INSTALL } from "../config/sdk-compat";
 import { LoomError } from "../errors";
 import { pythonFor } from "../launch/process-plan";

@@ -4,7 +4,7 @@
  * remote Bridge over TLS, or `[bridge] runtime = "remote"` with TLS; config/remote.ts).
  */
 import { lstatSync } from "node:fs";
-import { projectRoot } from "../config/load";
+import { projectRoot } from "../config/root";
 import { ADDRESS_FORMS, parseAddress } from "../net/address";
 import { LoomError } from "../errors";
 import { ipAddress } from "../net/ports";

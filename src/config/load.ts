@@ -1,9 +1,7 @@
 /** Finding and loading a project's loom.toml: .env, parsing, `${VAR}` expansion, checks, defaults. */
 import { dirname, resolve } from "pathe";
 import { LoomError } from "../errors";
-import { findUpward } from "../files/find-upward";
 import { readTextFile } from "../files/read-text";
-import { CONFIG_FILE } from "./defaults";
 import { findDotenv, mergeDotenv, parseDotenv } from "./env/dotenv";
 import { ExpandError, expandValues, type ExpandWarning } from "./env/expand";
 import { locateKey } from "./locate";
@@ -13,26 +11,14 @@ import { sdkCompatWarnings } from "./sdk-compat";
 import { rememberSecretsOf } from "./env/secrets";
 import { parseTomlFile } from "./toml";
 import type { ProjectConfig } from "./types";
+import { CONFIG_FILE } from "./defaults";
+import { findConfigFile, projectRoot } from "./root";
+
+export { findConfigFile, projectRoot } from "./root";
 
 export interface LoadOptions {
   /** The real environment; defaults to process.env. It always wins over .env values. */
   env?: Record<string, string | undefined>;
-}
-
-/**
- * The configuration file: LOOM_CONFIG (`--config FILE`) when set, read from wherever it is (a
- * Kubernetes ConfigMap's mount); else loom.toml in `dir` or the nearest parent that has one
- * (files/find-upward.ts says which count).
- */
-export function findConfigFile(dir: string, env: Record<string, string | undefined> = process.env): string | undefined {
-  if (env.LOOM_CONFIG) return resolve(env.LOOM_CONFIG);
-  return findUpward(dir, CONFIG_FILE);
-}
-
-/** The project directory for `dir`: where its loom.toml is, or `dir` itself when there is none or it is given by LOOM_CONFIG. */
-export function projectRoot(dir: string, env: Record<string, string | undefined> = process.env): string {
-  const file = env.LOOM_CONFIG ? undefined : findConfigFile(dir, env);
-  return file ? dirname(file) : resolve(dir);
 }
 
 function where(file: string, source: string, path: string[], atKey = false): string {

@@ -4,7 +4,7 @@
  * a private copy with a plain name (a `?` or `#` in the project's path would otherwise be read as a
  * query or a fragment, and the module cache must never answer for an edited file).
  */
-import { randomBytes } from "node:crypto";
+import { randomHex } from "../system/random";
 import { rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "pathe";
@@ -18,7 +18,7 @@ interface BuildPosition {
 }
 
 async function locateSyntaxError(source: string): Promise<{ message: string; position?: BuildPosition }> {
-  const copy = join(tmpdir(), `loom-toml-check-${randomBytes(8).toString("hex")}.toml`);
+  const copy = join(tmpdir(), `loom-toml-check-${randomHex(8)}.toml`);
   try {
     writePrivateFile(copy, source);
     await import(copy, { with: { type: "toml" } });

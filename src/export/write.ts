@@ -7,7 +7,7 @@
  * symbolic link: the directories on the way are checked, each file is new and renamed into place.
  */
 import { chmodSync, constants, copyFileSync, lstatSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import { randomBytes } from "node:crypto";
+import { randomHex } from "../system/random";
 import { isAbsolute, join, relative, resolve } from "pathe";
 import { parseTomlFile } from "../config/toml";
 import type { ProjectConfig } from "../config/types";
@@ -83,7 +83,7 @@ function makeOutDir(root: string, outDir: string): void {
 
 /** Writes `name` in `outDir` as a new file renamed into place: a link there is replaced, never written through. */
 function writeNoFollow(outDir: string, name: string, data: string | Uint8Array, mode = 0o644): void {
-  const temp = join(outDir, `.${name}.${randomBytes(6).toString("hex")}.tmp`);
+  const temp = join(outDir, `.${name}.${randomHex(6)}.tmp`);
   writeFileSync(temp, data, { flag: "wx", mode });
   chmodSync(temp, mode);
   renameSync(temp, join(outDir, name));
@@ -125,7 +125,7 @@ export async function writeExport(project: ProjectConfig, o: ExportOptions): Pro
   write("Containerfile.dockerignore", containerignore());
   write(".gitignore", "loom\n*.env\n");
   if (isCompiled()) {
-    const temp = join(outDir, `.loom.${randomBytes(6).toString("hex")}.tmp`);
+    const temp = join(outDir, `.loom.${randomHex(6)}.tmp`);
     copyFileSync(process.execPath, temp, constants.COPYFILE_EXCL); // EXCL: a new file, never through a link
     chmodSync(temp, 0o755);
     renameSync(temp, join(outDir, "loom"));

@@ -4,8 +4,8 @@
  * a symlink planted in them: opened with O_NOFOLLOW, or written to a fresh O_EXCL temporary file
  * and renamed into place.
  */
+import { randomHex } from "../system/random";
 import { chmodSync, closeSync, constants, lstatSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
-import { randomBytes } from "node:crypto";
 import { LoomError } from "../errors";
 import { distrust } from "./trust";
 
@@ -40,7 +40,7 @@ export function openAppendNoFollow(path: string): number {
 
 /** Replaces `path` with `content`: a fresh O_EXCL temporary file (0600) renamed over it. */
 export function writePrivateFile(path: string, content: string | Uint8Array): void {
-  const tmp = `${path}.${randomBytes(6).toString("hex")}.tmp`;
+  const tmp = `${path}.${randomHex(6)}.tmp`;
   let fd: number;
   try {
     fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | NOFOLLOW, 0o600);

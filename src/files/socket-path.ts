@@ -6,7 +6,7 @@
  * exists and is not the user's own is passed over (files/private.ts checks the one taken). Both
  * ends compute the same path from the project root.
  */
-import { createHash } from "node:crypto";
+import { sha256Hex } from "../system/random";
 import { lstatSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "pathe";
@@ -51,6 +51,6 @@ export function socketPath(root: string, stateDir: string, name: string, options
   const dir = shortDir(options.env ?? process.env);
   if (!dir) return undefined;
   if (options.create) privateDir(dir, "loom's socket directory");
-  const hash = createHash("sha256").update(root).digest("hex").slice(0, 16);
+  const hash = sha256Hex(root).slice(0, 16);
   return join(dir, `${hash}-${name}`);
 }

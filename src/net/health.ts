@@ -3,7 +3,6 @@
  * (docs/runtime-contract.md "Health"; a few lines of node:http2, no gRPC library) and the dashboard's
  * GET /api/metrics.
  */
-import http from "node:http";
 import type http2 from "node:http2";
 import { PROBE_TIMEOUT_MS } from "../constants";
 import { bridgeSession, percentDecoded } from "./h2-session";
@@ -132,10 +131,14 @@ export async function grpcJsonCall(address: string, path: string, request: unkno
   }
 }
 
-/** GET /api/metrics answers 200 with JSON. node:http, not fetch: fetch would route loopback through HTTP_PROXY. */
-export function dashboardHealthy(host: string, port: number, timeoutMs = PROBE_TIMEOUT_MS): Promise<ProbeResult> {
+/**
+ * GET /api/metrics answers 200 with JSON. node:http, not fetch: fetch would route loopback through
+ * HTTP_PROXY; loaded here, not with the module, as only the supervisor's probe wants it.
+ */
+export async function dashboardHealthy(host: string, port: number, timeoutMs = PROBE_TIMEOUT_MS): Promise<ProbeResult> {
   const h = host === "0.0.0.0" ? "127.0.0.1" : host === "::" ? "::1" : host;
   const url = `http://${h.includes(":") ? `[${h}]` : h}:${port}/api/metrics`;
+  const { default: http } = await import("node:http");
   return new Promise((resolve) => {
     const req = http.get(url, { timeout: timeoutMs }, (res) => {
       let body = "";

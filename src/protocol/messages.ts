@@ -1,15 +1,18 @@
 /**
- * loom.proto's messages and methods, from the .proto embedded in the executable (no file is read
- * at run time), parsed with protobufjs. The method definitions are made here rather than by
- * @grpc/proto-loader: its fromJSON also builds descriptor protos for reflection, which took 15 ms
- * of the embedded Bridge's start (measured with bench/bridge.ts's "exec to ready"); the
- * (de)serialisers are the same ones it makes (fromObject/encode, decode/toObject). Nothing here
- * loads grpc-js: the SDK and the CLI's clients speak through client/h2-grpc.ts with these alone;
- * services.ts makes grpc-js's clients from them.
+ * loom.proto's methods as grpc-js serves and calls them, and its messages parsed with protobufjs
+ * (from the .proto embedded in the executable) for what still wants reflection: other services'
+ * definitions (the health service), tests comparing codecs. loom's own methods (de)serialise
+ * with protocol/wire.ts, from tables generated from the .proto, where protobufjs generated its
+ * codecs at run time on each message's first use: 14 ms of the embedded Bridge's first event
+ * (docs/benchmarks.md, "A new project's first answer") and its parse at every start. wire.ts
+ * reads and writes what protobufjs does with CONVERSION (test/protocol/wire.unit.test.ts).
+ * Nothing here loads grpc-js: services.ts makes grpc-js's clients from these definitions.
  */
 import type * as grpc from "@grpc/grpc-js";
 import protobuf from "protobufjs";
 import source from "./loom.proto" with { type: "text" };
+import { decode, encode } from "./wire";
+import { WIRE_METHODS } from "./wire.generated";
 
 /** What a message looks like in JavaScript: field names as in the .proto, enums by name. */
 export const CONVERSION: protobuf.IConversionOptions = { longs: Number, enums: String, defaults: true, oneofs: true };
@@ -60,9 +63,28 @@ export function definition(service: protobuf.Service): grpc.ServiceDefinition {
 
 const methods = new Map<string, grpc.ServiceDefinition>();
 
-/** The methods of `loom.v1.<service>` (once per process). */
+/** The methods of `loom.v1.<service>`, with wire.ts's (de)serialisers (once per process). */
 export function loomMethods(service: "Bridge" | "MemoryService"): grpc.ServiceDefinition {
-  const found = methods.get(service) ?? definition(loomRoot().lookupService(`loom.v1.${service}`));
+  const found = methods.get(service) ?? wireDefinition(service);
   methods.set(service, found);
   return found;
+}
+
+function wireDefinition(service: "Bridge" | "MemoryService"): grpc.ServiceDefinition {
+  const out: Record<string, grpc.MethodDefinition<object, object>> = {};
+  for (const [name, [request, response, requestStream, responseStream]] of Object.entries(WIRE_METHODS[service]!))
+    out[name] = {
+      path: `/loom.v1.${service}/${name}`,
+      requestStream,
+      responseStream,
+      requestSerialize: (value) => encode(request, value),
+      requestDeserialize: (bytes) => {
+        requestBytes?.(bytes.length);
+        return decode(request, bytes);
+      },
+      responseSerialize: (value) => encode(response, value),
+      responseDeserialize: (bytes) => decode(response, bytes),
+      originalName: name,
+    };
+  return out;
 }

@@ -47,8 +47,8 @@ export const WIRE_ENUMS: Record<string, Record<number, string>> = {
   ToolStatus: {"0":"TOOL_OK","1":"TOOL_ERROR","2":"TOOL_TIMEOUT","3":"TOOL_NOT_FOUND","4":"TOOL_INVALID_ARGUMENTS"},
 };
 
-/** Each method's request and response message. */
-export const WIRE_METHODS: Record<string, Record<string, readonly [string, string]>> = {
-  Bridge: { RegisterAgent: ["AgentRegisterRequest","AgentRegisterResponse"], EventStream: ["ClientEvent","ServerEvent"], ForwardToolCall: ["ToolCall","ToolResult"], Heartbeat: ["HeartbeatRequest","HeartbeatResponse"] },
-  MemoryService: { SavePlan: ["SavePlanRequest","SavePlanResponse"], GetRecentPlans: ["GetRecentPlansRequest","GetRecentPlansResponse"], CheckDuplicate: ["CheckDuplicateRequest","CheckDuplicateResponse"], MarkExecuted: ["MarkExecutedRequest","MarkExecutedResponse"], CheckExecuted: ["CheckExecutedRequest","CheckExecutedResponse"], GetExecutionStats: ["GetExecutionStatsRequest","GetExecutionStatsResponse"], AppendEvent: ["MemoryWriteRequest","MemoryWriteResponse"], Retrieve: ["MemoryRetrieveRequest","MemoryRetrieveResponse"], SummarizeEpisode: ["MemorySummarizeRequest","MemorySummarizeResponse"] },
+/** Each method's request and response message, and whether each side is a stream. */
+export const WIRE_METHODS: Record<string, Record<string, readonly [request: string, response: string, requestStream: boolean, responseStream: boolean]>> = {
+  Bridge: { RegisterAgent: ["AgentRegisterRequest","AgentRegisterResponse",false,false], EventStream: ["ClientEvent","ServerEvent",true,true], ForwardToolCall: ["ToolCall","ToolResult",false,false], Heartbeat: ["HeartbeatRequest","HeartbeatResponse",false,false] },
+  MemoryService: { SavePlan: ["SavePlanRequest","SavePlanResponse",false,false], GetRecentPlans: ["GetRecentPlansRequest","GetRecentPlansResponse",false,false], CheckDuplicate: ["CheckDuplicateRequest","CheckDuplicateResponse",false,false], MarkExecuted: ["MarkExecutedRequest","MarkExecutedResponse",false,false], CheckExecuted: ["CheckExecutedRequest","CheckExecutedResponse",false,false], GetExecutionStats: ["GetExecutionStatsRequest","GetExecutionStatsResponse",false,false], AppendEvent: ["MemoryWriteRequest","MemoryWriteResponse",false,false], Retrieve: ["MemoryRetrieveRequest","MemoryRetrieveResponse",false,false], SummarizeEpisode: ["MemorySummarizeRequest","MemorySummarizeResponse",false,false] },
 };

@@ -4,7 +4,7 @@
  * whose directory (and so its ledger) was deleted. Entries that are not the user's own files, or
  * not of the registration's shape, are skipped.
  */
-import { createHash } from "node:crypto";
+import { sha256Hex } from "../system/random";
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "pathe";
@@ -19,7 +19,7 @@ export function registryDir(env: Record<string, string | undefined> = process.en
 }
 
 function registryFile(root: string, env: Record<string, string | undefined>): string {
-  return join(registryDir(env), createHash("sha256").update(root).digest("hex").slice(0, 16));
+  return join(registryDir(env), sha256Hex(root).slice(0, 16));
 }
 
 const registration = z.object({

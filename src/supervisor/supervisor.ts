@@ -5,7 +5,7 @@
  * time), keeps the ledger (ledger-writer.ts), and stops everything, agents first and the runtime
  * last, resolving `done` with loom's exit code.
  */
-import { randomBytes } from "node:crypto";
+import { randomHex } from "../system/random";
 import { LIVENESS_INTERVAL_MS, PAGEOUT_AFTER_MS } from "../constants";
 import type { ControlReply, ControlRequest, ControlServer } from "../state/control";
 import { Actions } from "./actions";
@@ -35,7 +35,7 @@ export class Supervisor {
   readonly done = new Promise<number>((r) => (this.resolveDone = r));
 
   constructor(private readonly options: SupervisorOptions) {
-    const runId = randomBytes(16).toString("hex");
+    const runId = randomHex(16);
     this.writer = new LedgerWriter(options, runId, (level, message) => options.onEvent?.(level, message));
     this.context = new SupervisorContext(options, withDefaults(options.deps), runId, this.writer);
     const event = (level: EventLevel, message: string) => this.context.event(level, message);

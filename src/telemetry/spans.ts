@@ -9,7 +9,8 @@
  */
 import { scrub } from "../config/env/secrets";
 import type { SpanDb } from "./span-db";
-import { randomHex, type TraceContext } from "./trace-context";
+import { randomHex } from "../system/random";
+import type { TraceContext } from "./trace-context";
 
 export { contextFrom, contextMetadata, type TraceContext } from "./trace-context";
 

@@ -4,11 +4,8 @@
  * "Observability") and W3C's `traceparent`. Kept apart from spans.ts so the TypeScript SDK reads
  * and writes it without the Bridge's span store.
  */
+import { randomHex } from "../system/random";
 
-/** `n` random bytes as hex, from the Web Crypto global (node:crypto costs an agent 5 ms to load). */
-export function randomHex(n: number): string {
-  return Buffer.from(crypto.getRandomValues(new Uint8Array(n))).toString("hex");
-}
 export interface TraceContext {
   traceId: string;
   spanId: string;

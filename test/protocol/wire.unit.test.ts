@@ -6,7 +6,7 @@
 import { expect, test } from "bun:test";
 import fc from "fast-check";
 import { WIRE_ENUMS, WIRE_MESSAGES } from "../../src/protocol/wire.generated";
-import { CONVERSION, messageType } from "../../src/protocol/messages";
+import { CONVERSION, loomMethods, loomRoot, messageType } from "../../src/protocol/messages";
 import { decode, encode } from "../../src/protocol/wire";
 
 const text = fc.string({ unit: "binary", maxLength: 12 });
@@ -76,4 +76,16 @@ test("bytes that are not a message are an error, never a hang or a wrong object"
   expect(() => decode("Event", Uint8Array.from([0x0b]))).toThrow("wire type 3");
   // An unknown field is skipped, as protobufjs does.
   expect(decode("Ack", Uint8Array.from([0x50, 0x01, 0x0a, 0x01, 0x78]))).toEqual({ message_id: "x" });
+});
+
+test("the methods grpc-js serves with wire.ts's codec are loom.proto's, streams where it says so", () => {
+  for (const service of ["Bridge", "MemoryService"] as const) {
+    const served = loomMethods(service);
+    const reflected = loomRoot().lookupService(`loom.v1.${service}`).methodsArray;
+    expect(Object.keys(served).sort()).toEqual(reflected.map((m) => m.name).sort());
+    for (const m of reflected) {
+      const def = served[m.name]!;
+      expect([def.path, def.requestStream, def.responseStream]).toEqual([`/loom.v1.${service}/${m.name}`, Boolean(m.requestStream), Boolean(m.responseStream)]);
+    }
+  }
 });

@@ -7,7 +7,6 @@
  * which only a page of this origin can read (`/api/loom/session`; no CORS header is ever sent), as
  * a header a form or a simple cross-site request cannot set.
  */
-import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import { followLogs, type FollowedFile } from "../../logs/follow";
 import { tailEntries } from "../../logs/tail";
@@ -69,7 +68,7 @@ export function pageEvent(e: BridgeEvent): PageEvent | undefined {
 }
 
 export class LoomApi {
-  readonly token = randomUUID();
+  readonly token = crypto.randomUUID();
   private readonly events = new SseHub();
 
   constructor(
@@ -119,7 +118,7 @@ export class LoomApi {
     const parsed = publishSchema.safeParse(body);
     if (!parsed.success) return json({ ok: false, error: parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ") }, 400);
     const { topic, type, payload } = parsed.data;
-    const id = randomUUID();
+    const id = crypto.randomUUID();
     const event = { id, type, timestamp_ms: Date.now(), source: "dashboard", metadata: { "loom.sender": "dashboard" }, payload: Buffer.from(JSON.stringify(payload)) };
     await this.source.publish?.("dashboard", topic, event);
     return json({ ok: true, id });

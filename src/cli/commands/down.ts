@@ -1,5 +1,5 @@
 import { loomCommand } from "../command";
-import { projectRoot } from "../../config/load";
+import { projectRoot } from "../../config/root";
 import { EXIT, LoomError } from "../../errors";
 import { downAll, downProject, type DownResult } from "../../launch/down";
 import { log } from "../log";

@@ -1,7 +1,7 @@
 import { loomCommand } from "../command";
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join, resolve } from "pathe";
-import { projectRoot } from "../../config/load";
+import { projectRoot } from "../../config/root";
 import { LoomError } from "../../errors";
 import { LOGS_DIR, STATE_DIR } from "../../constants";
 import { byTime, type FollowedFile, followLogs } from "../../logs/follow";

@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { join } from "pathe";
 import { loomCommand } from "../command";
-import { projectRoot } from "../../config/load";
+import { projectRoot } from "../../config/root";
 import { MEMORY_DB, STATE_DIR } from "../../constants";
 import { LoomError } from "../../errors";
 import { neutralize } from "../../logs/printer";

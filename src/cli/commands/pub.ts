@@ -1,13 +1,12 @@
 import { loomCommand } from "../command";
 import { LoomError } from "../../errors";
 import { addressArg, projectArg, secondsArg } from "../shared-args";
-import { randomUUID } from "node:crypto";
 import type { CliAgent } from "../../client/agent";
 
 /** Publishes as a request (upstream's SDK's envelope keys) and resolves with the payload of the first event that answers it. */
 function requestReply(agent: CliAgent, topic: string, payload: string, replies: string, timeoutMs: number): Promise<string> {
   return new Promise((resolve, reject) => {
-    const id = randomUUID();
+    const id = crypto.randomUUID();
     const timer = setTimeout(
       () => reject(new LoomError("PROCESS", `no reply on ${replies} within ${timeoutMs / 1000} s`, { hint: `is an agent subscribed to ${topic}? \`loom status\`, \`loom logs\`` })),
       timeoutMs,

@@ -1,5 +1,5 @@
 import { loomCommand } from "../command";
-import { projectRoot } from "../../config/load";
+import { projectRoot } from "../../config/root";
 import { neutralize } from "../../logs/printer";
 import { formatUptime } from "../../status/format";
 import { liveProjectStatus } from "../../status/project";

@@ -1,5 +1,5 @@
 import { loomCommand } from "../command";
-import { projectRoot } from "../../config/load";
+import { projectRoot } from "../../config/root";
 import { LoomError } from "../../errors";
 import type { SpanData } from "../../telemetry/spans";
 import { formatNs, spanLabel, traceRows, waterfallOrder } from "../../telemetry/trace-view";
