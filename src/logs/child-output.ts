@@ -56,7 +56,7 @@ function relayed(relay: LogRelay, o: OutputOptions): ChildOutput {
         return written(o, tail);
       }
       const onError = (e: Error) => o.onWriteError?.(e);
-      const sink = (stream: "out" | "err") => o.sink && ((c: Uint8Array) => o.sink!(o.name, stream, c));
+      const sink = (stream: "out" | "err") => o.sink && ((c: Uint8Array, skipped: number) => o.sink!(o.name, stream, c, skipped));
       out = relay.relay(outRead, `${o.base}.log`, o.marker, { maxBytes: o.maxBytes, onError, onChunk: sink("out") });
       err = relay.relay(errRead, `${o.base}.err`, o.marker, { maxBytes: o.maxBytes, onError, tail: o.tailBytes, onChunk: sink("err") });
     },

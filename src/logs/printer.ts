@@ -71,6 +71,18 @@ export class Printer {
     return `${paint(name.padEnd(this.width))} | `;
   }
 
+  /** Lines the log relay did not pass on: said as the terminal's own skips are. */
+  private skip(lines: number): void {
+    this.skipped += lines;
+    if (!this.waiting) this.saySkipped();
+  }
+
+  private saySkipped(): void {
+    const n = this.skipped;
+    this.skipped = 0;
+    this.emit(`${this.prefix("loom")}(${n} lines not shown: the terminal was busy; \`loom logs\` has them)\n`);
+  }
+
   private emit(text: string): void {
     if (this.closed) return;
     if (this.waiting) {
@@ -86,12 +98,12 @@ export class Printer {
     this.waiting = true;
     this.out.once("drain", () => {
       this.waiting = false;
-      if (this.skipped) this.emit(`${this.prefix("loom")}(${this.skipped} lines not shown: the terminal was busy; \`loom logs\` has them)\n`);
-      this.skipped = 0;
+      if (this.skipped) this.saySkipped();
     });
   }
 
-  readonly sink: ConsoleSink = (name: string, stream: Stream, chunk: Uint8Array) => {
+  readonly sink: ConsoleSink = (name: string, stream: Stream, chunk: Uint8Array, skipped = 0) => {
+    if (skipped) this.skip(skipped);
     const key = `${name}\0${stream}`;
     const decoder = this.decoders.get(key) ?? new TextDecoder();
     this.decoders.set(key, decoder);

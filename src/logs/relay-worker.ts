@@ -12,20 +12,22 @@ import { parentPort, workerData } from "node:worker_threads";
 import { POLLERR, POLLHUP, POLLIN, POLLNVAL, pipes } from "../system/pipes";
 import { ByteTail } from "./byte-tail";
 import { LogFile } from "./log-file";
-import type { FromRelay, ToRelay } from "./relay";
+import { type FromRelay, FORWARD_MAX_BYTES, type ToRelay } from "./relay";
 
 interface Relayed {
   fd: number;
   file: LogFile;
   tail?: ByteTail;
   forward: boolean;
+  /** Lines not forwarded since the last chunk that was. */
+  skipped: number;
   /** The pipe reached its end (every writer gone) and is closed. */
   eof: boolean;
   /** The supervisor is done with the file. */
   ended: boolean;
 }
 
-const { commands } = workerData as { commands: number };
+const { commands, inFlight } = workerData as { commands: number; inFlight: Int32Array };
 const p = pipes()!;
 const buffer = Buffer.allocUnsafe(256 * 1024);
 const streams = new Map<number, Relayed>();
@@ -41,7 +43,7 @@ function command(m: ToRelay): boolean {
   if (m.op === "add") {
     const file = new LogFile(m.path, m.maxBytes, undefined, (e) => send({ op: "error", id: m.id, message: e instanceof Error ? e.message : String(e) }));
     file.marker(m.marker);
-    streams.set(m.id, { fd: m.fd, file, tail: m.tail ? new ByteTail(m.tail) : undefined, forward: m.forward, eof: false, ended: false });
+    streams.set(m.id, { fd: m.fd, file, tail: m.tail ? new ByteTail(m.tail) : undefined, forward: m.forward, skipped: 0, eof: false, ended: false });
     stale = true;
   } else {
     const s = streams.get(m.id);
@@ -77,7 +79,7 @@ function readStream(id: number, s: Relayed): void {
     const chunk = buffer.subarray(0, k);
     s.file.write(chunk);
     s.tail?.add(chunk);
-    if (s.forward) send({ op: "chunk", id, chunk: new Uint8Array(chunk) }); // a copy: the buffer is reused
+    if (s.forward) forward(id, s, chunk);
     return;
   }
   closeSync(s.fd);
@@ -85,6 +87,17 @@ function readStream(id: number, s: Relayed): void {
   stale = true;
   send({ op: "eof", id, tail: s.tail?.text() ?? "" });
   if (s.ended) streams.delete(id);
+}
+
+/** To the console: a copy (the buffer is reused), or counted as skipped while the console is behind. */
+function forward(id: number, s: Relayed, chunk: Buffer): void {
+  if (Atomics.load(inFlight, 0) > FORWARD_MAX_BYTES) {
+    for (let i = chunk.indexOf(10); i >= 0; i = chunk.indexOf(10, i + 1)) s.skipped++;
+    return;
+  }
+  Atomics.add(inFlight, 0, chunk.length);
+  send({ op: "chunk", id, chunk: new Uint8Array(chunk), skipped: s.skipped });
+  s.skipped = 0;
 }
 
 function rebuild(): void {

@@ -21,14 +21,15 @@ export type ToRelay =
 export type FromRelay =
   | { op: "eof"; id: number; tail: string }
   | { op: "ended"; id: number; tail: string }
-  | { op: "chunk"; id: number; chunk: Uint8Array }
+  | { op: "chunk"; id: number; chunk: Uint8Array; skipped: number }
   | { op: "error"; id: number; message: string };
 
 export interface RelayOptions {
   maxBytes?: number;
   /** Keep the last bytes (stderr, for crash reports). */
   tail?: number;
-  onChunk?: (chunk: Uint8Array) => void;
+  /** Output for the console; `skipped` lines before it were not passed on (see FORWARD_MAX_BYTES). */
+  onChunk?: (chunk: Uint8Array, skipped: number) => void;
   onError?: (error: Error) => void;
 }
 
@@ -44,8 +45,17 @@ interface Waiting {
   ended?: (tail: string) => void;
 }
 
+/**
+ * Bytes handed to this thread for the console and not yet taken: past it the relay skips (and
+ * counts) lines for the console, as the printer does for a slow terminal, instead of queueing
+ * a flood in memory. The log files get every byte either way.
+ */
+export const FORWARD_MAX_BYTES = 4 * 1024 * 1024;
+
 export class LogRelay {
   private readonly worker: Worker;
+  /** Bytes in chunk messages not yet handled here (the relay adds, this thread subtracts). */
+  private readonly inFlight = new Int32Array(new SharedArrayBuffer(4));
   private readonly commands: number;
   private readonly waiting = new Map<number, Waiting>();
   private next = 1;
@@ -53,7 +63,7 @@ export class LogRelay {
   private constructor() {
     const [read, write] = pipes()!.pipe();
     this.commands = write;
-    this.worker = new Worker(new URL(WORKER, import.meta.url).href, { workerData: { commands: read }, smol: true } as WorkerOptions);
+    this.worker = new Worker(new URL(WORKER, import.meta.url).href, { workerData: { commands: read, inFlight: this.inFlight }, smol: true } as WorkerOptions);
     this.worker.addEventListener("message", (e: MessageEvent<FromRelay>) => this.answer(e.data));
     this.worker.addEventListener("error", (e) => this.broken(e.message));
     (this.worker as Worker & { unref(): void }).unref(); // Bun's Worker has it; the DOM type does not
@@ -101,8 +111,9 @@ export class LogRelay {
     if (!w) return;
     if (m.op === "chunk") {
       try {
-        w.options.onChunk?.(m.chunk);
+        w.options.onChunk?.(m.chunk, m.skipped);
       } catch {} // a console that fails must not stop the relay's answers
+      Atomics.sub(this.inFlight, 0, m.chunk.length);
     } else if (m.op === "error") w.options.onError?.(new Error(m.message));
     else if (m.op === "eof") w.eof();
     else {

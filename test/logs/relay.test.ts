@@ -73,6 +73,27 @@ describe("the log relay", () => {
     expect(output.stderrTail()).toBe("bad\n");
   }, 30_000);
 
+  test("a console that cannot keep up gets lines skipped and counted, never a queue: the log file gets every line", async () => {
+    const dir = tempDir();
+    let shown = 0;
+    let skipped = 0;
+    const slowConsole = (_: string, __: string, chunk: Uint8Array, skippedLines = 0) => {
+      skipped += skippedLines;
+      for (const byte of chunk) if (byte === 10) shown++;
+      Bun.sleepSync(20); // a terminal this slow (the point of the test, not a wait)
+    };
+    const output = childOutput({ name: "f", base: join(dir, "f"), marker: "start", tailBytes: 0, maxBytes: 1e9, sink: slowConsole });
+    const proc = Bun.spawn(["sh", "-c", "yes 0123456789012345678901234567890123456789 | head -n 1000000"], { stdout: output.stdio[0], stderr: output.stdio[1], stdin: "ignore" });
+    output.started(proc);
+    await proc.exited;
+    await output.drained();
+    await output.finish("ended");
+    expect(lines(join(dir, "f.log")).length).toBe(1_000_002);
+    expect(skipped).toBeGreaterThan(0);
+    expect(shown + skipped).toBeLessThanOrEqual(1_000_000);
+    expect(shown).toBeLessThan(1_000_000);
+  }, 60_000);
+
   test("30 quiet children do not hold back a talking one", async () => {
     const dir = tempDir();
     const quiet: ReturnType<typeof Bun.spawn>[] = [];
