@@ -35,12 +35,24 @@ export interface ChildOutput {
 
 /** `relay` null reads Bun's streams here (tests compare the two ways). */
 export function childOutput(o: OutputOptions, relay: LogRelay | null | undefined = LogRelay.get()): ChildOutput {
-  return relay ? relayed(relay, o) : streamed(o);
+  if (relay)
+    try {
+      return relayed(relay, o);
+    } catch {} // no pipe to be had (out of file descriptors): Bun's spawn says why, through its streams
+  return streamed(o);
 }
 
 function relayed(relay: LogRelay, o: OutputOptions): ChildOutput {
   const [outRead, outWrite] = LogRelay.pipe();
-  const [errRead, errWrite] = LogRelay.pipe();
+  let errRead: number;
+  let errWrite: number;
+  try {
+    [errRead, errWrite] = LogRelay.pipe();
+  } catch (error) {
+    closeSync(outRead);
+    closeSync(outWrite);
+    throw error;
+  }
   let out: RelayedPipe | undefined;
   let err: RelayedPipe | undefined;
   let tail = "";

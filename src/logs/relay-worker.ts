@@ -82,7 +82,9 @@ function readStream(id: number, s: Relayed): void {
     if (s.forward) forward(id, s, chunk);
     return;
   }
-  closeSync(s.fd);
+  try {
+    closeSync(s.fd);
+  } catch {} // already gone (POLLNVAL): nothing to close
   s.eof = true;
   stale = true;
   send({ op: "eof", id, tail: s.tail?.text() ?? "" });
@@ -117,10 +119,17 @@ const READY = POLLIN | POLLHUP | POLLERR | POLLNVAL;
 // would need care; every platform Bun runs on is little-endian).
 const revents = (i: number) => (set[2 * i + 1]! >>> 16) & READY;
 
+let failures = 0;
 for (;;) {
   if (stale) rebuild();
   for (let i = 0; i <= polled.length; i++) set[2 * i + 1] = POLLIN; // clears revents
-  if (p.poll(set, polled.length + 1, -1) < 0) continue; // EINTR
+  if (p.poll(set, polled.length + 1, -1) < 0) {
+    // EINTR once in a while; a poll that keeps failing (more pipes than the fd limit) must not
+    // spin: this thread ends, and the supervisor reads new children's output itself (relay.ts).
+    if (++failures > 100) throw new Error("poll(2) keeps failing: more pipes than the open-file limit?");
+    continue;
+  }
+  failures = 0;
   const ids = polled;
   for (let i = 1; i <= ids.length; i++) {
     if (!revents(i)) continue;

@@ -41,6 +41,8 @@ export interface RelayedPipe {
 
 interface Waiting {
   options: RelayOptions;
+  /** The pipe's read end, which the relay's thread holds. */
+  fd: number;
   eof: () => void;
   ended?: (tail: string) => void;
 }
@@ -89,7 +91,7 @@ export class LogRelay {
     const id = this.next++;
     let eof!: () => void;
     const done = new Promise<void>((r) => (eof = r));
-    const waiting: Waiting = { options, eof };
+    const waiting: Waiting = { options, fd, eof };
     this.waiting.set(id, waiting);
     this.send({ op: "add", id, fd, path, maxBytes: options.maxBytes, marker, tail: options.tail ?? 0, forward: !!options.onChunk });
     return {
@@ -131,6 +133,10 @@ export class LogRelay {
     LogRelay.shared = null;
     for (const w of this.waiting.values()) {
       w.options.onError?.(new Error(`the log relay stopped (${message}); this output is lost until the process restarts`));
+      // Nobody reads the pipe now: closed, a child's next write fails (and it is restarted) rather than blocking forever.
+      try {
+        closeSync(w.fd);
+      } catch {}
       w.eof();
       w.ended?.("");
     }
@@ -140,9 +146,9 @@ export class LogRelay {
   /** Stops the thread (tests; a supervisor that exits needs nothing). */
   static stop(): void {
     const relay = LogRelay.shared;
+    LogRelay.shared = undefined; // the next use starts a new one (a broken one too)
     if (!relay) return;
     relay.send({ op: "stop" });
     closeSync(relay.commands);
-    LogRelay.shared = undefined;
   }
 }
