@@ -6,6 +6,24 @@ import { join, resolve } from "pathe";
 /** The executable every bench measures (`bun run build` makes it). */
 export const LOOM = resolve(import.meta.dir, "../dist/loom");
 
+/**
+ * An environment of its own under `work` for the loom under test: its home, cache and state there,
+ * runtimes from `mirror` (scripts/runtime-double.ts), no colour, no settle wait after `run --detach`.
+ */
+export function benchEnv(work: string, mirror: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    PATH: process.env.PATH!,
+    HOME: work,
+    NO_COLOR: "1",
+    LOOM_DOWNLOAD_BASE_URL: mirror,
+    LOOM_CACHE_DIR: join(work, "cache"),
+    XDG_STATE_HOME: join(work, "state"),
+    // `run --detach` waits 500 ms by default for agents that die at once; measured apart.
+    LOOM_DETACH_SETTLE_MS: "0",
+    ...extra,
+  };
+}
+
 /** `--name N` from the command line, or `fallback`. */
 export function numberFlag(name: string, fallback: number): number {
   const at = process.argv.indexOf(`--${name}`);

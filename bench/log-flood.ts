@@ -16,21 +16,12 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, st
 import { tmpdir } from "node:os";
 import { join } from "pathe";
 import { runtimeRelease, serveDirectory } from "../scripts/runtime-double";
-import { LOOM, fmt, median, memoryOf, numberFlag, table } from "./lib";
+import { LOOM, benchEnv, fmt, median, memoryOf, numberFlag, table } from "./lib";
 
 const MB = numberFlag("mb", 500);
 const work = mkdtempSync(join(tmpdir(), "loom-bench-flood-"));
 const mirror = serveDirectory(runtimeRelease());
-const env: Record<string, string> = {
-  PATH: process.env.PATH!,
-  HOME: work,
-  NO_COLOR: "1",
-  LOOM_DOWNLOAD_BASE_URL: mirror.url,
-  LOOM_CACHE_DIR: join(work, "cache"),
-  XDG_STATE_HOME: join(work, "state"),
-  LOOM_DETACH_SETTLE_MS: "0",
-  LOOM_LOG_MAX_BYTES: String(1e12),
-};
+const env = benchEnv(work, mirror.url, { LOOM_LOG_MAX_BYTES: String(1e12) });
 const src = join(work, "flood.txt");
 const t0 = join(work, "t0");
 const agent = `#!/bin/sh\ndate +%s%N > ${t0}\ncat ${src}\nexec sleep 600\n`;

@@ -14,21 +14,12 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "pathe";
 import { runtimeRelease, serveDirectory } from "../scripts/runtime-double";
 import { grpcHeartbeat } from "../src/net/health";
-import { fmt, median, memoryOf, table } from "./lib";
+import { benchEnv, fmt, median, memoryOf, table } from "./lib";
 
 const LOOM = resolve(import.meta.dir, "../dist/loom");
 const work = mkdtempSync(join(tmpdir(), "loom-bench-orch-"));
 const mirror = serveDirectory(runtimeRelease());
-const env: Record<string, string> = {
-  PATH: process.env.PATH!,
-  HOME: work,
-  NO_COLOR: "1",
-  LOOM_DOWNLOAD_BASE_URL: mirror.url,
-  LOOM_CACHE_DIR: join(work, "cache"),
-  XDG_STATE_HOME: join(work, "state"),
-  // `run --detach` waits 500 ms by default for agents that die at once; measured apart below.
-  LOOM_DETACH_SETTLE_MS: "0",
-};
+const env = benchEnv(work, mirror.url);
 
 async function loom(args: string[], cwd: string, extra: Record<string, string> = {}): Promise<number> {
   const t = performance.now();
