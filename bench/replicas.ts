@@ -6,15 +6,12 @@
  * how the shared ones were spread.
  * Run: bun bench/replicas.ts
  */
-import type { BridgeClient } from "../src/protocol/loom.generated";
 import * as grpc from "@grpc/grpc-js";
 import { startEmbeddedBridge } from "../src/api/embedded";
 import { loomV1 } from "../src/protocol/services";
 import { fmt, table } from "./lib";
 
 const N = 20_000;
-type Stream = ReturnType<BridgeClient["EventStream"]>;
-type Client = BridgeClient;
 
 async function run(shared: boolean, replicas: number): Promise<{ rate: number; spread: number[] }> {
   const bridge = await startEmbeddedBridge({ sharedAgents: shared ? ["worker"] : [] });

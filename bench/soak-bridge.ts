@@ -24,7 +24,6 @@ const root = mkdtempSync(join(tmpdir(), "loom-soak-bridge-"));
 const env = { PATH: process.env.PATH!, HOME: root, NO_COLOR: "1", XDG_STATE_HOME: join(root, "state") };
 writeFileSync(join(root, "loom.toml"), '[bridge]\nruntime = "embedded"\n');
 
-type Delivery = { msg?: string; delivery?: { topic: string; event: { id: string; type: string; metadata: Record<string, string> } } };
 type Stream = ReturnType<BridgeClient["EventStream"]>;
 type Client = BridgeClient;
 const { Bridge } = loomV1();

@@ -5,7 +5,6 @@
  * The autoload flags matter for security: a compiled Bun binary would otherwise read `.env`,
  * `.env.local` and `bunfig.toml` (which can `preload` code) from whatever directory it starts in.
  */
-import { readFileSync, writeFileSync } from "node:fs";
 import { resolve } from "pathe";
 import { writeGenerated } from "./gen-protocol";
 

@@ -1,5 +1,4 @@
 /** Finding and loading a project's loom.toml: .env, parsing, `${VAR}` expansion, checks, defaults. */
-import { dirname, resolve } from "pathe";
 import { LoomError } from "../errors";
 import { readTextFile } from "../files/read-text";
 import { findDotenv, mergeDotenv, parseDotenv } from "./env/dotenv";

@@ -2,7 +2,6 @@
  * The loom.v1 services as grpc-js clients and servers want them (the definitions: messages.ts).
  */
 import * as grpc from "@grpc/grpc-js";
-import type protobuf from "protobufjs";
 import { type BridgeConstructor, type MemoryServiceConstructor, typedBridge, typedMemoryService } from "./loom.generated";
 import { loomMethods } from "./messages";
 

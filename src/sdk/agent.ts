@@ -5,7 +5,6 @@
  * ForwardToolCall; tools the agent declares and answers; MemoryService calls. docs/sdk.md.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
-import type { WireEvent } from "../protocol/envelope";
 import { ActiveSpan } from "../telemetry/spans";
 import { contextFrom, contextMetadata, newTraceContext, type TraceContext } from "../telemetry/trace-context";
 import { Connection, type ServerMessage } from "./connection";
