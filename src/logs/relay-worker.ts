@@ -87,7 +87,7 @@ function readStream(id: number, s: Relayed): void {
   } catch {} // already gone (POLLNVAL): nothing to close
   s.eof = true;
   stale = true;
-  send({ op: "eof", id, tail: s.tail?.text() ?? "" });
+  send({ op: "eof", id });
   if (s.ended) streams.delete(id);
 }
 

@@ -3,8 +3,8 @@
  * plain pipes into a buffer it reuses, instead of Bun's socket pairs read into a fresh buffer per
  * read on the supervisor's own thread. Measured on a 500 MB flood (bench/log-flood.ts): the
  * relay keeps pace with supervisord and the supervisor's memory stays where it was, where the
- * streams grew it by 60 MB. Undefined where pipes() is (Windows) or with LOOM_LOG_RELAY=streams;
- * the caller then reads Bun's streams (logs/child-output.ts).
+ * streams grew it by 60 MB. There is none where libc cannot be opened (Windows) or with
+ * LOOM_LOG_RELAY=streams: the caller then reads Bun's streams (logs/child-output.ts).
  */
 import { closeSync, writeSync } from "node:fs";
 import { pipes } from "../system/pipes";
@@ -19,7 +19,7 @@ export type ToRelay =
   | { op: "end"; id: number; marker?: string }
   | { op: "stop" };
 export type FromRelay =
-  | { op: "eof"; id: number; tail: string }
+  | { op: "eof"; id: number }
   | { op: "ended"; id: number; tail: string }
   | { op: "chunk"; id: number; chunk: Uint8Array; skipped: number }
   | { op: "error"; id: number; message: string };
@@ -61,6 +61,8 @@ export class LogRelay {
   private readonly commands: number;
   private readonly waiting = new Map<number, Waiting>();
   private next = 1;
+  /** The thread failed: nothing is sent to it any more. */
+  private dead = false;
 
   private constructor() {
     const [read, write] = pipes()!.pipe();
@@ -98,6 +100,7 @@ export class LogRelay {
       eof: done,
       end: (last) =>
         new Promise<string>((resolve) => {
+          if (this.dead) return resolve("");
           waiting.ended = resolve;
           this.send({ op: "end", id, marker: last });
         }),
@@ -105,7 +108,7 @@ export class LogRelay {
   }
 
   private send(m: ToRelay): void {
-    writeSync(this.commands, `${JSON.stringify(m)}\n`);
+    if (!this.dead) writeSync(this.commands, `${JSON.stringify(m)}\n`);
   }
 
   private answer(m: FromRelay): void {
@@ -131,6 +134,8 @@ export class LogRelay {
    */
   private broken(message: string): void {
     LogRelay.shared = null;
+    this.dead = true;
+    closeSync(this.commands); // nobody reads it: a write could block once it is full
     for (const w of this.waiting.values()) {
       w.options.onError?.(new Error(`the log relay stopped (${message}); this output is lost until the process restarts`));
       // Nobody reads the pipe now: closed, a child's next write fails (and it is restarted) rather than blocking forever.
@@ -148,7 +153,9 @@ export class LogRelay {
     const relay = LogRelay.shared;
     LogRelay.shared = undefined; // the next use starts a new one (a broken one too)
     if (!relay) return;
+    if (relay.dead) return;
     relay.send({ op: "stop" });
+    relay.dead = true;
     closeSync(relay.commands);
   }
 }

@@ -25,6 +25,7 @@ test("a relay thread that dies: errors said, waits ended, the pipe closed, the n
   writeSync(Reflect.get(relay, "commands") as number, "not json\n");
   await poll("the relay's failure said", () => errors.some((e) => e.includes("the log relay stopped")));
   await output.drained(); // resolves: nobody waits for a dead relay
+  await output.finish("ended"); // and so does the end, with nothing sent to it
   proc.stdin.write("go\n");
   proc.stdin.end();
   expect(await proc.exited).not.toBe(0); // its next write found the pipe closed, as a crash the supervisor restarts
