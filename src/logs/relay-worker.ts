@@ -2,7 +2,7 @@
  * The log relay's thread (logs/relay.ts starts it): what supervisord does for its children, in
  * one loop. poll(2) waits on every child's stdout and stderr pipe and on the command pipe; a
  * ready pipe is read into the one buffer this thread reuses, its lines stamped and written to the
- * child's log file at once. Nothing is allocated per read, so a flood neither slows the
+ * child's log file at once. Nothing but the time stamp is allocated per read, so a flood neither slows the
  * supervisor's own thread nor grows its memory (docs/benchmarks.md, "Log floods"). Commands
  * come as JSON lines on the command pipe, in order with nothing else to race them; answers go
  * back as messages.
