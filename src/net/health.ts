@@ -130,31 +130,3 @@ export async function grpcJsonCall(address: string, path: string, request: unkno
     session.destroy();
   }
 }
-
-/**
- * GET /api/metrics answers 200 with JSON. node:http, not fetch: fetch would route loopback through
- * HTTP_PROXY; loaded here, not with the module, as only the supervisor's probe wants it.
- */
-export async function dashboardHealthy(host: string, port: number, timeoutMs = PROBE_TIMEOUT_MS): Promise<ProbeResult> {
-  const h = host === "0.0.0.0" ? "127.0.0.1" : host === "::" ? "::1" : host;
-  const url = `http://${h.includes(":") ? `[${h}]` : h}:${port}/api/metrics`;
-  const { default: http } = await import("node:http");
-  return new Promise((resolve) => {
-    const req = http.get(url, { timeout: timeoutMs }, (res) => {
-      let body = "";
-      res.setEncoding("utf8");
-      res.on("data", (c: string) => (body += c));
-      res.on("end", () => {
-        if (res.statusCode !== 200) return resolve({ ok: false, detail: `${url} answered ${res.statusCode}` });
-        try {
-          JSON.parse(body);
-          resolve({ ok: true });
-        } catch {
-          resolve({ ok: false, detail: `${url} did not answer JSON` });
-        }
-      });
-    });
-    req.on("timeout", () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
-    req.on("error", (e: NodeJS.ErrnoException) => resolve({ ok: false, detail: `${url}: ${e.code === "ECONNREFUSED" ? "connection refused" : e.message}` }));
-  });
-}

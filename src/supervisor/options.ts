@@ -1,7 +1,8 @@
 /** What a supervisor is given, and the effects on the world it uses (swapped in tests). */
 import type { ProjectConfig } from "../config/types";
 import type { ConsoleSink } from "../logs/sink";
-import { dashboardHealthy, grpcHeartbeat } from "../net/health";
+import { dashboardHealthy } from "../net/dashboard-probe";
+import { grpcHeartbeat } from "../net/health";
 import { listenersOf } from "../net/ports";
 import { spawnChild } from "../proc/child";
 import type { ProcessSpec } from "../proc/spec";
