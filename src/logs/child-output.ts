@@ -107,6 +107,8 @@ function streamed(o: OutputOptions): ChildOutput {
       if (!proc) {
         if (message) tail.add(Buffer.from(message));
         err.write(message ?? "");
+        out.close();
+        err.close();
         return;
       }
       pumps = Promise.all([

@@ -4,10 +4,11 @@
  * grandchild that keeps a pipe open does not keep the files open.
  */
 import { afterAll, describe, expect, test } from "bun:test";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "pathe";
 import { type ChildOutput, childOutput } from "../../src/logs/child-output";
 import { LogRelay } from "../../src/logs/relay";
+import { spawnChild } from "../../src/proc/child";
 import { poll } from "../helpers/runtime";
 import { tempDir } from "../helpers/tmp";
 
@@ -93,6 +94,17 @@ describe("the log relay", () => {
     expect(shown + skipped).toBeLessThanOrEqual(1_000_000);
     expect(shown).toBeLessThan(1_000_000);
   }, 60_000);
+
+  test("a program that cannot be started: exit 127, why in its .err, no descriptor left open", async () => {
+    const dir = tempDir();
+    const open = () => readdirSync("/proc/self/fd").length;
+    const before = open();
+    const child = spawnChild({ name: "ghost", kind: "agent", argv: [join(dir, "no-such-program")], cwd: dir, env: {}, restart: "never" }, { logsDir: dir });
+    expect(await child.exited).toMatchObject({ code: 127 });
+    expect(readFileSync(join(dir, "ghost.err"), "utf8")).toContain("cannot start");
+    expect(child.stderrTail()).toContain("cannot start");
+    expect(open()).toBe(before);
+  });
 
   test("30 quiet children do not hold back a talking one", async () => {
     const dir = tempDir();
