@@ -81,11 +81,12 @@ export class LogRelay {
     return LogRelay.shared ?? undefined;
   }
 
-  /** A pipe for a child's stdout or stderr: [read end for `relay`, write end for the child]. */
+  /**
+   * A pipe for a child's stdout or stderr: [read end for `relay`, write end for the child], of the
+   * default size; the relay grows the few that flood (relay-worker.ts).
+   */
   static pipe(): [number, number] {
-    const [read, write] = pipes()!.pipe();
-    pipes()!.grow(read, 1 << 20);
-    return [read, write];
+    return pipes()!.pipe();
   }
 
   /** Hands `fd` (a pipe's read end, now the relay's to close) over; `marker` is written first. */

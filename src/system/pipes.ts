@@ -26,8 +26,8 @@ const F_SETPIPE_SZ = 1031; // Linux only
 export interface Pipes {
   /** A pipe whose ends are closed on exec (a child gets one only as its stdout or stderr): [read, write]. */
   pipe(): [number, number];
-  /** Asks Linux for a bigger pipe buffer (fewer wake-ups under a flood); ignored elsewhere. */
-  grow(fd: number, bytes: number): void;
+  /** Linux: asks for a pipe of `bytes` (false when refused, or elsewhere). */
+  grow(fd: number, bytes: number): boolean;
   /** poll(2) on `fds` (8 bytes each: fd, events, revents); the number ready, -1 on error. */
   poll(fds: Int32Array, count: number, timeoutMs: number): number;
 }
@@ -54,7 +54,7 @@ function bind(): Pipes | undefined {
       return [read, write];
     },
     grow(fd, bytes) {
-      if (process.platform === "linux") c.fcntl(fd, F_SETPIPE_SZ, bytes);
+      return process.platform === "linux" && c.fcntl(fd, F_SETPIPE_SZ, bytes) >= bytes;
     },
     poll(fds, count, timeoutMs) {
       return c.poll(ptr(fds), count, timeoutMs);

@@ -20,15 +20,19 @@ test("a relay thread that dies: errors said, waits ended, the pipe closed, the n
   const output = childOutput({ name: "a", base: join(dir, "a"), marker: "start", tailBytes: 64, onWriteError: (e) => errors.push(String(e)) });
   const proc = Bun.spawn(["sh", "-c", "echo before; read line; echo after"], { stdout: output.stdio[0], stderr: output.stdio[1], stdin: "pipe" });
   output.started(proc);
-  await poll("the first line", () => existsSync(join(dir, "a.log")) && readFileSync(join(dir, "a.log"), "utf8").includes("before"));
-  // What no caller of the relay can send: a command that is not JSON makes its thread throw.
-  writeSync(Reflect.get(relay, "commands") as number, "not json\n");
-  await poll("the relay's failure said", () => errors.some((e) => e.includes("the log relay stopped")));
-  await output.drained(); // resolves: nobody waits for a dead relay
-  await output.finish("ended"); // and so does the end, with nothing sent to it
-  proc.stdin.write("go\n");
-  proc.stdin.end();
-  expect(await proc.exited).not.toBe(0); // its next write found the pipe closed, as a crash the supervisor restarts
+  try {
+    await poll("the first line", () => existsSync(join(dir, "a.log")) && readFileSync(join(dir, "a.log"), "utf8").includes("before"));
+    // What no caller of the relay can send: a command that is not JSON makes its thread throw.
+    writeSync(Reflect.get(relay, "commands") as number, "not json\n");
+    await poll("the relay's failure said", () => errors.some((e) => e.includes("the log relay stopped")));
+    await output.drained(); // resolves: nobody waits for a dead relay
+    await output.finish("ended"); // and so does the end, with nothing sent to it
+    proc.stdin.write("go\n");
+    proc.stdin.end();
+    expect(await proc.exited).not.toBe(0); // its next write found the pipe closed, as a crash the supervisor restarts
+  } finally {
+    proc.kill("SIGKILL"); // a failed step above must not leave it waiting on its stdin
+  }
   const next = childOutput({ name: "b", base: join(dir, "b"), marker: "start", tailBytes: 64 });
   expect(next.stdio).toEqual(["pipe", "pipe"]); // Bun's streams, read here
   const again = Bun.spawn(["echo", "still logged"], { stdout: next.stdio[0], stderr: next.stdio[1], stdin: "ignore" });
