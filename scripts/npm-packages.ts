@@ -89,33 +89,11 @@ export function npmPackages(version: string, executables: { target: ReleaseTarge
   writeFileSync(join(main, "bin/loom.cjs"), LAUNCHER);
   chmodSync(join(main, "bin/loom.cjs"), 0o755);
   const define = ["--define", `LOOM_BUILD_VERSION="${version}"`];
-  run([
-    process.execPath,
-    "build",
-    "src/index.ts",
-    "--target=bun",
-    "--format=esm",
-    "--outfile",
-    join(main, "lib/index.js"),
-    ...define,
-    "--define",
-    'LOOM_LIBRARY_CLI="cli.js"',
-    "--define",
-    'LOOM_RELAY_WORKER="./relay-worker.js"',
-  ]);
+  // The library and its CLI find the log relay's worker next to them (src/logs/relay.ts).
+  const lib = [...define, "--define", 'LOOM_RELAY_WORKER="./relay-worker.js"'];
+  run([process.execPath, "build", "src/index.ts", "--target=bun", "--format=esm", "--outfile", join(main, "lib/index.js"), ...lib, "--define", 'LOOM_LIBRARY_CLI="cli.js"']);
+  run([process.execPath, "build", "src/cli/bin.ts", "--target=bun", "--format=esm", "--outfile", join(main, "lib/cli.js"), ...lib]);
   run([process.execPath, "build", "src/logs/relay-worker.ts", "--target=bun", "--format=esm", "--outfile", join(main, "lib/relay-worker.js")]);
-  run([
-    process.execPath,
-    "build",
-    "src/cli/bin.ts",
-    "--target=bun",
-    "--format=esm",
-    "--outfile",
-    join(main, "lib/cli.js"),
-    ...define,
-    "--define",
-    'LOOM_RELAY_WORKER="./relay-worker.js"',
-  ]);
   run([join(ROOT, "node_modules/.bin/tsc"), "-p", "scripts/tsconfig.lib.json", "--outDir", join(main, "lib")]);
   const manifest = {
     name: MAIN_PACKAGE,
