@@ -62,6 +62,7 @@ function command(m: ToRelay): boolean {
   } else {
     const s = streams.get(m.id);
     if (!s) return true;
+    readWaiting(m.id, s);
     if (m.marker) s.file.marker(m.marker);
     s.file.close(); // what the pipe still brings (a grandchild holding it) is read and dropped
     s.ended = true;
@@ -108,6 +109,24 @@ function readStream(id: number, s: Relayed): void {
   stale = true;
   send({ op: "eof", id });
   if (s.ended) streams.delete(id);
+}
+
+const one = new Int32Array(2);
+const READABLE = POLLIN | POLLHUP | POLLERR;
+
+/**
+ * What the pipe holds now, read before its file closes: the child wrote it before it exited, so
+ * before the supervisor said "end", but this thread may not have polled the pipe yet (its "add"
+ * came in the same batch as the "end", or a busy machine). Bounded: a grandchild that keeps
+ * writing is read at most this many times here; the rest is dropped with the closed file.
+ */
+function readWaiting(id: number, s: Relayed): void {
+  for (let reads = 0; reads < 64 && !s.eof; reads++) {
+    one[0] = s.fd;
+    one[1] = POLLIN;
+    if (p.poll(one, 1, 0) <= 0 || !((one[1]! >>> 16) & READABLE)) return;
+    readStream(id, s);
+  }
 }
 
 /** To the console: a copy (the buffer is reused), or counted as skipped while the console is behind. */

@@ -74,6 +74,19 @@ describe("the log relay", () => {
     expect(output.stderrTail()).toBe("bad\n");
   }, 30_000);
 
+  test("output written just before the end is in the file, even when the relay is told of the pipe and its end at once", async () => {
+    const dir = tempDir();
+    for (let round = 0; round < 5; round++) {
+      const output = childOutput({ name: `q${round}`, base: join(dir, `q${round}`), marker: "start", tailBytes: 64 });
+      const proc = Bun.spawn(["sh", "-c", "echo said; echo oops >&2"], { stdout: output.stdio[0], stderr: output.stdio[1], stdin: "ignore" });
+      await proc.exited; // all written and gone before the relay hears of it
+      output.started(proc);
+      await output.finish("ended"); // without waiting for the pipes' end
+      expect(lines(join(dir, `q${round}.log`)).map((l) => l.slice(25))[1]).toBe("said");
+      expect(output.stderrTail()).toBe("oops\n");
+    }
+  });
+
   test("a console that cannot keep up gets lines skipped and counted, never a queue: the log file gets every line", async () => {
     const dir = tempDir();
     let shown = 0;
