@@ -6,7 +6,7 @@
  * - time from exec to the first answered Heartbeat;
  * - event round trip between two agents (A publishes, B answers, A receives), p50 and p99;
  * - fan-out deliveries/s to 10 and 100 subscribers;
- * - RSS and USS idle (settled, 1.5 s after ready) and with 101 agents connected after the fan-out;
+ * - RSS, USS and PSS idle (settled, 1.5 s after ready) and with 101 agents connected after the fan-out;
  * and loom with its spans off (LOOM_TRACES=off) beside it, for what tracing costs (the traced one
  * keeps its spans in a trace history, .loom/traces.db, as `loom run` does).
  * Run: bun run build && bun bench/bridge.ts (needs /usr/bin/python3 with grpcio, protoc, grpc_python_plugin)
@@ -157,8 +157,10 @@ try {
   row("fan-out to 100, deliveries/s", (r) => r.fan100, 0, false);
   row("RSS idle (MB)", (r) => r.idle?.rss);
   row("USS idle (MB)", (r) => r.idle?.uss);
+  row("PSS idle (MB)", (r) => r.idle?.pss);
   row("RSS, 101 agents connected (MB)", (r) => r.load?.rss);
   row("USS, 101 agents connected (MB)", (r) => r.load?.uss);
+  row("PSS, 101 agents connected (MB)", (r) => r.load?.pss);
   console.log(table(rows));
 } finally {
   for (const p of started) p.kill();

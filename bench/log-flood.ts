@@ -8,7 +8,7 @@
  *   comparison, with LOOM_LOG_RELAY=streams (Bun's streams on the supervisor's thread).
  * Timed from the agent's own start (it writes the time), so start-up is not in it; rounds
  * interleaved, median of 3. The supervisor's peak RSS is the kernel's VmHWM; its peak private
- * memory (USS) is sampled every 20 ms.
+ * memory (USS) and proportional share (PSS) are sampled every 20 ms.
  *
  * Run: bun run build && bun bench/log-flood.ts [--mb 500]
  */
@@ -36,22 +36,28 @@ interface Round {
   ms: number;
   peakRss: number;
   peakUss: number;
+  peakPss: number;
 }
 
 /** Waits until `log` holds `bytes`, sampling the supervisor's memory; ms from the agent's start. */
 async function watch(log: string, bytes: number, supervisorPid: () => number | undefined): Promise<Round> {
   let peakUss = 0;
+  let peakPss = 0;
   let pid: number | undefined;
   const deadline = Date.now() + 120_000;
   while ((statSync(log, { throwIfNoEntry: false })?.size ?? 0) < bytes) {
     if (Date.now() > deadline) throw new Error(`${log} did not reach ${bytes} bytes in 120 s`);
     pid ??= supervisorPid();
-    if (pid) peakUss = Math.max(peakUss, memoryOf(pid).uss);
+    if (pid) {
+      const m = memoryOf(pid);
+      peakUss = Math.max(peakUss, m.uss);
+      peakPss = Math.max(peakPss, m.pss);
+    }
     await Bun.sleep(20);
   }
   const ms = Date.now() - Number(readFileSync(t0, "utf8")) / 1e6;
   const peakRss = pid ? Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]) / 1024 : 0;
-  return { ms, peakRss, peakUss };
+  return { ms, peakRss, peakUss, peakPss };
 }
 
 async function floor(): Promise<number> {
@@ -129,12 +135,19 @@ try {
   const pipe = speed(floors);
   const row = (name: string, rounds: Round[]) => {
     const s = speed(rounds.map((r) => r.ms));
-    return [name, fmt(s), fmt(s / pipe, 2), fmt(Math.max(...rounds.map((r) => r.peakRss))), fmt(Math.max(...rounds.map((r) => r.peakUss)))];
+    return [
+      name,
+      fmt(s),
+      fmt(s / pipe, 2),
+      fmt(Math.max(...rounds.map((r) => r.peakRss))),
+      fmt(Math.max(...rounds.map((r) => r.peakUss))),
+      fmt(Math.max(...rounds.map((r) => r.peakPss))),
+    ];
   };
-  const rows: (string | number)[][] = [[`${MB} MB flood`, "MB/s", "/ pipe", "peak RSS MB", "peak USS MB"]];
-  rows.push(["cat | cat > file (floor)", fmt(pipe), "1.00", "-", "-"]);
+  const rows: (string | number)[][] = [[`${MB} MB flood`, "MB/s", "/ pipe", "peak RSS MB", "peak USS MB", "peak PSS MB"]];
+  rows.push(["cat | cat > file (floor)", fmt(pipe), "1.00", "-", "-", "-"]);
   if (peer) rows.push(row("supervisord 4", peers));
-  else rows.push(["supervisord: not installed (apt-get install supervisor)", "-", "-", "-", "-"]);
+  else rows.push(["supervisord: not installed (apt-get install supervisor)", "-", "-", "-", "-", "-"]);
   rows.push(row("loom (each line stamped)", looms));
   rows.push(row("loom, Bun's streams (LOOM_LOG_RELAY=streams)", streams));
   console.log(table(rows));
