@@ -7,6 +7,8 @@
  * - event round trip between two agents (A publishes, B answers, A receives), p50 and p99;
  * - fan-out deliveries/s to 10 and 100 subscribers;
  * - RSS, USS and PSS idle (settled, 1.5 s after ready) and with 101 agents connected after the fan-out;
+ * loom in full mode (LOOM_DASHBOARD=true) with the dashboard's event stream read all along, as an
+ * open page reads it (the peer and the floor have no dashboard);
  * and loom with its spans off (LOOM_TRACES=off) beside it, for what tracing costs (the traced one
  * keeps its spans in a trace history, .loom/traces.db, as `loom run` does).
  * Run: bun run build && bun bench/bridge.ts (needs /usr/bin/python3 with grpcio, protoc, grpc_python_plugin)
@@ -56,8 +58,19 @@ interface Result {
   load?: ReturnType<typeof memoryOf>;
 }
 
-async function measure(address: string, pid?: number): Promise<Result> {
+/** Reads the dashboard's event stream (SSE) until aborted: what an open page costs the Bridge. */
+async function readDashboard(port: number, signal: AbortSignal): Promise<void> {
+  const res = await fetch(`http://127.0.0.1:${port}/api/events/stream`, { signal });
+  if (!res.ok || !res.body) throw new Error(`the dashboard's event stream answered ${res.status}`);
+  try {
+    for await (const _ of res.body);
+  } catch {} // aborted
+}
+
+async function measure(address: string, pid?: number, dashboardPort?: number): Promise<Result> {
   await Bun.sleep(1_500); // settled: each server has done what it does after start-up
+  const page = new AbortController();
+  if (dashboardPort) void readDashboard(dashboardPort, page.signal);
   const idle = pid ? memoryOf(pid) : undefined;
   // Round trip: A publishes ping.n; B (subscribed ping.*) publishes pong.n; A (pong.*) receives.
   const a = await agent(address, "rt-a", ["pong.*"]);
@@ -107,10 +120,11 @@ async function measure(address: string, pid?: number): Promise<Result> {
   };
   const fan10 = await fan(10);
   const fan100 = await fan(100);
+  page.abort();
   return { p50: times[Math.floor(times.length * 0.5)]!, p99: times[Math.floor(times.length * 0.99)]!, fan10, fan100, idle, load };
 }
 
-async function start(argv: string[], env: Record<string, string>): Promise<{ proc: ReturnType<typeof Bun.spawn>; address: string; readyMs: number }> {
+async function start(argv: string[], env: Record<string, string>): Promise<{ proc: ReturnType<typeof Bun.spawn>; address: string; readyMs: number; dashboardPort?: number }> {
   const address = `127.0.0.1:${await freePort("127.0.0.1")}`;
   const readies: number[] = [];
   let proc: ReturnType<typeof Bun.spawn> | undefined;
@@ -122,7 +136,7 @@ async function start(argv: string[], env: Record<string, string>): Promise<{ pro
     await until(address);
     readies.push(performance.now() - t);
   }
-  return { proc: proc!, address, readyMs: median(readies) };
+  return { proc: proc!, address, readyMs: median(readies), dashboardPort: env.LOOM_DASHBOARD_PORT ? Number(env.LOOM_DASHBOARD_PORT) : undefined };
 }
 
 const stubs = join(work, "stubs");
@@ -130,12 +144,13 @@ Bun.spawnSync(["mkdir", "-p", stubs]);
 makePythonStubs(stubs);
 const started: ReturnType<typeof Bun.spawn>[] = [];
 try {
-  const loom = await start([LOOM, "__bridge"], { LOOM_TRACES_DB: join(work, "traces.db") }); // spans kept on disk too, as under `loom run`
+  const full = async () => ({ LOOM_DASHBOARD: "true", LOOM_DASHBOARD_HOST: "127.0.0.1", LOOM_DASHBOARD_PORT: String(await freePort("127.0.0.1")) });
+  const loom = await start([LOOM, "__bridge"], { ...(await full()), LOOM_TRACES_DB: join(work, "traces.db") }); // spans kept on disk too, as under `loom run`
   started.push(loom.proc);
-  const loomResult = { ...(await measure(loom.address, loom.proc.pid)), readyMs: loom.readyMs };
-  const untraced = await start([LOOM, "__bridge"], { LOOM_TRACES: "off" });
+  const loomResult = { ...(await measure(loom.address, loom.proc.pid, loom.dashboardPort)), readyMs: loom.readyMs };
+  const untraced = await start([LOOM, "__bridge"], { ...(await full()), LOOM_TRACES: "off" });
   started.push(untraced.proc);
-  const offResult = { ...(await measure(untraced.address, untraced.proc.pid)), readyMs: untraced.readyMs };
+  const offResult = { ...(await measure(untraced.address, untraced.proc.pid, untraced.dashboardPort)), readyMs: untraced.readyMs };
   const py = await start([DEBIAN_PYTHON, join(ROOT, "bench/python-bridge.py")], { PYTHONPATH: stubs });
   started.push(py.proc);
   const pyResult = { ...(await measure(py.address, py.proc.pid)), readyMs: py.readyMs };

@@ -129,9 +129,12 @@ export class EventBus {
   publish(topic: string, event: unknown, bytes: number, delivered?: (stream: BusStream, pattern: string) => void): Promise<void> | undefined {
     this.stats.published++;
     const full: BusStream[] = [];
+    // One message for the streams of one pattern: the server encodes it once for all of them (net/grpc-call.ts).
+    let message: { delivery: { topic: string; event: unknown } } | undefined;
     const deliver = (stream: BusStream, pattern: string) => {
       this.stats.delivered++;
-      this.send(stream, { delivery: { topic: pattern, event } }, bytes);
+      if (message?.delivery.topic !== pattern) message = { delivery: { topic: pattern, event } };
+      this.send(stream, message, bytes);
       delivered?.(stream, pattern);
       if (stream.full && !full.includes(stream)) full.push(stream);
     };

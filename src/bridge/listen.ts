@@ -1,6 +1,6 @@
 /**
  * Where the embedded Bridge listens, and who gets in (docs/security.md "Who reaches what loom
- * serves"). grpc-js serves connections that loom accepts itself (Server.createConnectionInjector):
+ * serves"). The gRPC server (net/grpc-server.ts) serves connections that loom accepts itself:
  * - the Unix socket (`LOOM_BRIDGE_SOCKET`, in the project's 0700 `.loom/`, made 0600): the agents
  *   loom starts use it; the file's permissions keep every other user out;
  * - the TCP address (`LOOM_BRIDGE_ADDR`) for tools, notebooks and clients the user points at it:
@@ -10,7 +10,7 @@
  */
 import { chmodSync, lstatSync, unlinkSync } from "node:fs";
 import net from "node:net";
-import type * as grpc from "@grpc/grpc-js";
+import type { GrpcServer } from "../net/grpc-server";
 import { distrust } from "../files/trust";
 import { isLoopback, tcpPeerUid } from "../system/peer";
 
@@ -85,18 +85,17 @@ function listenUnix(server: net.Server, path: string): Promise<void> {
 }
 
 /** Listens as `options` say and hands the connections it admits to `grpcServer`. */
-export async function listenOwnerOnly(grpcServer: grpc.Server, credentials: grpc.ServerCredentials, options: ListenOptions): Promise<Listening> {
-  const injector = grpcServer.createConnectionInjector(credentials);
+export async function listenOwnerOnly(grpcServer: GrpcServer, options: ListenOptions): Promise<Listening> {
   const told = new Set<string>();
   const servers: net.Server[] = [];
   if (options.unix) {
-    const unix = net.createServer((socket) => injector.injectConnection(socket));
+    const unix = net.createServer((socket) => grpcServer.injectConnection(socket));
     await listenUnix(unix, options.unix);
     servers.push(unix);
   }
   const tcp = net.createServer((socket) => {
     const verdict = admitTcp(socket, options.exposed ?? false);
-    if (verdict.ok) return injector.injectConnection(socket);
+    if (verdict.ok) return grpcServer.injectConnection(socket);
     socket.destroy();
     if (!told.has(verdict.who) && told.size < 100) {
       told.add(verdict.who);
@@ -109,7 +108,6 @@ export async function listenOwnerOnly(grpcServer: grpc.Server, credentials: grpc
     port,
     close() {
       for (const s of servers) s.close();
-      injector.destroy();
       if (options.unix)
         try {
           unlinkSync(options.unix);

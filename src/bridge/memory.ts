@@ -11,7 +11,7 @@
  * (memory-db.ts), each session written is saved there (scope "memoryservice") within FLUSH_MS and
  * at exit, and read back when the Bridge starts, so `loom restart --runtime` forgets nothing.
  */
-import * as grpc from "@grpc/grpc-js";
+import { type RpcHandlers, type ServerCall, Status, type StatusError as WireStatus } from "../net/grpc-server";
 import type { WireEvent } from "../protocol/envelope";
 import { MEMORY_MAX_BYTES, MEMORY_MAX_FIELD_BYTES, MEMORY_MAX_SESSIONS } from "./limits";
 import type { MemoryDb } from "./memory-db";
@@ -51,7 +51,7 @@ const values = <T>(list: Entry<T>[] | undefined): T[] => (list ?? []).map((e) =>
 /** A gRPC error status, as the handler answers it. */
 export class StatusError extends Error {
   constructor(
-    readonly code: grpc.status,
+    readonly code: number,
     message: string,
   ) {
     super(message);
@@ -65,7 +65,7 @@ export class StatusError extends Error {
 function measure(value: unknown, limit = Number.POSITIVE_INFINITY, path = "request"): number {
   if (typeof value === "string") {
     const n = Buffer.byteLength(value);
-    if (n > limit) throw new StatusError(grpc.status.INVALID_ARGUMENT, `${path} is ${n} bytes, over the ${limit}-byte limit of the embedded Bridge`);
+    if (n > limit) throw new StatusError(Status.INVALID_ARGUMENT, `${path} is ${n} bytes, over the ${limit}-byte limit of the embedded Bridge`);
     return n;
   }
   if (value && typeof value === "object") {
@@ -174,7 +174,7 @@ export class MemoryStore {
 
   savePlan(req: Request): object {
     const plan = req.plan as PlanRecord | null;
-    if (!plan) throw new StatusError(grpc.status.INTERNAL, "Failed to save plan: Agent error: Plan is required");
+    if (!plan) throw new StatusError(Status.INTERNAL, "Failed to save plan: Agent error: Plan is required");
     this.add(req.session_id, "plans", plan, 100);
     return { success: true, plan_hash: plan.plan_hash, error_message: "" };
   }
@@ -187,7 +187,7 @@ export class MemoryStore {
 
   checkDuplicate(req: Request): object {
     const plan = req.plan as PlanRecord | null;
-    if (!plan) throw new StatusError(grpc.status.INTERNAL, "Failed to check duplicate: Agent error: Plan is required");
+    if (!plan) throw new StatusError(Status.INTERNAL, "Failed to check duplicate: Agent error: Plan is required");
     const windowMs = (Number(req.time_window_sec) || 0) * 1000;
     const plans = values(this.read(req.session_id)?.plans);
     for (let i = plans.length - 1; i >= 0; i--) {
@@ -202,7 +202,7 @@ export class MemoryStore {
 
   markExecuted(req: Request): object {
     const execution = req.execution as ExecutionRecord | null;
-    if (!execution) throw new StatusError(grpc.status.INTERNAL, "Failed to mark executed: Agent error: Execution record is required");
+    if (!execution) throw new StatusError(Status.INTERNAL, "Failed to mark executed: Agent error: Execution record is required");
     this.add(req.session_id, "executions", execution, 1000);
     return { success: true, error_message: "" };
   }
@@ -227,7 +227,7 @@ export class MemoryStore {
 
   appendEvent(req: Request): object {
     const event = req.event as WireEvent | null;
-    if (!event) throw new StatusError(grpc.status.INVALID_ARGUMENT, "Event is required");
+    if (!event) throw new StatusError(Status.INVALID_ARGUMENT, "Event is required");
     this.add(req.session_id, "events", `[${event.timestamp_ms ?? 0}] ${event.type ?? ""} from ${event.source ?? ""}`, Number.MAX_SAFE_INTEGER);
     return { success: true, error_message: "" };
   }
@@ -250,14 +250,14 @@ export class MemoryStore {
     return { summary: lines.join("\n"), event_count: Number(req.max_events) || 0, success: true, error_message: "" };
   }
 
-  /** The grpc-js implementation of loom.v1.MemoryService. */
-  implementation(): grpc.UntypedServiceImplementation {
-    const unary = (handler: (req: Request) => object) => (call: grpc.ServerUnaryCall<Request, unknown>, reply: grpc.sendUnaryData<unknown>) => {
+  /** The handlers of loom.v1.MemoryService (net/grpc-server.ts). */
+  implementation(): RpcHandlers {
+    const unary = (handler: (req: Request) => object) => (call: ServerCall<Request>, reply: (error: WireStatus | null, value?: unknown) => void) => {
       try {
         measure(call.request, MEMORY_MAX_FIELD_BYTES);
         reply(null, handler(call.request));
       } catch (e) {
-        const error = e instanceof StatusError ? e : new StatusError(grpc.status.INTERNAL, (e as Error).message);
+        const error = e instanceof StatusError ? e : new StatusError(Status.INTERNAL, (e as Error).message);
         reply({ code: error.code, details: error.message });
       }
     };

@@ -8,7 +8,6 @@
  * it. Hand-written on otlp.proto because OpenTelemetry's exporters would bring their SDK into the
  * executable for a few lines of mapping.
  */
-import * as grpc from "@grpc/grpc-js";
 import { BUCKETS, type Family } from "./dashboard/metrics";
 import { collectorService, encode, keyValues, traceRequestOf } from "../telemetry/otlp";
 import { type SpanData, type SpanStore, spanBytes } from "../telemetry/spans";
@@ -46,6 +45,8 @@ type Send = (signal: "traces" | "metrics", body: object) => Promise<void>;
 function sender(target: Target): { send: Send; shown: (signal: string) => string; close(): void } {
   const base = target.endpoint.replace(/\/+$/, "").replace(/\/v1\/(traces|metrics)$/, "");
   if (target.protocol === "grpc") {
+    // grpc-js is loaded for this protocol only: the Bridge serves without it (net/grpc-server.ts).
+    const grpc = require("@grpc/grpc-js") as typeof import("@grpc/grpc-js");
     const url = URL.parse(base);
     const address = url && /^https?:$/.test(url.protocol) ? url.host : base;
     const credentials = url?.protocol === "https:" ? grpc.credentials.createSsl() : grpc.credentials.createInsecure();

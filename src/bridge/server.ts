@@ -1,5 +1,5 @@
 /**
- * The embedded Bridge: loom.v1.Bridge served by loom itself with @grpc/grpc-js, with upstream's
+ * The embedded Bridge: loom.v1.Bridge served by loom itself, with upstream's
  * semantics (docs/runtime-contract.md "Bridge protocol"), so SDK agents cannot tell it from the
  * native runtime in anything they rely on (the differences are in docs/embedded-bridge.md):
  * - RegisterAgent stores an agent's topics and tools (agents.ts); an empty id answers
@@ -13,8 +13,9 @@
  *   declared is sent to that agent's newest stream as ServerEvent.tool_call, and its
  *   ClientEvent.tool_result is the answer. ToolCall.timeout_ms is honoured (30 s when 0).
  * - MemoryService is served in memory (memory.ts). Heartbeat echoes the request's timestamp.
+ * Served on node:http2 (net/grpc-server.ts), as grpc-js served it before.
  */
-import * as grpc from "@grpc/grpc-js";
+import { GrpcServer, type RpcHandlers, type ServerCall, Status, type StatusError } from "../net/grpc-server";
 import { ADMIN_SERVICE, adminImplementation } from "./admin";
 import { healthImplementation, healthService } from "./health";
 import type { BridgeEvent, Topology } from "./dashboard/source";
@@ -30,8 +31,7 @@ import { MemoryStore } from "./memory";
 import { refuseArguments } from "../protocol/tool-arguments";
 import type { MemoryDb } from "./memory-db";
 import { addOtlpServices } from "../telemetry/otlp-receive";
-import { onRequestBytes } from "../protocol/messages";
-import { loomV1 } from "../protocol/services";
+import { loomMethods, onRequestBytes } from "../protocol/messages";
 import { DEFAULT_TOOL_TIMEOUT_MS, failure, parseArguments, ToolFailure, ToolRegistry, type WireToolResult } from "./tools/tool-registry";
 
 export type { WireEvent } from "../protocol/envelope";
@@ -45,6 +45,8 @@ export interface WireToolCall {
   correlation_id?: string;
   qos?: string;
 }
+
+type Reply = (error: StatusError | null, value?: unknown) => void;
 
 interface PendingCall {
   stream: BusStream;
@@ -75,7 +77,7 @@ export class EmbeddedBridge {
   captureContent = false;
   /** Followers of what happens (the dashboard, which bounds what it keeps). */
   readonly feed = new Set<(e: BridgeEvent) => void>();
-  private server?: grpc.Server;
+  private server?: GrpcServer;
   private listening?: Listening;
   private sweeper?: ReturnType<typeof setInterval>;
 
@@ -218,11 +220,11 @@ export class EmbeddedBridge {
     return wait;
   }
 
-  private openStream(agentId: string, call: grpc.ServerDuplexStream<unknown, unknown>): BusStream {
+  private openStream(agentId: string, call: ServerCall): BusStream {
     const sink: Sink = {
       write: (message, done) => call.write(message, done),
       onDrain: (listener) => call.on("drain", listener),
-      fail: (_code, message) => call.emit("error", { code: grpc.status.RESOURCE_EXHAUSTED, details: message }),
+      fail: (_code, message) => call.fail(Status.RESOURCE_EXHAUSTED, message),
     };
     const stream = this.bus.open(agentId, this.agents.attach(agentId), sink);
     this.streamsById.set(agentId, [...(this.streamsById.get(agentId) ?? []), stream]);
@@ -239,13 +241,13 @@ export class EmbeddedBridge {
     if (!rest.length && this.feed.size) this.tell({ kind: "unregistered", agentId: stream.agentId, at: Date.now() });
   }
 
-  private eventStream(call: grpc.ServerDuplexStream<Record<string, unknown>, unknown>): void {
+  private eventStream(call: ServerCall<Record<string, unknown>>): void {
     let stream: BusStream | undefined;
     call.on("data", (message: Record<string, unknown>) => {
       if (!stream) {
         const ack = message.ack as { message_id?: string } | undefined;
-        if (message.msg !== "ack") return void call.emit("error", { code: grpc.status.INVALID_ARGUMENT, details: "first stream message must be Ack carrying agent_id" });
-        if (this.bus.streams.size >= MAX_STREAMS) return void call.emit("error", { code: grpc.status.RESOURCE_EXHAUSTED, details: `${MAX_STREAMS} streams are open` });
+        if (message.msg !== "ack") return call.fail(Status.INVALID_ARGUMENT, "first stream message must be Ack carrying agent_id");
+        if (this.bus.streams.size >= MAX_STREAMS) return call.fail(Status.RESOURCE_EXHAUSTED, `${MAX_STREAMS} streams are open`);
         stream = this.openStream(ack?.message_id ?? "", call);
         return;
       }
@@ -254,7 +256,7 @@ export class EmbeddedBridge {
         if (!p.event) return; // upstream publishes nothing without an event
         // Topics are keys of maps that outlive the publish (flow, dashboard): bounded in bytes.
         if (Buffer.byteLength(p.topic ?? "") > MAX_TOPIC_BYTES)
-          return void call.emit("error", { code: grpc.status.INVALID_ARGUMENT, details: `topic is ${Buffer.byteLength(p.topic)} bytes, over the ${MAX_TOPIC_BYTES}-byte limit` });
+          return call.fail(Status.INVALID_ARGUMENT, `topic is ${Buffer.byteLength(p.topic)} bytes, over the ${MAX_TOPIC_BYTES}-byte limit`);
         const wait = this.publish(stream.agentId, p.topic, p.event);
         if (wait) {
           call.pause(); // the publisher waits: its stream is not read until the subscribers drain
@@ -278,14 +280,14 @@ export class EmbeddedBridge {
       } catch {}
     };
     call.on("end", end);
-    call.on("error", end);
+    call.on("status", end); // failed by the Bridge: its stream is gone now, not when the client leaves
     call.on("cancelled", end);
     call.on("close", end);
   }
 
-  private implementation(): grpc.UntypedServiceImplementation {
+  private implementation(): RpcHandlers {
     return {
-      RegisterAgent: (call: grpc.ServerUnaryCall<Record<string, unknown>, unknown>, reply: grpc.sendUnaryData<unknown>) => {
+      RegisterAgent: (call: ServerCall<Record<string, unknown>>, reply: Reply) => {
         const req = call.request as { agent_id: string; subscribed_topics: string[]; tools: ToolInfo[]; metadata?: Record<string, string> };
         if (!req.agent_id) return reply(null, { success: false, error_message: "agent_id cannot be empty" });
         const topics = req.subscribed_topics ?? [];
@@ -295,12 +297,11 @@ export class EmbeddedBridge {
         reply(null, { success: !refused, error_message: refused ?? "" });
         if (!refused && this.feed.size) this.tell({ kind: "registered", agentId: req.agent_id, topics, tools: tools.map((t) => t.name), at: Date.now() });
       },
-      EventStream: (call: grpc.ServerDuplexStream<Record<string, unknown>, unknown>) => this.eventStream(call),
-      ForwardToolCall: (call: grpc.ServerUnaryCall<WireToolCall, unknown>, reply: grpc.sendUnaryData<unknown>) => {
+      EventStream: (call: ServerCall<Record<string, unknown>>) => this.eventStream(call),
+      ForwardToolCall: (call: ServerCall<WireToolCall>, reply: Reply) => {
         this.forwardToolCall(call.request).then((result) => reply(null, result));
       },
-      Heartbeat: (call: grpc.ServerUnaryCall<{ timestamp_ms?: number }, unknown>, reply: grpc.sendUnaryData<unknown>) =>
-        reply(null, { timestamp_ms: Number(call.request.timestamp_ms) || 0, status: "ok" }),
+      Heartbeat: (call: ServerCall<{ timestamp_ms?: number }>, reply: Reply) => reply(null, { timestamp_ms: Number(call.request.timestamp_ms) || 0, status: "ok" }),
     };
   }
 
@@ -311,13 +312,13 @@ export class EmbeddedBridge {
     };
   }
 
-  /** The grpc-js server with loom's services and OpenTelemetry's collector's (otlp-receive.ts) (connections are handed to it by listen.ts). */
-  grpcServer(): grpc.Server {
+  /** The gRPC server with loom's services and OpenTelemetry's collector's (otlp-receive.ts) (connections are handed to it by listen.ts). */
+  grpcServer(): GrpcServer {
     if (this.server) return this.server;
-    const server = new grpc.Server();
+    const server = new GrpcServer();
     onRequestBytes((n) => this.moved(n));
-    server.addService(loomV1().Bridge.service, this.implementation());
-    server.addService(loomV1().MemoryService.service, this.memory.implementation());
+    server.addService(loomMethods("Bridge"), this.implementation());
+    server.addService(loomMethods("MemoryService"), this.memory.implementation());
     server.addService(healthService(), healthImplementation());
     server.addService(
       ADMIN_SERVICE,
@@ -332,13 +333,13 @@ export class EmbeddedBridge {
 
   /** Listens as `options` say (listen.ts: owner only); resolves with the bound TCP port. */
   async listen(options: ListenOptions): Promise<number> {
-    this.listening = await listenOwnerOnly(this.grpcServer(), grpc.ServerCredentials.createInsecure(), options);
+    this.listening = await listenOwnerOnly(this.grpcServer(), options);
     return this.listening.port;
   }
 
   close(): void {
     clearInterval(this.sweeper);
     this.listening?.close();
-    this.server?.forceShutdown();
+    this.server?.close();
   }
 }

@@ -7,11 +7,12 @@
  * (grpc-js's default limit for what it receives, kept).
  */
 import type http2 from "node:http2";
+import { FrameError, frame, frameReader, MAX_MESSAGE_BYTES } from "../net/grpc-frames";
 import { bridgeSession, percentDecoded } from "../net/h2-session";
 import type { WireMethod } from "../protocol/wire";
 import type { BridgeTarget } from "./address";
 
-export const MAX_FRAME_BYTES = 4 * 1024 * 1024;
+export const MAX_FRAME_BYTES = MAX_MESSAGE_BYTES;
 
 /** A call that ended without grpc-status 0, or a connection that failed, as a person reads it. */
 export class CallError extends Error {
@@ -36,41 +37,6 @@ function connectionError(e: NodeJS.ErrnoException): CallError {
 
 /** What a call needs of a method's definition (protocol/wire.ts, or grpc-js's shape). */
 export type Method<Res> = WireMethod<Res>;
-
-function frame(body: Uint8Array): Buffer {
-  const out = Buffer.allocUnsafe(5 + body.length);
-  out[0] = 0;
-  out.writeUInt32BE(body.length, 1);
-  out.set(body, 5);
-  return out;
-}
-
-/**
- * Splits a stream's bytes into gRPC frames' messages; throws on a compressed or oversized frame.
- * A frame's chunks are joined once it is whole (joining at each chunk copied a 4 MB message
- * hundreds of times).
- */
-function frameReader(onMessage: (bytes: Buffer) => void): (chunk: Buffer) => void {
-  let chunks: Buffer[] = [];
-  let held = 0;
-  return (chunk) => {
-    chunks.push(chunk);
-    held += chunk.length;
-    while (held >= 5) {
-      if (chunks[0]!.length < 5) chunks = [Buffer.concat(chunks, held)];
-      const head = chunks[0]!;
-      if (head[0] !== 0) throw new CallError("the server sent a compressed message, which loom did not ask for");
-      const length = head.readUInt32BE(1);
-      if (length > MAX_FRAME_BYTES) throw new CallError(`the server sent a message of ${length} bytes, over the ${MAX_FRAME_BYTES}-byte limit`);
-      if (held < 5 + length) break;
-      const all = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, held);
-      onMessage(all.subarray(5, 5 + length));
-      const rest = all.subarray(5 + length);
-      chunks = rest.length ? [rest] : [];
-      held = rest.length;
-    }
-  };
-}
 
 /** One call on `session`: its messages decoded, and its end (resolves on grpc-status 0). */
 export interface Call<Res> {
@@ -124,7 +90,7 @@ export class H2Client {
       try {
         read(chunk);
       } catch (e) {
-        failed = e instanceof CallError ? e : new CallError(`the server sent a message loom cannot read: ${(e as Error).message}`);
+        failed = e instanceof CallError ? e : new CallError(`the server sent ${e instanceof FrameError ? e.message : `a message loom cannot read: ${(e as Error).message}`}`);
         stream.close();
       }
     });

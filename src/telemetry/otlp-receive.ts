@@ -7,7 +7,8 @@
  * JSON, guard.ts). Metrics and logs that exporters send are answered and not kept: an agent's
  * exporter is not left failing, and loom's page shows the Bridge's own metrics.
  */
-import * as grpc from "@grpc/grpc-js";
+import type { GrpcServer, RpcService, ServerCall, StatusError } from "../net/grpc-server";
+import { Status } from "../net/grpc-server";
 import { collectorService, decode, encode } from "./otlp";
 import { spansOf, traceRequest } from "./otlp-read";
 import type { SpanStore } from "./spans";
@@ -34,31 +35,28 @@ const partial = (rejected: number, what = "spans without a valid trace_id and sp
   rejected ? { partialSuccess: { rejectedSpans: String(rejected), errorMessage: what } } : {};
 
 /** A collector service that answers every export and keeps nothing (agents' metrics and logs). */
-function discarding(signal: "metrics" | "logs", service: string): grpc.ServiceDefinition {
+function discarding(signal: "metrics" | "logs", service: string): RpcService {
   return {
     Export: {
       path: `/opentelemetry.proto.collector.${signal}.v1.${service}/Export`,
       requestStream: false,
       responseStream: false,
-      requestSerialize: (v: Buffer) => v,
       requestDeserialize: () => null,
       responseSerialize: () => Buffer.alloc(0),
-      responseDeserialize: (b: Buffer) => b,
-      originalName: "export",
     },
   };
 }
 
 /** Adds the collector's services to the Bridge's gRPC server. */
-export function addOtlpServices(server: grpc.Server, store: SpanStore): void {
+export function addOtlpServices(server: GrpcServer, store: SpanStore): void {
   server.addService(collectorService("trace"), {
-    Export: (call: grpc.ServerUnaryCall<unknown, unknown>, done: grpc.sendUnaryData<unknown>) => {
+    Export: (call: ServerCall<unknown>, done: (error: StatusError | null, value?: unknown) => void) => {
       const got = receiveSpans(store, call.request, true);
-      if (got.error) done({ code: grpc.status.INVALID_ARGUMENT, details: got.error });
+      if (got.error) done({ code: Status.INVALID_ARGUMENT, details: got.error });
       else done(null, partial(got.rejected));
     },
   });
-  const ok = (_call: unknown, done: grpc.sendUnaryData<unknown>) => done(null, {});
+  const ok = (_call: unknown, done: (error: null, value: object) => void) => done(null, {});
   server.addService(discarding("metrics", "MetricsService"), { Export: ok });
   server.addService(discarding("logs", "LogsService"), { Export: ok });
 }

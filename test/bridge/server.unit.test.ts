@@ -9,7 +9,7 @@ import { join } from "pathe";
 import { MAX_PENDING_CALL_BYTES, MAX_TOOL_TIMEOUT_MS, MAX_TOPIC_BYTES } from "../../src/bridge/limits";
 import { askTopology } from "../../src/client/topology";
 import { loomV1, unaryByName } from "../../src/protocol/services";
-import { healthClient } from "../../src/bridge/health";
+import { healthService } from "../../src/bridge/health";
 import { EmbeddedBridge, toolTimeout } from "../../src/bridge/server";
 import { tempDir } from "../helpers/tmp";
 
@@ -179,7 +179,7 @@ describe("what a caller can grow is bounded in bytes", () => {
 describe("grpc.health.v1 (Kubernetes' gRPC probes)", () => {
   test("Check: SERVING for the server and its services, NOT_FOUND otherwise; Watch sends the status and stays open", async () => {
     const { port } = await start();
-    const Health = healthClient();
+    const Health = grpc.makeGenericClientConstructor(healthService() as grpc.ServiceDefinition, "Health");
     const health = new Health(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
     try {
       const check = (service: string) =>
