@@ -6,15 +6,17 @@
  * - time from exec to the first answered Heartbeat;
  * - event round trip between two agents (A publishes, B answers, A receives), p50 and p99;
  * - fan-out deliveries/s to 10 and 100 subscribers;
- * - RSS, USS and PSS idle (settled, 1.5 s after ready) and with 101 agents connected after the fan-out;
+ * - RSS, USS and PSS idle (settled, 1.5 s after ready), with 101 agents connected at the end of the
+ *   fan-out, and 2 s later (the Bridge collects once a burst is over: server.ts);
  * loom in full mode (LOOM_DASHBOARD=true) with the dashboard's event stream read all along, as an
- * open page reads it (the peer and the floor have no dashboard);
+ * open page reads it (the peer and the floor have no dashboard), alone, and as `loom up` runs it
+ * beside its supervisor ("its tree": the executable's pages shared, as in every real run);
  * and loom with its spans off (LOOM_TRACES=off) beside it, for what tracing costs (the traced one
  * keeps its spans in a trace history, .loom/traces.db, as `loom run` does).
  * Run: bun run build && bun bench/bridge.ts (needs /usr/bin/python3 with grpcio, protoc, grpc_python_plugin)
  */
 import type { BridgeClient } from "../src/protocol/loom.generated";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "pathe";
 import * as grpc from "@grpc/grpc-js";
@@ -28,7 +30,7 @@ const ROOT = resolve(import.meta.dir, "..");
 const LOOM = join(ROOT, "dist/loom");
 const work = mkdtempSync(join(tmpdir(), "loom-bench-bridge-"));
 const rows: (string | number)[][] = [
-  ["measure", "embedded (loom)", "loom, traces off", "python grpcio", "floor (grpc-js echo)", "loom / python", "loom / floor", "traces on / off"],
+  ["measure", "embedded (loom)", "loom, traces off", "loom up (its tree)", "python grpcio", "floor (grpc-js echo)", "loom / python", "loom / floor", "traces on / off"],
 ];
 
 type Stream = ReturnType<BridgeClient["EventStream"]>;
@@ -56,6 +58,7 @@ interface Result {
   fan100: number;
   idle?: ReturnType<typeof memoryOf>;
   load?: ReturnType<typeof memoryOf>;
+  settled?: ReturnType<typeof memoryOf>;
 }
 
 /** Reads the dashboard's event stream (SSE) until aborted: what an open page costs the Bridge. */
@@ -91,6 +94,7 @@ async function measure(address: string, pid?: number, dashboardPort?: number): P
     x.c.close();
   }
   let load: ReturnType<typeof memoryOf> | undefined;
+  let settled: ReturnType<typeof memoryOf> | undefined;
   const fan = async (n: number): Promise<number> => {
     const subs = await Promise.all(Array.from({ length: n }, (_, i) => agent(address, `fan-${n}-${i}`, ["fan.*"])));
     const pub = await agent(address, `pub-${n}`, []);
@@ -111,7 +115,11 @@ async function measure(address: string, pid?: number, dashboardPort?: number): P
       await Promise.race([done, Bun.sleep(10_000)]);
     }
     const rate = got / ((performance.now() - t) / 1000);
-    if (pid && n === 100) load = memoryOf(pid); // 101 agents still connected, after 200,000 deliveries
+    if (pid && n === 100) {
+      load = memoryOf(pid); // 101 agents still connected, after 200,000 deliveries
+      await Bun.sleep(2_000);
+      settled = memoryOf(pid); // and once the Bridge has been quiet for a while
+    }
     for (const x of [...subs, pub]) {
       x.s.end();
       x.c.close();
@@ -121,7 +129,7 @@ async function measure(address: string, pid?: number, dashboardPort?: number): P
   const fan10 = await fan(10);
   const fan100 = await fan(100);
   page.abort();
-  return { p50: times[Math.floor(times.length * 0.5)]!, p99: times[Math.floor(times.length * 0.99)]!, fan10, fan100, idle, load };
+  return { p50: times[Math.floor(times.length * 0.5)]!, p99: times[Math.floor(times.length * 0.99)]!, fan10, fan100, idle, load, settled };
 }
 
 async function start(argv: string[], env: Record<string, string>): Promise<{ proc: ReturnType<typeof Bun.spawn>; address: string; readyMs: number; dashboardPort?: number }> {
@@ -139,18 +147,47 @@ async function start(argv: string[], env: Record<string, string>): Promise<{ pro
   return { proc: proc!, address, readyMs: median(readies), dashboardPort: env.LOOM_DASHBOARD_PORT ? Number(env.LOOM_DASHBOARD_PORT) : undefined };
 }
 
+async function stop(proc: ReturnType<typeof Bun.spawn>): Promise<void> {
+  proc.kill();
+  await proc.exited;
+}
+
+/**
+ * The Bridge as `loom up` runs it in full mode (dashboard, span history on disk), measured in its
+ * process tree: its supervisor maps the same executable, so USS counts what the Bridge alone holds.
+ */
+async function inTree(): Promise<Result> {
+  const root = join(work, "tree");
+  mkdirSync(root);
+  writeFileSync(join(root, "loom.toml"), '[bridge]\nruntime = "embedded"\nmode = "full"\n');
+  const env = { ...process.env, HOME: root, XDG_STATE_HOME: join(root, "state"), NO_COLOR: "1" };
+  const up = Bun.spawnSync([LOOM, "up", "--detach", "--bridge-port", "0", "--dashboard-port", "0"], { cwd: root, env });
+  if (up.exitCode !== 0) throw new Error(`loom up failed: ${up.stderr}`);
+  try {
+    const ledger = JSON.parse(readFileSync(join(root, ".loom/state.json"), "utf8"));
+    const bridge = ledger.children.core ?? ledger.children.bridge;
+    return await measure(ledger.bridge.address, bridge.pid, Number(new URL(ledger.dashboard).port));
+  } finally {
+    Bun.spawnSync([LOOM, "down"], { cwd: root, env });
+  }
+}
+
 const stubs = join(work, "stubs");
 Bun.spawnSync(["mkdir", "-p", stubs]);
 makePythonStubs(stubs);
 const started: ReturnType<typeof Bun.spawn>[] = [];
 try {
   const full = async () => ({ LOOM_DASHBOARD: "true", LOOM_DASHBOARD_HOST: "127.0.0.1", LOOM_DASHBOARD_PORT: String(await freePort("127.0.0.1")) });
+  // Each alone (the one before stopped), so that its executable's pages are its own in USS.
   const loom = await start([LOOM, "__bridge"], { ...(await full()), LOOM_TRACES_DB: join(work, "traces.db") }); // spans kept on disk too, as under `loom run`
   started.push(loom.proc);
   const loomResult = { ...(await measure(loom.address, loom.proc.pid, loom.dashboardPort)), readyMs: loom.readyMs };
+  await stop(loom.proc);
   const untraced = await start([LOOM, "__bridge"], { ...(await full()), LOOM_TRACES: "off" });
   started.push(untraced.proc);
   const offResult = { ...(await measure(untraced.address, untraced.proc.pid, untraced.dashboardPort)), readyMs: untraced.readyMs };
+  await stop(untraced.proc);
+  const treeResult = await inTree();
   const py = await start([DEBIAN_PYTHON, join(ROOT, "bench/python-bridge.py")], { PYTHONPATH: stubs });
   started.push(py.proc);
   const pyResult = { ...(await measure(py.address, py.proc.pid)), readyMs: py.readyMs };
@@ -160,10 +197,11 @@ try {
   const row = (name: string, pick: (r: Result) => number | undefined, digits = 1, lowerIsBetter = true) => {
     const l = pick(loomResult);
     const o = pick(offResult);
+    const t = pick(treeResult);
     const p = pick(pyResult);
     const f = pick(floor);
     const ratio = (x?: number, y?: number) => (x === undefined || y === undefined ? "" : fmt(lowerIsBetter ? x / y : x / y, 2));
-    rows.push([name, fmt(l, digits), fmt(o, digits), fmt(p, digits), fmt(f, digits), ratio(l, p), ratio(l, f), ratio(l, o)]);
+    rows.push([name, fmt(l, digits), fmt(o, digits), fmt(t, digits), fmt(p, digits), fmt(f, digits), ratio(l, p), ratio(l, f), ratio(l, o)]);
   };
   row("exec to ready (ms)", (r) => r.readyMs);
   row("round trip p50 (ms)", (r) => r.p50, 2);
@@ -176,6 +214,9 @@ try {
   row("RSS, 101 agents connected (MB)", (r) => r.load?.rss);
   row("USS, 101 agents connected (MB)", (r) => r.load?.uss);
   row("PSS, 101 agents connected (MB)", (r) => r.load?.pss);
+  row("RSS, the same 2 s later (MB)", (r) => r.settled?.rss);
+  row("USS, the same 2 s later (MB)", (r) => r.settled?.uss);
+  row("PSS, the same 2 s later (MB)", (r) => r.settled?.pss);
   console.log(table(rows));
 } finally {
   for (const p of started) p.kill();

@@ -55,6 +55,10 @@ interface PendingCall {
   bytes: number;
 }
 
+/** Traffic that stops for this long after moving QUIET_GC_BYTES is followed by a collection. */
+const QUIET_MS = 500;
+const QUIET_GC_BYTES = 256 * 1024;
+
 /** The tool call timeout: timeout_ms when positive, else 30 s, never more than MAX_TOOL_TIMEOUT_MS. */
 export function toolTimeout(timeoutMs: unknown): number {
   const n = Number(timeoutMs);
@@ -170,15 +174,34 @@ export class EmbeddedBridge {
   }
 
   private movedBytes = 0;
+  private lastMoved = 0;
+  private quiet?: ReturnType<typeof setTimeout>;
 
   /**
    * Every GC_EVERY_BYTES received or queued for sending, a full collection: each message leaves
    * its frames and encodings behind, and at tens of MB/s the collector's own pace let a flood's
    * garbage pass 400 MB (bench/bridge-floods.ts), a fan-out's 120 MB; collected, both stay low.
+   * And once traffic stops for QUIET_MS, one more: what a burst left under GC_EVERY_BYTES (with
+   * the dashboard's copy of each delivery, 20–30 MB after a fan-out to 100) is not held until
+   * the next burst.
    */
   private moved(bytes: number): void {
     this.movedBytes += bytes;
+    this.lastMoved = performance.now();
+    if (!this.quiet) {
+      this.quiet = setTimeout(() => this.collectWhenQuiet(), QUIET_MS);
+      this.quiet.unref?.();
+    }
     if (this.movedBytes < GC_EVERY_BYTES) return;
+    this.movedBytes = 0;
+    Bun.gc(true);
+  }
+
+  private collectWhenQuiet(): void {
+    const since = performance.now() - this.lastMoved;
+    this.quiet = since < QUIET_MS ? setTimeout(() => this.collectWhenQuiet(), QUIET_MS - since) : undefined;
+    this.quiet?.unref?.();
+    if (this.quiet || this.movedBytes < QUIET_GC_BYTES) return;
     this.movedBytes = 0;
     Bun.gc(true);
   }
@@ -339,6 +362,7 @@ export class EmbeddedBridge {
 
   close(): void {
     clearInterval(this.sweeper);
+    clearTimeout(this.quiet);
     this.listening?.close();
     this.server?.close();
   }
