@@ -4,7 +4,7 @@
  * download itself (install.ts).
  */
 import { existsSync } from "node:fs";
-import { basename, relative } from "pathe";
+import { basename } from "pathe";
 import { LoomError } from "../errors";
 import { assertTrustedCache, binaryPath, cacheDir, readChecksums, removeCached, cachedFileName, type Env } from "./cache";
 import { rememberVerified, verifiedUnchanged } from "./verified";
@@ -16,6 +16,9 @@ import { findLocalBuild } from "./local";
 import { PATH_OVERRIDE_ENV } from "./names";
 import { platformTag, type PlatformTag } from "./platform";
 import { isExecutable, sha256File } from "./probe";
+import type { BinaryResult } from "./result";
+
+export { type BinaryResult, type BinarySource, describeBinary, EMBEDDED } from "./result";
 
 export interface GetBinaryOptions {
   name: string;
@@ -33,18 +36,6 @@ export interface GetBinaryOptions {
   versionFlag?: string;
   /** Ask for `latest` even when a lookup failed a moment ago (`loom install`). */
   fresh?: boolean;
-}
-
-export type BinarySource = "override" | "local" | "cache" | "download" | "embedded" | "remote";
-
-/** The Bridge inside the loom executable (`loom __bridge`): nothing to find or fetch. */
-export const EMBEDDED: BinaryResult = { path: "", source: "embedded" };
-
-export interface BinaryResult {
-  path: string;
-  source: BinarySource;
-  /** The version the binary reports (or was downloaded as). */
-  version?: string;
 }
 
 function overrideFor(name: string, env: Env): BinaryResult | undefined {
@@ -72,16 +63,6 @@ export async function cachedProblem(path: string, env: Env): Promise<string | un
     rememberVerified(dir, file, recorded);
   }
   return undefined;
-}
-
-/** "target/release/loom-bridge-server (local build)", "~/.cache/.../loom-core-v0.1.0-... (cache, v0.1.0)". */
-export function describeBinary(b: BinaryResult, projectDir: string): string {
-  if (b.source === "embedded") return "the embedded Bridge (inside loom; no download)";
-  if (b.source === "remote") return `a remote Bridge at ${b.path} (nothing runs here)`;
-  const rel = relative(projectDir, b.path);
-  const shown = b.source === "local" && !rel.startsWith("..") ? rel : b.path;
-  const how = { override: "path from the environment", local: "local build", cache: "cache", download: "verified download", embedded: "", remote: "" }[b.source];
-  return `${shown} (${how}${b.version ? `, v${b.version}` : ""})`;
 }
 
 /** A runtime that must still be downloaded: what to fetch, and where it will be cached. */

@@ -35,14 +35,15 @@ if (first === "__watchdog") {
   } catch {}
   process.exit(0);
 } else if (first === "__supervise") {
-  // Internal: the background supervisor of `loom up --detach` (launch/run-supervised.ts).
-  const { superviseMain } = await import("../launch/detach");
-  const { formatError } = await import("./runner");
+  // Internal: the background supervisor of `loom up --detach` (launch/detached-supervisor.ts),
+  // without the CLI's modules: what it did not catch goes to supervisor.log, stack and all.
+  const { superviseMain } = await import("../launch/detached-supervisor");
   const { exitCodeOf } = await import("../errors");
+  const { scrub } = await import("../config/env/secrets");
   try {
     finish(await superviseMain());
   } catch (error) {
-    process.stderr.write(formatError(error, true));
+    process.stderr.write(`${scrub(`error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`)}\n`);
     finish(exitCodeOf(error));
   }
 } else if (first === "__sandbox") {

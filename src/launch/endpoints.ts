@@ -112,22 +112,22 @@ async function configuredPort(what: string, host: string, port: number, byDefaul
 }
 
 /**
- * The local runtime's endpoints: ports checked free (unless a detached start's parent did) or
- * picked, the address resolved to an IP literal, non-loopback refused without `expose`.
+ * The local runtime's endpoints: ports checked free or picked, the address resolved to an IP
+ * literal, non-loopback refused without `expose`.
  */
-export async function localEndpoints(project: ProjectConfig, o: { bridgePort?: number; dashboardPort?: number; portsChecked?: boolean }, warnings: string[]): Promise<Endpoints> {
+export async function localEndpoints(project: ProjectConfig, o: { bridgePort?: number; dashboardPort?: number }, warnings: string[]): Promise<Endpoints> {
   const { config } = project;
   const bridge = hostPort(config.bridge.address, "[bridge] address");
-  let bridgeChecked = o.portsChecked || o.bridgePort === 0;
+  let bridgeChecked = o.bridgePort === 0;
   if (o.bridgePort !== undefined) bridge.port = o.bridgePort === 0 ? await freePort(bridge.host) : o.bridgePort;
-  else if (!o.portsChecked) ({ port: bridge.port, checked: bridgeChecked } = await configuredPort("the Bridge", bridge.host, bridge.port, DEFAULT_BRIDGE_PORT, warnings));
+  else ({ port: bridge.port, checked: bridgeChecked } = await configuredPort("the Bridge", bridge.host, bridge.port, DEFAULT_BRIDGE_PORT, warnings));
   if (!bridgeChecked)
     await assertPortFree("the bridge", bridge.host, bridge.port, "pick another with --bridge-port N ([bridge] address in loom.toml), or --bridge-port 0 for a free one");
   const address = await ipAddress(joinHostPort(bridge.host, bridge.port));
   const dashboardOn = config.bridge.mode === "full" && config.dashboard.enabled;
   let dashboardPort = o.dashboardPort === 0 ? await freePort(config.dashboard.host) : (o.dashboardPort ?? config.dashboard.port);
-  let dashboardChecked = o.portsChecked || o.dashboardPort === 0;
-  if (dashboardOn && o.dashboardPort === undefined && !o.portsChecked)
+  let dashboardChecked = o.dashboardPort === 0;
+  if (dashboardOn && o.dashboardPort === undefined)
     ({ port: dashboardPort, checked: dashboardChecked } = await configuredPort("the dashboard", config.dashboard.host, dashboardPort, DASHBOARD_DEFAULTS.port, warnings));
   assertLoopback({ ...config, bridge: { ...config.bridge, address }, dashboard: { ...config.dashboard, port: dashboardPort } }, dashboardOn, warnings);
   if (dashboardOn && !dashboardChecked)

@@ -18,7 +18,7 @@ import { PRELOAD_FILE, writeAgentFiles } from "./agent-files";
 import { type Interpreters, planAgents, planRuntime, pythonFor, type ProcessSpec, withProtectedFiles } from "./process-plan";
 import { hostPort } from "../net/address";
 import { bridgeSocket, type Endpoints, localEndpoints, withEndpoints, withOverrides } from "./endpoints";
-import { adoptLock, lockHolder, tryLockProject, type ProjectLock } from "../state/project-lock";
+import { lockHolder, tryLockProject, type ProjectLock } from "../state/project-lock";
 import { bunRuntime } from "../proc/self";
 import { describeRemote, remoteBridge } from "../config/remote";
 import { inspectLedger } from "../state/ledger";
@@ -44,12 +44,8 @@ export interface UpOptions {
   preferDebug?: boolean;
   env?: Record<string, string | undefined>;
   hooks?: InstallHooks;
-  /** The ports were already checked (by the parent of a detached supervisor). */
-  portsChecked?: boolean;
-  /** A runtime binary already resolved and verified (by the parent of a detached supervisor). */
+  /** A runtime binary already resolved (`loom dev` names its own). */
   binary?: Prepared["binary"];
-  /** The project lock, held through this descriptor by the parent that started this supervisor. */
-  lockFd?: number;
 }
 
 export interface Prepared {
@@ -80,8 +76,8 @@ function interpreters(root: string, env: Record<string, string | undefined>, soc
  * One loom per project: takes the project lock (state/project-lock.ts) or refuses, then cleans up after
  * a supervisor that died (its lock is gone with it, its ledger is left).
  */
-async function lockProject(root: string, warnings: string[], lockFd?: number): Promise<ProjectLock> {
-  const lock = lockFd === undefined ? tryLockProject(root) : adoptLock(root, lockFd);
+async function lockProject(root: string, warnings: string[]): Promise<ProjectLock> {
+  const lock = tryLockProject(root);
   if (!lock) {
     const holder = lockHolder(root);
     const ledger = inspectLedger(root).ledger;
@@ -156,7 +152,7 @@ export async function prepare(o: UpOptions): Promise<Prepared> {
     throw new LoomError("USAGE", `loom up starts a local runtime, and this project's Bridge is ${describeRemote(remote)}: there is nothing to start`, {
       hint: "`loom run` starts the agents against it; `loom ping` checks it",
     });
-  const lock = await lockProject(root, warnings, o.lockFd);
+  const lock = await lockProject(root, warnings);
   const { logsDir } = logsAndPreload(root, o.logsDir);
   if (remote) {
     const endpoints: Endpoints = { bridge: remote.address, bridgePort: hostPort(remote.address).port, mode: config.bridge.mode, dashboardPort: config.dashboard.port, remote };

@@ -2,14 +2,14 @@
  * Running a prepared project under a supervisor in this process: in the foreground (output on the
  * terminal, Ctrl+C handled), or as the background supervisor of a detached start (detach.ts).
  */
-import { describeBinary } from "../binaries/get-binary";
+import { describeBinary } from "../binaries/result";
 import { envNumber } from "../config/env/env-number";
 import { join } from "pathe";
 import { EXIT } from "../errors";
 import { takePrivateJson } from "../files/private";
 import { LIVENESS_INTERVAL_MS, LOG_MAX_BYTES, STATE_DIR, STOP_GRACE_MS } from "../constants";
 import { serveControl } from "../state/control";
-import { agentPlanner, replanner, type Prepared } from "./prepare";
+import type { Prepared } from "./prepare";
 import { Printer } from "../logs/printer";
 import type { ConsoleSink } from "../logs/sink";
 import { restartSettingsFromEnv } from "../supervisor/restart-policy";
@@ -42,6 +42,13 @@ export interface RunOptions {
   ownProcess?: boolean;
 }
 
+/**
+ * prepare.ts, loaded when the supervisor plans again (`loom start PATH`, a `--watch` reload): it
+ * brings the configuration's and the binaries' modules, which a background supervisor handed its
+ * plan (detached-supervisor.ts) does not otherwise evaluate (docs/benchmarks.md, issue 30).
+ */
+const planning = () => require("./prepare") as typeof import("./prepare");
+
 function supervisorFor(prepared: Prepared, o: RunOptions, printer?: Printer): Supervisor {
   const env = prepared.project.env;
   return new Supervisor({
@@ -60,9 +67,9 @@ function supervisorFor(prepared: Prepared, o: RunOptions, printer?: Printer): Su
     watchdog: startWatchdog,
     lock: prepared.lock,
     runtimeDescription: describeBinary(prepared.binary, prepared.project.root),
-    planAgent: agentPlanner(prepared, env),
+    planAgent: (path) => planning().agentPlanner(prepared, env)(path),
     control: (handle, warn) => serveControl(prepared.project.root, handle, warn),
-    replan: o.watch ? replanner(prepared, o.agentPaths, process.env) : undefined,
+    replan: o.watch ? () => planning().replanner(prepared, o.agentPaths, process.env)() : undefined,
     deps: o.ownProcess === false ? { becomeSubreaper: () => false } : undefined,
   });
 }
