@@ -24,7 +24,8 @@ export type { BridgeEvent };
 import { AgentDirectory, registrationBytes, type ToolInfo } from "./agents";
 import { type BusStream, EventBus, type Sink } from "./bus";
 import { envelopeMetadata, eventBytes, type WireEvent } from "../protocol/envelope";
-import { GC_EVERY_BYTES, MAX_TOPIC_BYTES, MAX_PENDING_CALL_BYTES, MAX_PENDING_CALLS, MAX_STREAMS, MAX_TOOL_TIMEOUT_MS } from "./limits";
+import { MAX_TOPIC_BYTES, MAX_PENDING_CALL_BYTES, MAX_PENDING_CALLS, MAX_STREAMS, MAX_TOOL_TIMEOUT_MS } from "./limits";
+import { GcPace } from "./gc-pace";
 import { type ListenOptions, type Listening, listenOwnerOnly } from "./listen";
 import { contextFrom, contextMetadata, endToolSpans, SpanStore } from "../telemetry/spans";
 import { MemoryStore } from "./memory";
@@ -55,10 +56,6 @@ interface PendingCall {
   bytes: number;
 }
 
-/** Traffic that stops for this long after moving QUIET_GC_BYTES is followed by a collection. */
-const QUIET_MS = 500;
-const QUIET_GC_BYTES = 256 * 1024;
-
 /** The tool call timeout: timeout_ms when positive, else 30 s, never more than MAX_TOOL_TIMEOUT_MS. */
 export function toolTimeout(timeoutMs: unknown): number {
   const n = Number(timeoutMs);
@@ -67,7 +64,9 @@ export function toolTimeout(timeoutMs: unknown): number {
 
 export class EmbeddedBridge {
   readonly agents = new AgentDirectory();
-  readonly bus = new EventBus(Date.now, (n) => this.moved(n));
+  /** When the Bridge collects its garbage (gc-pace.ts), told every byte that moves. */
+  private readonly pace = new GcPace();
+  readonly bus = new EventBus(Date.now, (n) => this.pace.moved(n));
   readonly startedAt = Date.now();
   /** Open streams by agent id, oldest first. */
   readonly streamsById = new Map<string, BusStream[]>();
@@ -116,7 +115,7 @@ export class EmbeddedBridge {
     const result = await this.callTool({ ...call, headers: { ...call.headers, ...contextMetadata(span.ctx) } });
     endToolSpans(span, llm, result, llm && this.captureContent ? call.arguments : undefined);
     // A reply of megabytes leaves its strings and encodings behind: the collection's pace counts them.
-    this.moved((call.arguments?.length ?? 0) + result.output.length);
+    this.pace.moved((call.arguments?.length ?? 0) + result.output.length);
     if (this.feed.size) this.tell({ kind: "tool", name: call.name ?? "", id: result.id, status: result.status, ms: Date.now() - started, at: Date.now() });
     return result;
   }
@@ -171,39 +170,6 @@ export class EmbeddedBridge {
   /** Tool calls sent to agents and not yet answered, and the bytes of their arguments. */
   get pendingToolCalls(): { count: number; bytes: number } {
     return { count: this.pendingCalls.size, bytes: this.pendingCallBytes };
-  }
-
-  private movedBytes = 0;
-  private lastMoved = 0;
-  private quiet?: ReturnType<typeof setTimeout>;
-
-  /**
-   * Every GC_EVERY_BYTES received or queued for sending, a full collection: each message leaves
-   * its frames and encodings behind, and at tens of MB/s the collector's own pace let a flood's
-   * garbage pass 400 MB (bench/bridge-floods.ts), a fan-out's 120 MB; collected, both stay low.
-   * And once traffic stops for QUIET_MS, one more: what a burst left under GC_EVERY_BYTES (with
-   * the dashboard's copy of each delivery, 20–30 MB after a fan-out to 100) is not held until
-   * the next burst.
-   */
-  private moved(bytes: number): void {
-    this.movedBytes += bytes;
-    this.lastMoved = performance.now();
-    if (!this.quiet) {
-      this.quiet = setTimeout(() => this.collectWhenQuiet(), QUIET_MS);
-      this.quiet.unref?.();
-    }
-    if (this.movedBytes < GC_EVERY_BYTES) return;
-    this.movedBytes = 0;
-    Bun.gc(true);
-  }
-
-  private collectWhenQuiet(): void {
-    const since = performance.now() - this.lastMoved;
-    this.quiet = since < QUIET_MS ? setTimeout(() => this.collectWhenQuiet(), QUIET_MS - since) : undefined;
-    this.quiet?.unref?.();
-    if (this.quiet || this.movedBytes < QUIET_GC_BYTES) return;
-    this.movedBytes = 0;
-    Bun.gc(true);
   }
 
   /** A stream ended: the tool calls sent to it fail now rather than at their deadline. */
@@ -339,7 +305,7 @@ export class EmbeddedBridge {
   grpcServer(): GrpcServer {
     if (this.server) return this.server;
     const server = new GrpcServer();
-    onRequestBytes((n) => this.moved(n));
+    onRequestBytes((n) => this.pace.moved(n));
     server.addService(loomMethods("Bridge"), this.implementation());
     server.addService(loomMethods("MemoryService"), this.memory.implementation());
     server.addService(healthService(), healthImplementation());
@@ -362,7 +328,7 @@ export class EmbeddedBridge {
 
   close(): void {
     clearInterval(this.sweeper);
-    clearTimeout(this.quiet);
+    this.pace.stop();
     this.listening?.close();
     this.server?.close();
   }
