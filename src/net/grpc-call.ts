@@ -42,6 +42,7 @@ const HEADERS = { ":status": 200, "content-type": "application/grpc+proto", "grp
 /** grpc-timeout: up to 8 digits and a unit (the gRPC HTTP/2 protocol). */
 const TIMEOUT = /^(\d{1,8})([HMSmun])$/;
 const UNIT_MS: Record<string, number> = { H: 3_600_000, M: 60_000, S: 1_000, m: 1, u: 0.001, n: 0.000001 };
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** The message in `bytes`, inflated when the client compressed it (bounded as what it may send). */
 function inflated(bytes: Buffer, compressed: boolean, encoding: string): Buffer {
@@ -96,7 +97,11 @@ export class ServerCall<Req = unknown> extends EventEmitter {
     if (typeof timeout === "string") {
       const m = TIMEOUT.exec(timeout);
       if (!m) queueMicrotask(() => this.fail(Status.INTERNAL, `Invalid grpc-timeout value "${timeout}"`));
-      else this.timer = setTimeout(() => this.expire(), Math.trunc(Number(m[1]) * UNIT_MS[m[2]!]!));
+      else {
+        // A timer holds at most 2^31-1 ms and fires at once beyond it (as grpc-js's did): a deadline past 24 days is none.
+        const ms = Math.trunc(Number(m[1]) * UNIT_MS[m[2]!]!);
+        if (ms <= MAX_TIMER_MS) this.timer = setTimeout(() => this.expire(), ms);
+      }
     }
     // Bun's http2 emits 'end' before 'aborted' when the client resets a stream: its reset cancels even a call whose handler then ended it.
     stream.on("aborted", () => this.cancel());

@@ -26,6 +26,7 @@ const SERVICE: RpcService = {
   Watch: json("/t.T/Watch", false, true),
   Chat: json("/t.T/Chat", true, true),
   Hang: json("/t.T/Hang", false, false),
+  Slow: json("/t.T/Slow", false, false),
 };
 
 const cleanup: (() => void)[] = [];
@@ -49,6 +50,7 @@ async function serve(): Promise<http2.ClientHttp2Session> {
       call.on("end", () => call.end());
     },
     Hang: (call: ServerCall<unknown>) => void seen.hung.push(call),
+    Slow: (call: ServerCall<unknown>, reply: (e: null, v: unknown) => void) => void setTimeout(() => reply(null, call.request), 5),
   });
   const listener = net.createServer((socket) => server.injectConnection(socket));
   await new Promise<void>((resolve) => listener.listen(0, "127.0.0.1", resolve));
@@ -142,7 +144,7 @@ test("gzip and deflate messages are inflated within the limit; a bomb and an unk
   expect([br.status, br.message]).toEqual([String(Status.UNIMPLEMENTED), 'Received message compressed with unsupported encoding "br"']);
 });
 
-test("a deadline that passes ends the call (DEADLINE_EXCEEDED) and tells its handler; a malformed one is INTERNAL", async () => {
+test("a deadline that passes ends the call (DEADLINE_EXCEEDED) and tells its handler; a malformed one is INTERNAL; one past what a timer holds is none", async () => {
   const session = await serve();
   seen.hung.length = 0;
   const late = await call(session, "/t.T/Hang", [frameOf({})], { "grpc-timeout": "20m" });
@@ -150,6 +152,9 @@ test("a deadline that passes ends the call (DEADLINE_EXCEEDED) and tells its han
   expect(seen.hung[0]?.cancelled).toBe(true);
   const bad = await call(session, "/t.T/Echo", [frameOf({})], { "grpc-timeout": "soon" });
   expect([bad.status, bad.message]).toEqual([String(Status.INTERNAL), 'Invalid grpc-timeout value "soon"']);
+  // 99999999 hours is past what a timer holds: no deadline, not an immediate one.
+  const far = await call(session, "/t.T/Slow", [frameOf({ far: true })], { "grpc-timeout": "99999999H" });
+  expect(far.status).toBe("0");
 });
 
 test("a stream: messages back in order, a failure ends it with its status, a client that leaves closes it", async () => {
