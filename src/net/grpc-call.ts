@@ -139,8 +139,10 @@ export class ServerCall<Req = unknown> extends EventEmitter {
       try {
         take(chunk);
       } catch (e) {
-        if (e instanceof FrameError) this.fail(Status.RESOURCE_EXHAUSTED, `Received message larger than max (${e.length} vs. ${MAX_MESSAGE_BYTES})`);
-        else throw e;
+        if (e instanceof FrameError) return this.fail(Status.RESOURCE_EXHAUSTED, `Received message larger than max (${e.length} vs. ${MAX_MESSAGE_BYTES})`);
+        // The handler's own code threw on a message: its call fails, the server goes on, the log has the stack.
+        console.error(`gRPC ${this.method.path}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+        this.fail(Status.UNKNOWN, "Unknown error");
       }
     });
     this.stream.on("end", () => {

@@ -73,8 +73,17 @@ export class GrpcServer {
       );
     }
     const call = new ServerCall<unknown>(stream, headers, route.method);
+    // A handler that throws fails its call, as grpc-js's did, and the Bridge goes on; its log has the stack.
+    const run = (start: () => void) => {
+      try {
+        start();
+      } catch (error) {
+        console.error(`gRPC ${path}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+        call.fail(Status.UNKNOWN, "Unknown error");
+      }
+    };
     if (route.method.requestStream) {
-      (route.handler as StreamHandler<unknown>)(call);
+      run(() => (route.handler as StreamHandler<unknown>)(call));
       call.read(
         (message) => call.emit("data", message),
         () => call.emit("end"),
@@ -93,12 +102,14 @@ export class GrpcServer {
       () => {
         if (!got) return call.fail(Status.UNIMPLEMENTED, `Received no request message for server streaming method ${path}`);
         call.request = request;
-        if (route.method.responseStream) return (route.handler as StreamHandler<unknown>)(call);
-        (route.handler as UnaryHandler<unknown>)(call, (error, value) => {
-          if (error) return call.fail(typeof error.code === "number" ? error.code : Status.UNKNOWN, error.details ?? "");
-          call.write(value);
-          call.end();
-        });
+        if (route.method.responseStream) return run(() => (route.handler as StreamHandler<unknown>)(call));
+        run(() =>
+          (route.handler as UnaryHandler<unknown>)(call, (error, value) => {
+            if (error) return call.fail(typeof error.code === "number" ? error.code : Status.UNKNOWN, error.details ?? "");
+            call.write(value);
+            call.end();
+          }),
+        );
       },
     );
   }

@@ -27,6 +27,7 @@ const SERVICE: RpcService = {
   Chat: json("/t.T/Chat", true, true),
   Hang: json("/t.T/Hang", false, false),
   Slow: json("/t.T/Slow", false, false),
+  Throw: json("/t.T/Throw", false, false),
 };
 
 const cleanup: (() => void)[] = [];
@@ -46,11 +47,18 @@ async function serve(): Promise<http2.ClientHttp2Session> {
     },
     Chat: (call: ServerCall<{ fail?: string }>) => {
       seen.chats.push(call as ServerCall<unknown>);
-      call.on("data", (m: { fail?: string }) => (m.fail ? call.fail(Status.INVALID_ARGUMENT, m.fail) : call.write(m)));
+      call.on("data", (m: { fail?: string; throw?: boolean }) => {
+        if (m.throw) throw new Error("a bug on a message");
+        if (m.fail) call.fail(Status.INVALID_ARGUMENT, m.fail);
+        else call.write(m);
+      });
       call.on("end", () => call.end());
     },
     Hang: (call: ServerCall<unknown>) => void seen.hung.push(call),
     Slow: (call: ServerCall<unknown>, reply: (e: null, v: unknown) => void) => void setTimeout(() => reply(null, call.request), 5),
+    Throw: () => {
+      throw new Error("a bug in a handler");
+    },
   });
   const listener = net.createServer((socket) => server.injectConnection(socket));
   await new Promise<void>((resolve) => listener.listen(0, "127.0.0.1", resolve));
@@ -110,7 +118,7 @@ test("a unary call is answered, framed, with grpc-status 0 in the trailers", asy
   expect(JSON.parse(a.body.subarray(5).toString())).toEqual({ hi: 1 });
 });
 
-test("an unknown method, a request that is not gRPC, no message or two: each refused as grpc-js refuses it", async () => {
+test("an unknown method, a request that is not gRPC, no message or two, a handler that throws: each refused as grpc-js refuses it", async () => {
   const session = await serve();
   const unknown = await call(session, "/t.T/Nope", [frameOf({})]);
   expect([unknown.status, unknown.message]).toEqual([String(Status.UNIMPLEMENTED), "The server does not implement the method /t.T/Nope"]);
@@ -119,6 +127,9 @@ test("an unknown method, a request that is not gRPC, no message or two: each ref
   expect([none.status, none.message]).toEqual([String(Status.UNIMPLEMENTED), "Received no request message for server streaming method /t.T/Echo"]);
   const two = await call(session, "/t.T/Echo", [frameOf({}), frameOf({})]);
   expect([two.status, two.message]).toEqual([String(Status.UNIMPLEMENTED), "Received a second request message for server streaming method /t.T/Echo"]);
+  const thrown = await call(session, "/t.T/Throw", [frameOf({})]); // its stack goes to stderr, the Bridge's log
+  expect([thrown.status, thrown.message]).toEqual([String(Status.UNKNOWN), "Unknown error"]);
+  expect((await call(session, "/t.T/Echo", [frameOf({ after: 1 })])).status).toBe("0"); // and the server goes on
 });
 
 test("a message over 4 MB is refused at its header; one that does not decode is INTERNAL", async () => {
@@ -164,6 +175,8 @@ test("a stream: messages back in order, a failure ends it with its status, a cli
   const chat = await call(session, "/t.T/Chat", [frameOf({ n: 1 }), frameOf({ n: 2 }), frameOf({ fail: "no more" })]);
   expect([chat.status, chat.message]).toEqual([String(Status.INVALID_ARGUMENT), "no more"]);
   expect(chat.body.length).toBe(2 * frameOf({ n: 1 }).length);
+  const buggy = await call(session, "/t.T/Chat", [frameOf({ n: 1 }), frameOf({ throw: true })]);
+  expect([buggy.status, buggy.message]).toEqual([String(Status.UNKNOWN), "Unknown error"]);
   seen.chats.length = 0;
   const stream = session.request({ ":method": "POST", ":path": "/t.T/Chat", "content-type": "application/grpc" });
   stream.write(frameOf({ n: 3 }));
