@@ -19,7 +19,8 @@ export function parseAddress(text: string): BridgeAddress | undefined {
   }
   const url = /^(https?):\/\/(.*)$/.exec(text);
   const m = HOST_PORT.exec(url ? url[2]! : text);
-  if (!m || Number(m[2]) > 65535) return undefined;
+  // A host named "unix" would be written back (joinHostPort, dialString) as unix:PORT, the socket form.
+  if (!m || Number(m[2]) > 65535 || m[1] === "unix") return undefined;
   return { kind: "tcp", host: m[1]!.replace(/^\[|\]$/g, ""), port: Number(m[2]), tls: url?.[1] === "https" };
 }
 
