@@ -13,8 +13,6 @@ import type { ProjectConfig } from "./types";
 import { CONFIG_FILE } from "./defaults";
 import { findConfigFile, projectRoot } from "./root";
 
-export { findConfigFile, projectRoot } from "./root";
-
 export interface LoadOptions {
   /** The real environment; defaults to process.env. It always wins over .env values. */
   env?: Record<string, string | undefined>;

@@ -1,12 +1,13 @@
 /**
- * loom.proto's methods as grpc-js serves and calls them, and its messages parsed with protobufjs
- * (from the .proto embedded in the executable) for what still wants reflection: other services'
- * definitions (the health service), tests comparing codecs. loom's own methods (de)serialise
+ * loom.proto's methods as the embedded Bridge serves them (net/grpc-server.ts) and grpc-js calls
+ * them, and its messages parsed with protobufjs (from the .proto embedded in the executable) for
+ * what still wants reflection: other services' definitions (the health service), tests comparing
+ * codecs. loom's own methods (de)serialise
  * with protocol/wire.ts, from tables generated from the .proto, where protobufjs generated its
  * codecs at run time on each message's first use: 14 ms of the embedded Bridge's first event
  * (docs/benchmarks.md, "A new project's first answer") and its parse at every start. wire.ts
  * reads and writes what protobufjs does with CONVERSION (test/protocol/wire.unit.test.ts).
- * Nothing here loads grpc-js: services.ts makes grpc-js's clients from these definitions.
+ * Nothing here loads grpc-js (its types only): services.ts makes grpc-js's clients from these.
  */
 import type * as grpc from "@grpc/grpc-js";
 import protobuf from "protobufjs";

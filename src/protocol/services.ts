@@ -1,5 +1,6 @@
 /**
- * The loom.v1 services as grpc-js clients and servers want them (the definitions: messages.ts).
+ * The loom.v1 services as grpc-js clients want them (the definitions: messages.ts); the tests and
+ * benches call the Bridge with them, which serves the same definitions (net/grpc-server.ts).
  */
 import * as grpc from "@grpc/grpc-js";
 import { type BridgeConstructor, type MemoryServiceConstructor, typedBridge, typedMemoryService } from "./loom.generated";

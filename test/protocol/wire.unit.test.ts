@@ -78,7 +78,7 @@ test("bytes that are not a message are an error, never a hang or a wrong object"
   expect(decode("Ack", Uint8Array.from([0x50, 0x01, 0x0a, 0x01, 0x78]))).toEqual({ message_id: "x" });
 });
 
-test("the methods grpc-js serves with wire.ts's codec are loom.proto's, streams where it says so", () => {
+test("the methods the Bridge serves with wire.ts's codec are loom.proto's, streams where it says so", () => {
   for (const service of ["Bridge", "MemoryService"] as const) {
     const served = loomMethods(service);
     const reflected = loomRoot().lookupService(`loom.v1.${service}`).methodsArray;
