@@ -10,7 +10,9 @@ export const SUBSCRIPTION_QUEUE = 2_048;
 export const STREAM_QUEUE_BYTES = 4 * 1024 * 1024;
 /** Bytes queued for all streams together before every publisher waits. */
 export const TOTAL_QUEUE_BYTES = 64 * 1024 * 1024;
-/** Bytes handed to grpc-js for one stream and not yet written to its connection. */
+/** Bytes of gRPC messages received and not yet whole, over every call (net/grpc-server.ts). */
+export const PARTIAL_MESSAGE_BYTES = 64 * 1024 * 1024;
+/** Bytes handed to the gRPC server for one stream and not yet written to its connection. */
 export const IN_FLIGHT_BYTES = 1024 * 1024;
 /**
  * A stream whose queue is full and that took nothing for this long is cut off (RESOURCE_EXHAUSTED)

@@ -24,7 +24,7 @@ export type { BridgeEvent };
 import { AgentDirectory, registrationBytes, type ToolInfo } from "./agents";
 import { type BusStream, EventBus, type Sink } from "./bus";
 import { envelopeMetadata, eventBytes, type WireEvent } from "../protocol/envelope";
-import { MAX_TOPIC_BYTES, MAX_PENDING_CALL_BYTES, MAX_PENDING_CALLS, MAX_STREAMS, MAX_TOOL_TIMEOUT_MS } from "./limits";
+import { MAX_TOPIC_BYTES, MAX_PENDING_CALL_BYTES, MAX_PENDING_CALLS, MAX_STREAMS, MAX_TOOL_TIMEOUT_MS, PARTIAL_MESSAGE_BYTES } from "./limits";
 import { GcPace } from "./gc-pace";
 import { type ListenOptions, type Listening, listenOwnerOnly } from "./listen";
 import { contextFrom, contextMetadata, endToolSpans, SpanStore } from "../telemetry/spans";
@@ -304,7 +304,7 @@ export class EmbeddedBridge {
   /** The gRPC server with loom's services and OpenTelemetry's collector's (otlp-receive.ts) (connections are handed to it by listen.ts). */
   grpcServer(): GrpcServer {
     if (this.server) return this.server;
-    const server = new GrpcServer();
+    const server = new GrpcServer(PARTIAL_MESSAGE_BYTES);
     onRequestBytes((n) => this.pace.moved(n));
     server.addService(loomMethods("Bridge"), this.implementation());
     server.addService(loomMethods("MemoryService"), this.memory.implementation());

@@ -24,6 +24,12 @@ export const Status = {
   INTERNAL: 13,
 } as const;
 
+/** Bytes of messages received but not yet whole, over every call of a server, and its bound. */
+export interface PartialBudget {
+  bytes: number;
+  readonly max: number;
+}
+
 export interface StatusError {
   code: number;
   details: string;
@@ -82,6 +88,8 @@ export class ServerCall<Req = unknown> extends EventEmitter {
   /** Ended without a status sent by the handler: the client left, or the deadline passed. */
   cancelled = false;
   private readonly encoding: string;
+  /** This call's part of `budget.bytes`. */
+  private holding = 0;
   private headersSent = false;
   private ended = false;
   private timer?: ReturnType<typeof setTimeout>;
@@ -90,6 +98,7 @@ export class ServerCall<Req = unknown> extends EventEmitter {
     private readonly stream: http2.ServerHttp2Stream,
     headers: http2.IncomingHttpHeaders,
     readonly method: RpcMethod,
+    private readonly budget: PartialBudget = { bytes: 0, max: Number.POSITIVE_INFINITY },
   ) {
     super();
     this.encoding = String(headers["grpc-encoding"] ?? "identity");
@@ -107,6 +116,7 @@ export class ServerCall<Req = unknown> extends EventEmitter {
     stream.on("aborted", () => this.cancel());
     stream.on("close", () => {
       clearTimeout(this.timer);
+      this.release();
       if (!this.ended || stream.rstCode) this.cancel();
       this.emit("close");
     });
@@ -117,7 +127,8 @@ export class ServerCall<Req = unknown> extends EventEmitter {
   /** Reads the client's messages into `onMessage`, its half-close into `onEnd`; a bad frame ends the call. */
   read(onMessage: (message: Req) => void, onEnd: () => void): void {
     const message = (compressed: boolean) => (bytes: Buffer) => {
-      if (this.ended) return;
+      if (this.ended) return; // released already
+      this.hold(-(5 + bytes.length));
       let plain: Buffer;
       try {
         plain = inflated(bytes, compressed, this.encoding);
@@ -136,8 +147,11 @@ export class ServerCall<Req = unknown> extends EventEmitter {
     const take = frameReader(message(false), MAX_MESSAGE_BYTES, message(true));
     this.stream.on("data", (chunk: Buffer) => {
       if (this.ended) return;
+      this.hold(chunk.length);
       try {
         take(chunk);
+        if (!this.ended && this.budget.bytes > this.budget.max)
+          this.fail(Status.RESOURCE_EXHAUSTED, `the server holds ${this.budget.bytes} bytes of messages not yet whole, over its ${this.budget.max}-byte limit`);
       } catch (e) {
         if (e instanceof FrameError) return this.fail(Status.RESOURCE_EXHAUSTED, `Received message larger than max (${e.length} vs. ${MAX_MESSAGE_BYTES})`);
         // The handler's own code threw on a message: its call fails, the server goes on, the log has the stack.
@@ -193,6 +207,7 @@ export class ServerCall<Req = unknown> extends EventEmitter {
     if (this.ended || this.stream.closed || this.stream.destroyed) return;
     this.ended = true;
     clearTimeout(this.timer);
+    this.release(); // what it held is dropped: nothing more of it is read
     this.emit("status", code);
     const status = { "grpc-status": String(code), "grpc-message": encodeURI(details) };
     if (!this.headersSent) {
@@ -215,6 +230,16 @@ export class ServerCall<Req = unknown> extends EventEmitter {
    */
   private stopReading(): void {
     if (!this.stream.readableEnded) this.stream.close(0);
+  }
+
+  private hold(bytes: number): void {
+    this.holding += bytes;
+    this.budget.bytes += bytes;
+  }
+
+  private release(): void {
+    this.budget.bytes -= this.holding;
+    this.holding = 0;
   }
 
   private expire(): void {

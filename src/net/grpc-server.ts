@@ -9,7 +9,7 @@
  */
 import http2 from "node:http2";
 import type net from "node:net";
-import { type RpcMethod, ServerCall, Status, type StatusError } from "./grpc-call";
+import { type PartialBudget, type RpcMethod, ServerCall, Status, type StatusError } from "./grpc-call";
 
 export { ServerCall, Status, type RpcMethod, type StatusError } from "./grpc-call";
 
@@ -28,10 +28,17 @@ interface Route {
 export class GrpcServer {
   private readonly routes = new Map<string, Route>();
   private readonly sessions = new Set<http2.ServerHttp2Session>();
+  private readonly partial: PartialBudget;
   // As grpc-js: no limit on a session's memory or headers of nghttp2's own; the Bridge bounds what callers grow (bridge/limits.ts).
   private readonly h2 = http2.createServer({ maxSendHeaderBlockLength: Number.MAX_SAFE_INTEGER, maxSessionMemory: Number.MAX_SAFE_INTEGER });
 
-  constructor() {
+  /**
+   * `maxPartialBytes`: messages received but not yet whole, over every call. Each call may hold
+   * up to one 4 MB message in parts; a caller that opens streams and leaves a message unfinished
+   * on each must not grow the server with them: the call that goes over fails (RESOURCE_EXHAUSTED).
+   */
+  constructor(maxPartialBytes: number) {
+    this.partial = { bytes: 0, max: maxPartialBytes };
     this.h2.on("session", (session) => {
       this.sessions.add(session);
       session.on("error", () => {}); // its streams close, and their calls say so
@@ -46,6 +53,11 @@ export class GrpcServer {
       const handler = handlers[name];
       if (handler) this.routes.set(method.path, { method, handler: handler as Route["handler"] });
     }
+  }
+
+  /** Bytes of messages received and not yet whole, over every call. */
+  get partialBytes(): number {
+    return this.partial.bytes;
   }
 
   /** Serves a connection accepted elsewhere. */
@@ -72,7 +84,7 @@ export class GrpcServer {
         { endStream: true },
       );
     }
-    const call = new ServerCall<unknown>(stream, headers, route.method);
+    const call = new ServerCall<unknown>(stream, headers, route.method, this.partial);
     // A handler that throws fails its call, as grpc-js's did, and the Bridge goes on; its log has the stack.
     const run = (start: () => void) => {
       try {

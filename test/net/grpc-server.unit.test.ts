@@ -37,8 +37,12 @@ afterEach(() => {
 
 const seen: { chats: ServerCall<unknown>[]; hung: ServerCall<unknown>[] } = { chats: [], hung: [] };
 
+/** The server of the last serve(), and what it may hold of unfinished messages. */
+let server: GrpcServer;
+const PARTIAL_BYTES = 5_000_000;
+
 async function serve(): Promise<http2.ClientHttp2Session> {
-  const server = new GrpcServer();
+  server = new GrpcServer(PARTIAL_BYTES);
   server.addService(SERVICE, {
     Echo: (call: ServerCall<unknown>, reply: (e: null, v: unknown) => void) => reply(null, call.request),
     Watch: (call: ServerCall<unknown>) => {
@@ -202,4 +206,33 @@ test("one message written to many calls at once is encoded once", async () => {
   const got = await Promise.all(streams.map((s) => new Promise<Buffer>((resolve) => s.once("data", resolve))));
   for (const b of got) expect(JSON.parse(b.subarray(5).toString())).toEqual(message);
   for (const s of streams) s.close();
+});
+
+/** A deadline-bounded look, 5 ms apart. */
+async function until(what: string, ok: () => boolean): Promise<void> {
+  for (const end = Date.now() + 10_000; !ok(); await Bun.sleep(5)) if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+}
+
+test("messages left unfinished on many streams are bounded together: the stream that goes over fails, the others go on", async () => {
+  const session = await serve();
+  const big = frameOf("x".repeat(3_000_000)); // 3 MB, under the 4 MB limit of one message
+  const open = () => session.request({ ":method": "POST", ":path": "/t.T/Chat", "content-type": "application/grpc" });
+  const a = open();
+  a.write(big.subarray(0, 2_900_000));
+  await until("the first stream's part held", () => server.partialBytes >= 2_900_000);
+  const over = await call(session, "/t.T/Chat", [big.subarray(0, 2_900_000)], {}, false); // 5.8 MB would be held together
+  expect(over.status).toBe(String(Status.RESOURCE_EXHAUSTED)); // at the chunk that went over
+  expect(over.message).toMatch(/^the server holds \d+ bytes of messages not yet whole, over its 5000000-byte limit$/);
+  expect(server.partialBytes).toBe(2_900_000); // what the failed stream held is let go
+  const echoed = new Promise<number>((resolve) => {
+    let got = 0;
+    a.on("data", (d: Buffer) => {
+      got += d.length;
+      if (got >= big.length) resolve(got);
+    });
+  });
+  a.end(big.subarray(2_900_000)); // the first finishes its message, and has it back
+  expect(await echoed).toBe(big.length);
+  expect(server.partialBytes).toBe(0);
+  a.close();
 });
